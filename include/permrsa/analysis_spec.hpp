@@ -1,0 +1,80 @@
+// The typed form of a run's TOML config. Every key of the config maps to one field here;
+// src/io/config_reader.cpp owns the key names, defaults and validation.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace permrsa {
+
+enum class Metric { pearson, spearman, kendall_b, kendall_a };
+enum class Tail { greater, less, two_sided };
+enum class Scheme { stimulus };
+enum class Precision { float32, float64 };
+enum class ClusterThreshold { permutation_p, statistic };
+enum class ClusterStatistic { mass, size };
+enum class Connectivity { time, layer_time };
+enum class BrainLayout { pairs_time, time_pairs };
+enum class ModelKind { dissimilarity, similarity };
+
+struct BrainSpec {
+  std::string file;                          // array source: P x T (or T x P)
+  BrainLayout layout = BrainLayout::pairs_time;
+  std::string times;                         // array source of T seconds, or empty
+  std::optional<double> time_start;          // used when `times` is empty
+  std::optional<double> time_step;
+  std::optional<std::pair<double, double>> baseline;  // [start, end) in seconds
+};
+
+struct ModelSpec {
+  std::string file;  // L x P condensed or L x S x S square
+  ModelKind kind = ModelKind::dissimilarity;
+  std::string names;  // text file or HDF5 string dataset; empty = layer_0..layer_{L-1}
+};
+
+struct AnalysisSettings {
+  Scheme scheme = Scheme::stimulus;
+  Metric metric = Metric::spearman;
+  std::int64_t permutations = 10000;  // K: null permutations besides the identity
+  std::uint64_t seed = 1;
+  Tail tail = Tail::greater;
+  Precision precision = Precision::float32;
+  std::string permutation_file;  // optional K x S array; row k-1 is permutation k
+};
+
+struct CorrectionSettings {
+  ClusterThreshold cluster_threshold = ClusterThreshold::permutation_p;
+  double cluster_alpha = 0.05;
+  double cluster_value = 0.1;
+  ClusterStatistic cluster_statistic = ClusterStatistic::mass;
+  Connectivity connectivity = Connectivity::time;
+};
+
+struct OutputSpec {
+  std::string file = "results.h5";
+};
+
+struct RunSpec {
+  BrainSpec brain;
+  ModelSpec models;
+  AnalysisSettings analysis;
+  CorrectionSettings correction;
+  OutputSpec output;
+  std::string resolved_toml;  // the full config with defaults filled in (stored in the output)
+  std::string source;         // config file path, or "<embedded demo>"
+};
+
+// Names as written in configs and output attributes.
+const char* to_string(Metric m);
+const char* to_string(Tail t);
+const char* to_string(Scheme s);
+const char* to_string(Precision p);
+const char* to_string(ClusterThreshold c);
+const char* to_string(ClusterStatistic c);
+const char* to_string(Connectivity c);
+const char* to_string(BrainLayout l);
+const char* to_string(ModelKind k);
+
+}  // namespace permrsa

@@ -1,0 +1,36 @@
+// Reading arrays and names from .npy, MATLAB .mat (v5 and v7.3) and HDF5 files.
+//
+// A source is written "file.npy", "file.mat:variable" or "file.h5:/group/dataset".
+// Every reader throws InputError naming the file, the field (`what`) and the expected vs
+// actual type or shape when the source cannot be read as asked.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "permrsa/ndarray.hpp"
+
+namespace permrsa {
+
+struct ArraySource {
+  std::string file;     // path on disk
+  std::string dataset;  // variable (.mat) or dataset path (.h5); empty for .npy
+  std::string text() const { return dataset.empty() ? file : file + ":" + dataset; }
+};
+
+// Splits "file.h5:/ds" / "file.mat:var" / "file.npy". `what` names the config field.
+ArraySource parse_array_source(const std::string& spec, const std::string& what);
+
+// float32 or float64 data, any dimension, returned as float64 in C order.
+RealArray read_real_array(const std::string& spec, const std::string& what);
+
+// Integer data (int8..int64, uint8..uint32), returned as int64 in C order.
+IntArray read_int_array(const std::string& spec, const std::string& what);
+
+// One name per line from a text file (blank lines ignored), or an HDF5 string dataset.
+std::vector<std::string> read_names(const std::string& spec, const std::string& what);
+
+// Writers used by `permrsa simulate` and the tests.
+void write_npy(const std::string& path, const RealArray& array);
+
+}  // namespace permrsa
