@@ -1,0 +1,68 @@
+"""Shared helpers for the Python cross-check tests: run the permrsa binary, write inputs and
+configs, read results. The binary comes from $PERMRSA_BIN (set by ctest), the real data folder
+from $PERMRSA_SEED_DATA."""
+import os
+import pathlib
+import subprocess
+
+import h5py
+import numpy as np
+
+BIN = os.environ.get("PERMRSA_BIN", "permrsa")
+SEED_DATA = pathlib.Path(os.environ.get(
+    "PERMRSA_SEED_DATA",
+    pathlib.Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "seed-eeg-vgg16"))
+
+
+def run(args, check=True, env=None, timeout=600):
+    """Runs `permrsa *args`; returns the CompletedProcess (text mode, stdout/stderr captured)."""
+    full_env = dict(os.environ)
+    if env:
+        full_env.update(env)
+    proc = subprocess.run([BIN, *map(str, args)], capture_output=True, text=True,
+                          env=full_env, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"permrsa {' '.join(map(str, args))} exited {proc.returncode}\n"
+                             f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+    return proc
+
+
+def toml_value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    return repr(v)
+
+
+def write_config(path, sections):
+    """Writes a TOML config from {"brain": {...}, "models": {...}, ...}."""
+    lines = []
+    for section, keys in sections.items():
+        lines.append(f"[{section}]")
+        for key, value in keys.items():
+            lines.append(f"{key} = {toml_value(value)}")
+        lines.append("")
+    pathlib.Path(path).write_text("\n".join(lines))
+    return path
+
+
+def read_results(path):
+    """Reads every dataset and the root attributes of a results file into a dict."""
+    out = {}
+    with h5py.File(path, "r") as f:
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                out["/" + name] = obj[()]
+        f.visititems(visit)
+        out["attrs"] = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
+    return out
+
+
+def condensed(square):
+    """Upper triangle, row-major, as scipy.spatial.distance.squareform."""
+    s = square.shape[0]
+    iu = np.triu_indices(s, k=1)
+    return square[iu]
