@@ -1,0 +1,20 @@
+// The subcommands of `permrsa`. Each registers its options on a CLI11 app and runs.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace permrsa::cli {
+
+struct GlobalOptions {
+  int threads = 0;  // 0 = all cores
+  bool quiet = false;
+  bool progress = false;
+};
+
+// Returns the function that runs the subcommand after parsing (exit code).
+std::function<int()> add_run_command(CLI::App& app, GlobalOptions& global);
+std::function<int()> add_simulate_command(CLI::App& app, GlobalOptions& global);
+std::function<int()> add_info_command(CLI::App& app, GlobalOptions& global);
+
+}  // namespace permrsa::cli

@@ -1,0 +1,316 @@
+// TOML config -> RunSpec. The table of known keys below is the one place that names them.
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <toml.hpp>
+
+#include "permrsa/config.hpp"
+#include "permrsa/error.hpp"
+
+namespace permrsa {
+namespace {
+
+namespace fs = std::filesystem;
+using Value = toml::basic_value<toml::discard_comments, std::map, std::vector>;
+
+// section -> its valid keys
+const std::map<std::string, std::vector<std::string>>& known_keys() {
+  static const std::map<std::string, std::vector<std::string>> keys = {
+      {"brain", {"file", "layout", "times", "time_start", "time_step", "baseline"}},
+      {"models", {"file", "kind", "names"}},
+      {"analysis",
+       {"scheme", "metric", "permutations", "seed", "tail", "precision", "permutation_file"}},
+      {"correction",
+       {"cluster_threshold", "cluster_alpha", "cluster_value", "cluster_statistic",
+        "connectivity"}},
+      {"output", {"file"}},
+  };
+  return keys;
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+[[noreturn]] void fail(const std::string& origin, const std::string& key, const std::string& msg) {
+  throw InputError(origin + ": " + key + ": " + msg);
+}
+
+struct Reader {
+  std::string origin;
+  const Value& root;
+
+  const Value* find(const std::string& section, const std::string& key) const {
+    if (!root.contains(section)) return nullptr;
+    const auto& sec = root.at(section);
+    if (!sec.contains(key)) return nullptr;
+    return &sec.at(key);
+  }
+  std::string where(const std::string& section, const std::string& key) const {
+    return section + "." + key;
+  }
+  template <class F>
+  auto typed(const std::string& section, const std::string& key, const char* expected, F get) const {
+    const Value* v = find(section, key);
+    try {
+      return get(*v);
+    } catch (const toml::type_error&) {
+      fail(origin, where(section, key),
+           std::string("expected ") + expected + ", found " + toml::format(*v));
+    }
+  }
+  std::optional<std::string> string(const std::string& s, const std::string& k) const {
+    if (!find(s, k)) return std::nullopt;
+    return typed(s, k, "a string", [](const Value& v) { return v.as_string().str; });
+  }
+  std::optional<double> number(const std::string& s, const std::string& k) const {
+    if (!find(s, k)) return std::nullopt;
+    return typed(s, k, "a number", [](const Value& v) {
+      return v.is_integer() ? static_cast<double>(v.as_integer()) : v.as_floating();
+    });
+  }
+  std::optional<std::int64_t> integer(const std::string& s, const std::string& k) const {
+    if (!find(s, k)) return std::nullopt;
+    return typed(s, k, "an integer", [](const Value& v) { return v.as_integer(); });
+  }
+  template <class E>
+  std::optional<E> choice(const std::string& s, const std::string& k,
+                          const std::vector<std::pair<std::string, E>>& options) const {
+    auto text = string(s, k);
+    if (!text) return std::nullopt;
+    std::vector<std::string> names;
+    for (const auto& [name, value] : options) {
+      if (name == *text) return value;
+      names.push_back(name);
+    }
+    fail(origin, where(s, k), "expected one of " + join(names) + ", found \"" + *text + "\"");
+  }
+};
+
+void check_keys(const Value& root, const std::string& origin) {
+  if (!root.is_table()) throw InputError(origin + ": expected a TOML table at the top level");
+  std::vector<std::string> sections;
+  for (const auto& [name, keys] : known_keys()) sections.push_back(name);
+  for (const auto& [section, table] : root.as_table()) {
+    auto it = known_keys().find(section);
+    if (it == known_keys().end())
+      fail(origin, "[" + section + "]", "unknown section; valid sections: " + join(sections));
+    if (!table.is_table())
+      fail(origin, section, "expected a table [" + section + "], found a value");
+    for (const auto& [key, value] : table.as_table()) {
+      const auto& valid = it->second;
+      if (std::find(valid.begin(), valid.end(), key) == valid.end())
+        fail(origin, section + "." + key, "unknown key; valid keys in [" + section + "]: " + join(valid));
+    }
+  }
+}
+
+// "a.b=value": the value is TOML (`3`, `"x"`, `[1, 2]`, `true`) or else taken as a bare string.
+void apply_override(Value& root, const std::string& text) {
+  const auto eq = text.find('=');
+  const auto dot = text.find('.');
+  if (eq == std::string::npos || dot == std::string::npos || dot > eq)
+    throw InputError("--set " + text + ": expected section.key=value, e.g. analysis.metric=pearson");
+  const std::string section = text.substr(0, dot);
+  const std::string key = text.substr(dot + 1, eq - dot - 1);
+  const std::string raw = text.substr(eq + 1);
+  Value parsed;
+  try {
+    std::istringstream in("v = " + raw);
+    parsed = toml::parse<toml::discard_comments, std::map, std::vector>(in, "--set").at("v");
+  } catch (const std::exception&) {
+    parsed = Value(raw);
+  }
+  if (!root.contains(section)) root.as_table()[section] = Value(typename Value::table_type{});
+  root.as_table()[section].as_table()[key] = parsed;
+}
+
+std::string resolve_path(const std::string& spec, const std::string& base_dir) {
+  if (spec.empty()) return spec;
+  fs::path p(spec);
+  if (p.is_absolute() || base_dir.empty()) return spec;
+  return (fs::path(base_dir) / p).lexically_normal().string();
+}
+
+RunSpec build_spec(const Value& root, const std::string& origin, const std::string& base_dir,
+                   const std::vector<std::string>& overridden_paths) {
+  check_keys(root, origin);
+  Reader r{origin, root};
+  RunSpec spec;
+  spec.source = origin;
+  // Input paths from the file are relative to its folder; those set on the command line to cwd.
+  auto input_path = [&](const std::string& section, const std::string& key) -> std::string {
+    auto v = r.string(section, key);
+    if (!v) return {};
+    const std::string dotted = section + "." + key;
+    const bool from_cli = std::find(overridden_paths.begin(), overridden_paths.end(), dotted) !=
+                          overridden_paths.end();
+    return resolve_path(*v, from_cli ? std::string() : base_dir);
+  };
+
+  spec.brain.file = input_path("brain", "file");
+  if (spec.brain.file.empty()) fail(origin, "brain.file", "is required (the P x T brain RDMs)");
+  spec.brain.layout = r.choice<BrainLayout>("brain", "layout",
+      {{"pairs-time", BrainLayout::pairs_time}, {"time-pairs", BrainLayout::time_pairs}})
+                          .value_or(BrainLayout::pairs_time);
+  spec.brain.times = input_path("brain", "times");
+  spec.brain.time_start = r.number("brain", "time_start");
+  spec.brain.time_step = r.number("brain", "time_step");
+  if (!spec.brain.times.empty() && (spec.brain.time_start || spec.brain.time_step))
+    fail(origin, "brain.times", "give either times or time_start/time_step, not both");
+  if (spec.brain.time_step && *spec.brain.time_step <= 0)
+    fail(origin, "brain.time_step", "expected a positive number, found " +
+                                         std::to_string(*spec.brain.time_step));
+  if (r.find("brain", "baseline")) {
+    auto window = r.typed("brain", "baseline", "[start, end] in seconds", [](const Value& v) {
+      const auto& a = v.as_array();
+      if (a.size() != 2) throw toml::type_error("size", toml::source_location());
+      auto num = [](const Value& x) {
+        return x.is_integer() ? static_cast<double>(x.as_integer()) : x.as_floating();
+      };
+      return std::pair<double, double>(num(a[0]), num(a[1]));
+    });
+    if (!(window.first < window.second))
+      fail(origin, "brain.baseline", "expected start < end, found [" + std::to_string(window.first) +
+                                         ", " + std::to_string(window.second) + "]");
+    spec.brain.baseline = window;
+  }
+
+  spec.models.file = input_path("models", "file");
+  if (spec.models.file.empty()) fail(origin, "models.file", "is required (L x P or L x S x S)");
+  spec.models.kind = r.choice<ModelKind>("models", "kind",
+      {{"dissimilarity", ModelKind::dissimilarity}, {"similarity", ModelKind::similarity}})
+                         .value_or(ModelKind::dissimilarity);
+  spec.models.names = input_path("models", "names");
+
+  auto& a = spec.analysis;
+  a.scheme = r.choice<Scheme>("analysis", "scheme", {{"stimulus", Scheme::stimulus}})
+                 .value_or(Scheme::stimulus);
+  a.metric = r.choice<Metric>("analysis", "metric",
+                              {{"pearson", Metric::pearson},
+                               {"spearman", Metric::spearman},
+                               {"kendall-b", Metric::kendall_b},
+                               {"kendall-a", Metric::kendall_a}})
+                 .value_or(Metric::spearman);
+  a.permutations = r.integer("analysis", "permutations").value_or(10000);
+  a.permutation_file = input_path("analysis", "permutation_file");
+  if (a.permutations < 1 && a.permutation_file.empty())
+    fail(origin, "analysis.permutations",
+         "expected K >= 1 permutations, found " + std::to_string(a.permutations));
+  const auto seed = r.integer("analysis", "seed").value_or(1);
+  if (seed < 0) fail(origin, "analysis.seed", "expected a non-negative integer, found " +
+                                                  std::to_string(seed));
+  a.seed = static_cast<std::uint64_t>(seed);
+  a.tail = r.choice<Tail>("analysis", "tail",
+                          {{"greater", Tail::greater}, {"less", Tail::less},
+                           {"two-sided", Tail::two_sided}})
+               .value_or(Tail::greater);
+  a.precision = r.choice<Precision>("analysis", "precision",
+                                    {{"float32", Precision::float32}, {"float64", Precision::float64}})
+                    .value_or(Precision::float32);
+
+  auto& c = spec.correction;
+  c.cluster_threshold = r.choice<ClusterThreshold>("correction", "cluster_threshold",
+      {{"permutation-p", ClusterThreshold::permutation_p}, {"statistic", ClusterThreshold::statistic}})
+                            .value_or(ClusterThreshold::permutation_p);
+  c.cluster_alpha = r.number("correction", "cluster_alpha").value_or(0.05);
+  if (!(c.cluster_alpha > 0 && c.cluster_alpha < 1))
+    fail(origin, "correction.cluster_alpha",
+         "expected a value in (0, 1), found " + std::to_string(c.cluster_alpha));
+  c.cluster_value = r.number("correction", "cluster_value").value_or(0.1);
+  c.cluster_statistic = r.choice<ClusterStatistic>("correction", "cluster_statistic",
+      {{"mass", ClusterStatistic::mass}, {"size", ClusterStatistic::size}})
+                            .value_or(ClusterStatistic::mass);
+  c.connectivity = r.choice<Connectivity>("correction", "connectivity",
+      {{"time", Connectivity::time}, {"layer-time", Connectivity::layer_time}})
+                       .value_or(Connectivity::time);
+
+  spec.output.file = r.string("output", "file").value_or("results.h5");
+  if (spec.output.file.empty()) fail(origin, "output.file", "expected a file name, found \"\"");
+  spec.resolved_toml = to_toml(spec);
+  return spec;
+}
+
+RunSpec parse_value(Value root, const std::string& origin, const std::string& base_dir,
+                    const std::vector<std::string>& overrides) {
+  std::vector<std::string> overridden;
+  for (const auto& o : overrides) {
+    apply_override(root, o);
+    overridden.push_back(o.substr(0, o.find('=')));
+  }
+  return build_spec(root, origin, base_dir, overridden);
+}
+
+}  // namespace
+
+RunSpec parse_run_spec(const std::string& toml_text, const std::string& origin,
+                       const std::string& base_dir, const std::vector<std::string>& overrides) {
+  Value root;
+  try {
+    std::istringstream in(toml_text);
+    root = toml::parse<toml::discard_comments, std::map, std::vector>(in, origin);
+  } catch (const toml::syntax_error& e) {
+    throw InputError(origin + ": not valid TOML: " + e.what());
+  }
+  return parse_value(std::move(root), origin, base_dir, overrides);
+}
+
+RunSpec load_run_spec(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": config file: cannot be opened (does it exist?)");
+  std::stringstream text;
+  text << in.rdbuf();
+  const auto dir = fs::absolute(fs::path(path)).parent_path().string();
+  return parse_run_spec(text.str(), path, dir, overrides);
+}
+
+namespace {
+std::string quoted(const std::string& s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') out += '\\';
+    out += ch;
+  }
+  return out + "\"";
+}
+std::string number(double v) {
+  std::ostringstream o;
+  o.precision(17);
+  o << v;
+  std::string s = o.str();
+  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+  return s;
+}
+}  // namespace
+
+std::string to_toml(const RunSpec& s) {
+  std::ostringstream o;
+  o << "[brain]\nfile = " << quoted(s.brain.file) << "\nlayout = " << quoted(to_string(s.brain.layout))
+    << "\n";
+  if (!s.brain.times.empty()) o << "times = " << quoted(s.brain.times) << "\n";
+  if (s.brain.time_start) o << "time_start = " << number(*s.brain.time_start) << "\n";
+  if (s.brain.time_step) o << "time_step = " << number(*s.brain.time_step) << "\n";
+  if (s.brain.baseline)
+    o << "baseline = [" << number(s.brain.baseline->first) << ", "
+      << number(s.brain.baseline->second) << "]\n";
+  o << "\n[models]\nfile = " << quoted(s.models.file) << "\nkind = " << quoted(to_string(s.models.kind))
+    << "\n";
+  if (!s.models.names.empty()) o << "names = " << quoted(s.models.names) << "\n";
+  const auto& a = s.analysis;
+  o << "\n[analysis]\nscheme = " << quoted(to_string(a.scheme)) << "\nmetric = "
+    << quoted(to_string(a.metric)) << "\npermutations = " << a.permutations << "\nseed = " << a.seed
+    << "\ntail = " << quoted(to_string(a.tail)) << "\nprecision = " << quoted(to_string(a.precision))
+    << "\npermutation_file = " << quoted(a.permutation_file) << "\n";
+  const auto& c = s.correction;
+  o << "\n[correction]\ncluster_threshold = " << quoted(to_string(c.cluster_threshold))
+    << "\ncluster_alpha = " << number(c.cluster_alpha) << "\ncluster_value = "
+    << number(c.cluster_value) << "\ncluster_statistic = " << quoted(to_string(c.cluster_statistic))
+    << "\nconnectivity = " << quoted(to_string(c.connectivity)) << "\n";
+  o << "\n[output]\nfile = " << quoted(s.output.file) << "\n";
+  return o.str();
+}
+
+}  // namespace permrsa

@@ -1,0 +1,220 @@
+// Config -> validated RsaProblem. Every check names the file, the config key and the expected
+// vs actual value, and runs before any heavy work.
+#include <cmath>
+#include <sstream>
+
+#include "permrsa/array_io.hpp"
+#include "permrsa/condensed.hpp"
+#include "permrsa/error.hpp"
+#include "permrsa/file_hash.hpp"
+#include "permrsa/rsa_problem.hpp"
+#include "core/ranks.hpp"
+
+namespace permrsa {
+namespace {
+
+std::string shape_text(const std::vector<std::size_t>& shape) {
+  std::string out = "(";
+  for (std::size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
+  return out + (shape.size() == 1 ? ",)" : ")");
+}
+
+[[noreturn]] void bad(const std::string& source, const std::string& key, const std::string& msg) {
+  throw InputError(source + " (" + key + "): " + msg);
+}
+
+void require_finite(const RealArray& a, const std::string& key) {
+  for (std::size_t i = 0; i < a.values.size(); ++i)
+    if (!std::isfinite(a.values[i])) {
+      std::ostringstream m;
+      m << "expected finite values, found " << a.values[i] << " at flat index " << i
+        << " of shape " << shape_text(a.shape);
+      bad(a.source, key, m.str());
+    }
+}
+
+Matrix<double> brain_matrix(const RunSpec& spec) {
+  auto a = read_real_array(spec.brain.file, "brain.file");
+  if (a.dims() != 2)
+    bad(a.source, "brain.file", "expected a 2-D array (" +
+        std::string(spec.brain.layout == BrainLayout::pairs_time ? "pairs x times" : "times x pairs") +
+        "), found shape " + shape_text(a.shape));
+  require_finite(a, "brain.file");
+  if (spec.brain.layout == BrainLayout::pairs_time) return Matrix<double>(a.shape[0], a.shape[1], a.values);
+  Matrix<double> m(a.shape[1], a.shape[0]);
+  for (std::size_t t = 0; t < a.shape[0]; ++t)
+    for (std::size_t p = 0; p < a.shape[1]; ++p) m(p, t) = a.values[t * a.shape[1] + p];
+  return m;
+}
+
+Matrix<double> model_matrix(const RunSpec& spec, std::size_t pairs) {
+  auto a = read_real_array(spec.models.file, "models.file");
+  require_finite(a, "models.file");
+  Matrix<double> m;
+  if (a.dims() == 2) {
+    if (a.shape[1] != pairs)
+      bad(a.source, "models.file", "expected L x " + std::to_string(pairs) +
+          " condensed RDMs (P must match brain.file), found shape " + shape_text(a.shape));
+    m = Matrix<double>(a.shape[0], a.shape[1], a.values);
+  } else if (a.dims() == 3) {
+    const std::size_t s = a.shape[1];
+    if (a.shape[2] != s)
+      bad(a.source, "models.file", "expected L x S x S square RDMs, found shape " + shape_text(a.shape));
+    if (pair_count(s) != pairs)
+      bad(a.source, "models.file", "expected S = " + std::to_string(*stimuli_for_pairs(pairs)) +
+          " stimuli to match brain.file, found S = " + std::to_string(s) + " (shape " +
+          shape_text(a.shape) + ")");
+    m = Matrix<double>(a.shape[0], pairs);
+    for (std::size_t l = 0; l < a.shape[0]; ++l) {
+      const double* sq = a.values.data() + l * s * s;
+      for (std::size_t i = 0; i < s; ++i)
+        for (std::size_t j = i + 1; j < s; ++j) {
+          const double x = sq[i * s + j], y = sq[j * s + i];
+          if (std::fabs(x - y) > 1e-10 * std::max(1.0, std::fabs(x))) {
+            std::ostringstream msg;
+            msg << "expected a symmetric matrix, found layer " << l << " [" << i << "][" << j
+                << "] = " << x << " but [" << j << "][" << i << "] = " << y;
+            bad(a.source, "models.file", msg.str());
+          }
+          m(l, pair_index(i, j, s)) = x;
+        }
+    }
+  } else {
+    bad(a.source, "models.file", "expected L x P or L x S x S, found shape " + shape_text(a.shape));
+  }
+  if (spec.models.kind == ModelKind::similarity)
+    for (auto& v : m.values()) v = 1.0 - v;
+  return m;
+}
+
+std::vector<double> time_axis(const RunSpec& spec, std::size_t t_count) {
+  std::vector<double> times(t_count);
+  if (!spec.brain.times.empty()) {
+    auto a = read_real_array(spec.brain.times, "brain.times");
+    require_finite(a, "brain.times");
+    std::size_t nonunit = 0;
+    for (auto d : a.shape) nonunit += d != 1;
+    if (nonunit > 1 || a.values.size() != t_count)
+      bad(a.source, "brain.times", "expected a vector of T = " + std::to_string(t_count) +
+          " time points to match brain.file, found shape " + shape_text(a.shape));
+    times = a.values;
+  } else {
+    const double start = spec.brain.time_start.value_or(0.0), step = spec.brain.time_step.value_or(1.0);
+    for (std::size_t t = 0; t < t_count; ++t) times[t] = start + step * static_cast<double>(t);
+  }
+  return times;
+}
+
+void subtract_baseline(const RunSpec& spec, const std::vector<double>& times, Matrix<double>& brain) {
+  const auto [start, end] = *spec.brain.baseline;
+  std::vector<std::size_t> window;
+  for (std::size_t t = 0; t < times.size(); ++t)
+    if (times[t] >= start && times[t] < end) window.push_back(t);
+  if (window.empty()) {
+    std::ostringstream m;
+    m << "expected at least one time point in the baseline window [" << start << ", " << end
+      << "), found none (times run from " << times.front() << " to " << times.back() << ")";
+    throw InputError(spec.source + ": brain.baseline: " + m.str());
+  }
+  for (std::size_t p = 0; p < brain.rows(); ++p) {
+    double mean = 0;
+    for (auto t : window) mean += brain(p, t);
+    mean /= static_cast<double>(window.size());
+    for (std::size_t t = 0; t < brain.cols(); ++t) brain(p, t) -= mean;
+  }
+}
+
+}  // namespace
+
+void validate_problem(const RsaProblem& problem, const std::string& brain_name,
+                      const std::string& models_name) {
+  const std::size_t P = problem.brain.rows(), T = problem.brain.cols(), L = problem.models.rows();
+  if (!stimuli_for_pairs(P))
+    throw InputError(brain_name + " (brain.file): expected P = S(S-1)/2 stimulus pairs, found P = " +
+                     std::to_string(P) + ", which is no such number");
+  if (problem.models.cols() != P)
+    throw InputError(models_name + " (models.file): expected P = " + std::to_string(P) +
+                     " pairs to match the brain RDMs, found " + std::to_string(problem.models.cols()));
+  std::vector<double> z(P), column(P);
+  for (std::size_t l = 0; l < L; ++l)
+    if (!standardize(problem.models.row(l), z))
+      throw InputError(models_name + " (models.file): layer " + std::to_string(l) +
+                       (l < problem.layers.size() ? " (" + problem.layers[l] + ")" : "") +
+                       " is a constant RDM: its correlation with anything is undefined");
+  for (std::size_t t = 0; t < T; ++t) {
+    for (std::size_t p = 0; p < P; ++p) column[p] = problem.brain(p, t);
+    if (!standardize(column, z)) {
+      std::ostringstream m;
+      m << brain_name << " (brain.file): time point " << t;
+      if (t < problem.times.size()) m << " (t = " << problem.times[t] << " s)";
+      m << " is a constant RDM: its correlation with anything is undefined";
+      throw InputError(m.str());
+    }
+  }
+  if (problem.layers.size() != L)
+    throw InputError("models.names: expected " + std::to_string(L) + " layer names, found " +
+                     std::to_string(problem.layers.size()));
+}
+
+RsaProblem load_problem(const RunSpec& spec) {
+  RsaProblem problem;
+  problem.brain = brain_matrix(spec);
+  const std::size_t P = problem.brain.rows();
+  const auto S = stimuli_for_pairs(P);
+  if (!S)
+    bad(spec.brain.file, "brain.file", "expected P = S(S-1)/2 rows of stimulus pairs" +
+        std::string(spec.brain.layout == BrainLayout::pairs_time ? "" : " (columns, layout time-pairs)") +
+        ", found P = " + std::to_string(P) + ", which is no such number");
+  problem.stimuli = *S;
+  problem.models = model_matrix(spec, P);
+  problem.times = time_axis(spec, problem.brain.cols());
+  if (spec.brain.baseline) subtract_baseline(spec, problem.times, problem.brain);
+  if (!spec.models.names.empty()) {
+    problem.layers = read_names(spec.models.names, "models.names");
+    if (problem.layers.size() != problem.models.rows())
+      bad(spec.models.names, "models.names", "expected L = " + std::to_string(problem.models.rows()) +
+          " layer names to match models.file, found " + std::to_string(problem.layers.size()));
+  } else {
+    for (std::size_t l = 0; l < problem.models.rows(); ++l) problem.layers.push_back("layer_" + std::to_string(l));
+  }
+  validate_problem(problem, spec.brain.file, spec.models.file);
+  auto hash = [&](const std::string& key, const std::string& src) {
+    if (!src.empty()) problem.input_hashes.emplace_back(key, sha256_file(parse_array_source(src, key).file));
+  };
+  hash("brain.file", spec.brain.file);
+  hash("brain.times", spec.brain.times);
+  hash("models.file", spec.models.file);
+  if (!spec.models.names.empty()) {
+    const auto colon = spec.models.names.find(':');
+    problem.input_hashes.emplace_back("models.names", sha256_file(spec.models.names.substr(0, colon)));
+  }
+  hash("analysis.permutation_file", spec.analysis.permutation_file);
+  return problem;
+}
+
+PermutationSet load_permutations(const RunSpec& spec, std::size_t stimuli) {
+  const auto& file = spec.analysis.permutation_file;
+  if (file.empty()) return PermutationSet::generated(stimuli, spec.analysis.permutations, spec.analysis.seed);
+  const auto a = read_int_array(file, "analysis.permutation_file");
+  if (a.dims() != 2 || a.shape[1] != stimuli || a.shape[0] < 1)
+    bad(a.source, "analysis.permutation_file", "expected a K x S array with S = " +
+        std::to_string(stimuli) + " stimuli and K >= 1, found shape " + shape_text(a.shape));
+  std::vector<std::uint32_t> rows(a.values.size());
+  std::vector<char> seen(stimuli);
+  for (std::size_t k = 0; k < a.shape[0]; ++k) {
+    std::fill(seen.begin(), seen.end(), 0);
+    for (std::size_t i = 0; i < stimuli; ++i) {
+      const auto v = a.values[k * stimuli + i];
+      if (v < 0 || static_cast<std::size_t>(v) >= stimuli || seen[static_cast<std::size_t>(v)])
+        bad(a.source, "analysis.permutation_file", "expected each row to be a permutation of 0.." +
+            std::to_string(stimuli - 1) + ", found row " + std::to_string(k) + " (permutation " +
+            std::to_string(k + 1) + ") with value " + std::to_string(v) + " at column " + std::to_string(i) +
+            (v >= 0 && static_cast<std::size_t>(v) < stimuli ? " repeated" : " out of range"));
+      seen[static_cast<std::size_t>(v)] = 1;
+      rows[k * stimuli + i] = static_cast<std::uint32_t>(v);
+    }
+  }
+  return PermutationSet::from_rows(stimuli, std::move(rows));
+}
+
+}  // namespace permrsa

@@ -1,0 +1,47 @@
+// Statistic maps under stimulus permutations: s_k[l, t] = metric(model_l o pi_k, brain_t).
+//
+// A permutation only reorders a model RDM's entries, so it reaches the kernel as a pair
+// gather (see pair_gather): the permuted model is M'[p] = M[gather[p]].
+//
+// Invariant: every output value is computed by one fixed sequence of operations that depends
+// only on (metric, precision, model row, brain column, gather). No output depends on the batch
+// it is computed in, the thread that computes it or the other rows and columns of the block, so
+// results are bit-identical for any thread count, batch size or block split.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "permrsa/analysis_spec.hpp"
+#include "permrsa/matrix.hpp"
+
+namespace permrsa {
+
+class StatisticKernel {
+ public:
+  virtual ~StatisticKernel() = default;
+  virtual std::size_t layers() const = 0;
+  virtual std::size_t times() const = 0;
+  virtual std::size_t pairs() const = 0;
+  // gathers: batch x P; out: batch x layers x times, row-major.
+  virtual void compute(std::span<const std::uint32_t> gathers, std::size_t batch,
+                       std::span<double> out) const = 0;
+  // Floating-point operations (or comparison steps for Kendall) per permutation, for reports.
+  virtual double work_per_permutation() const = 0;
+};
+
+// models: L x P dissimilarities (condensed); brain: P x T. Both already validated (finite,
+// non-constant).
+std::unique_ptr<StatisticKernel> make_statistic_kernel(Metric metric, Precision precision,
+                                                       const Matrix<double>& models,
+                                                       const Matrix<double>& brain);
+
+// The two kernel families (also built directly by tests and benchmarks).
+std::unique_ptr<StatisticKernel> make_correlation_kernel(bool ranked, Precision precision,
+                                                         const Matrix<double>& models,
+                                                         const Matrix<double>& brain);
+std::unique_ptr<StatisticKernel> make_kendall_kernel(Metric variant, const Matrix<double>& models,
+                                                     const Matrix<double>& brain);
+
+}  // namespace permrsa
