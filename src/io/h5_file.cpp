@@ -1,0 +1,429 @@
+// h5::File: whole-dataset reads and writes, string datasets and scalar attributes.
+#include <hdf5.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "io/h5_detail.hpp"
+#include "io/h5_handles.hpp"
+
+namespace permrsa::h5 {
+
+using detail::check_id;
+using detail::check_status;
+
+namespace {
+
+// The in-memory type of T and the type it is stored as (little-endian, as NumPy writes).
+template <class T>
+struct TypeOf;
+#define PERMRSA_H5_TYPE(T, MEMORY, STORED)      \
+  template <>                                   \
+  struct TypeOf<T> {                            \
+    static hid_t memory() { return MEMORY; }    \
+    static hid_t stored() { return STORED; }    \
+  };
+PERMRSA_H5_TYPE(double, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE)
+PERMRSA_H5_TYPE(float, H5T_NATIVE_FLOAT, H5T_IEEE_F32LE)
+PERMRSA_H5_TYPE(std::int8_t, H5T_NATIVE_INT8, H5T_STD_I8LE)
+PERMRSA_H5_TYPE(std::uint8_t, H5T_NATIVE_UINT8, H5T_STD_U8LE)
+PERMRSA_H5_TYPE(std::int16_t, H5T_NATIVE_INT16, H5T_STD_I16LE)
+PERMRSA_H5_TYPE(std::uint16_t, H5T_NATIVE_UINT16, H5T_STD_U16LE)
+PERMRSA_H5_TYPE(std::int32_t, H5T_NATIVE_INT32, H5T_STD_I32LE)
+PERMRSA_H5_TYPE(std::uint32_t, H5T_NATIVE_UINT32, H5T_STD_U32LE)
+PERMRSA_H5_TYPE(std::int64_t, H5T_NATIVE_INT64, H5T_STD_I64LE)
+PERMRSA_H5_TYPE(std::uint64_t, H5T_NATIVE_UINT64, H5T_STD_U64LE)
+#undef PERMRSA_H5_TYPE
+
+std::size_t element_count(const std::vector<hsize_t>& shape) {
+  std::size_t count = 1;
+  for (hsize_t extent : shape) count *= static_cast<std::size_t>(extent);
+  return count;
+}
+
+std::string attribute_action(const char* verb, const std::string& name) {
+  return std::string(verb) + " attribute '" + name + "'";
+}
+
+std::string class_name(H5T_class_t type_class) {
+  switch (type_class) {
+    case H5T_INTEGER: return "integer";
+    case H5T_FLOAT: return "float";
+    case H5T_STRING: return "string";
+    case H5T_TIME: return "time";
+    case H5T_BITFIELD: return "bitfield";
+    case H5T_OPAQUE: return "opaque";
+    case H5T_COMPOUND: return "compound";
+    case H5T_REFERENCE: return "reference";
+    case H5T_ENUM: return "enum";
+    case H5T_VLEN: return "variable-length sequence";
+    case H5T_ARRAY: return "array";
+    default: return "unknown";
+  }
+}
+
+DatasetInfo describe(hid_t type, hid_t space) {
+  DatasetInfo info;
+  const H5T_class_t type_class = H5Tget_class(type);
+  info.type_size = H5Tget_size(type);
+  switch (type_class) {
+    case H5T_INTEGER:
+      info.type_class = DatasetInfo::Class::integer;
+      info.is_signed = H5Tget_sign(type) == H5T_SGN_2;
+      break;
+    case H5T_FLOAT: info.type_class = DatasetInfo::Class::floating; break;
+    case H5T_STRING: info.type_class = DatasetInfo::Class::string; break;
+    default: info.other_name = class_name(type_class); break;
+  }
+  const int rank = H5Sget_simple_extent_ndims(space);
+  if (rank > 0) {
+    info.shape.resize(static_cast<std::size_t>(rank));
+    H5Sget_simple_extent_dims(space, info.shape.data(), nullptr);
+  }
+  if (H5Sget_simple_extent_type(space) == H5S_NULL) info.shape = {0};
+  return info;
+}
+
+// A variable-length UTF-8 string type, for writing.
+DatatypeId utf8_string_type(const std::string& file, const std::string& object) {
+  DatatypeId type(check_id(H5Tcopy(H5T_C_S1), file, object, "make a string type"));
+  check_status(H5Tset_size(type.get(), H5T_VARIABLE), file, object, "make a string type");
+  check_status(H5Tset_cset(type.get(), H5T_CSET_UTF8), file, object, "make a string type");
+  return type;
+}
+
+// Reads `count` strings stored with `stored_type` (fixed or variable length) through
+// `read(memory_type, buffer)`, which wraps H5Dread or H5Aread.
+template <class ReadFn>
+std::vector<std::string> read_string_values(hid_t stored_type, hid_t space, std::size_t count,
+                                            ReadFn read, const std::string& file,
+                                            const std::string& object) {
+  std::vector<std::string> out(count);
+  if (count == 0) return out;
+  const htri_t variable = check_status(H5Tis_variable_str(stored_type), file, object, "read");
+  DatatypeId memory(check_id(H5Tcopy(H5T_C_S1), file, object, "read"));
+  check_status(H5Tset_cset(memory.get(), H5Tget_cset(stored_type)), file, object, "read");
+  if (variable > 0) {
+    check_status(H5Tset_size(memory.get(), H5T_VARIABLE), file, object, "read");
+    std::vector<char*> pointers(count, nullptr);
+    check_status(read(memory.get(), pointers.data()), file, object, "read strings");
+    for (std::size_t i = 0; i < count; ++i) {
+      if (pointers[i] != nullptr) out[i] = pointers[i];
+    }
+    H5Dvlen_reclaim(memory.get(), space, H5P_DEFAULT, pointers.data());
+    return out;
+  }
+  const std::size_t size = H5Tget_size(stored_type);
+  const H5T_str_t pad = H5Tget_strpad(stored_type);
+  check_status(H5Tset_size(memory.get(), size), file, object, "read");
+  check_status(H5Tset_strpad(memory.get(), pad), file, object, "read");
+  std::vector<char> buffer(count * size);
+  check_status(read(memory.get(), buffer.data()), file, object, "read strings");
+  for (std::size_t i = 0; i < count; ++i) {
+    const char* begin = buffer.data() + i * size;
+    std::size_t length = strnlen(begin, size);
+    if (pad == H5T_STR_SPACEPAD) {
+      while (length > 0 && begin[length - 1] == ' ') --length;
+    }
+    out[i].assign(begin, length);
+  }
+  return out;
+}
+
+PropList intermediate_groups_lcpl(const std::string& file, const std::string& object) {
+  PropList lcpl(check_id(H5Pcreate(H5P_LINK_CREATE), file, object, "create link properties"));
+  check_status(H5Pset_create_intermediate_group(lcpl.get(), 1), file, object,
+               "create link properties");
+  check_status(H5Pset_char_encoding(lcpl.get(), H5T_CSET_UTF8), file, object,
+               "create link properties");
+  return lcpl;
+}
+
+DataspaceId make_space(const std::vector<hsize_t>& shape, const std::string& file,
+                       const std::string& object) {
+  const hid_t space = shape.empty()
+                          ? H5Screate(H5S_SCALAR)
+                          : H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr);
+  return DataspaceId(check_id(space, file, object, "create dataspace"));
+}
+
+hid_t fapl_or_default(const PropList& fapl) { return fapl.valid() ? fapl.get() : H5P_DEFAULT; }
+
+}  // namespace
+
+// ---- files ----
+
+File File::create(const std::string& path, const PropList& fapl) {
+  silence_errors();
+  const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl_or_default(fapl));
+  return File(path, FileId(check_id(id, path, "", "create file")));
+}
+
+File File::open_read(const std::string& path, const PropList& fapl) {
+  silence_errors();
+  const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl_or_default(fapl));
+  return File(path, FileId(check_id(id, path, "", "open file for reading")));
+}
+
+File File::open_rw(const std::string& path, const PropList& fapl) {
+  silence_errors();
+  const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl_or_default(fapl));
+  return File(path, FileId(check_id(id, path, "", "open file for writing")));
+}
+
+void File::close() {
+  if (!id_.valid()) return;
+  const hid_t id = id_.release();
+  check_status(H5Fclose(id), path_, "", "close file");
+}
+
+// ---- datasets ----
+
+template <class T>
+void File::write(const std::string& dataset_path, std::span<const T> values,
+                 const std::vector<hsize_t>& shape) {
+  if (element_count(shape) != values.size()) {
+    throw InternalError("h5::File::write(" + path_ + ":" + dataset_path + "): " +
+                        std::to_string(values.size()) + " values for a shape of " +
+                        std::to_string(element_count(shape)) + " elements");
+  }
+  const DataspaceId space = make_space(shape, path_, dataset_path);
+  const PropList lcpl = intermediate_groups_lcpl(path_, dataset_path);
+  const DatasetId dataset(check_id(H5Dcreate2(id_.get(), dataset_path.c_str(), TypeOf<T>::stored(),
+                                              space.get(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
+                                   path_, dataset_path, "create dataset"));
+  if (values.empty()) return;
+  check_status(H5Dwrite(dataset.get(), TypeOf<T>::memory(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                        values.data()),
+               path_, dataset_path, "write dataset");
+}
+
+void File::write_strings(const std::string& dataset_path, const std::vector<std::string>& values) {
+  const DataspaceId space = make_space({values.size()}, path_, dataset_path);
+  const PropList lcpl = intermediate_groups_lcpl(path_, dataset_path);
+  const DatatypeId type = utf8_string_type(path_, dataset_path);
+  const DatasetId dataset(check_id(H5Dcreate2(id_.get(), dataset_path.c_str(), type.get(),
+                                              space.get(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
+                                   path_, dataset_path, "create dataset"));
+  if (values.empty()) return;
+  std::vector<const char*> pointers;
+  pointers.reserve(values.size());
+  for (const std::string& value : values) pointers.push_back(value.c_str());
+  check_status(
+      H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()),
+      path_, dataset_path, "write dataset");
+}
+
+DatasetInfo File::dataset_info(const std::string& dataset_path) const {
+  const DatasetId dataset(check_id(H5Dopen2(id_.get(), dataset_path.c_str(), H5P_DEFAULT), path_,
+                                   dataset_path, "open dataset"));
+  const DatatypeId type(check_id(H5Dget_type(dataset.get()), path_, dataset_path, "get type"));
+  const DataspaceId space(
+      check_id(H5Dget_space(dataset.get()), path_, dataset_path, "get dataspace"));
+  return describe(type.get(), space.get());
+}
+
+template <class T>
+std::vector<T> File::read(const std::string& dataset_path, std::vector<hsize_t>* shape) const {
+  const DatasetId dataset(check_id(H5Dopen2(id_.get(), dataset_path.c_str(), H5P_DEFAULT), path_,
+                                   dataset_path, "open dataset"));
+  const DatatypeId type(check_id(H5Dget_type(dataset.get()), path_, dataset_path, "get type"));
+  const DataspaceId space(
+      check_id(H5Dget_space(dataset.get()), path_, dataset_path, "get dataspace"));
+  const DatasetInfo info = describe(type.get(), space.get());
+  if (info.type_class != DatasetInfo::Class::integer &&
+      info.type_class != DatasetInfo::Class::floating) {
+    throw Error(path_, dataset_path, "read numbers", "the dataset holds " + info.type_name());
+  }
+  std::vector<T> values(element_count(info.shape));
+  if (!values.empty()) {
+    check_status(H5Dread(dataset.get(), TypeOf<T>::memory(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                         values.data()),
+                 path_, dataset_path, "read dataset");
+  }
+  if (shape != nullptr) *shape = info.shape;
+  return values;
+}
+
+std::vector<std::string> File::read_strings(const std::string& dataset_path) const {
+  const DatasetId dataset(check_id(H5Dopen2(id_.get(), dataset_path.c_str(), H5P_DEFAULT), path_,
+                                   dataset_path, "open dataset"));
+  const DatatypeId type(check_id(H5Dget_type(dataset.get()), path_, dataset_path, "get type"));
+  const DataspaceId space(
+      check_id(H5Dget_space(dataset.get()), path_, dataset_path, "get dataspace"));
+  const DatasetInfo info = describe(type.get(), space.get());
+  if (info.type_class != DatasetInfo::Class::string) {
+    throw Error(path_, dataset_path, "read strings", "the dataset holds " + info.type_name());
+  }
+  const auto read = [&](hid_t memory, void* buffer) {
+    return H5Dread(dataset.get(), memory, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer);
+  };
+  return read_string_values(type.get(), space.get(), element_count(info.shape), read, path_,
+                            dataset_path);
+}
+
+bool File::exists(const std::string& path) const {
+  // H5Lexists fails (rather than saying no) when a parent is missing, so walk the prefixes.
+  std::size_t begin = 0;
+  while (begin < path.size()) {
+    std::size_t end = path.find('/', begin);
+    if (end == std::string::npos) end = path.size();
+    if (end > begin) {
+      const std::string prefix = path.substr(0, end);
+      const htri_t found = H5Lexists(id_.get(), prefix.c_str(), H5P_DEFAULT);
+      if (found <= 0) {
+        H5Eclear2(H5E_DEFAULT);  // e.g. the parent is a dataset, not a group
+        return false;
+      }
+    }
+    begin = end + 1;
+  }
+  if (path.find_first_not_of('/') == std::string::npos) return true;  // the root
+  const htri_t resolves = H5Oexists_by_name(id_.get(), path.c_str(), H5P_DEFAULT);
+  if (resolves < 0) H5Eclear2(H5E_DEFAULT);
+  return resolves > 0;
+}
+
+// ---- attributes ----
+
+template <class T>
+void File::write_attribute_scalar(const std::string& object_path, const std::string& name,
+                                  const T& value) {
+  const htri_t present =
+      check_status(H5Aexists_by_name(id_.get(), object_path.c_str(), name.c_str(), H5P_DEFAULT),
+                   path_, object_path, attribute_action("write", name).c_str());
+  if (present > 0) {
+    check_status(H5Adelete_by_name(id_.get(), object_path.c_str(), name.c_str(), H5P_DEFAULT),
+                 path_, object_path, attribute_action("replace", name).c_str());
+  }
+  const DataspaceId space = make_space({}, path_, object_path);
+  DatatypeId string_type;
+  hid_t stored = -1;
+  hid_t memory = -1;
+  const void* data = &value;
+  const char* text = nullptr;
+  if constexpr (std::is_same_v<T, std::string>) {
+    string_type = utf8_string_type(path_, object_path);
+    stored = memory = string_type.get();
+    text = value.c_str();
+    data = &text;
+  } else {
+    stored = TypeOf<T>::stored();
+    memory = TypeOf<T>::memory();
+  }
+  const AttributeId attribute(
+      check_id(H5Acreate_by_name(id_.get(), object_path.c_str(), name.c_str(), stored,
+                                 space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+               path_, object_path, attribute_action("create", name).c_str()));
+  check_status(H5Awrite(attribute.get(), memory, data), path_, object_path,
+               attribute_action("write", name).c_str());
+}
+
+void File::set_attribute(const std::string& object_path, const std::string& name,
+                         const std::string& value) {
+  write_attribute_scalar(object_path, name, value);
+}
+void File::set_attribute(const std::string& object_path, const std::string& name,
+                         const char* value) {
+  write_attribute_scalar(object_path, name, std::string(value));
+}
+void File::set_attribute(const std::string& object_path, const std::string& name, double value) {
+  write_attribute_scalar(object_path, name, value);
+}
+void File::set_attribute(const std::string& object_path, const std::string& name,
+                         std::int64_t value) {
+  write_attribute_scalar(object_path, name, value);
+}
+void File::set_attribute(const std::string& object_path, const std::string& name,
+                         std::uint64_t value) {
+  write_attribute_scalar(object_path, name, value);
+}
+
+template <class T>
+T File::read_attribute_scalar(const std::string& object_path, const std::string& name) const {
+  const std::string action = attribute_action("read", name);
+  const AttributeId attribute(check_id(
+      H5Aopen_by_name(id_.get(), object_path.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
+      path_, object_path, action.c_str()));
+  const DatatypeId type(check_id(H5Aget_type(attribute.get()), path_, object_path, action.c_str()));
+  const DataspaceId space(
+      check_id(H5Aget_space(attribute.get()), path_, object_path, action.c_str()));
+  const DatasetInfo info = describe(type.get(), space.get());
+  if (element_count(info.shape) != 1) {
+    throw Error(path_, object_path, action,
+                "expected a single value, found " + std::to_string(element_count(info.shape)));
+  }
+  if constexpr (std::is_same_v<T, std::string>) {
+    if (info.type_class != DatasetInfo::Class::string) {
+      throw Error(path_, object_path, action, "expected a string, found " + info.type_name());
+    }
+    const auto read = [&](hid_t memory, void* buffer) {
+      return H5Aread(attribute.get(), memory, buffer);
+    };
+    return read_string_values(type.get(), space.get(), 1, read, path_, object_path).front();
+  } else {
+    if (info.type_class != DatasetInfo::Class::integer &&
+        info.type_class != DatasetInfo::Class::floating) {
+      throw Error(path_, object_path, action, "expected a number, found " + info.type_name());
+    }
+    T value{};
+    check_status(H5Aread(attribute.get(), TypeOf<T>::memory(), &value), path_, object_path,
+                 action.c_str());
+    return value;
+  }
+}
+
+std::string File::attribute_string(const std::string& object_path, const std::string& name) const {
+  return read_attribute_scalar<std::string>(object_path, name);
+}
+double File::attribute_double(const std::string& object_path, const std::string& name) const {
+  return read_attribute_scalar<double>(object_path, name);
+}
+std::int64_t File::attribute_int64(const std::string& object_path, const std::string& name) const {
+  return read_attribute_scalar<std::int64_t>(object_path, name);
+}
+std::uint64_t File::attribute_uint64(const std::string& object_path,
+                                     const std::string& name) const {
+  return read_attribute_scalar<std::uint64_t>(object_path, name);
+}
+
+bool File::has_attribute(const std::string& object_path, const std::string& name) const {
+  return check_status(
+             H5Aexists_by_name(id_.get(), object_path.c_str(), name.c_str(), H5P_DEFAULT),
+             path_, object_path, attribute_action("look up", name).c_str()) > 0;
+}
+
+namespace {
+herr_t collect_attribute_name(hid_t, const char* name, const H5A_info_t*, void* data) {
+  static_cast<std::vector<std::string>*>(data)->emplace_back(name);
+  return 0;
+}
+}  // namespace
+
+std::vector<std::string> File::attribute_names(const std::string& object_path) const {
+  std::vector<std::string> names;
+  check_status(H5Aiterate_by_name(id_.get(), object_path.c_str(), H5_INDEX_NAME, H5_ITER_INC,
+                                  nullptr, collect_attribute_name, &names, H5P_DEFAULT),
+               path_, object_path, "list attributes");
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// ---- the element types the wrapper supports ----
+#define PERMRSA_H5_INSTANTIATE(T)                                                              \
+  template void File::write<T>(const std::string&, std::span<const T>,                         \
+                               const std::vector<hsize_t>&);                                   \
+  template std::vector<T> File::read<T>(const std::string&, std::vector<hsize_t>*) const;
+PERMRSA_H5_INSTANTIATE(double)
+PERMRSA_H5_INSTANTIATE(float)
+PERMRSA_H5_INSTANTIATE(std::int8_t)
+PERMRSA_H5_INSTANTIATE(std::uint8_t)
+PERMRSA_H5_INSTANTIATE(std::int16_t)
+PERMRSA_H5_INSTANTIATE(std::uint16_t)
+PERMRSA_H5_INSTANTIATE(std::int32_t)
+PERMRSA_H5_INSTANTIATE(std::uint32_t)
+PERMRSA_H5_INSTANTIATE(std::int64_t)
+PERMRSA_H5_INSTANTIATE(std::uint64_t)
+#undef PERMRSA_H5_INSTANTIATE
+
+}  // namespace permrsa::h5
