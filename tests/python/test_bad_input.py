@@ -116,7 +116,8 @@ def p_not_triangular(c):
 def s_mismatch(c):
     rng = np.random.default_rng(7)
     c.models = rng.uniform(0.1, 1.0, size=(L, 36))  # S = 9 vs the brain's S = 8
-    return [("brain.npy", "models.npy"), ("brain.file", "models.file"), ("36", "9"), ("28", "8")]
+    return [("brain.npy", "models.npy"), ("brain.file", "models.file"), ("36", "s = 9", "s=9"),
+            ("28", "s = 8", "s=8")]
 
 
 def t_mismatch(c):
