@@ -176,18 +176,22 @@ def run_engine(tmp_path, metric, tail, threshold, statistic, connectivity, data)
         "correction": {"cluster_threshold": threshold, "cluster_alpha": 0.05,
                        "cluster_value": CLUSTER_VALUE[metric], "cluster_statistic": statistic,
                        "connectivity": connectivity},
-        "output": {"file": "results.h5"},
+        "output": {"file": str(tmp_path / "results.h5")},
     })
     run(["run", config, "--quiet"])
     return read_results(tmp_path / "results.h5")
 
 
-def describe_difference(name, got, expected):
+def describe_difference(name, got, expected, tolerance=0.0):
     got, expected = np.asarray(got), np.asarray(expected)
     if got.shape != expected.shape:
         return f"{name}: shape {got.shape} != expected {expected.shape}"
-    where = np.argwhere(got != expected)
-    lines = [f"{name}: {len(where)} of {expected.size} entries differ"]
+    if tolerance:
+        where = np.argwhere(np.abs(got - expected) > tolerance)
+    else:
+        where = np.argwhere(got != expected)
+    lines = [f"{name}: {len(where)} of {expected.size} entries differ"
+             + (f" by more than {tolerance}" if tolerance else "")]
     for position in where[:8]:
         position = tuple(position)
         lines.append(f"  at {position}: engine {got[position]!r}, reference {expected[position]!r}")
@@ -213,7 +217,7 @@ def compare(result, expected, statistic):
             problems.append(describe_difference(name, got, want))
         elif name in close and not np.all(np.abs(got - want) <= TOLERANCE):
             problems.append(f"{name}: max |difference| {np.max(np.abs(got - want)):.3g} > "
-                            f"{TOLERANCE}\n" + describe_difference(name, got, want))
+                            f"{TOLERANCE}\n" + describe_difference(name, got, want, TOLERANCE))
     if "/cluster_id" in result and result["/cluster_id"].dtype != np.int32:
         problems.append(f"/cluster_id dtype {result['/cluster_id'].dtype}, expected int32")
     if result["attrs"].get("permutations") != N_PERMS:
