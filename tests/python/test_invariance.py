@@ -7,7 +7,8 @@ size 1, an odd batch size 7) must give a file that `h5diff` reports identical (e
 tolerance, attributes included). The synthetic problem (S=20, L=5, T=60, K=500, a planted effect
 in layers 1-3 around t = 20..39 so that clusters exist) is large enough that permutation batches
 and threads split the work; clusters use layer-time connectivity and the permutation-p threshold,
-which takes two passes over the permutations.
+which takes two passes over the permutations. Every run uses the same config file and output
+name (each result is moved away afterwards), so that the stored config text is the same too.
 """
 import subprocess
 
