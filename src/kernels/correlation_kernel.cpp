@@ -1,17 +1,24 @@
 // Pearson / Spearman under permutation as a gather plus a matrix product.
 //
-// Both sides are standardised once (ranked first for Spearman): r = sum_p zM[l][g[p]] zB[p][t].
-// One batch of permutations is one product C = A B with A = (batch*L) x P gathered model rows
-// and B = P x T brain columns: 2*P*L*T flop per permutation.
+// A permutation only reorders an RDM, so both sides are prepared once and a batch of
+// permutations is one product C = A B, with A = (batch*L) x P gathered model rows and
+// B = P x T brain columns: 2*P*L*T flop per permutation.
 //
-// Fixed summation order: the micro-kernel vectorises over outputs (time points) and walks the
-// pairs p = 0..P-1 in order, one fused multiply-add per pair, for every output. Padding rows
-// and columns with zeros keeps every output on the same code path, so no output depends on the
-// batch, the tile or the thread (see statistic_kernel.hpp).
+// Pearson: z-scored values, r = sum_p zM[l][g[p]] zB[p][t].
+// Spearman: doubled centred average ranks, u = 2*rank - (P+1), which are integers, so the
+// dot product is an exact integer and rho = dot / (|u_l| |u_t|). Exact sums make the value
+// independent of summation order and make mathematically equal values of different
+// permutations bit-equal, so ties in the permutation distribution count exactly. In float32
+// the FMAs run in chunks short enough to stay exact (< 2^24) and are flushed to int32.
+//
+// Fixed summation order: the micro-kernels vectorise over outputs (time points) and walk the
+// pairs p = 0..P-1 in order for every output. Zero padding keeps every output on the same code
+// path, so no output depends on the batch, the tile or the thread (see statistic_kernel.hpp).
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -33,58 +40,120 @@ constexpr std::size_t kVectorBytes = 16;
 template <class T>
 struct Simd {
   typedef T vec __attribute__((vector_size(kVectorBytes)));
+  // The same vector for unaligned loads and stores from T arrays.
+  typedef T unaligned __attribute__((vector_size(kVectorBytes), aligned(alignof(T)), may_alias));
   static constexpr std::size_t lanes = kVectorBytes / sizeof(T);
 };
 
 constexpr std::size_t kRows = 6;     // MR: model rows per micro-tile
 constexpr std::size_t kVectors = 2;  // NR = kVectors * lanes time points per micro-tile
 
-// C[0..MR)[0..NR) = A_panel^T B_panel. a: P x MR (row r of the tile at a[p*MR + r]);
-// b: P x NR. Flop: 2*MR*NR*P. Bytes read: P*(MR + NR)*sizeof(T).
+// C[0..MR)[0..NR) = A_panel^T B_panel, pairs [begin, end) added to `acc` in order.
+// a: P x MR (row r at a[p*MR + r]); b: P x NR. Flop: 2*MR*NR*(end-begin).
+// Bytes read: (end-begin)*(MR + NR)*sizeof(T). The 12 accumulators are named so that they
+// stay in registers.
 template <class T>
-__attribute__((noinline)) void micro_tile(const T* __restrict a, const T* __restrict b,
-                                          std::size_t pairs, T* __restrict c, std::size_t ldc) {
+struct Tile {
   using V = typename Simd<T>::vec;
-  constexpr std::size_t W = Simd<T>::lanes;
-  V acc[kRows][kVectors];
-  for (auto& row : acc)
-    for (auto& v : row) v = V{};
-  for (std::size_t p = 0; p < pairs; ++p) {
-    V bv[kVectors];
-    std::memcpy(bv, b + p * kVectors * W, sizeof(bv));
-    for (std::size_t r = 0; r < kRows; ++r) {
-      V av;
-      for (std::size_t i = 0; i < W; ++i) av[i] = a[p * kRows + r];
-      for (std::size_t v = 0; v < kVectors; ++v) acc[r][v] += av * bv[v];  // one FMA
+  V c00{}, c01{}, c10{}, c11{}, c20{}, c21{}, c30{}, c31{}, c40{}, c41{}, c50{}, c51{};
+
+  inline void accumulate(const T* __restrict a, const T* __restrict b, std::size_t begin,
+                         std::size_t end) {
+    using U = typename Simd<T>::unaligned;
+    constexpr std::size_t W = Simd<T>::lanes;
+    for (std::size_t p = begin; p < end; ++p) {
+      const V b0 = *reinterpret_cast<const U*>(b + p * 2 * W);
+      const V b1 = *reinterpret_cast<const U*>(b + p * 2 * W + W);
+      const T* ap = a + p * kRows;
+      // One fused multiply-add per output and pair, pairs in order: the fixed summation order.
+      c00 += b0 * ap[0]; c01 += b1 * ap[0];
+      c10 += b0 * ap[1]; c11 += b1 * ap[1];
+      c20 += b0 * ap[2]; c21 += b1 * ap[2];
+      c30 += b0 * ap[3]; c31 += b1 * ap[3];
+      c40 += b0 * ap[4]; c41 += b1 * ap[4];
+      c50 += b0 * ap[5]; c51 += b1 * ap[5];
     }
   }
-  for (std::size_t r = 0; r < kRows; ++r) std::memcpy(c + r * ldc, acc[r], sizeof(acc[r]));
+  template <class F>
+  inline void for_each(F&& f) const {
+    const V* all[kRows][kVectors] = {{&c00, &c01}, {&c10, &c11}, {&c20, &c21},
+                                     {&c30, &c31}, {&c40, &c41}, {&c50, &c51}};
+    for (std::size_t r = 0; r < kRows; ++r)
+      for (std::size_t v = 0; v < kVectors; ++v) f(r, v, *all[r][v]);
+  }
+};
+
+// Real-valued tile: out[r*ldc + j] = sum_p a[p][r] b[p][j].
+template <class T>
+__attribute__((noinline)) void micro_tile(const T* __restrict a, const T* __restrict b,
+                                          std::size_t pairs, double* __restrict out,
+                                          std::size_t ldc) {
+  constexpr std::size_t W = Simd<T>::lanes;
+  Tile<T> tile;
+  tile.accumulate(a, b, 0, pairs);
+  tile.for_each([&](std::size_t r, std::size_t v, const typename Simd<T>::vec& x) {
+    for (std::size_t i = 0; i < W; ++i) out[r * ldc + v * W + i] = static_cast<double>(x[i]);
+  });
+}
+
+// Integer-valued float32 tile, exact: chunks of `chunk` pairs keep every partial sum below
+// 2^24 (exact in float32), and each chunk's sum is added to int32 accumulators.
+__attribute__((noinline)) void micro_tile_exact(const float* __restrict a, const float* __restrict b,
+                                                std::size_t pairs, std::size_t chunk,
+                                                double* __restrict out, std::size_t ldc) {
+  using I = std::int32_t __attribute__((vector_size(kVectorBytes)));
+  constexpr std::size_t W = Simd<float>::lanes;
+  I sums[kRows][kVectors] = {};
+  for (std::size_t begin = 0; begin < pairs; begin += chunk) {
+    Tile<float> tile;
+    tile.accumulate(a, b, begin, std::min(pairs, begin + chunk));
+    tile.for_each([&](std::size_t r, std::size_t v, const Simd<float>::vec& x) {
+      sums[r][v] += __builtin_convertvector(x, I);
+    });
+  }
+  for (std::size_t r = 0; r < kRows; ++r)
+    for (std::size_t v = 0; v < kVectors; ++v)
+      for (std::size_t i = 0; i < W; ++i) out[r * ldc + v * W + i] = static_cast<double>(sums[r][v][i]);
+}
+
+// Doubled centred average ranks u = 2*rank - (P+1): integers summing to 0.
+std::vector<double> centred_ranks(std::span<const double> values) {
+  auto u = average_ranks(values);
+  const double shift = static_cast<double>(values.size()) + 1.0;
+  for (auto& v : u) v = 2.0 * v - shift;
+  return u;
+}
+
+double norm(const std::vector<double>& u) {
+  double s = 0;
+  for (double v : u) s += v * v;  // exact: integers below 2^53
+  return std::sqrt(s);
 }
 
 template <class T>
 class CorrelationKernel final : public StatisticKernel {
  public:
   CorrelationKernel(bool ranked, const Matrix<double>& models, const Matrix<double>& brain)
-      : layers_(models.rows()), pairs_(models.cols()), times_(brain.cols()) {
+      : ranked_(ranked), layers_(models.rows()), pairs_(models.cols()), times_(brain.cols()) {
     if (brain.rows() != pairs_) throw InternalError("correlation kernel: P mismatch");
     constexpr std::size_t nr = kVectors * Simd<T>::lanes;
     panels_ = (times_ + nr - 1) / nr;
-    // Model side: z-scored rows (ranks first for Spearman), kept as L x P.
+    if (ranked_) plan_exact_sums();
+    // Model side: L x P, z-scored (Pearson) or centred ranks (Spearman).
     zmodels_.assign(layers_ * pairs_, T{});
+    model_norm_.assign(layers_, 1.0);
     std::vector<double> z(pairs_);
     for (std::size_t l = 0; l < layers_; ++l) {
-      std::vector<double> row(models.row(l).begin(), models.row(l).end());
-      if (ranked) row = average_ranks(row);
-      if (!standardize(row, z)) throw InternalError("correlation kernel: constant model row");
+      prepare(models.row(l), z, model_norm_[l]);
       for (std::size_t p = 0; p < pairs_; ++p) zmodels_[l * pairs_ + p] = static_cast<T>(z[p]);
     }
-    // Brain side: z-scored columns, packed per panel as P x NR (zero-padded).
+    // Brain side: packed per panel as P x NR, zero-padded.
     packed_brain_.assign(panels_ * pairs_ * nr, T{});
+    brain_norm_.assign(panels_ * nr, 1.0);
     std::vector<double> column(pairs_);
     for (std::size_t t = 0; t < times_; ++t) {
       for (std::size_t p = 0; p < pairs_; ++p) column[p] = brain(p, t);
-      if (ranked) column = average_ranks(column);
-      if (!standardize(column, z)) throw InternalError("correlation kernel: constant brain column");
+      prepare(column, z, brain_norm_[t]);
       const std::size_t panel = t / nr, lane = t % nr;
       for (std::size_t p = 0; p < pairs_; ++p)
         packed_brain_[(panel * pairs_ + p) * nr + lane] = static_cast<T>(z[p]);
@@ -106,7 +175,7 @@ class CorrelationKernel final : public StatisticKernel {
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, blocks, 2),
                       [&](const tbb::blocked_range<std::size_t>& range) {
       std::vector<T> a(pairs_ * kRows);
-      std::vector<T> c(kRows * nr);
+      std::vector<double> c(kRows * nr);
       for (std::size_t blk = range.begin(); blk != range.end(); ++blk) {
         // Gather the permuted model rows of this tile, pair-major (zero rows past the end).
         for (std::size_t r = 0; r < kRows; ++r) {
@@ -120,13 +189,26 @@ class CorrelationKernel final : public StatisticKernel {
           for (std::size_t p = 0; p < pairs_; ++p) a[p * kRows + r] = z[g[p]];
         }
         for (std::size_t panel = 0; panel < panels_; ++panel) {
-          micro_tile<T>(a.data(), packed_brain_.data() + panel * pairs_ * nr, pairs_, c.data(), nr);
+          const T* b = packed_brain_.data() + panel * pairs_ * nr;
+          if constexpr (std::is_same_v<T, float>) {
+            if (exact_chunk_ > 0)
+              micro_tile_exact(a.data(), b, pairs_, exact_chunk_, c.data(), nr);
+            else
+              micro_tile<T>(a.data(), b, pairs_, c.data(), nr);
+          } else {
+            micro_tile<T>(a.data(), b, pairs_, c.data(), nr);
+          }
           for (std::size_t r = 0; r < kRows; ++r) {
             const std::size_t row = blk * kRows + r;
             if (row >= rows) break;
             const std::size_t t0 = panel * nr, t1 = std::min(times_, t0 + nr);
+            const double m = model_norm_[row % layers_];
             double* dst = out.data() + row * times_;
-            for (std::size_t t = t0; t < t1; ++t) dst[t] = static_cast<double>(c[r * nr + t - t0]);
+            for (std::size_t t = t0; t < t1; ++t) {
+              const double dot = c[r * nr + t - t0];
+              // Spearman: one division by a per-cell constant, so equal dots give equal rho.
+              dst[t] = ranked_ ? dot / (m * brain_norm_[t]) : dot;
+            }
           }
         }
       }
@@ -134,9 +216,40 @@ class CorrelationKernel final : public StatisticKernel {
   }
 
  private:
+  void prepare(std::span<const double> values, std::vector<double>& out, double& out_norm) const {
+    if (ranked_) {
+      out = centred_ranks(values);
+      out_norm = norm(out);
+      if (!(out_norm > 0)) throw InternalError("correlation kernel: constant ranks");
+    } else if (!standardize(values, out)) {
+      throw InternalError("correlation kernel: constant RDM");
+    }
+  }
+
+  // Spearman sums are exact integers when every partial sum stays below the mantissa:
+  // |u| <= P - 1, so a chunk of c pairs is exact in float32 when c (P-1)^2 < 2^24, and the
+  // int32 total when P (P-1)^2 < 2^31 (P <= 1290, S <= 51). Larger problems use float64,
+  // exact while P (P-1)^2 < 2^53.
+  void plan_exact_sums() {
+    const double p = static_cast<double>(pairs_), bound = p * (p - 1) * (p - 1);
+    if constexpr (std::is_same_v<T, float>) {
+      const double per_pair = std::max(1.0, (p - 1) * (p - 1));
+      if (bound < 2147483648.0 && per_pair < 16777216.0)
+        exact_chunk_ = static_cast<std::size_t>(16777216.0 / per_pair);
+      else
+        throw InternalError("float32 Spearman kernel: P too large for exact int32 sums");
+    } else if (bound >= 9007199254740992.0) {
+      throw InputError("spearman: P = " + std::to_string(pairs_) +
+                       " pairs is too many for exact rank sums in float64");
+    }
+  }
+
+  bool ranked_;
   std::size_t layers_, pairs_, times_, panels_ = 0;
+  std::size_t exact_chunk_ = 0;  // float32 Spearman: pairs per exact chunk
   std::vector<T> zmodels_;
   std::vector<T> packed_brain_;
+  std::vector<double> model_norm_, brain_norm_;
 };
 
 }  // namespace
@@ -144,7 +257,10 @@ class CorrelationKernel final : public StatisticKernel {
 std::unique_ptr<StatisticKernel> make_correlation_kernel(bool ranked, Precision precision,
                                                          const Matrix<double>& models,
                                                          const Matrix<double>& brain) {
-  if (precision == Precision::float32)
+  // Spearman sums are exact in either precision; float32 is only faster while int32 holds them.
+  const double p = static_cast<double>(models.cols());
+  const bool float32_exact_ok = p * (p - 1) * (p - 1) < 2147483648.0;
+  if (precision == Precision::float32 && (!ranked || float32_exact_ok))
     return std::make_unique<CorrelationKernel<float>>(ranked, models, brain);
   return std::make_unique<CorrelationKernel<double>>(ranked, models, brain);
 }
