@@ -32,7 +32,7 @@ std::vector<std::string> read_names(const std::string& spec, const std::string& 
 
 // Writers used by `permrsa simulate` and the tests: .npy format 1.0, C order, written to
 // "<path>.partial" and renamed. RuntimeFailure if the file cannot be written.
-void write_npy(const std::string& path, const RealArray& array);      // float64 ('<f8')
-void write_npy_int(const std::string& path, const IntArray& array);   // int64 ('<i8')
+void write_npy(const std::string& path, const RealArray& array);     // float64 ('<f8')
+void write_npy_int(const std::string& path, const IntArray& array);  // int64 ('<i8')
 
 }  // namespace permrsa

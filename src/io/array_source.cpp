@@ -63,10 +63,9 @@ ArraySource parse_array_source(const std::string& spec, const std::string& what)
     }
     if (dataset.empty()) {
       throw InputError(field + ": '" + spec + "' names no " +
-                       (container == io::Container::mat ? "variable; expected '" + file +
-                                                              ":variable'"
-                                                        : "dataset; expected '" + file +
-                                                              ":/group/dataset'"));
+                       (container == io::Container::mat
+                            ? "variable; expected '" + file + ":variable'"
+                            : "dataset; expected '" + file + ":/group/dataset'"));
     }
     return ArraySource{file, dataset};
   }
@@ -77,7 +76,8 @@ ArraySource parse_array_source(const std::string& spec, const std::string& what)
     case io::Container::hdf5:
       throw InputError(field + ": '" + spec + "' needs a dataset path; expected '" + spec +
                        ":/group/dataset'");
-    default: return ArraySource{spec, ""};
+    default:
+      return ArraySource{spec, ""};
   }
 }
 

@@ -17,11 +17,11 @@ namespace {
 // The in-memory type of T and the type it is stored as (little-endian, as NumPy writes).
 template <class T>
 struct TypeOf;
-#define PERMRSA_H5_TYPE(T, MEMORY, STORED)      \
-  template <>                                   \
-  struct TypeOf<T> {                            \
-    static hid_t memory() { return MEMORY; }    \
-    static hid_t stored() { return STORED; }    \
+#define PERMRSA_H5_TYPE(T, MEMORY, STORED)   \
+  template <>                                \
+  struct TypeOf<T> {                         \
+    static hid_t memory() { return MEMORY; } \
+    static hid_t stored() { return STORED; } \
   };
 PERMRSA_H5_TYPE(double, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE)
 PERMRSA_H5_TYPE(float, H5T_NATIVE_FLOAT, H5T_IEEE_F32LE)
@@ -47,18 +47,30 @@ std::string attribute_action(const char* verb, const std::string& name) {
 
 std::string class_name(H5T_class_t type_class) {
   switch (type_class) {
-    case H5T_INTEGER: return "integer";
-    case H5T_FLOAT: return "float";
-    case H5T_STRING: return "string";
-    case H5T_TIME: return "time";
-    case H5T_BITFIELD: return "bitfield";
-    case H5T_OPAQUE: return "opaque";
-    case H5T_COMPOUND: return "compound";
-    case H5T_REFERENCE: return "reference";
-    case H5T_ENUM: return "enum";
-    case H5T_VLEN: return "variable-length sequence";
-    case H5T_ARRAY: return "array";
-    default: return "unknown";
+    case H5T_INTEGER:
+      return "integer";
+    case H5T_FLOAT:
+      return "float";
+    case H5T_STRING:
+      return "string";
+    case H5T_TIME:
+      return "time";
+    case H5T_BITFIELD:
+      return "bitfield";
+    case H5T_OPAQUE:
+      return "opaque";
+    case H5T_COMPOUND:
+      return "compound";
+    case H5T_REFERENCE:
+      return "reference";
+    case H5T_ENUM:
+      return "enum";
+    case H5T_VLEN:
+      return "variable-length sequence";
+    case H5T_ARRAY:
+      return "array";
+    default:
+      return "unknown";
   }
 }
 
@@ -71,9 +83,15 @@ DatasetInfo describe(hid_t type, hid_t space) {
       info.type_class = DatasetInfo::Class::integer;
       info.is_signed = H5Tget_sign(type) == H5T_SGN_2;
       break;
-    case H5T_FLOAT: info.type_class = DatasetInfo::Class::floating; break;
-    case H5T_STRING: info.type_class = DatasetInfo::Class::string; break;
-    default: info.other_name = class_name(type_class); break;
+    case H5T_FLOAT:
+      info.type_class = DatasetInfo::Class::floating;
+      break;
+    case H5T_STRING:
+      info.type_class = DatasetInfo::Class::string;
+      break;
+    default:
+      info.other_name = class_name(type_class);
+      break;
   }
   const int rank = H5Sget_simple_extent_ndims(space);
   if (rank > 0) {
@@ -147,7 +165,9 @@ DataspaceId make_space(const std::vector<hsize_t>& shape, const std::string& fil
   return DataspaceId(check_id(space, file, object, "create dataspace"));
 }
 
-hid_t fapl_or_default(const PropList& fapl) { return fapl.valid() ? fapl.get() : H5P_DEFAULT; }
+hid_t fapl_or_default(const PropList& fapl) {
+  return fapl.valid() ? fapl.get() : H5P_DEFAULT;
+}
 
 }  // namespace
 
@@ -183,8 +203,8 @@ template <class T>
 void File::write(const std::string& dataset_path, std::span<const T> values,
                  const std::vector<hsize_t>& shape) {
   if (element_count(shape) != values.size()) {
-    throw InternalError("h5::File::write(" + path_ + ":" + dataset_path + "): " +
-                        std::to_string(values.size()) + " values for a shape of " +
+    throw InternalError("h5::File::write(" + path_ + ":" + dataset_path +
+                        "): " + std::to_string(values.size()) + " values for a shape of " +
                         std::to_string(element_count(shape)) + " elements");
   }
   const DataspaceId space = make_space(shape, path_, dataset_path);
@@ -193,9 +213,9 @@ void File::write(const std::string& dataset_path, std::span<const T> values,
                                               space.get(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
                                    path_, dataset_path, "create dataset"));
   if (values.empty()) return;
-  check_status(H5Dwrite(dataset.get(), TypeOf<T>::memory(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                        values.data()),
-               path_, dataset_path, "write dataset");
+  check_status(
+      H5Dwrite(dataset.get(), TypeOf<T>::memory(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
+      path_, dataset_path, "write dataset");
 }
 
 void File::write_strings(const std::string& dataset_path, const std::vector<std::string>& values) {
@@ -209,9 +229,8 @@ void File::write_strings(const std::string& dataset_path, const std::vector<std:
   std::vector<const char*> pointers;
   pointers.reserve(values.size());
   for (const std::string& value : values) pointers.push_back(value.c_str());
-  check_status(
-      H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()),
-      path_, dataset_path, "write dataset");
+  check_status(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()),
+               path_, dataset_path, "write dataset");
 }
 
 DatasetInfo File::dataset_info(const std::string& dataset_path) const {
@@ -237,9 +256,9 @@ std::vector<T> File::read(const std::string& dataset_path, std::vector<hsize_t>*
   }
   std::vector<T> values(element_count(info.shape));
   if (!values.empty()) {
-    check_status(H5Dread(dataset.get(), TypeOf<T>::memory(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                         values.data()),
-                 path_, dataset_path, "read dataset");
+    check_status(
+        H5Dread(dataset.get(), TypeOf<T>::memory(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
+        path_, dataset_path, "read dataset");
   }
   if (shape != nullptr) *shape = info.shape;
   return values;
@@ -312,8 +331,8 @@ void File::write_attribute_scalar(const std::string& object_path, const std::str
     memory = TypeOf<T>::memory();
   }
   const AttributeId attribute(
-      check_id(H5Acreate_by_name(id_.get(), object_path.c_str(), name.c_str(), stored,
-                                 space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+      check_id(H5Acreate_by_name(id_.get(), object_path.c_str(), name.c_str(), stored, space.get(),
+                                 H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                path_, object_path, attribute_action("create", name).c_str()));
   check_status(H5Awrite(attribute.get(), memory, data), path_, object_path,
                attribute_action("write", name).c_str());
@@ -388,9 +407,8 @@ std::uint64_t File::attribute_uint64(const std::string& object_path,
 }
 
 bool File::has_attribute(const std::string& object_path, const std::string& name) const {
-  return check_status(
-             H5Aexists_by_name(id_.get(), object_path.c_str(), name.c_str(), H5P_DEFAULT),
-             path_, object_path, attribute_action("look up", name).c_str()) > 0;
+  return check_status(H5Aexists_by_name(id_.get(), object_path.c_str(), name.c_str(), H5P_DEFAULT),
+                      path_, object_path, attribute_action("look up", name).c_str()) > 0;
 }
 
 namespace {
@@ -410,9 +428,9 @@ std::vector<std::string> File::attribute_names(const std::string& object_path) c
 }
 
 // ---- the element types the wrapper supports ----
-#define PERMRSA_H5_INSTANTIATE(T)                                                              \
-  template void File::write<T>(const std::string&, std::span<const T>,                         \
-                               const std::vector<hsize_t>&);                                   \
+#define PERMRSA_H5_INSTANTIATE(T)                                      \
+  template void File::write<T>(const std::string&, std::span<const T>, \
+                               const std::vector<hsize_t>&);           \
   template std::vector<T> File::read<T>(const std::string&, std::vector<hsize_t>*) const;
 PERMRSA_H5_INSTANTIATE(double)
 PERMRSA_H5_INSTANTIATE(float)

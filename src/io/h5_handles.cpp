@@ -39,14 +39,30 @@ Error::Error(std::string file, std::string object, std::string action, std::stri
 void close_id(Kind kind, hid id) noexcept {
   // A failed close cannot be reported from a destructor; File::close() reports it instead.
   switch (kind) {
-    case Kind::file: H5Fclose(id); break;
-    case Kind::group: H5Gclose(id); break;
-    case Kind::dataset: H5Dclose(id); break;
-    case Kind::dataspace: H5Sclose(id); break;
-    case Kind::datatype: H5Tclose(id); break;
-    case Kind::attribute: H5Aclose(id); break;
-    case Kind::property_list: H5Pclose(id); break;
-    case Kind::object: H5Oclose(id); break;
+    case Kind::file:
+      H5Fclose(id);
+      break;
+    case Kind::group:
+      H5Gclose(id);
+      break;
+    case Kind::dataset:
+      H5Dclose(id);
+      break;
+    case Kind::dataspace:
+      H5Sclose(id);
+      break;
+    case Kind::datatype:
+      H5Tclose(id);
+      break;
+    case Kind::attribute:
+      H5Aclose(id);
+      break;
+    case Kind::property_list:
+      H5Pclose(id);
+      break;
+    case Kind::object:
+      H5Oclose(id);
+      break;
   }
   H5Eclear2(H5E_DEFAULT);
 }
@@ -61,9 +77,12 @@ std::string DatasetInfo::type_name() const {
   switch (type_class) {
     case Class::integer:
       return (is_signed ? "int" : "uint") + std::to_string(8 * type_size);
-    case Class::floating: return "float" + std::to_string(8 * type_size);
-    case Class::string: return "string";
-    case Class::other: return other_name.empty() ? "unknown" : other_name;
+    case Class::floating:
+      return "float" + std::to_string(8 * type_size);
+    case Class::string:
+      return "string";
+    case Class::other:
+      return other_name.empty() ? "unknown" : other_name;
   }
   return "unknown";
 }

@@ -153,8 +153,8 @@ class File {
   void set_attribute(const std::string& object_path, const std::string& name, std::int64_t value);
   void set_attribute(const std::string& object_path, const std::string& name, std::uint64_t value);
   template <std::integral T>
-    requires(!std::same_as<T, bool>)
-  void set_attribute(const std::string& object_path, const std::string& name, T value) {
+  requires(!std::same_as<T, bool>) void set_attribute(const std::string& object_path,
+                                                      const std::string& name, T value) {
     if constexpr (std::is_signed_v<T>) {
       set_attribute(object_path, name, static_cast<std::int64_t>(value));
     } else {

@@ -22,8 +22,7 @@ OpenDataset open_dataset(const ArraySource& source, const std::string& what) {
   try {
     h5::File file = h5::File::open_read(source.file);
     if (!file.exists(source.dataset)) {
-      throw InputError(where(source, what) + ": the file has no dataset '" + source.dataset +
-                       "'");
+      throw InputError(where(source, what) + ": the file has no dataset '" + source.dataset + "'");
     }
     h5::DatasetInfo info = file.dataset_info(source.dataset);
     return OpenDataset{std::move(file), std::move(info)};

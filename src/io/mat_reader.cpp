@@ -45,24 +45,52 @@ std::string class_name(const matvar_t& variable) {
   if (variable.isLogical) return "logical array";
   std::string name;
   switch (variable.class_type) {
-    case MAT_C_EMPTY: return "empty array";
-    case MAT_C_CELL: return "cell array";
-    case MAT_C_STRUCT: return "struct";
-    case MAT_C_OBJECT: return "object";
-    case MAT_C_CHAR: return "char array";
-    case MAT_C_SPARSE: return "sparse matrix";
-    case MAT_C_FUNCTION: return "function handle";
-    case MAT_C_OPAQUE: return "opaque object";
-    case MAT_C_DOUBLE: name = "double"; break;
-    case MAT_C_SINGLE: name = "single"; break;
-    case MAT_C_INT8: name = "int8"; break;
-    case MAT_C_UINT8: name = "uint8"; break;
-    case MAT_C_INT16: name = "int16"; break;
-    case MAT_C_UINT16: name = "uint16"; break;
-    case MAT_C_INT32: name = "int32"; break;
-    case MAT_C_UINT32: name = "uint32"; break;
-    case MAT_C_INT64: name = "int64"; break;
-    case MAT_C_UINT64: name = "uint64"; break;
+    case MAT_C_EMPTY:
+      return "empty array";
+    case MAT_C_CELL:
+      return "cell array";
+    case MAT_C_STRUCT:
+      return "struct";
+    case MAT_C_OBJECT:
+      return "object";
+    case MAT_C_CHAR:
+      return "char array";
+    case MAT_C_SPARSE:
+      return "sparse matrix";
+    case MAT_C_FUNCTION:
+      return "function handle";
+    case MAT_C_OPAQUE:
+      return "opaque object";
+    case MAT_C_DOUBLE:
+      name = "double";
+      break;
+    case MAT_C_SINGLE:
+      name = "single";
+      break;
+    case MAT_C_INT8:
+      name = "int8";
+      break;
+    case MAT_C_UINT8:
+      name = "uint8";
+      break;
+    case MAT_C_INT16:
+      name = "int16";
+      break;
+    case MAT_C_UINT16:
+      name = "uint16";
+      break;
+    case MAT_C_INT32:
+      name = "int32";
+      break;
+    case MAT_C_UINT32:
+      name = "uint32";
+      break;
+    case MAT_C_INT64:
+      name = "int64";
+      break;
+    case MAT_C_UINT64:
+      name = "uint64";
+      break;
   }
   return (variable.isComplex ? "complex " : "") + name + " array";
 }
@@ -148,8 +176,10 @@ bool is_plain_numeric(const matvar_t& variable) {
 RealArray read_mat_real(const ArraySource& source, const std::string& what) {
   const MatVar variable = read_variable(source, what);
   if (is_plain_numeric(*variable)) {
-    if (variable->class_type == MAT_C_DOUBLE) return to_c_order<double, double>(*variable, source, what);
-    if (variable->class_type == MAT_C_SINGLE) return to_c_order<float, double>(*variable, source, what);
+    if (variable->class_type == MAT_C_DOUBLE)
+      return to_c_order<double, double>(*variable, source, what);
+    if (variable->class_type == MAT_C_SINGLE)
+      return to_c_order<float, double>(*variable, source, what);
   }
   throw InputError(where(source, what) + ": expected a real double or single array, found " +
                    with_article(class_name(*variable)));
@@ -160,15 +190,24 @@ IntArray read_mat_int(const ArraySource& source, const std::string& what) {
   if (is_plain_numeric(*variable)) {
     const matvar_t& v = *variable;
     switch (v.class_type) {
-      case MAT_C_INT8: return to_c_order<std::int8_t, std::int64_t>(v, source, what);
-      case MAT_C_UINT8: return to_c_order<std::uint8_t, std::int64_t>(v, source, what);
-      case MAT_C_INT16: return to_c_order<std::int16_t, std::int64_t>(v, source, what);
-      case MAT_C_UINT16: return to_c_order<std::uint16_t, std::int64_t>(v, source, what);
-      case MAT_C_INT32: return to_c_order<std::int32_t, std::int64_t>(v, source, what);
-      case MAT_C_UINT32: return to_c_order<std::uint32_t, std::int64_t>(v, source, what);
-      case MAT_C_INT64: return to_c_order<std::int64_t, std::int64_t>(v, source, what);
-      case MAT_C_UINT64: return to_c_order<std::uint64_t, std::int64_t>(v, source, what);
-      default: break;
+      case MAT_C_INT8:
+        return to_c_order<std::int8_t, std::int64_t>(v, source, what);
+      case MAT_C_UINT8:
+        return to_c_order<std::uint8_t, std::int64_t>(v, source, what);
+      case MAT_C_INT16:
+        return to_c_order<std::int16_t, std::int64_t>(v, source, what);
+      case MAT_C_UINT16:
+        return to_c_order<std::uint16_t, std::int64_t>(v, source, what);
+      case MAT_C_INT32:
+        return to_c_order<std::int32_t, std::int64_t>(v, source, what);
+      case MAT_C_UINT32:
+        return to_c_order<std::uint32_t, std::int64_t>(v, source, what);
+      case MAT_C_INT64:
+        return to_c_order<std::int64_t, std::int64_t>(v, source, what);
+      case MAT_C_UINT64:
+        return to_c_order<std::uint64_t, std::int64_t>(v, source, what);
+      default:
+        break;
     }
   }
   throw InputError(where(source, what) + ": expected a real integer array (int8 to int64 or " +

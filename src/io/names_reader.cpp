@@ -49,10 +49,13 @@ std::vector<std::string> read_hdf5_names(const ArraySource& source, const std::s
 std::vector<std::string> read_names(const std::string& spec, const std::string& what) {
   const ArraySource source = parse_array_source(spec, what);
   switch (io::container_of(source.file)) {
-    case io::Container::hdf5: return read_hdf5_names(source, what);
-    case io::Container::unknown: return read_text_names(source, what);
+    case io::Container::hdf5:
+      return read_hdf5_names(source, what);
+    case io::Container::unknown:
+      return read_text_names(source, what);
     case io::Container::npy:
-    case io::Container::mat: break;
+    case io::Container::mat:
+      break;
   }
   throw InputError(io::where(source, what) + ": expected a text file with one name per line " +
                    "or an HDF5 string dataset ('file.h5:/names')");

@@ -11,9 +11,9 @@
 namespace permrsa::io {
 
 struct NpyDtype {
-  std::string descr;     // as written, e.g. "<f8"
-  char byte_order = '|'; // '<' little, '>' big, '|' not applicable, '=' native
-  char kind = '?';       // 'f' float, 'i' signed, 'u' unsigned, 'b' bool, others unsupported
+  std::string descr;      // as written, e.g. "<f8"
+  char byte_order = '|';  // '<' little, '>' big, '|' not applicable, '=' native
+  char kind = '?';        // 'f' float, 'i' signed, 'u' unsigned, 'b' bool, others unsupported
   std::size_t item_size = 0;
 
   // "float64", "int8", "bool"...; the descr itself for types permrsa does not read.

@@ -26,8 +26,8 @@ constexpr std::array<unsigned char, 6> kMagic = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 struct NpyFile {
   std::ifstream stream;  // positioned at the first data byte
   NpyHeader header;
-  std::size_t count = 0;           // elements, from the shape
-  std::uintmax_t data_bytes = 0;   // bytes after the header
+  std::size_t count = 0;          // elements, from the shape
+  std::uintmax_t data_bytes = 0;  // bytes after the header
 };
 
 std::uint32_t little_endian(const unsigned char* bytes, std::size_t width) {
@@ -44,7 +44,8 @@ NpyFile open_npy(const ArraySource& source, const std::string& what) {
   npy.stream.open(source.file, std::ios::binary);
   std::array<unsigned char, 12> prefix{};
   const std::size_t prefix_read = static_cast<std::size_t>(std::min<std::uintmax_t>(file_size, 10));
-  npy.stream.read(reinterpret_cast<char*>(prefix.data()), static_cast<std::streamsize>(prefix_read));
+  npy.stream.read(reinterpret_cast<char*>(prefix.data()),
+                  static_cast<std::streamsize>(prefix_read));
   if (prefix_read < 10 || !std::equal(kMagic.begin(), kMagic.end(), prefix.begin())) {
     throw InputError(here + ": not a .npy file: it does not start with the .npy magic string " +
                      "\\x93NUMPY (file size " + std::to_string(file_size) + " bytes)");
@@ -161,12 +162,18 @@ IntArray read_npy_int(const ArraySource& source, const std::string& what) {
   std::vector<std::int64_t> values(npy.count);
   const bool is_signed = dtype.kind == 'i';
   switch (dtype.item_size) {
-    case 1: is_signed ? decode_as<std::int8_t>(raw, swap, values)
-                      : decode_as<std::uint8_t>(raw, swap, values); break;
-    case 2: is_signed ? decode_as<std::int16_t>(raw, swap, values)
-                      : decode_as<std::uint16_t>(raw, swap, values); break;
-    case 4: is_signed ? decode_as<std::int32_t>(raw, swap, values)
-                      : decode_as<std::uint32_t>(raw, swap, values); break;
+    case 1:
+      is_signed ? decode_as<std::int8_t>(raw, swap, values)
+                : decode_as<std::uint8_t>(raw, swap, values);
+      break;
+    case 2:
+      is_signed ? decode_as<std::int16_t>(raw, swap, values)
+                : decode_as<std::uint16_t>(raw, swap, values);
+      break;
+    case 4:
+      is_signed ? decode_as<std::int32_t>(raw, swap, values)
+                : decode_as<std::uint32_t>(raw, swap, values);
+      break;
     default:
       if (is_signed) {
         decode_as<std::int64_t>(raw, swap, values);

@@ -26,8 +26,8 @@ TEST(NpyReader, ReadsAFloat64MatrixInCOrder) {
   // Arrange: the values 0.5, 1.5, ... in C order, as np.save(np.arange(6).reshape(2, 3) + 0.5)
   ScratchDir dir;
   const std::string path = dir.file("m.npy");
-  write_bytes(path, npy_bytes(kF8Matrix, raw_bytes(std::vector<double>{0.5, 1.5, 2.5, 3.5, 4.5,
-                                                                         5.5})));
+  write_bytes(path,
+              npy_bytes(kF8Matrix, raw_bytes(std::vector<double>{0.5, 1.5, 2.5, 3.5, 4.5, 5.5})));
   // Act
   const RealArray array = read_real_array(path, "brain.file");
   // Assert
@@ -75,8 +75,7 @@ TEST(NpyReader, ReordersFortranOrder3dArrayIntoCOrder) {
   for (int i = 0; i < 2; ++i)
     for (int j = 0; j < 3; ++j)
       for (int k = 0; k < 4; ++k)
-        EXPECT_EQ(array.values[static_cast<std::size_t>(12 * i + 4 * j + k)],
-                  100 * i + 10 * j + k);
+        EXPECT_EQ(array.values[static_cast<std::size_t>(12 * i + 4 * j + k)], 100 * i + 10 * j + k);
 }
 
 TEST(NpyReader, ByteSwapsBigEndianFloats) {
@@ -94,8 +93,8 @@ TEST(NpyReader, ReadsFormatVersions2And3) {
   ScratchDir dir;
   for (int major : {2, 3}) {
     const std::string path = dir.file("v" + std::to_string(major) + ".npy");
-    write_bytes(path, npy_bytes(kF8Matrix, raw_bytes(std::vector<double>{1, 2, 3, 4, 5, 6}),
-                                major));
+    write_bytes(path,
+                npy_bytes(kF8Matrix, raw_bytes(std::vector<double>{1, 2, 3, 4, 5, 6}), major));
     const RealArray array = read_real_array(path, "brain.file");
     EXPECT_EQ(array.shape, (std::vector<std::size_t>{2, 3})) << "version " << major;
     EXPECT_EQ(array.values, (std::vector<double>{1, 2, 3, 4, 5, 6})) << "version " << major;
@@ -139,12 +138,15 @@ TEST(NpyReader, ReadsEveryIntegerDtypeAsInt64) {
       {"|u1", raw_bytes(std::vector<std::uint8_t>{0, 255}), {0, 255}},
       {"<i2", raw_bytes(std::vector<std::int16_t>{-32768, 32767}), {-32768, 32767}},
       {"<u2", raw_bytes(std::vector<std::uint16_t>{0, 65535}), {0, 65535}},
-      {"<i4", raw_bytes(std::vector<std::int32_t>{-2147483647 - 1, 2147483647}),
+      {"<i4",
+       raw_bytes(std::vector<std::int32_t>{-2147483647 - 1, 2147483647}),
        {-2147483648LL, 2147483647}},
       {"<u4", raw_bytes(std::vector<std::uint32_t>{0, 4294967295u}), {0, 4294967295LL}},
-      {"<i8", raw_bytes(std::vector<std::int64_t>{std::numeric_limits<std::int64_t>::min(), 9}),
+      {"<i8",
+       raw_bytes(std::vector<std::int64_t>{std::numeric_limits<std::int64_t>::min(), 9}),
        {std::numeric_limits<std::int64_t>::min(), 9}},
-      {"<u8", raw_bytes(std::vector<std::uint64_t>{0, 9223372036854775807ULL}),
+      {"<u8",
+       raw_bytes(std::vector<std::uint64_t>{0, 9223372036854775807ULL}),
        {0, std::numeric_limits<std::int64_t>::max()}},
       {">i4", big_endian_bytes(std::vector<std::int32_t>{-2, 70000}), {-2, 70000}},
       {">u2", big_endian_bytes(std::vector<std::uint16_t>{1, 65534}), {1, 65534}},
@@ -318,9 +320,9 @@ TEST(NpyReader, RejectsAMissingFile) {
   ScratchDir dir;
   const std::string path = dir.file("nowhere.npy");
   const std::string message = message_of<InputError>([&] { read_real_array(path, "brain.file"); });
-  EXPECT_NE(message.find(path + " (brain.file): cannot open '" + path +
-                         "': No such file or directory"),
-            std::string::npos)
+  EXPECT_NE(
+      message.find(path + " (brain.file): cannot open '" + path + "': No such file or directory"),
+      std::string::npos)
       << message;
 }
 
