@@ -208,3 +208,14 @@ def test_progress_line(tmp_path, simulated):
     quiet = run(args)  # stderr is a pipe, not a TTY: no progress line
     assert not progress_lines(quiet.stderr), (
         f"progress printed without --progress:\n{quiet.stderr!r}")
+
+
+def test_output_file_is_relative_to_the_current_directory(tmp_path, simulated):
+    """Contract: input paths are relative to the config's folder, output.file to the cwd."""
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    proc = run_in(cwd, ["run", simulated["dir"] / "config.toml", "--set",
+                        "analysis.permutations=20", "--quiet"])
+    assert proc.returncode == 0, proc.stderr
+    assert (cwd / "results.h5").is_file(), sorted(os.listdir(cwd))
+    assert not (simulated["dir"] / "results.h5").exists()
