@@ -19,16 +19,18 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("permrsa ") + PERMRSA_VERSION);
   cli::GlobalOptions global;
-  app.add_option("--threads", global.threads, "Worker threads (default: all cores)")
-      ->check(CLI::NonNegativeNumber);
-  app.add_flag("--quiet,-q", global.quiet, "Only warnings and errors on stderr");
-  app.add_flag("--progress", global.progress,
-               "Progress line with rate and ETA on stderr (shown anyway on a terminal)");
   std::vector<std::function<int()>> commands{cli::add_run_command(app, global),
                                              cli::add_simulate_command(app, global),
                                              cli::add_info_command(app, global)};
-  // Global options may also follow the subcommand: `permrsa run cfg.toml --threads 2`.
-  for (auto* sub : app.get_subcommands({})) sub->fallthrough();
+  // Every subcommand documents and takes the common options.
+  for (auto* sub : app.get_subcommands({})) {
+    sub->add_flag("--quiet,-q", global.quiet, "Only warnings and errors on stderr");
+    if (sub->get_name() != "run") continue;
+    sub->add_option("--threads", global.threads, "Worker threads (default: all cores)")
+        ->check(CLI::NonNegativeNumber);
+    sub->add_flag("--progress", global.progress,
+                  "Progress line with rate and ETA on stderr (always shown on a terminal)");
+  }
 
   try {
     app.parse(argc, argv);
@@ -45,7 +47,6 @@ int main(int argc, char** argv) {
   std::optional<tbb::global_control> threads;
   if (global.threads > 0)
     threads.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(global.threads));
-  const auto subs = app.get_subcommands();
   try {
     for (std::size_t i = 0; i < commands.size(); ++i)
       if (app.get_subcommands({})[i]->parsed()) return commands[i]();
@@ -56,6 +57,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "permrsa: failed: %s\n", e.what());
     return kExitRuntimeFailure;
   }
-  (void)subs;
   return kExitInputError;
 }
