@@ -1,0 +1,204 @@
+// Throughput of the null kernel: make_statistic_kernel(metric, precision, models, brain)->compute
+// on a batch of Philox permutations, at the seed shape (S = 49 -> P = 1176, L = 22, T = 218) by
+// default. Prints one JSON object per line (machine-readable; bench/run_benchmarks.py reads them):
+//
+//   {"bench": "null_kernel", "metric": "spearman", "precision": "float32", ..., "perms_per_s": ...,
+//    "gflops": ...}
+//
+// "work" is StatisticKernel::work_per_permutation(): flop (2 P L T) for Pearson/Spearman, and
+// comparison steps for Kendall, so "gflops" means Gwork/s for Kendall (kept in its own field).
+//
+// Usage: permrsa_bench_kernel [--threads N] [--batch B] [--min-time SEC] [--real-data DIR]
+//                             [--cases pearson:float32,spearman:float32,...] [--stimuli S]
+//                             [--layers L] [--times T] [--seed N]
+#include <tbb/global_control.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kernels/statistic_kernel.hpp"
+#include "permrsa/analysis_spec.hpp"
+#include "permrsa/permutations.hpp"
+#include "permrsa/rsa_problem.hpp"
+
+namespace {
+
+using permrsa::Matrix;
+using permrsa::Metric;
+using permrsa::Precision;
+
+struct Options {
+  int threads = 2;
+  std::size_t batch = 64;
+  double min_time = 1.0;
+  std::string real_data;
+  std::string cases = "pearson:float32,pearson:float64,spearman:float32,spearman:float64,kendall-b:float64";
+  std::size_t stimuli = 49, layers = 22, times = 218;
+  std::uint64_t seed = 1;
+};
+
+[[noreturn]] void usage(const std::string& message) {
+  std::cerr << "permrsa_bench_kernel: " << message << "\n"
+            << "usage: permrsa_bench_kernel [--threads N] [--batch B] [--min-time SEC]\n"
+            << "       [--real-data DIR] [--cases metric:precision,...] [--stimuli S] [--layers L]\n"
+            << "       [--times T] [--seed N]\n";
+  std::exit(2);
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage("missing value after " + a);
+      return argv[++i];
+    };
+    try {
+      if (a == "--threads") o.threads = std::stoi(value());
+      else if (a == "--batch") o.batch = std::stoul(value());
+      else if (a == "--min-time") o.min_time = std::stod(value());
+      else if (a == "--real-data") o.real_data = value();
+      else if (a == "--cases") o.cases = value();
+      else if (a == "--stimuli") o.stimuli = std::stoul(value());
+      else if (a == "--layers") o.layers = std::stoul(value());
+      else if (a == "--times") o.times = std::stoul(value());
+      else if (a == "--seed") o.seed = std::stoull(value());
+      else if (a == "--help" || a == "-h") usage("help");
+      else usage("unknown argument " + a);
+    } catch (const std::logic_error&) {
+      usage("bad value for " + a);
+    }
+  }
+  if (o.threads < 1 || o.batch < 1 || o.stimuli < 3 || o.layers < 1 || o.times < 1)
+    usage("--threads, --batch, --layers, --times must be >= 1 and --stimuli >= 3");
+  return o;
+}
+
+// Random dissimilarities: models L x P and brain P x T, continuous (no ties).
+permrsa::RsaProblem random_problem(const Options& o) {
+  const std::size_t pairs = o.stimuli * (o.stimuli - 1) / 2;
+  std::mt19937_64 rng(o.seed);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  permrsa::RsaProblem p;
+  p.stimuli = o.stimuli;
+  p.models = Matrix<double>(o.layers, pairs);
+  for (auto& v : p.models.values()) v = normal(rng);
+  p.brain = Matrix<double>(pairs, o.times);
+  for (auto& v : p.brain.values()) v = normal(rng);
+  return p;
+}
+
+// The real 49-image data set with the study's baseline correction, through the engine's own
+// loader (the same path `permrsa run` takes).
+permrsa::RsaProblem real_problem(const std::string& dir) {
+  permrsa::RunSpec spec;
+  spec.brain.file = dir + "/brain_rdms.npy";
+  spec.brain.times = dir + "/time_vector.mat:time";
+  spec.brain.baseline = std::make_pair(-0.2, 0.0);
+  spec.models.file = dir + "/vgg16_layer_corr.npy";
+  spec.models.kind = permrsa::ModelKind::similarity;
+  spec.models.names = dir + "/vgg16_layers.txt";
+  return permrsa::load_problem(spec);
+}
+
+struct Case {
+  Metric metric;
+  Precision precision;
+  std::string name, precision_name;
+};
+
+std::vector<Case> parse_cases(const std::string& text) {
+  std::vector<Case> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    const auto colon = item.find(':');
+    const std::string m = item.substr(0, colon);
+    const std::string pr = colon == std::string::npos ? "float32" : item.substr(colon + 1);
+    Case c{};
+    if (m == "pearson") c.metric = Metric::pearson;
+    else if (m == "spearman") c.metric = Metric::spearman;
+    else if (m == "kendall-b") c.metric = Metric::kendall_b;
+    else if (m == "kendall-a") c.metric = Metric::kendall_a;
+    else usage("unknown metric in --cases: " + m);
+    if (pr == "float32") c.precision = Precision::float32;
+    else if (pr == "float64") c.precision = Precision::float64;
+    else usage("unknown precision in --cases: " + pr);
+    c.name = m;
+    c.precision_name = pr;
+    out.push_back(c);
+  }
+  return out;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options o = parse(argc, argv);
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
+                            static_cast<std::size_t>(o.threads));
+  permrsa::RsaProblem problem;
+  try {
+    problem = o.real_data.empty() ? random_problem(o) : real_problem(o.real_data);
+  } catch (const std::exception& e) {
+    std::cerr << "permrsa_bench_kernel: cannot load data: " << e.what() << "\n";
+    return 2;
+  }
+  const std::size_t S = problem.stimuli, P = problem.models.cols(), L = problem.models.rows(),
+                    T = problem.brain.cols();
+
+  // A batch of Philox permutations 1..batch (K is set far above the batch so that S! <= K + 1
+  // cannot switch to enumeration for the seed shape), as pair gathers.
+  const auto perms = permrsa::PermutationSet::generated(S, 1000000, o.seed);
+  std::vector<std::uint32_t> gathers(o.batch * P), pi(S);
+  for (std::size_t b = 0; b < o.batch; ++b) {
+    perms.permutation(static_cast<std::int64_t>(b % static_cast<std::size_t>(perms.count())) + 1, pi);
+    permrsa::pair_gather(pi, std::span(gathers).subspan(b * P, P));
+  }
+  std::vector<double> out(o.batch * L * T);
+
+  for (const auto& c : parse_cases(o.cases)) {
+    const auto kernel = permrsa::make_statistic_kernel(c.metric, c.precision, problem.models,
+                                                       problem.brain);
+    kernel->compute(gathers, o.batch, out);  // warm-up (page faults, TBB arena)
+    std::vector<double> times;
+    const auto start = std::chrono::steady_clock::now();
+    while (times.size() < 3 || (seconds_since(start) < o.min_time && times.size() < 1000)) {
+      const auto t0 = std::chrono::steady_clock::now();
+      kernel->compute(gathers, o.batch, out);
+      times.push_back(seconds_since(t0));
+    }
+    std::sort(times.begin(), times.end());
+    const double median = times[times.size() / 2], best = times.front();
+    const double work = kernel->work_per_permutation();
+    const double batch = static_cast<double>(o.batch);
+    double checksum = 0;
+    for (double v : out) checksum += v;
+    const bool flop = c.metric == Metric::pearson || c.metric == Metric::spearman;
+    std::printf(
+        "{\"bench\": \"null_kernel\", \"metric\": \"%s\", \"precision\": \"%s\", \"data\": \"%s\", "
+        "\"S\": %zu, \"P\": %zu, \"L\": %zu, \"T\": %zu, \"batch\": %zu, \"threads\": %d, "
+        "\"reps\": %zu, \"seconds_median\": %.6g, \"seconds_best\": %.6g, "
+        "\"perms_per_s\": %.6g, \"perms_per_s_best\": %.6g, \"work_per_perm\": %.6g, "
+        "\"work_unit\": \"%s\", \"gflops\": %.6g, \"gflops_best\": %.6g, \"checksum\": %.17g}\n",
+        c.name.c_str(), c.precision_name.c_str(), o.real_data.empty() ? "random" : "real", S, P,
+        L, T, o.batch, o.threads, times.size(), median, best, batch / median, batch / best, work,
+        flop ? "flop" : "comparison-steps", flop ? batch * work / median / 1e9 : 0.0,
+        flop ? batch * work / best / 1e9 : 0.0, checksum);
+    std::fflush(stdout);
+  }
+  return 0;
+}
