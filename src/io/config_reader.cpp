@@ -1,4 +1,5 @@
 // TOML config -> RunSpec. The table of known keys below is the one place that names them.
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -128,6 +129,34 @@ void apply_override(Value& root, const std::string& text) {
   root.as_table()[section].as_table()[key] = parsed;
 }
 
+// ${NAME} and ${NAME:-default} in paths are replaced from the environment, so one config can
+// point at data that lives in different places on different machines.
+std::string expand_environment(const std::string& text, const std::string& origin,
+                               const std::string& key) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto open = text.find("${", i);
+    if (open == std::string::npos) break;
+    const auto close = text.find('}', open);
+    if (close == std::string::npos) fail(origin, key, "unterminated ${ in \"" + text + "\"");
+    out += text.substr(i, open - i);
+    std::string name = text.substr(open + 2, close - open - 2), fallback;
+    bool has_fallback = false;
+    if (const auto dash = name.find(":-"); dash != std::string::npos) {
+      fallback = name.substr(dash + 2);
+      name = name.substr(0, dash);
+      has_fallback = true;
+    }
+    const char* value = std::getenv(name.c_str());
+    if (value && *value) out += value;
+    else if (has_fallback) out += fallback;
+    else fail(origin, key, "environment variable " + name + " is not set (used in \"" + text + "\")");
+    i = close + 1;
+  }
+  return out + text.substr(i);
+}
+
 std::string resolve_path(const std::string& spec, const std::string& base_dir) {
   if (spec.empty()) return spec;
   fs::path p(spec);
@@ -146,6 +175,7 @@ RunSpec build_spec(const Value& root, const std::string& origin, const std::stri
     auto v = r.string(section, key);
     if (!v) return {};
     const std::string dotted = section + "." + key;
+    *v = expand_environment(*v, origin, dotted);
     const bool from_cli = std::find(overridden_paths.begin(), overridden_paths.end(), dotted) !=
                           overridden_paths.end();
     return resolve_path(*v, from_cli ? std::string() : base_dir);

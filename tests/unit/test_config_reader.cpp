@@ -74,3 +74,22 @@ TEST(ConfigReader, ResolvedTomlRoundTrips) {
 
 }  // namespace
 }  // namespace permrsa
+
+namespace permrsa {
+namespace {
+
+TEST(ConfigReader, PathsExpandEnvironmentVariablesWithDefaults) {
+  ::setenv("PERMRSA_TEST_DIR", "/scratch/me", 1);
+  ::unsetenv("PERMRSA_TEST_UNSET");
+  const auto spec = parse_run_spec(
+      "[brain]\nfile = \"${PERMRSA_TEST_DIR}/b.npy\"\n[models]\nfile = \"${PERMRSA_TEST_UNSET:-m}/m.npy\"\n",
+      "cfg.toml", "/data", {});
+  EXPECT_EQ(spec.brain.file, "/scratch/me/b.npy");
+  EXPECT_EQ(spec.models.file, "/data/m/m.npy");
+  EXPECT_NE(message_of("[brain]\nfile = \"${PERMRSA_TEST_UNSET}/b.npy\"\n[models]\nfile = \"m\"\n")
+                .find("PERMRSA_TEST_UNSET is not set"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace permrsa
