@@ -1,0 +1,568 @@
+#!/usr/bin/python3
+"""permrsa's benchmark suite: everything measured side by side, in one run, on this machine.
+
+  /usr/bin/python3 bench/run_benchmarks.py --build build [--real-data ../shared/data/seed-eeg-vgg16]
+                                           [--quick] [--threads 2] [--out table.md]
+
+Workloads (seed shape: S = 49 -> P = 1176 pairs, L = 22 layers, T = 218 time points):
+  1. end to end: `permrsa run` (spearman, cluster mass, permutation-p threshold, float32, K = 10000,
+     or 1000 with --quick) vs bench/numpy_baseline.py (the same algorithm in vectorised
+     NumPy/OpenBLAS) on the same data and K. Target >= 20x.
+  2. null kernel GFLOP/s (bench permrsa_bench_kernel) vs OpenBLAS sgemm (numpy.matmul) on the
+     same shapes, (batch*L) x P times P x T. Target >= 0.5.
+  3. kendall-b permutations/s: permrsa's kernel vs a scipy.stats.kendalltau loop over the L x T
+     cells. Target >= 50x.
+  4. peak RSS of the permrsa run.
+
+Before timing anything, a preflight runs both implementations on the same data with the same
+explicit permutation file (K = 200, float64) and prints "baseline agrees: yes/no", so that the
+comparison is between two implementations of the same statistics.
+
+The machine is shared and noisy: only ratios measured in this run mean anything. Nothing here
+fails on time; the exit code is 0 unless something could not run (or the baseline disagrees).
+
+BLAS: the NumPy side must run on OpenBLAS. Debian's numpy uses whichever libblas.so.3 the system
+alternative points to; this script puts an OpenBLAS build first on LD_LIBRARY_PATH for the NumPy
+subprocesses (Debian `libopenblas0-pthread`, or a folder given with --openblas) and reports which
+OpenBLAS core ran. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset for the sgemm measurement;
+since an OpenBLAS older than the CPU falls back to a generic core, the best of a few forced cores
+is measured too, and every target is judged against the fastest baseline measured.
+"""
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = pathlib.Path(__file__).resolve().parent
+REPO = HERE.parent
+BASELINE = HERE / "numpy_baseline.py"
+PY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+SEED = dict(stimuli=49, layers=22, times=218)
+FORCED_CORES = ["SkylakeX", "Cooperlake", "Haswell"]  # tried when OpenBLAS autodetects
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# processes
+
+def run(cmd, env=None, check=True, cwd=None):
+    """Runs cmd; returns (CompletedProcess, wall seconds)."""
+    t0 = time.perf_counter()
+    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, env=env, cwd=cwd)
+    seconds = time.perf_counter() - t0
+    if check and proc.returncode != 0:
+        raise SystemExit(f"run_benchmarks: {' '.join(map(str, cmd))} exited {proc.returncode}\n"
+                         f"{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+    return proc, seconds
+
+
+def run_measured(cmd, env=None):
+    """Runs cmd; returns (CompletedProcess-like, wall seconds, peak RSS in MiB). Peak RSS comes
+    from /usr/bin/time -v when it is installed, else from the child's rusage (os.wait4)."""
+    cmd = [str(c) for c in cmd]
+    if os.access("/usr/bin/time", os.X_OK):
+        proc, seconds = run(["/usr/bin/time", "-v", *cmd], env=env)
+        m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
+        return proc, seconds, int(m.group(1)) / 1024 if m else float("nan")
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t0 = time.perf_counter()
+        child = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, text=True)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - t0
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        proc = subprocess.CompletedProcess(cmd, child.returncode, out.read(), err.read())
+    if proc.returncode != 0:
+        raise SystemExit(f"run_benchmarks: {' '.join(cmd)} exited {proc.returncode}\n{proc.stderr}")
+    return proc, seconds, usage.ru_maxrss / 1024
+
+
+def json_lines(text):
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+# ---------------------------------------------------------------------------------------------
+# BLAS environment
+
+def find_openblas(explicit):
+    """A folder holding OpenBLAS's libblas.so.3, or None (then NumPy keeps its own BLAS)."""
+    candidates = [explicit] if explicit else []
+    candidates += [os.environ.get("PERMRSA_OPENBLAS_DIR"),
+                   "/usr/lib/x86_64-linux-gnu/openblas-pthread",
+                   "/usr/lib/x86_64-linux-gnu/openblas-openmp",
+                   "/usr/lib/x86_64-linux-gnu/openblas-serial"]
+    for c in candidates:
+        if c and (pathlib.Path(c) / "libblas.so.3").exists():
+            return str(pathlib.Path(c).resolve())
+    if explicit:
+        raise SystemExit(f"run_benchmarks: --openblas {explicit}: no libblas.so.3 there")
+    return None
+
+
+def blas_env(base, openblas_dir, threads, coretype="unset"):
+    """Environment for a NumPy subprocess: OpenBLAS first, N threads, and OPENBLAS_CORETYPE /
+    OPENBLAS_L2_SIZE unset (coretype="unset") or the core forced (coretype=NAME)."""
+    env = dict(base)
+    for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[k] = str(threads)
+    env.pop("OPENBLAS_CORETYPE", None)
+    env.pop("OPENBLAS_L2_SIZE", None)
+    if coretype != "unset":
+        env["OPENBLAS_CORETYPE"] = coretype
+    if openblas_dir:
+        env["LD_LIBRARY_PATH"] = openblas_dir + (":" + env["LD_LIBRARY_PATH"]
+                                                 if env.get("LD_LIBRARY_PATH") else "")
+    return env
+
+
+# numpy.matmul on the kernel's shapes, in its own process (so that its BLAS environment is its
+# own). Reports the BLAS that was loaded and the OpenBLAS core that ran.
+GEMM_SNIPPET = r"""
+import ctypes, json, sys, time
+import numpy as np
+m, k, n, dtype, min_time = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], float(sys.argv[5])
+rng = np.random.default_rng(0)
+a = rng.standard_normal((m, k)).astype(dtype)
+b = rng.standard_normal((k, n)).astype(dtype)
+c = a @ b
+ref = a.astype(np.float64) @ b.astype(np.float64)
+rel_err = float(np.abs(c - ref).max() / np.abs(ref).max())
+times = []
+t_start = time.perf_counter()
+while len(times) < 5 or (time.perf_counter() - t_start < min_time and len(times) < 2000):
+    t0 = time.perf_counter()
+    np.matmul(a, b, out=c)
+    times.append(time.perf_counter() - t0)
+times.sort()
+med = times[len(times) // 2]
+info = {"lib": None, "core": None, "config": None, "threads": None}
+libs = [l.split()[-1] for l in open("/proc/self/maps") if "blas" in l and l.split()[-1].startswith("/")]
+info["libs"] = sorted(set(libs))
+try:
+    import threadpoolctl
+    for d in threadpoolctl.threadpool_info():
+        if d.get("user_api") == "blas":
+            info.update(lib=d.get("filepath"), core=d.get("architecture"), threads=d.get("num_threads"),
+                        internal_api=d.get("internal_api"), version=d.get("version"))
+except ImportError:
+    pass
+for path in info["libs"]:
+    try:
+        lib = ctypes.CDLL(path)
+        lib.openblas_get_corename.restype = ctypes.c_char_p
+        lib.openblas_get_config.restype = ctypes.c_char_p
+        info["core"] = info["core"] or lib.openblas_get_corename().decode()
+        info["config"] = lib.openblas_get_config().decode()
+        info["lib"] = info["lib"] or path
+        info["internal_api"] = "openblas"
+        break
+    except (OSError, AttributeError):
+        continue
+if info.get("internal_api") != "openblas":
+    info["lib"] = info["lib"] or ",".join(info["libs"]) or "unknown"
+print(json.dumps({"seconds_median": med, "seconds_best": times[0], "reps": len(times),
+                  "gflops": 2.0 * m * k * n / med / 1e9, "gflops_best": 2.0 * m * k * n / times[0] / 1e9,
+                  "rel_err": rel_err, "numpy": np.__version__, **info}))
+"""
+
+
+def measure_gemm(env, m, k, n, dtype, min_time):
+    proc, _ = run([PY, "-c", GEMM_SNIPPET, m, k, n, dtype, min_time], env=env, check=False)
+    if proc.returncode != 0:
+        return {"error": f"exit {proc.returncode}: {proc.stderr.strip()[-300:]}"}
+    return json_lines(proc.stdout)[-1]
+
+
+# ---------------------------------------------------------------------------------------------
+# data and configs
+
+def real_config(data, path):
+    path.write_text(f"""[brain]
+file = "{data}/brain_rdms.npy"
+layout = "pairs-time"
+times = "{data}/time_vector.mat:time"
+baseline = [-0.2, 0.0]
+
+[models]
+file = "{data}/vgg16_layer_corr.npy"
+kind = "similarity"
+names = "{data}/vgg16_layers.txt"
+
+[analysis]
+scheme = "stimulus"
+metric = "spearman"
+permutations = 10000
+seed = 1
+tail = "greater"
+precision = "float32"
+
+[correction]
+cluster_threshold = "permutation-p"
+cluster_alpha = 0.05
+cluster_statistic = "mass"
+connectivity = "time"
+
+[output]
+file = "results.h5"
+""")
+    return path
+
+
+def synthetic_config(permrsa, work):
+    folder = work / "synthetic"
+    run([permrsa, "simulate", "--out", folder, "--stimuli", SEED["stimuli"], "--layers",
+         SEED["layers"], "--times", SEED["times"]])
+    return folder / "config.toml"  # the seed workload's settings are given with --set
+
+
+SEED_SETTINGS = ["analysis.scheme=stimulus", "analysis.metric=spearman", "analysis.tail=greater",
+                 "analysis.seed=1", "correction.cluster_threshold=permutation-p",
+                 "correction.cluster_alpha=0.05", "correction.cluster_statistic=mass",
+                 "correction.connectivity=time"]
+
+
+def sets(items):
+    out = []
+    for item in items:
+        out += ["--set", item]
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# preflight: the same p-values from both implementations
+
+def compare_results(permrsa_file, numpy_file):
+    import h5py
+    problems = []
+    with h5py.File(permrsa_file, "r") as a, h5py.File(numpy_file, "r") as b:
+        names = ["observed", "p_uncorrected", "p_maxstat", "p_cluster", "cluster_id",
+                 "null/max_statistic", "null/max_cluster", "clusters/statistic", "clusters/p",
+                 "clusters/size", "clusters/layer_first", "clusters/layer_last",
+                 "clusters/time_first", "clusters/time_last"]
+        for name in names:
+            if name not in a or name not in b:
+                problems.append(f"{name}: missing in {'permrsa' if name not in a else 'numpy'}")
+                continue
+            x, y = a[name][()], b[name][()]
+            if x.shape != y.shape:
+                problems.append(f"{name}: shape {x.shape} vs {y.shape}")
+            elif not np.array_equal(x, y):
+                d = np.abs(x.astype(float) - y.astype(float))
+                # Observed values and masses may differ in the last bit (summation order);
+                # p-values and cluster tables must be identical.
+                tolerated = name in ("observed", "null/max_statistic", "null/max_cluster",
+                                     "clusters/statistic") and d.max() <= 1e-12
+                if not tolerated:
+                    problems.append(f"{name}: {np.count_nonzero(d)} differ, max |diff| {d.max():.3g}")
+        clusters = int(a["clusters/p"].shape[0]) if "clusters/p" in a else 0
+    return problems, clusters
+
+
+def preflight(permrsa, cfg, work, base_overrides, env, threads):
+    rng = np.random.default_rng(20240607)
+    stimuli = SEED["stimuli"]  # the real data and the synthetic fallback both have S = 49
+    perm_file = work / "preflight_perms.npy"
+    np.save(perm_file, np.array([rng.permutation(stimuli) for _ in range(200)], dtype=np.int64))
+    report = []
+    ok = True
+    for tail in ("greater", "two-sided"):
+        over = base_overrides + [f'analysis.permutation_file="{perm_file}"',
+                                 "analysis.precision=float64", f"analysis.tail={tail}"]
+        p_out, n_out = work / f"preflight_permrsa_{tail}.h5", work / f"preflight_numpy_{tail}.h5"
+        run([permrsa, "run", cfg, *sets(over + [f'output.file="{p_out}"']), "--threads", threads,
+             "--quiet"])
+        run([PY, BASELINE, cfg, *sets(over), "--out", n_out], env=env)
+        problems, clusters = compare_results(p_out, n_out)
+        ok &= not problems
+        report.append(f"  spearman, tail {tail}, K = 200 (explicit permutation file), float64: "
+                      f"{clusters} observed clusters; "
+                      + ("p_uncorrected, p_maxstat, p_cluster, cluster_id and the cluster table "
+                         "identical" if not problems else "DIFFER: " + "; ".join(problems)))
+    return ok, report
+
+
+# ---------------------------------------------------------------------------------------------
+# formatting
+
+def fmt_time(s):
+    if s != s:
+        return "-"
+    return f"{s * 1e3:.1f} ms" if s < 1 else f"{s:.2f} s"
+
+
+def fmt_ratio(r):
+    return "-" if r != r else (f"{r:.1f}x" if r >= 10 else f"{r:.2f}x")
+
+
+def table(rows):
+    head = ["workload", "permrsa time", "throughput", "baseline (named)", "baseline time",
+            "ratio", "target", "met?"]
+    cells = [head] + [[str(c) for c in r] for r in rows]
+    width = [max(len(r[i]) for r in cells) for i in range(len(head))]
+    text = []
+    for i, r in enumerate(cells):
+        text.append(" | ".join(c.ljust(w) for c, w in zip(r, width)))
+        if i == 0:
+            text.append("-+-".join("-" * w for w in width))
+    md = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    md += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(text), "\n".join(md)
+
+
+# ---------------------------------------------------------------------------------------------
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="permrsa benchmarks, side by side with NumPy/SciPy")
+    ap.add_argument("--build", default=str(REPO / "build"), help="CMake build folder")
+    ap.add_argument("--real-data", default=str(REPO.parent / "shared" / "data" / "seed-eeg-vgg16"),
+                    help="the seed-eeg-vgg16 folder (synthetic data of the same shape if absent)")
+    ap.add_argument("--quick", action="store_true", help="K = 1000 and shorter timings")
+    ap.add_argument("--permutations", type=int, help="K for the end-to-end run (overrides)")
+    ap.add_argument("--threads", type=int, default=2, help="threads for both sides")
+    ap.add_argument("--openblas", help="folder with OpenBLAS's libblas.so.3 for the NumPy side")
+    ap.add_argument("--numpy-budget", type=float, default=300.0,
+                    help="seconds; a longer NumPy run uses fewer permutations, scaled linearly")
+    ap.add_argument("--out", help="also write the table (markdown) here")
+    ap.add_argument("--workdir", help="keep inputs and outputs here (default: a temporary folder)")
+    args = ap.parse_args(argv)
+
+    build = pathlib.Path(args.build).resolve()
+    permrsa = build / "src" / "permrsa"
+    kernel_bench = build / "bench" / "permrsa_bench_kernel"
+    for exe in (permrsa, kernel_bench):
+        if not os.access(exe, os.X_OK):
+            raise SystemExit(f"run_benchmarks: {exe} not found: build it first "
+                             f"(ninja -C {build} permrsa permrsa_bench_kernel)")
+    K = args.permutations or (1000 if args.quick else 10000)
+    threads = args.threads
+    min_time = 1.0 if args.quick else 2.0
+    rounds = 1 if args.quick else 2
+    if args.workdir:
+        work = pathlib.Path(args.workdir).resolve()
+        work.mkdir(parents=True, exist_ok=True)
+        cleanup = None
+    else:
+        cleanup = tempfile.TemporaryDirectory(prefix="permrsa-bench-")
+        work = pathlib.Path(cleanup.name)
+    openblas = find_openblas(args.openblas)
+    base_env = dict(os.environ)
+
+    # ---- data
+    real = pathlib.Path(args.real_data).resolve() if args.real_data else None
+    if real and (real / "brain_rdms.npy").exists():
+        cfg = real_config(real, work / "seed.toml")
+        data_name = f"real data ({real.name}, baseline [-0.2, 0), models kind similarity)"
+        kernel_data = ["--real-data", str(real)]
+    else:
+        cfg = synthetic_config(permrsa, work)
+        data_name = "synthetic data of the seed shape (`permrsa simulate`; real data not found)"
+        kernel_data = []
+    seed_over = SEED_SETTINGS
+
+    # ---- OpenBLAS: which core runs when OPENBLAS_CORETYPE/L2_SIZE are unset, and the best core
+    m, k, n = 64 * SEED["layers"], SEED["stimuli"] * (SEED["stimuli"] - 1) // 2, SEED["times"]
+    log(f"[1/6] OpenBLAS cores (sgemm {m} x {k} x {n}, {threads} threads)")
+    auto_env = blas_env(base_env, openblas, threads)
+    sgemm_auto = measure_gemm(auto_env, m, k, n, "float32", min_time)
+    core_results = {"unset": sgemm_auto}
+    if sgemm_auto.get("internal_api") == "openblas":
+        for core in FORCED_CORES:
+            r = measure_gemm(blas_env(base_env, openblas, threads, core), m, k, n, "float32",
+                             min_time / 2)
+            # A forced core that is wrong on this CPU (big error) or crashes is not a candidate.
+            if "error" not in r and r.get("rel_err", 1) < 1e-4:
+                core_results[core] = r
+    best_core = max(core_results, key=lambda c: core_results[c].get("gflops", 0))
+    best_env = blas_env(base_env, openblas, threads, best_core)
+    blas_is_openblas = sgemm_auto.get("internal_api") == "openblas"
+    blas_name = (f"OpenBLAS {sgemm_auto.get('version') or ''}".strip() if blas_is_openblas
+                 else f"NOT OpenBLAS ({sgemm_auto.get('lib')})")
+    best_core_name = core_results[best_core].get("core") or best_core
+    auto_core_name = sgemm_auto.get("core") or "?"
+    for c, r in core_results.items():
+        log(f"      OPENBLAS_CORETYPE={c}: core {r.get('core')}, {r.get('gflops', 0):.1f} GFLOP/s")
+
+    # ---- preflight
+    log("[2/6] preflight: permrsa vs NumPy baseline, same permutations")
+    agrees, pre_report = preflight(permrsa, cfg, work, seed_over, best_env, threads)
+    print(f"baseline agrees: {'yes' if agrees else 'no'}", flush=True)
+    for line in pre_report:
+        print(line, flush=True)
+
+    # ---- null kernel vs sgemm, alternating rounds (best of rounds on both sides)
+    log("[3/6] null kernel vs OpenBLAS GEMM")
+    kernel_runs, sgemm_runs, dgemm_runs, sgemm_auto_runs = [], [], [], []
+    for _ in range(rounds):
+        proc, _ = run([kernel_bench, "--threads", threads, "--batch", 64, "--min-time", min_time,
+                       "--cases", "pearson:float32,pearson:float64,spearman:float32,spearman:float64",
+                       *kernel_data])
+        kernel_runs.append({(r["metric"], r["precision"]): r for r in json_lines(proc.stdout)})
+        sgemm_runs.append(measure_gemm(best_env, m, k, n, "float32", min_time))
+        sgemm_auto_runs.append(measure_gemm(auto_env, m, k, n, "float32", min_time))
+        dgemm_runs.append(measure_gemm(best_env, m, k, n, "float64", min_time))
+
+    def best_of(runs, key=None):
+        if key is not None:
+            runs = [r[key] for r in runs]
+        return max(runs, key=lambda r: r.get("gflops", 0))
+
+    kern = {key: best_of(kernel_runs, key) for key in kernel_runs[0]}
+    sgemm, sgemm_unset, dgemm = best_of(sgemm_runs), best_of(sgemm_auto_runs), best_of(dgemm_runs)
+
+    # ---- kendall-b
+    log("[4/6] kendall-b: permrsa kernel vs scipy.stats.kendalltau loop")
+    kb_batch = 4 if args.quick else 8
+    n_loop = 2 if args.quick else 4
+    kendall_runs, loop_runs = [], []
+    for _ in range(rounds):  # alternating, best of rounds on both sides
+        proc, _ = run([kernel_bench, "--threads", threads, "--batch", kb_batch, "--min-time",
+                       min_time, "--cases", "kendall-b:float64", *kernel_data])
+        kendall_runs.append(json_lines(proc.stdout)[0])
+        proc, _ = run([PY, BASELINE, cfg, *sets(seed_over), "--kendall-loop", n_loop,
+                       "--workers", threads], env=best_env)
+        loop_runs.append(json_lines(proc.stdout)[-1])
+    kendall = max(kendall_runs, key=lambda r: r["perms_per_s"])
+    kendall_loop = max(loop_runs, key=lambda r: r["perms_per_s"])
+
+    # ---- end to end
+    log(f"[5/6] end to end, K = {K}")
+    e2e_over = seed_over + [f"analysis.permutations={K}", "analysis.precision=float32"]
+    permrsa_runs = []
+    for i in range(rounds):
+        out = work / f"e2e_permrsa_{i}.h5"
+        proc, seconds, rss = run_measured([permrsa, "run", cfg, *sets(e2e_over + [f'output.file="{out}"']),
+                                           "--threads", threads, "--quiet"])
+        permrsa_runs.append((seconds, rss))
+        log(f"      permrsa run: {seconds:.2f} s, peak RSS {rss:.0f} MiB")
+    permrsa_s = min(s for s, _ in permrsa_runs)
+    permrsa_rss = max(r for _, r in permrsa_runs)
+
+    def numpy_e2e(precision):
+        # A pilot at K0 <= 1000 predicts the time; beyond the budget, run fewer and scale.
+        k_run = K
+        if K > 2000:
+            pilot_k = 1000
+            _, pilot_s, _ = run_measured([PY, BASELINE, cfg, *sets(seed_over + [
+                f"analysis.permutations={pilot_k}", f"analysis.precision={precision}"])], env=best_env)
+            if pilot_s * K / pilot_k > args.numpy_budget:
+                k_run = max(pilot_k, int(args.numpy_budget / pilot_s * pilot_k))
+        best = None
+        for _ in range(rounds):
+            proc, seconds, rss = run_measured([PY, BASELINE, cfg, *sets(seed_over + [
+                f"analysis.permutations={k_run}", f"analysis.precision={precision}"]),
+                "--out", work / f"e2e_numpy_{precision}.h5"], env=best_env)
+            phases = json_lines(proc.stdout)[-1]["seconds"]
+            if best is None or seconds < best[0]:
+                best = (seconds, rss, phases)
+            if seconds > args.numpy_budget / 2:
+                break  # one long run is enough
+        seconds, rss, phases = best
+        scaled = seconds * K / k_run
+        log(f"      numpy {precision}: {seconds:.2f} s at K = {k_run}"
+            + (f" -> {scaled:.1f} s scaled to K = {K}" if k_run != K else "")
+            + f", peak RSS {rss:.0f} MiB, phases {json.dumps({k: round(v, 2) for k, v in phases.items()})}")
+        return {"seconds": scaled, "k_run": k_run, "rss": rss, "phases": phases}
+
+    np32 = numpy_e2e("float32")
+    np64 = numpy_e2e("float64")
+
+    # ---- table
+    log("[6/6] table")
+    rows, notes = [], []
+    core_label = f"{blas_name}, core {best_core_name}"
+    if best_core != "unset":
+        core_label += f" (OPENBLAS_CORETYPE={best_core})"
+
+    def e2e_row(np_res, precision):
+        ratio = np_res["seconds"] / permrsa_s
+        scaled = (f", measured at K={np_res['k_run']} x{K / np_res['k_run']:.1f}"
+                  if np_res["k_run"] != K else "")
+        return [f"end to end: spearman, cluster mass, permutation-p, K={K}",
+                fmt_time(permrsa_s), f"{2 * K / permrsa_s:,.0f} perm maps/s (2 passes)",
+                f"numpy_baseline.py {precision}, null stored ({core_label}){scaled}",
+                fmt_time(np_res["seconds"]), fmt_ratio(ratio), ">= 20x",
+                "yes" if ratio >= 20 else "NO"]
+
+    rows.append(e2e_row(np32, "float32"))
+    rows.append(e2e_row(np64, "float64"))
+    for (metric, precision), gemm, gname in (
+            (("spearman", "float32"), sgemm, f"sgemm, {core_label}"),
+            (("pearson", "float32"), sgemm, f"sgemm, {core_label}"),
+            (("spearman", "float32"), sgemm_unset,
+             f"sgemm, {blas_name}, CORETYPE/L2_SIZE unset -> core {auto_core_name}"),
+            (("pearson", "float64"), dgemm, f"dgemm, {core_label}")):
+        kr = kern[(metric, precision)]
+        ratio = kr["gflops"] / gemm["gflops"] if "gflops" in gemm else float("nan")
+        target = ">= 0.5" if precision == "float32" else "(info)"
+        met = ("yes" if ratio >= 0.5 else "NO") if precision == "float32" else "-"
+        rows.append([f"null kernel {metric} {precision}, batch 64 ({m}x{k} . {k}x{n})",
+                     fmt_time(kr["seconds_median"]), f"{kr['gflops']:.1f} GFLOP/s",
+                     gname, fmt_time(gemm.get("seconds_median", float("nan"))) + f" ({gemm.get('gflops', float('nan')):.1f} GFLOP/s)",
+                     fmt_ratio(ratio), target, met])
+    kb_ratio = kendall["perms_per_s"] / kendall_loop["perms_per_s"]
+    rows.append([f"kendall-b null maps (L x T = {SEED['layers'] * SEED['times']} cells)",
+                 fmt_time(1 / kendall["perms_per_s"]) + "/perm", f"{kendall['perms_per_s']:.2f} perm/s",
+                 f"scipy.stats.kendalltau loop over cells, {kendall_loop['workers']} processes",
+                 fmt_time(1 / kendall_loop["perms_per_s"]) + "/perm", fmt_ratio(kb_ratio), ">= 50x",
+                 "yes" if kb_ratio >= 50 else "NO"])
+    rows.append([f"peak RSS, permrsa run K={K}", f"{permrsa_rss:.0f} MiB", "-",
+                 "numpy_baseline.py float32 (null stored)", f"{np32['rss']:.0f} MiB",
+                 fmt_ratio(np32["rss"] / permrsa_rss) + " less", "report", "-"])
+    text, md = table(rows)
+
+    header = [
+        f"permrsa benchmarks, {datetime.datetime.now().isoformat(timespec='seconds')}, "
+        f"{platform.node()}: {cpu_name()}, {os.cpu_count()} cores, {threads} threads on both sides",
+        f"data: {data_name}; S={SEED['stimuli']} (P={k}), L={SEED['layers']}, T={SEED['times']}; "
+        f"K={K}; permrsa float32",
+        f"NumPy {sgemm_auto.get('numpy')} on {blas_name} ({sgemm_auto.get('lib')}); "
+        f"autodetected core with OPENBLAS_CORETYPE/L2_SIZE unset: {auto_core_name} "
+        f"({sgemm_auto.get('gflops', float('nan')):.1f} GFLOP/s); best core: {best_core_name} "
+        f"({core_results[best_core].get('gflops', float('nan')):.1f} GFLOP/s). "
+        "Targets are judged against the fastest baseline.",
+        f"baseline agrees: {'yes' if agrees else 'no'}",
+    ]
+    notes.append("NumPy end-to-end phases (float32, s): "
+                 + ", ".join(f"{k2} {v:.2f}" for k2, v in np32["phases"].items()))
+    notes.append("permrsa run times include process start, input loading and the HDF5 write; "
+                 "the NumPy times include interpreter start and imports (wall clock of each process).")
+    if not blas_is_openblas:
+        notes.append("WARNING: NumPy is not on OpenBLAS here (install Debian libopenblas0-pthread "
+                     "or pass --openblas DIR); the BLAS baselines are not the intended ones.")
+    out_text = "\n".join(header) + "\n\n" + text + "\n\n" + "\n".join(notes)
+    print("\n" + out_text, flush=True)
+    if args.out:
+        pathlib.Path(args.out).write_text(
+            "# permrsa benchmarks\n\n" + "\n\n".join(header) + "\n\n" + md + "\n\n"
+            + "\n".join("- " + n_ for n_ in notes) + "\n\n" + "Preflight:\n\n"
+            + "\n".join(pre_report) + "\n")
+    if cleanup:
+        cleanup.cleanup()
+    return 0 if agrees else 1
+
+
+def cpu_name():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
