@@ -1,4 +1,5 @@
-// Kendall's tau (b or a) under permutation, O(P log P) per cell (Knight's algorithm).
+// Kendall's tau (b or a) under permutation, O(P log P) per cell (Knight's algorithm, with the
+// inversions counted bit by bit, see inversion_count.hpp).
 //
 // The brain side is sorted once per time point. For a permuted model row, x = dense ranks of
 // the model gathered in the brain's sorted order; within runs of tied brain values x is sorted
@@ -44,6 +45,8 @@ class KendallKernel final : public StatisticKernel {
       const auto ranks = dense_ranks(models.row(l));
       std::copy(ranks.begin(), ranks.end(), model_ranks_.begin() + static_cast<std::ptrdiff_t>(l * pairs_));
       model_ties_[l] = tied_pairs(models.row(l));
+      const auto top = *std::max_element(ranks.begin(), ranks.end());
+      rank_bits_ = std::max(rank_bits_, bits_for(static_cast<std::uint32_t>(top)));
     }
     brain_order_.resize(times_ * pairs_);
     brain_ties_.resize(times_);
@@ -79,7 +82,7 @@ class KendallKernel final : public StatisticKernel {
                std::span<double> out) const override {
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, batch * layers_),
                       [&](const tbb::blocked_range<std::size_t>& range) {
-      std::vector<std::int32_t> permuted(pairs_), x(pairs_), scratch(pairs_);
+      std::vector<std::int32_t> permuted(pairs_), x(pairs_), scratch(std::size_t{1} << rank_bits_);
       for (std::size_t task = range.begin(); task != range.end(); ++task) {
         const std::size_t b = task / layers_, l = task % layers_;
         const std::uint32_t* g = gathers.data() + b * pairs_;
@@ -108,7 +111,7 @@ class KendallKernel final : public StatisticKernel {
         i = j;
       }
     }
-    const std::int64_t discordant = count_inversions(x.data(), scratch.data(), pairs_);
+    const std::int64_t discordant = count_inversions(x.data(), pairs_, rank_bits_, scratch.data());
     const std::int64_t con_minus_dis =
         n0_ - model_ties_[l] - brain_ties_[t] + joint_ties - 2 * discordant;
     if (!tau_b_) return static_cast<double>(con_minus_dis) / static_cast<double>(n0_);
@@ -121,6 +124,7 @@ class KendallKernel final : public StatisticKernel {
   bool tau_b_;
   std::size_t layers_, pairs_, times_;
   std::int64_t n0_ = 0;
+  int rank_bits_ = 1;                        // dense model ranks < 2^rank_bits_
   std::vector<std::int32_t> model_ranks_;   // L x P dense ranks
   std::vector<std::int64_t> model_ties_;    // n1 per layer
   std::vector<std::uint32_t> brain_order_;  // T x P ascending order of each brain column

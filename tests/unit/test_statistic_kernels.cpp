@@ -86,12 +86,13 @@ struct Case {
 TEST(InversionCount, MatchesQuadraticCount) {
   std::mt19937 rng(3);
   for (std::size_t n : {0u, 1u, 2u, 15u, 16u, 17u, 33u, 100u, 1000u}) {
-    std::vector<std::int32_t> a(n), scratch(n);
+    std::vector<std::int32_t> a(n), counters(64);
     for (auto& v : a) v = static_cast<std::int32_t>(rng() % 37);  // many ties
     std::int64_t expected = 0;
     for (std::size_t i = 0; i < n; ++i)
       for (std::size_t j = i + 1; j < n; ++j) expected += a[i] > a[j];
-    EXPECT_EQ(count_inversions(a.data(), scratch.data(), n), expected) << "n = " << n;
+    EXPECT_EQ(bits_for(36), 6);
+    EXPECT_EQ(count_inversions(a.data(), n, 6, counters.data()), expected) << "n = " << n;
   }
 }
 
