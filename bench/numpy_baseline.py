@@ -163,7 +163,7 @@ class CorrelationMaps:
         g = pair_gathers(perms, self.iu, self.ju)
         batch = perms.shape[0]
         # (L, batch*P) gathered rows, viewed as (L*batch) x P: one GEMM for the whole batch.
-        a = self.models[:, g.ravel()].reshape(self.L * batch, self.P)
+        a = np.take(self.models, g.ravel(), axis=1).reshape(self.L * batch, self.P)
         c = (a @ self.brain).reshape(self.L, batch, self.T)
         if self.denominator is not None:
             c = c / self.denominator[:, None, :]
@@ -174,9 +174,9 @@ def pair_gathers(perms, iu, ju):
     """Condensed index of (pi[i], pi[j]) for every pair (i, j) = (iu[p], ju[p]): batch x P, so
     that the permuted RDM is D'[p] = D[gather[p]]."""
     S = perms.shape[1]
-    a, b = perms[:, iu], perms[:, ju]
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    return lo * (2 * S - lo - 1) // 2 + hi - lo - 1
+    index = np.zeros((S, S), dtype=np.intp)  # square -> condensed index, both triangles
+    index[iu, ju] = index[ju, iu] = np.arange(iu.size)
+    return index[perms[:, iu], perms[:, ju]]
 
 
 def passing_count(alpha, K):
