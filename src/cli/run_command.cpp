@@ -59,7 +59,9 @@ int run(const RunOptionsCli& opt, const GlobalOptions& global) {
                kind_text(perms.kind()), to_string(spec.correction.cluster_threshold),
                to_string(spec.correction.connectivity));
 
-  ProgressLine progress("permutations", !global.quiet && global.progress);
+  const bool two_pass = spec.correction.cluster_threshold == ClusterThreshold::permutation_p;
+  ProgressLine progress(two_pass ? "permutation maps (2 passes over K)" : "permutation maps",
+                        !global.quiet && global.progress);
   RunOptions run_options;
   run_options.batch_size = opt.batch_size;
   run_options.progress = [&](std::int64_t done, std::int64_t total) { progress.update(done, total); };
