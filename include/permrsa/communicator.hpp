@@ -1,0 +1,44 @@
+// The one interface that hides distribution (as Arbor's distributed_context): a serial
+// implementation where size() == 1 and every collective is the identity, and an MPI one
+// (src/dist/mpi_communicator.cpp, Boost.MPI underneath). Every distributed algorithm takes a
+// Communicator, so it is unit-testable in one process. No MPI header appears here.
+//
+// Collectives must be called by every rank of the communicator in the same order.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace permrsa {
+
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  // Ranks with the same color form a new communicator, ordered by key.
+  virtual std::unique_ptr<Communicator> split(int color, int key) const = 0;
+  virtual void barrier() const = 0;
+
+  virtual void broadcast(std::span<double> values, int root) const = 0;
+  virtual void broadcast(std::span<std::int64_t> values, int root) const = 0;
+  virtual void broadcast(std::span<std::int32_t> values, int root) const = 0;
+  virtual void broadcast(std::string& text, int root) const = 0;
+  virtual void allreduce_max(std::span<double> values) const = 0;
+  virtual void allreduce_sum(std::span<std::int64_t> values) const = 0;
+  // The smallest value over ranks.
+  virtual std::int64_t allreduce_min(std::int64_t value) const = 0;
+  // Concatenation of every rank's values in rank order; only `root` receives it.
+  virtual std::vector<double> gatherv(std::span<const double> mine, int root) const = 0;
+  // The same, received by every rank.
+  virtual std::vector<double> allgatherv(std::span<const double> mine) const = 0;
+  // Ends every process of the job (a runtime failure that cannot be agreed on).
+  [[noreturn]] virtual void abort(int exit_code) const = 0;
+};
+
+std::unique_ptr<Communicator> make_serial_communicator();
+
+}  // namespace permrsa

@@ -1,0 +1,68 @@
+#include "permrsa/runtime.hpp"
+
+#include <tbb/global_control.h>
+
+#include <cstdlib>
+#include <optional>
+#include <string>
+
+#include "permrsa/error.hpp"
+#ifdef PERMRSA_WITH_MPI
+#include <boost/mpi/environment.hpp>
+
+#include "dist/mpi/mpi_communicator.hpp"
+#endif
+
+namespace permrsa {
+
+#ifdef PERMRSA_WITH_MPI
+struct Runtime::Mpi {
+  boost::mpi::environment env;
+  Mpi(int& argc, char**& argv) : env(argc, argv, boost::mpi::threading::funneled, false) {
+    if (env.thread_level() < boost::mpi::threading::funneled)
+      throw RuntimeFailure("MPI: the library provides no MPI_THREAD_FUNNELED support");
+  }
+};
+#else
+struct Runtime::Mpi {};
+#endif
+
+struct Runtime::Threads {
+  std::optional<tbb::global_control> control;
+};
+
+bool launched_by_mpi() {
+  if (const char* forced = std::getenv("PERMRSA_MPI")) return std::string(forced) == "1";
+  for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"})
+    if (std::getenv(var)) return true;
+  return false;
+}
+
+Runtime::Runtime(int& argc, char**& argv) : threads_(std::make_unique<Threads>()) {
+#ifdef PERMRSA_WITH_MPI
+  if (launched_by_mpi()) {
+    mpi_ = std::make_unique<Mpi>(argc, argv);
+    world_ = make_mpi_world_communicator();
+    return;
+  }
+#else
+  (void)argc;
+  (void)argv;
+#endif
+  world_ = make_serial_communicator();
+}
+
+Runtime::~Runtime() {
+  world_.reset();  // communicators go before MPI_Finalize
+  threads_.reset();
+  mpi_.reset();
+}
+
+void Runtime::set_threads(int threads) {
+  threads_->control.reset();
+  if (threads > 0)
+    threads_->control.emplace(tbb::global_control::max_allowed_parallelism,
+                              static_cast<std::size_t>(threads));
+}
+
+}  // namespace permrsa

@@ -1,0 +1,38 @@
+#include <cstdlib>
+
+#include "permrsa/communicator.hpp"
+
+namespace permrsa {
+namespace {
+
+class SerialCommunicator final : public Communicator {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  std::unique_ptr<Communicator> split(int, int) const override {
+    return std::make_unique<SerialCommunicator>();
+  }
+  void barrier() const override {}
+  void broadcast(std::span<double>, int) const override {}
+  void broadcast(std::span<std::int64_t>, int) const override {}
+  void broadcast(std::span<std::int32_t>, int) const override {}
+  void broadcast(std::string&, int) const override {}
+  void allreduce_max(std::span<double>) const override {}
+  void allreduce_sum(std::span<std::int64_t>) const override {}
+  std::int64_t allreduce_min(std::int64_t value) const override { return value; }
+  std::vector<double> gatherv(std::span<const double> mine, int) const override {
+    return {mine.begin(), mine.end()};
+  }
+  std::vector<double> allgatherv(std::span<const double> mine) const override {
+    return {mine.begin(), mine.end()};
+  }
+  [[noreturn]] void abort(int exit_code) const override { std::_Exit(exit_code); }
+};
+
+}  // namespace
+
+std::unique_ptr<Communicator> make_serial_communicator() {
+  return std::make_unique<SerialCommunicator>();
+}
+
+}  // namespace permrsa
