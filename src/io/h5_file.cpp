@@ -1,4 +1,5 @@
-// h5::File: whole-dataset reads and writes, string datasets and scalar attributes.
+// h5::File: whole-dataset reads and writes, hyperslabs (serial and parallel), string datasets
+// and scalar attributes.
 #include <hdf5.h>
 
 #include <algorithm>
@@ -165,8 +166,9 @@ DataspaceId make_space(const std::vector<hsize_t>& shape, const std::string& fil
   return DataspaceId(check_id(space, file, object, "create dataspace"));
 }
 
-hid_t fapl_or_default(const PropList& fapl) {
-  return fapl.valid() ? fapl.get() : H5P_DEFAULT;
+// A property list, or H5P_DEFAULT for the empty PropList.
+hid_t list_or_default(const PropList& list) {
+  return list.valid() ? list.get() : H5P_DEFAULT;
 }
 
 }  // namespace
@@ -175,21 +177,39 @@ hid_t fapl_or_default(const PropList& fapl) {
 
 File File::create(const std::string& path, const PropList& fapl) {
   silence_errors();
-  const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl_or_default(fapl));
+  const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, list_or_default(fapl));
   return File(path, FileId(check_id(id, path, "", "create file")));
 }
 
 File File::open_read(const std::string& path, const PropList& fapl) {
   silence_errors();
-  const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl_or_default(fapl));
+  const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, list_or_default(fapl));
   return File(path, FileId(check_id(id, path, "", "open file for reading")));
 }
 
 File File::open_rw(const std::string& path, const PropList& fapl) {
   silence_errors();
-  const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl_or_default(fapl));
+  const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDWR, list_or_default(fapl));
   return File(path, FileId(check_id(id, path, "", "open file for writing")));
 }
+
+#ifdef PERMRSA_WITH_MPI
+File File::create_parallel(const std::string& path, MPI_Comm comm) {
+#ifndef H5_HAVE_PARALLEL
+#error "PERMRSA_WITH_MPI needs a parallel HDF5 build (Debian: libhdf5-openmpi-dev)"
+#endif
+  silence_errors();
+  const PropList fapl(check_id(H5Pcreate(H5P_FILE_ACCESS), path, "", "create file access list"));
+  check_status(H5Pset_fapl_mpio(fapl.get(), comm, MPI_INFO_NULL), path, "",
+               "set the MPI-IO file driver");
+  // Metadata goes out in one collective write at flush instead of from rank 0 alone.
+  check_status(H5Pset_coll_metadata_write(fapl.get(), true), path, "",
+               "set collective metadata writes");
+  File file = create(path, fapl);
+  file.parallel_ = true;
+  return file;
+}
+#endif
 
 void File::close() {
   if (!id_.valid()) return;
@@ -301,6 +321,218 @@ bool File::exists(const std::string& path) const {
   const htri_t resolves = H5Oexists_by_name(id_.get(), path.c_str(), H5P_DEFAULT);
   if (resolves < 0) H5Eclear2(H5E_DEFAULT);
   return resolves > 0;
+}
+
+// ---- hyperslabs ----
+
+namespace {
+
+std::size_t box_elements(const std::vector<hsize_t>& count) {
+  return count.empty() ? 0 : element_count(count);
+}
+
+// Selects [offset, offset + count) in `file_space`, or nothing for an empty box, and returns
+// the matching memory space. A box outside the extent is an InternalError (the caller's bug).
+DataspaceId select_box(hid_t file_space, const std::vector<hsize_t>& offset,
+                       const std::vector<hsize_t>& count, const std::string& file,
+                       const std::string& object) {
+  const std::size_t elements = box_elements(count);
+  if (elements == 0) {
+    check_status(H5Sselect_none(file_space), file, object, "select nothing");
+    const hsize_t one = 1;
+    DataspaceId memory(
+        check_id(H5Screate_simple(1, &one, nullptr), file, object, "create dataspace"));
+    check_status(H5Sselect_none(memory.get()), file, object, "select nothing");
+    return memory;
+  }
+  const int rank = H5Sget_simple_extent_ndims(file_space);
+  std::vector<hsize_t> extent(static_cast<std::size_t>(std::max(rank, 0)));
+  if (rank > 0) H5Sget_simple_extent_dims(file_space, extent.data(), nullptr);
+  bool inside = offset.size() == extent.size() && count.size() == extent.size();
+  for (std::size_t axis = 0; inside && axis < extent.size(); ++axis) {
+    inside = offset[axis] <= extent[axis] && count[axis] <= extent[axis] - offset[axis];
+  }
+  if (!inside) {
+    std::string text;
+    for (std::size_t axis = 0; axis < count.size(); ++axis) {
+      text += (axis > 0 ? ", " : "") + std::to_string(axis < offset.size() ? offset[axis] : 0) +
+              "+" + std::to_string(count[axis]);
+    }
+    std::string shape;
+    for (std::size_t axis = 0; axis < extent.size(); ++axis) {
+      shape += (axis > 0 ? " x " : "") + std::to_string(extent[axis]);
+    }
+    throw InternalError("h5::File hyperslab (" + file + ":" + object + "): box [" + text +
+                        "] does not fit the dataset's extent " + shape);
+  }
+  check_status(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, offset.data(), nullptr, count.data(),
+                                   nullptr),
+               file, object, "select hyperslab");
+  return DataspaceId(
+      check_id(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), file,
+               object, "create dataspace"));
+}
+
+}  // namespace
+
+PropList File::transfer_list(const std::string& dataset_path, bool collective) const {
+  if (!parallel_) return PropList();
+#ifdef PERMRSA_WITH_MPI
+  PropList dxpl(check_id(H5Pcreate(H5P_DATASET_XFER), path_, dataset_path, "create transfer list"));
+  check_status(
+      H5Pset_dxpl_mpio(dxpl.get(), collective ? H5FD_MPIO_COLLECTIVE : H5FD_MPIO_INDEPENDENT),
+      path_, dataset_path, "set the MPI-IO transfer mode");
+  return dxpl;
+#else
+  (void)dataset_path;
+  (void)collective;
+  return PropList();
+#endif
+}
+
+bool File::was_collective(const PropList& dxpl, const std::string& dataset_path,
+                          bool collective) const {
+  if (!parallel_) return true;
+  if (!collective) return false;
+#ifdef PERMRSA_WITH_MPI
+  std::uint32_t local_cause = 0;
+  std::uint32_t global_cause = 0;
+  check_status(H5Pget_mpio_no_collective_cause(dxpl.get(), &local_cause, &global_cause), path_,
+               dataset_path, "ask whether the transfer was collective");
+  return global_cause == H5D_MPIO_COLLECTIVE;
+#else
+  (void)dxpl;
+  (void)dataset_path;
+  return false;
+#endif
+}
+
+template <class T>
+void File::create_dataset(const std::string& dataset_path, const std::vector<hsize_t>& shape) {
+  const DataspaceId space = make_space(shape, path_, dataset_path);
+  const PropList lcpl = intermediate_groups_lcpl(path_, dataset_path);
+  const DatasetId dataset(check_id(H5Dcreate2(id_.get(), dataset_path.c_str(), TypeOf<T>::stored(),
+                                              space.get(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
+                                   path_, dataset_path, "create dataset"));
+}
+
+template <class T>
+bool File::write_hyperslab(const std::string& dataset_path, std::span<const T> values,
+                           const std::vector<hsize_t>& offset, const std::vector<hsize_t>& count,
+                           bool collective) {
+  const std::size_t elements = box_elements(count);
+  if (elements != values.size()) {
+    throw InternalError("h5::File::write_hyperslab(" + path_ + ":" + dataset_path +
+                        "): " + std::to_string(values.size()) + " values for a box of " +
+                        std::to_string(elements) + " elements");
+  }
+  const DatasetId dataset(check_id(H5Dopen2(id_.get(), dataset_path.c_str(), H5P_DEFAULT), path_,
+                                   dataset_path, "open dataset"));
+  const DataspaceId file_space(
+      check_id(H5Dget_space(dataset.get()), path_, dataset_path, "get dataspace"));
+  const DataspaceId memory_space = select_box(file_space.get(), offset, count, path_, dataset_path);
+  const PropList dxpl = transfer_list(dataset_path, collective);
+  // HDF5 wants a buffer even for an empty selection.
+  const T placeholder{};
+  const T* data = values.empty() ? &placeholder : values.data();
+  check_status(H5Dwrite(dataset.get(), TypeOf<T>::memory(), memory_space.get(), file_space.get(),
+                        list_or_default(dxpl), data),
+               path_, dataset_path, "write hyperslab");
+  return was_collective(dxpl, dataset_path, collective);
+}
+
+template <class T>
+std::vector<T> File::read_hyperslab(const std::string& dataset_path,
+                                    const std::vector<hsize_t>& offset,
+                                    const std::vector<hsize_t>& count) const {
+  const DatasetId dataset(check_id(H5Dopen2(id_.get(), dataset_path.c_str(), H5P_DEFAULT), path_,
+                                   dataset_path, "open dataset"));
+  const DatatypeId type(check_id(H5Dget_type(dataset.get()), path_, dataset_path, "get type"));
+  const DataspaceId file_space(
+      check_id(H5Dget_space(dataset.get()), path_, dataset_path, "get dataspace"));
+  const DatasetInfo info = describe(type.get(), file_space.get());
+  if (info.type_class != DatasetInfo::Class::integer &&
+      info.type_class != DatasetInfo::Class::floating) {
+    throw Error(path_, dataset_path, "read numbers", "the dataset holds " + info.type_name());
+  }
+  const DataspaceId memory_space = select_box(file_space.get(), offset, count, path_, dataset_path);
+  std::vector<T> values(box_elements(count));
+  if (!values.empty()) {
+    check_status(H5Dread(dataset.get(), TypeOf<T>::memory(), memory_space.get(), file_space.get(),
+                         H5P_DEFAULT, values.data()),
+                 path_, dataset_path, "read hyperslab");
+  }
+  return values;
+}
+
+// ---- fixed-length strings ----
+
+namespace {
+
+DatatypeId fixed_string_type(std::size_t width, const std::string& file,
+                             const std::string& object) {
+  DatatypeId type(check_id(H5Tcopy(H5T_C_S1), file, object, "make a string type"));
+  check_status(H5Tset_size(type.get(), width), file, object, "make a string type");
+  check_status(H5Tset_strpad(type.get(), H5T_STR_NULLPAD), file, object, "make a string type");
+  check_status(H5Tset_cset(type.get(), H5T_CSET_UTF8), file, object, "make a string type");
+  return type;
+}
+
+}  // namespace
+
+std::size_t File::fixed_string_width(const std::vector<std::string>& values) {
+  std::size_t width = 1;
+  for (const std::string& value : values) width = std::max(width, value.size());
+  return width;
+}
+
+void File::create_strings_dataset(const std::string& dataset_path, hsize_t count,
+                                  std::size_t width) {
+  if (width == 0) {
+    throw InternalError("h5::File::create_strings_dataset(" + path_ + ":" + dataset_path +
+                        "): a fixed string width must be at least 1");
+  }
+  const DataspaceId space = make_space({count}, path_, dataset_path);
+  const PropList lcpl = intermediate_groups_lcpl(path_, dataset_path);
+  const DatatypeId type = fixed_string_type(width, path_, dataset_path);
+  const DatasetId dataset(check_id(H5Dcreate2(id_.get(), dataset_path.c_str(), type.get(),
+                                              space.get(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
+                                   path_, dataset_path, "create dataset"));
+}
+
+bool File::write_strings_hyperslab(const std::string& dataset_path,
+                                   const std::vector<std::string>& values, hsize_t offset,
+                                   bool collective) {
+  const DatasetId dataset(check_id(H5Dopen2(id_.get(), dataset_path.c_str(), H5P_DEFAULT), path_,
+                                   dataset_path, "open dataset"));
+  const DatatypeId stored(check_id(H5Dget_type(dataset.get()), path_, dataset_path, "get type"));
+  if (H5Tget_class(stored.get()) != H5T_STRING || H5Tis_variable_str(stored.get()) != 0) {
+    H5Eclear2(H5E_DEFAULT);
+    throw InternalError("h5::File::write_strings_hyperslab(" + path_ + ":" + dataset_path +
+                        "): the dataset does not hold fixed-length strings");
+  }
+  const std::size_t width = H5Tget_size(stored.get());
+  std::vector<char> packed(std::max<std::size_t>(values.size() * width, 1), '\0');
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (values[i].size() > width) {
+      throw InternalError("h5::File::write_strings_hyperslab(" + path_ + ":" + dataset_path +
+                          "): '" + values[i] + "' is longer than the width " +
+                          std::to_string(width));
+    }
+    std::memcpy(packed.data() + i * width, values[i].data(), values[i].size());
+  }
+  const DataspaceId file_space(
+      check_id(H5Dget_space(dataset.get()), path_, dataset_path, "get dataspace"));
+  const std::vector<hsize_t> count =
+      values.empty() ? std::vector<hsize_t>{} : std::vector<hsize_t>{values.size()};
+  const DataspaceId memory_space =
+      select_box(file_space.get(), {offset}, count, path_, dataset_path);
+  const PropList dxpl = transfer_list(dataset_path, collective);
+  // The memory type is the stored type, so no conversion stands in the way of collective I/O.
+  check_status(H5Dwrite(dataset.get(), stored.get(), memory_space.get(), file_space.get(),
+                        list_or_default(dxpl), packed.data()),
+               path_, dataset_path, "write strings");
+  return was_collective(dxpl, dataset_path, collective);
 }
 
 // ---- attributes ----
@@ -428,10 +660,16 @@ std::vector<std::string> File::attribute_names(const std::string& object_path) c
 }
 
 // ---- the element types the wrapper supports ----
-#define PERMRSA_H5_INSTANTIATE(T)                                      \
-  template void File::write<T>(const std::string&, std::span<const T>, \
-                               const std::vector<hsize_t>&);           \
-  template std::vector<T> File::read<T>(const std::string&, std::vector<hsize_t>*) const;
+#define PERMRSA_H5_INSTANTIATE(T)                                                                  \
+  template void File::write<T>(const std::string&, std::span<const T>,                             \
+                               const std::vector<hsize_t>&);                                       \
+  template std::vector<T> File::read<T>(const std::string&, std::vector<hsize_t>*) const;          \
+  template void File::create_dataset<T>(const std::string&, const std::vector<hsize_t>&);          \
+  template bool File::write_hyperslab<T>(const std::string&, std::span<const T>,                   \
+                                         const std::vector<hsize_t>&, const std::vector<hsize_t>&, \
+                                         bool);                                                    \
+  template std::vector<T> File::read_hyperslab<T>(const std::string&, const std::vector<hsize_t>&, \
+                                                  const std::vector<hsize_t>&) const;
 PERMRSA_H5_INSTANTIATE(double)
 PERMRSA_H5_INSTANTIATE(float)
 PERMRSA_H5_INSTANTIATE(std::int8_t)

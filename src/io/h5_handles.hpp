@@ -7,6 +7,10 @@
 //   innermost message. No "HDF5-DIAG" text is ever printed.
 // - `File` is what the rest of permrsa uses: whole-dataset writes and reads, string datasets
 //   and scalar attributes. Intermediate groups are created on write.
+// - Parallel files (`File::create_parallel`, MPI-IO driver; builds with PERMRSA_WITH_MPI only):
+//   every call that creates or changes an object (create_dataset, set_attribute, close) is
+//   collective, made by all ranks with identical arguments; data goes in by hyperslabs
+//   (`write_hyperslab`), with collective transfers whose collectiveness is checked.
 //
 // The header includes <hdf5.h> (for hid_t and hsize_t): a target that uses it needs
 // ${HDF5_C_INCLUDE_DIRS}, as permrsa_lib and the unit tests have.
@@ -28,6 +32,10 @@
 #include <vector>
 
 #include "permrsa/error.hpp"
+
+#ifdef PERMRSA_WITH_MPI
+#include <mpi.h>
+#endif
 
 namespace permrsa::h5 {
 
@@ -113,9 +121,21 @@ class File {
   static File create(const std::string& path, const PropList& fapl = PropList());
   static File open_read(const std::string& path, const PropList& fapl = PropList());
   static File open_rw(const std::string& path, const PropList& fapl = PropList());
+#ifdef PERMRSA_WITH_MPI
+  // Creates (truncating) one file shared by every rank of `comm` (MPI must be initialised).
+  // Collective over `comm`. Metadata is written collectively (H5Pset_coll_metadata_write).
+  static File create_parallel(const std::string& path, MPI_Comm comm);
+#endif
 
-  const std::string& path() const { return path_; }
-  hid id() const { return id_.get(); }
+  const std::string& path() const {
+    return path_;
+  }
+  hid id() const {
+    return id_.get();
+  }
+  bool is_parallel() const {
+    return parallel_;
+  }
 
   // Flushes and closes, throwing h5::Error on failure (the destructor cannot report it).
   void close();
@@ -132,8 +152,50 @@ class File {
              const std::vector<hsize_t>& shape) {
     write(dataset_path, std::span<const T>(values), shape);
   }
-  // A 1-D dataset of variable-length UTF-8 strings.
+  // A 1-D dataset of variable-length UTF-8 strings. Not for parallel files: parallel HDF5 1.10
+  // cannot write variable-length data at all ("Parallel IO does not support writing VL
+  // datatypes yet"), independent transfers included; use the fixed-length strings below.
   void write_strings(const std::string& dataset_path, const std::vector<std::string>& values);
+
+  // ---- hyperslabs (serial and parallel files alike) ----
+  // Creates a dataset of `shape` (C order, T as for write) without writing data; unwritten
+  // elements read as 0. Intermediate groups are created. Fails if the dataset exists.
+  template <class T>
+  void create_dataset(const std::string& dataset_path, const std::vector<hsize_t>& shape);
+  // Writes `values` (C order) into the box [offset, offset + count) of an existing dataset.
+  // An empty `count` (or one with a zero extent) selects nothing: in a parallel file the rank
+  // still takes part in the transfer. `collective` asks for an H5FD_MPIO_COLLECTIVE transfer
+  // (then every rank of the file must call it); the result says whether HDF5 really did one
+  // (H5Pget_mpio_no_collective_cause, global cause). Independent transfers return false;
+  // serial files are written plainly and return true.
+  template <class T>
+  bool write_hyperslab(const std::string& dataset_path, std::span<const T> values,
+                       const std::vector<hsize_t>& offset, const std::vector<hsize_t>& count,
+                       bool collective);
+  template <class T>
+  bool write_hyperslab(const std::string& dataset_path, const std::vector<T>& values,
+                       const std::vector<hsize_t>& offset, const std::vector<hsize_t>& count,
+                       bool collective) {
+    return write_hyperslab(dataset_path, std::span<const T>(values), offset, count, collective);
+  }
+  // Reads the box [offset, offset + count) of a numeric dataset, in C order, converted to T.
+  // h5::Error when the box lies outside the dataset.
+  template <class T>
+  std::vector<T> read_hyperslab(const std::string& dataset_path, const std::vector<hsize_t>& offset,
+                                const std::vector<hsize_t>& count) const;
+
+  // A 1-D dataset of `count` fixed-length UTF-8 strings of `width` bytes each (>= 1),
+  // NUL-padded like NumPy's 'S' dtype. Fixed length because parallel HDF5 1.10 can write
+  // only fixed-length strings; serial and parallel results files use it alike.
+  void create_strings_dataset(const std::string& dataset_path, hsize_t count, std::size_t width);
+  // Writes `values` into elements [offset, offset + values.size()) of such a dataset; empty
+  // `values` = this rank writes nothing. Collectiveness as in write_hyperslab. A value longer
+  // than the width is an InternalError.
+  bool write_strings_hyperslab(const std::string& dataset_path,
+                               const std::vector<std::string>& values, hsize_t offset,
+                               bool collective);
+  // The width create_strings_dataset needs for `values`: the longest, in bytes, at least 1.
+  static std::size_t fixed_string_width(const std::vector<std::string>& values);
 
   // Reads a whole numeric dataset in C order, converted to T by HDF5 (same T as write).
   template <class T>
@@ -171,6 +233,9 @@ class File {
 
  private:
   File(std::string path, FileId id) : path_(std::move(path)), id_(std::move(id)) {}
+  // The transfer list of a hyperslab write, and whether it was collective after it.
+  PropList transfer_list(const std::string& dataset_path, bool collective) const;
+  bool was_collective(const PropList& dxpl, const std::string& dataset_path, bool collective) const;
   template <class T>
   void write_attribute_scalar(const std::string& object_path, const std::string& name,
                               const T& value);
@@ -179,6 +244,7 @@ class File {
 
   std::string path_;
   FileId id_;
+  bool parallel_ = false;
 };
 
 }  // namespace permrsa::h5
