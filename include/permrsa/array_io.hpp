@@ -24,6 +24,21 @@ ArraySource parse_array_source(const std::string& spec, const std::string& what)
 // float32 or float64 data, any dimension, returned as float64 in C order.
 RealArray read_real_array(const std::string& spec, const std::string& what);
 
+// The shape of a float32/float64 array, from the file's header or metadata only (.npy header,
+// HDF5 dataspace, matio's Mat_VarReadInfo); no data is read. It checks what read_real_array
+// checks before reading (file, variable or dataset, dtype, and for .npy the data length), with
+// the same messages.
+std::vector<std::size_t> read_array_shape(const std::string& spec, const std::string& what);
+
+// The rows [begin, end) (axis 0) or columns [begin, end) (axis 1) of a 2-D float32/float64
+// array, as float64 in C order: shape {end - begin, n1} or {n0, end - begin}. Checks what
+// read_real_array checks, and that the array is 2-D. Memory is proportional to the block:
+// .npy reads only the bytes of the block (in a few large reads), HDF5 selects a hyperslab.
+// A .mat variable is read whole and then cut (matio reads whole variables only). A range
+// outside the array is an InternalError (callers take it from read_array_shape).
+RealArray read_real_array_block(const std::string& spec, const std::string& what, std::size_t axis,
+                                std::size_t begin, std::size_t end);
+
 // Integer data (int8..int64, uint8..uint32), returned as int64 in C order.
 IntArray read_int_array(const std::string& spec, const std::string& what);
 

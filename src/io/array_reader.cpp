@@ -1,4 +1,6 @@
-// read_real_array / read_int_array: dispatch on the file's extension.
+// read_real_array / read_int_array / read_array_shape / read_real_array_block: dispatch on the
+// file's extension.
+#include "io/array_layout.hpp"
 #include "io/source_readers.hpp"
 #include "permrsa/array_io.hpp"
 #include "permrsa/error.hpp"
@@ -29,6 +31,74 @@ RealArray read_real_array(const std::string& spec, const std::string& what) {
   }
   throw_unsupported_extension(source, what);
 }
+
+std::vector<std::size_t> read_array_shape(const std::string& spec, const std::string& what) {
+  const ArraySource source = parse_array_source(spec, what);
+  switch (io::container_of(source.file)) {
+    case io::Container::npy:
+      return io::read_npy_real_shape(source, what);
+    case io::Container::mat:
+      return io::read_mat_real_shape(source, what);
+    case io::Container::hdf5:
+      return io::read_hdf5_real_shape(source, what);
+    case io::Container::unknown:
+      break;
+  }
+  throw_unsupported_extension(source, what);
+}
+
+RealArray read_real_array_block(const std::string& spec, const std::string& what, std::size_t axis,
+                                std::size_t begin, std::size_t end) {
+  const ArraySource source = parse_array_source(spec, what);
+  const io::BlockRequest block{axis, begin, end};
+  switch (io::container_of(source.file)) {
+    case io::Container::npy:
+      return io::read_npy_real_block(source, what, block);
+    case io::Container::mat: {
+      // matio reads whole variables only: read it, then keep the block.
+      RealArray whole = io::read_mat_real(source, what);
+      io::require_2d_block(whole.shape, block, source, what);
+      RealArray cut{io::block_shape(whole.shape, block), {}, whole.source};
+      cut.values.reserve(cut.shape[0] * cut.shape[1]);
+      const std::size_t columns = whole.shape[1];
+      for (std::size_t row = 0; row < cut.shape[0]; ++row) {
+        const std::size_t first = axis == 0 ? (begin + row) * columns : row * columns + begin;
+        const auto from = whole.values.begin() + static_cast<std::ptrdiff_t>(first);
+        cut.values.insert(cut.values.end(), from, from + static_cast<std::ptrdiff_t>(cut.shape[1]));
+      }
+      return cut;
+    }
+    case io::Container::hdf5:
+      return io::read_hdf5_real_block(source, what, block);
+    case io::Container::unknown:
+      break;
+  }
+  throw_unsupported_extension(source, what);
+}
+
+namespace io {
+
+void require_2d_block(const std::vector<std::size_t>& shape, const BlockRequest& block,
+                      const ArraySource& source, const std::string& what) {
+  if (shape.size() != 2) {
+    throw InputError(where(source, what) + ": expected a 2-D array, found shape " +
+                     shape_text(shape));
+  }
+  if (block.axis > 1 || block.begin > block.end || block.end > shape[block.axis]) {
+    throw InternalError(where(source, what) + ": block [" + std::to_string(block.begin) + ", " +
+                        std::to_string(block.end) + ") along axis " + std::to_string(block.axis) +
+                        " does not fit the shape " + shape_text(shape));
+  }
+}
+
+std::vector<std::size_t> block_shape(const std::vector<std::size_t>& shape,
+                                     const BlockRequest& block) {
+  std::vector<std::size_t> out = shape;
+  out[block.axis] = block.length();
+  return out;
+}
+
+}  // namespace io
 
 IntArray read_int_array(const std::string& spec, const std::string& what) {
   const ArraySource source = parse_array_source(spec, what);

@@ -45,14 +45,40 @@ NdArray<T> read_as(const ArraySource& source, const std::string& what, Read read
   return array;
 }
 
-}  // namespace
-
-RealArray read_hdf5_real(const ArraySource& source, const std::string& what) {
-  const OpenDataset dataset = open_dataset(source, what);
+void require_float(const OpenDataset& dataset, const ArraySource& source, const std::string& what) {
   if (dataset.info.type_class != h5::DatasetInfo::Class::floating) {
     throw InputError(where(source, what) + ": expected a float32 or float64 dataset, found " +
                      dataset.info.type_name());
   }
+}
+
+}  // namespace
+
+std::vector<std::size_t> read_hdf5_real_shape(const ArraySource& source, const std::string& what) {
+  const OpenDataset dataset = open_dataset(source, what);
+  require_float(dataset, source, what);
+  return std::vector<std::size_t>(dataset.info.shape.begin(), dataset.info.shape.end());
+}
+
+RealArray read_hdf5_real_block(const ArraySource& source, const std::string& what,
+                               const BlockRequest& block) {
+  const OpenDataset dataset = open_dataset(source, what);
+  require_float(dataset, source, what);
+  const std::vector<std::size_t> shape(dataset.info.shape.begin(), dataset.info.shape.end());
+  require_2d_block(shape, block, source, what);
+  const std::vector<std::size_t> out_shape = block_shape(shape, block);
+  std::vector<h5::hsize_t> offset{0, 0};
+  offset[block.axis] = block.begin;
+  const std::vector<h5::hsize_t> count(out_shape.begin(), out_shape.end());
+  return read_as<double>(source, what, [&](std::vector<h5::hsize_t>* read_shape) {
+    *read_shape = count;
+    return dataset.file.read_hyperslab<double>(source.dataset, offset, count);
+  });
+}
+
+RealArray read_hdf5_real(const ArraySource& source, const std::string& what) {
+  const OpenDataset dataset = open_dataset(source, what);
+  require_float(dataset, source, what);
   return read_as<double>(source, what, [&](std::vector<h5::hsize_t>* shape) {
     return dataset.file.read<double>(source.dataset, shape);
   });

@@ -112,7 +112,13 @@ std::string variable_list(mat_t* mat) {
   return list;
 }
 
-MatVar read_variable(const ArraySource& source, const std::string& what) {
+// An open .mat file and the description of one of its variables (no data read yet).
+struct OpenVariable {
+  MatFile mat;
+  MatVar info;
+};
+
+OpenVariable open_variable(const ArraySource& source, const std::string& what) {
   require_readable_file(source, what);
   route_matio_log();
   last_matio_message.clear();
@@ -127,10 +133,15 @@ MatVar read_variable(const ArraySource& source, const std::string& what) {
     throw InputError(where(source, what) + ": the file has no variable '" + source.dataset +
                      "'; its variables are: " + variable_list(mat.get()));
   }
-  MatVar variable(Mat_VarRead(mat.get(), source.dataset.c_str()));
+  return OpenVariable{std::move(mat), std::move(info)};
+}
+
+MatVar read_variable(const ArraySource& source, const std::string& what) {
+  const OpenVariable open = open_variable(source, what);
+  MatVar variable(Mat_VarRead(open.mat.get(), source.dataset.c_str()));
   if (!variable) {
     throw InputError(where(source, what) + ": cannot read variable '" + source.dataset + "' (" +
-                     with_article(class_name(*info)) + ")" + matio_reason());
+                     with_article(class_name(*open.info)) + ")" + matio_reason());
   }
   return variable;
 }
@@ -171,18 +182,32 @@ bool is_plain_numeric(const matvar_t& variable) {
   return !variable.isComplex && !variable.isLogical;
 }
 
+bool is_real_float(const matvar_t& variable) {
+  return is_plain_numeric(variable) &&
+         (variable.class_type == MAT_C_DOUBLE || variable.class_type == MAT_C_SINGLE);
+}
+
+[[noreturn]] void throw_not_real_float(const matvar_t& variable, const ArraySource& source,
+                                       const std::string& what) {
+  throw InputError(where(source, what) + ": expected a real double or single array, found " +
+                   with_article(class_name(variable)));
+}
+
 }  // namespace
 
 RealArray read_mat_real(const ArraySource& source, const std::string& what) {
   const MatVar variable = read_variable(source, what);
-  if (is_plain_numeric(*variable)) {
-    if (variable->class_type == MAT_C_DOUBLE)
-      return to_c_order<double, double>(*variable, source, what);
-    if (variable->class_type == MAT_C_SINGLE)
-      return to_c_order<float, double>(*variable, source, what);
+  if (!is_real_float(*variable)) throw_not_real_float(*variable, source, what);
+  if (variable->class_type == MAT_C_DOUBLE) {
+    return to_c_order<double, double>(*variable, source, what);
   }
-  throw InputError(where(source, what) + ": expected a real double or single array, found " +
-                   with_article(class_name(*variable)));
+  return to_c_order<float, double>(*variable, source, what);
+}
+
+std::vector<std::size_t> read_mat_real_shape(const ArraySource& source, const std::string& what) {
+  const OpenVariable open = open_variable(source, what);
+  if (!is_real_float(*open.info)) throw_not_real_float(*open.info, source, what);
+  return shape_of(*open.info);
 }
 
 IntArray read_mat_int(const ArraySource& source, const std::string& what) {

@@ -26,8 +26,9 @@ constexpr std::array<unsigned char, 6> kMagic = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 struct NpyFile {
   std::ifstream stream;  // positioned at the first data byte
   NpyHeader header;
-  std::size_t count = 0;          // elements, from the shape
-  std::uintmax_t data_bytes = 0;  // bytes after the header
+  std::size_t count = 0;           // elements, from the shape
+  std::uintmax_t data_bytes = 0;   // bytes after the header
+  std::uintmax_t data_offset = 0;  // where the data starts in the file
 };
 
 std::uint32_t little_endian(const unsigned char* bytes, std::size_t width) {
@@ -83,6 +84,7 @@ NpyFile open_npy(const ArraySource& source, const std::string& what) {
   if (!count) throw InputError(here + ": the shape in the .npy header overflows");
   npy.count = *count;
   npy.data_bytes = file_size - header_start - header_length;
+  npy.data_offset = header_start + header_length;
   return npy;
 }
 
@@ -102,8 +104,9 @@ void decode_as(const std::vector<unsigned char>& raw, bool swap, std::vector<Out
   }
 }
 
-std::vector<unsigned char> read_data(NpyFile& npy, const ArraySource& source,
-                                     const std::string& what) {
+// Returns the data's length in bytes; InputError unless the file holds exactly that much.
+std::size_t check_data_length(const NpyFile& npy, const ArraySource& source,
+                              const std::string& what) {
   const std::size_t item = npy.header.dtype.item_size;
   if (npy.count > std::numeric_limits<std::size_t>::max() / item) {
     throw InputError(where(source, what) + ": the shape in the .npy header overflows");
@@ -116,6 +119,12 @@ std::vector<unsigned char> read_data(NpyFile& npy, const ArraySource& source,
                      npy.header.dtype.name() + " = " + std::to_string(expected) +
                      " bytes of data, the file holds " + std::to_string(npy.data_bytes));
   }
+  return expected;
+}
+
+std::vector<unsigned char> read_data(NpyFile& npy, const ArraySource& source,
+                                     const std::string& what) {
+  const std::size_t expected = check_data_length(npy, source, what);
   std::vector<unsigned char> raw(expected);
   npy.stream.read(reinterpret_cast<char*>(raw.data()), static_cast<std::streamsize>(expected));
   if (!npy.stream) throw InputError(where(source, what) + ": cannot read the data");
@@ -131,15 +140,105 @@ NdArray<T> finish(NpyFile& npy, std::vector<T> values, const ArraySource& source
   return array;
 }
 
-}  // namespace
-
-RealArray read_npy_real(const ArraySource& source, const std::string& what) {
-  NpyFile npy = open_npy(source, what);
-  const NpyDtype& dtype = npy.header.dtype;
+void require_float(const NpyDtype& dtype, const ArraySource& source, const std::string& what) {
   if (!dtype.is_float()) {
     throw InputError(where(source, what) + ": expected dtype float32 or float64, found '" +
                      dtype.descr + "' (" + dtype.name() + ")");
   }
+}
+
+// A run of `length` elements starting at element `first` of the data.
+struct Run {
+  std::size_t first = 0, length = 0;
+};
+
+// Reads `runs` (ascending, not overlapping) and decodes them, one after the other, into `out`.
+// Runs separated by less than kMaxGap bytes are read together in one read of at most
+// kChunkBytes (or one run, if longer), so the buffer stays bounded and small gaps cost no seek.
+template <class Raw>
+void read_runs(NpyFile& npy, const std::vector<Run>& runs, std::vector<double>& out,
+               const ArraySource& source, const std::string& what) {
+  constexpr std::size_t kMaxGap = 64 * 1024;
+  constexpr std::size_t kChunkBytes = 8 * 1024 * 1024;
+  const bool swap = npy.header.dtype.is_big_endian();
+  std::vector<unsigned char> buffer;
+  std::size_t written = 0;
+  for (std::size_t r = 0; r < runs.size();) {
+    const std::size_t span_begin = runs[r].first * sizeof(Raw);
+    std::size_t span_end = (runs[r].first + runs[r].length) * sizeof(Raw);
+    std::size_t last = r + 1;
+    while (last < runs.size()) {
+      const std::size_t next_begin = runs[last].first * sizeof(Raw);
+      const std::size_t next_end = (runs[last].first + runs[last].length) * sizeof(Raw);
+      if (next_begin - span_end > kMaxGap || next_end - span_begin > kChunkBytes) break;
+      span_end = next_end;
+      ++last;
+    }
+    buffer.resize(span_end - span_begin);
+    npy.stream.seekg(static_cast<std::streamoff>(npy.data_offset + span_begin));
+    npy.stream.read(reinterpret_cast<char*>(buffer.data()),
+                    static_cast<std::streamsize>(buffer.size()));
+    if (!npy.stream) throw InputError(where(source, what) + ": cannot read the data");
+    for (; r < last; ++r) {
+      const unsigned char* bytes = buffer.data() + runs[r].first * sizeof(Raw) - span_begin;
+      for (std::size_t i = 0; i < runs[r].length; ++i) {
+        out[written++] = static_cast<double>(load<Raw>(bytes + i * sizeof(Raw), swap));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<std::size_t> read_npy_real_shape(const ArraySource& source, const std::string& what) {
+  const NpyFile npy = open_npy(source, what);
+  require_float(npy.header.dtype, source, what);
+  check_data_length(npy, source, what);
+  return npy.header.shape;
+}
+
+RealArray read_npy_real_block(const ArraySource& source, const std::string& what,
+                              const BlockRequest& block) {
+  NpyFile npy = open_npy(source, what);
+  require_float(npy.header.dtype, source, what);
+  check_data_length(npy, source, what);
+  const std::vector<std::size_t>& shape = npy.header.shape;
+  require_2d_block(shape, block, source, what);
+  const std::vector<std::size_t> out_shape = block_shape(shape, block);
+  // In storage order an array is `outer` runs of `inner` elements; a block along the outer
+  // axis is one run, along the inner axis one piece of every run.
+  const bool fortran = npy.header.fortran_order;
+  const std::size_t inner_axis = fortran ? 0 : 1;
+  const std::size_t inner = shape[inner_axis];
+  const std::size_t outer = shape[1 - inner_axis];
+  std::vector<Run> runs;
+  if (block.length() > 0 && inner > 0) {
+    if (block.axis == inner_axis) {
+      runs.reserve(outer);
+      for (std::size_t o = 0; o < outer; ++o)
+        runs.push_back({o * inner + block.begin, block.length()});
+    } else {
+      runs.push_back({block.begin * inner, block.length() * inner});
+    }
+  }
+  std::vector<double> values(out_shape[0] * out_shape[1]);
+  if (npy.header.dtype.item_size == 4) {
+    read_runs<float>(npy, runs, values, source, what);
+  } else {
+    read_runs<double>(npy, runs, values, source, what);
+  }
+  // The runs came in storage order, so the block is in the file's order.
+  RealArray array;
+  array.shape = out_shape;
+  array.values = fortran ? fortran_to_c(values, out_shape) : std::move(values);
+  array.source = source.text();
+  return array;
+}
+
+RealArray read_npy_real(const ArraySource& source, const std::string& what) {
+  NpyFile npy = open_npy(source, what);
+  const NpyDtype& dtype = npy.header.dtype;
+  require_float(dtype, source, what);
   const std::vector<unsigned char> raw = read_data(npy, source, what);
   std::vector<double> values(npy.count);
   if (dtype.item_size == 4) {
