@@ -8,21 +8,35 @@
 #include "permrsa/analysis_spec.hpp"
 #include "permrsa/matrix.hpp"
 #include "permrsa/permutations.hpp"
+#include "permrsa/process_grid.hpp"
 
 namespace permrsa {
 
+// One rank's view: the brain columns and model rows of its data block (all of them in a serial
+// run), with the full axes.
 struct RsaProblem {
-  Matrix<double> brain;              // P x T dissimilarities (baseline-corrected if asked)
-  Matrix<double> models;             // L x P dissimilarities
-  std::vector<double> times;         // T seconds
-  std::vector<std::string> layers;   // L names
+  BlockRange block;                  // the cells this rank holds
+  Matrix<double> brain;              // P x block.times() dissimilarities (baseline-corrected)
+  Matrix<double> models;             // block.layers() x P dissimilarities
+  std::vector<double> times;         // all T time points, seconds
+  std::vector<std::string> layers;   // all L names
   std::size_t stimuli = 0;           // S, with P = S(S-1)/2
   std::vector<std::pair<std::string, std::string>> input_hashes;  // (config key, sha256)
 };
 
+struct ProblemShape {
+  std::size_t stimuli = 0, pairs = 0, layers = 0, times = 0;
+};
+
+// The problem's dimensions from the files' headers (cheap), checked against each other.
+ProblemShape probe_problem_shape(const RunSpec& spec);
+
 // Reads and validates every input the spec names. Throws InputError (file, field, expected vs
 // actual) for any bad input, before any heavy work.
+// With a block, only the block's brain columns and model rows are kept (and only they, plus
+// the baseline window, are read from .npy and HDF5 files).
 RsaProblem load_problem(const RunSpec& spec);
+RsaProblem load_problem(const RunSpec& spec, const BlockRange& block);
 
 // The permutations a spec asks for: the explicit file, exhaustive enumeration, or Philox.
 PermutationSet load_permutations(const RunSpec& spec, std::size_t stimuli);

@@ -10,22 +10,28 @@
 #include "permrsa/clusters.hpp"
 #include "permrsa/matrix.hpp"
 #include "permrsa/permutations.hpp"
+#include "permrsa/process_grid.hpp"
+#include "permrsa/communicator.hpp"
 #include "permrsa/rsa_problem.hpp"
 
 namespace permrsa {
 
+// Grid maps hold this rank's data block only (block.layers() x block.times(); the whole grid
+// in a serial run). Everything else is global and identical on every rank.
 struct AnalysisResult {
-  Matrix<double> observed;       // s_0, L x T
-  Matrix<double> p_uncorrected;  // L x T
-  Matrix<double> p_maxstat;      // L x T
-  Matrix<double> p_cluster;      // L x T, 1.0 outside clusters
+  BlockRange block;              // the cells of the maps below
+  bool writes_maps = true;       // this rank writes its block (permutation group 0)
+  Matrix<double> observed;       // s_0
+  Matrix<double> p_uncorrected;
+  Matrix<double> p_maxstat;
+  Matrix<double> p_cluster;      // 1.0 outside clusters
   Matrix<std::int32_t> cluster_id;
+  Matrix<double> cell_thresholds;  // permutation-p threshold on e (empty otherwise)
   std::vector<Cluster> clusters;
   std::vector<double> cluster_p;
   std::vector<double> null_max_statistic;  // K+1, [0] observed
   std::vector<double> null_max_cluster;    // K+1, [0] observed
   std::int64_t permutations = 0;           // K
-  std::vector<double> cell_thresholds;     // L*T, permutation-p threshold on e (empty otherwise)
 };
 
 struct RunOptions {
@@ -34,6 +40,16 @@ struct RunOptions {
   std::function<void(std::int64_t, std::int64_t)> progress;
 };
 
+// Collective over `world`: rank r computes its data block (problem.block, which must be
+// grid.block(grid.block_of(r))) for its permutation group's range of k. Every quantity is
+// computed from per-cell values that do not depend on the grid, and every sum over cells runs
+// over the whole map in one order on one rank, so the result is bit-identical for any grid.
+AnalysisResult run_stimulus_analysis(const RsaProblem& problem, const AnalysisSettings& analysis,
+                                     const CorrectionSettings& correction,
+                                     const PermutationSet& permutations, const ProcessGrid& grid,
+                                     const Communicator& world, const RunOptions& options);
+
+// One process, the whole map.
 AnalysisResult run_stimulus_analysis(const RsaProblem& problem, const AnalysisSettings& analysis,
                                      const CorrectionSettings& correction,
                                      const PermutationSet& permutations, const RunOptions& options);

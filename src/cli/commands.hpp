@@ -4,12 +4,15 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 
+#include "permrsa/runtime.hpp"
+
 namespace permrsa::cli {
 
 struct GlobalOptions {
   int threads = 0;  // 0 = all cores
   bool quiet = false;
   bool progress = false;
+  Runtime* runtime = nullptr;
 };
 
 // Returns the function that runs the subcommand after parsing (exit code).

@@ -1,24 +1,35 @@
 // permrsa: time-resolved RSA between brains and deep networks, with permutation statistics.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
-#include <tbb/global_control.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <memory>
 #include <optional>
 
+#include "cli/agreement.hpp"
 #include "cli/commands.hpp"
+#include "permrsa/runtime.hpp"
 #include "permrsa/error.hpp"
 
 int main(int argc, char** argv) {
   using namespace permrsa;
+  // Owns MPI (when launched by mpirun/srun) and the threads; finalises MPI on every exit path.
+  std::optional<Runtime> runtime;
+  try {
+    runtime.emplace(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "permrsa: failed: %s\n", e.what());
+    return kExitRuntimeFailure;
+  }
+  const Communicator& world = runtime->world();
   CLI::App app{"permrsa " PERMRSA_VERSION
                ": time-resolved representational similarity analysis between brain and model "
                "RDMs, with permutation statistics and cluster / max-statistic corrections"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("permrsa ") + PERMRSA_VERSION);
   cli::GlobalOptions global;
+  global.runtime = &*runtime;
   std::vector<std::function<int()>> commands{cli::add_run_command(app, global),
                                              cli::add_simulate_command(app, global),
                                              cli::add_info_command(app, global)};
@@ -35,27 +46,32 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
+    // Every rank parses the same command line; rank 0 speaks.
+    const int code = world.rank() == 0 ? app.exit(e) : (e.get_exit_code() == 0 ? 0 : 1);
     return code == 0 ? 0 : kExitInputError;
   }
   auto logger = spdlog::stderr_color_mt("permrsa");
   logger->set_pattern("[permrsa] %^%l%$: %v");
   spdlog::set_default_logger(logger);
-  spdlog::set_level(global.quiet ? spdlog::level::warn : spdlog::level::info);
+  spdlog::set_level(global.quiet || world.rank() != 0 ? spdlog::level::warn : spdlog::level::info);
   if (::isatty(2)) global.progress = global.progress || !global.quiet;
 
-  std::optional<tbb::global_control> threads;
-  if (global.threads > 0)
-    threads.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(global.threads));
+  runtime->set_threads(global.threads);
   try {
     for (std::size_t i = 0; i < commands.size(); ++i)
       if (app.get_subcommands({})[i]->parsed()) return commands[i]();
-  } catch (const InputError& e) {
-    std::fprintf(stderr, "permrsa: error: %s\n", e.what());
-    return kExitInputError;
+  } catch (const cli::AgreedFailure& e) {
+    // Every rank failed together: one message, one exit code.
+    if (world.rank() == 0) std::fprintf(stderr, "permrsa: %s\n", e.what());
+    return e.exit_code();
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "permrsa: failed: %s\n", e.what());
-    return kExitRuntimeFailure;
+    // A failure on some ranks only: the others may be waiting in a collective, so end the job.
+    const bool input = dynamic_cast<const InputError*>(&e) != nullptr;
+    const int code = input ? kExitInputError : kExitRuntimeFailure;
+    std::fprintf(stderr, "permrsa: %s%s: %s\n", input ? "error" : "failed",
+                 world.size() > 1 ? (" on rank " + std::to_string(world.rank())).c_str() : "", e.what());
+    if (world.size() > 1) world.abort(code);
+    return code;
   }
   return kExitInputError;
 }

@@ -1,6 +1,10 @@
 // `permrsa run [config.toml]`: the stimulus-permutation analysis, end to end.
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
+#include <optional>
+
+#include "cli/agreement.hpp"
 #include "cli/commands.hpp"
 #include "cli/demo_spec.hpp"
 #include "cli/progress_line.hpp"
@@ -8,6 +12,7 @@
 #include "permrsa/results_file.hpp"
 #include "permrsa/rsa_problem.hpp"
 #include "permrsa/stimulus_analysis.hpp"
+#include "permrsa/process_grid.hpp"
 #include "permrsa/synthetic.hpp"
 
 namespace permrsa::cli {
@@ -17,18 +22,39 @@ struct RunOptionsCli {
   std::string config;
   std::vector<std::string> overrides;
   std::size_t batch_size = 64;
+  std::string grid;         // "DxG" or empty (automatic)
+  std::string block_shape;  // "LBxTB" or empty
+  double memory_per_rank_gib = 2.0;
 };
 
-RsaProblem demo_problem() {
+RsaProblem demo_problem(const BlockRange& block) {
   auto data = make_synthetic(SyntheticSpec{});
   RsaProblem problem;
-  problem.brain = std::move(data.brain);
-  problem.models = std::move(data.models);
+  problem.block = block;
+  problem.brain = Matrix<double>(data.brain.rows(), block.times());
+  for (std::size_t p = 0; p < data.brain.rows(); ++p)
+    for (std::size_t t = 0; t < block.times(); ++t) problem.brain(p, t) = data.brain(p, block.time_begin + t);
+  problem.models = Matrix<double>(block.layers(), data.models.cols());
+  for (std::size_t l = 0; l < block.layers(); ++l) {
+    const auto row = data.models.row(block.layer_begin + l);
+    std::copy(row.begin(), row.end(), problem.models.row(l).begin());
+  }
   problem.times = std::move(data.times);
   problem.layers = std::move(data.layers);
   problem.stimuli = SyntheticSpec{}.stimuli;
   validate_problem(problem, "<embedded demo>", "<embedded demo>");
   return problem;
+}
+
+ProblemShape demo_shape() {
+  const SyntheticSpec d;
+  return {d.stimuli, d.stimuli * (d.stimuli - 1) / 2, d.layers, d.times};
+}
+
+long peak_rss_kib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
 }
 
 const char* kind_text(PermutationKind kind) {
@@ -41,34 +67,65 @@ const char* kind_text(PermutationKind kind) {
 }
 
 int run(const RunOptionsCli& opt, const GlobalOptions& global) {
+  const Communicator& world = global.runtime->world();
   const bool demo = opt.config.empty();
-  RunSpec spec = demo ? demo_run_spec(opt.overrides) : load_run_spec(opt.config, opt.overrides);
-  check_output_location(spec.output.file);
+  RunSpec spec;
+  ProblemShape shape;
+  ProcessGrid grid;
+  // Everything that can be wrong with the input is found here, agreed by all ranks, before
+  // any heavy work.
+  agree(world, [&] {
+    spec = demo ? demo_run_spec(opt.overrides) : load_run_spec(opt.config, opt.overrides);
+    check_output_location(spec.output.file);
+    shape = demo ? demo_shape() : probe_problem_shape(spec);
+  });
+  std::optional<PermutationSet> perms;
+  agree(world, [&] {
+    perms.emplace(load_permutations(spec, shape.stimuli));
+    GridRequest request;
+    if (!opt.grid.empty()) request.grid = parse_grid_text(opt.grid, "--grid");
+    if (!opt.block_shape.empty()) request.block_shape = parse_grid_text(opt.block_shape, "--block-shape");
+    request.memory_per_rank = opt.memory_per_rank_gib * 1024.0 * 1024.0 * 1024.0;
+    grid = plan_grid(world.size(), shape.pairs, shape.layers, shape.times, perms->count(),
+                     spec.correction.cluster_alpha, opt.batch_size, request);
+  });
+  const BlockRange block = grid.block(grid.block_of(world.rank()));
+  RsaProblem problem;
+  agree(world, [&] { problem = demo ? demo_problem(block) : load_problem(spec, block); });
+
   if (demo) spdlog::info("no config given: running the embedded synthetic demo");
-  const RsaProblem problem = demo ? demo_problem() : load_problem(spec);
-  const PermutationSet perms = load_permutations(spec, problem.stimuli);
   spdlog::info("S = {} stimuli ({} pairs), L = {} layers, T = {} time points; metric {}, tail {}, {}",
-               problem.stimuli, problem.brain.rows(), problem.models.rows(), problem.brain.cols(),
-               to_string(spec.analysis.metric), to_string(spec.analysis.tail),
-               to_string(spec.analysis.precision));
-  if (perms.kind() == PermutationKind::exhaustive &&
-      perms.count() != spec.analysis.permutations)
+               shape.stimuli, shape.pairs, shape.layers, shape.times, to_string(spec.analysis.metric),
+               to_string(spec.analysis.tail), to_string(spec.analysis.precision));
+  if (perms->kind() == PermutationKind::exhaustive && perms->count() != spec.analysis.permutations)
     spdlog::info("S! = {} <= K + 1: enumerating every permutation once (K = {}) instead of {} random ones",
-                 perms.count() + 1, perms.count(), spec.analysis.permutations);
-  spdlog::info("K = {} permutations ({}), cluster threshold {}, connectivity {}", perms.count(),
-               kind_text(perms.kind()), to_string(spec.correction.cluster_threshold),
+                 perms->count() + 1, perms->count(), spec.analysis.permutations);
+  spdlog::info("K = {} permutations ({}), cluster threshold {}, connectivity {}", perms->count(),
+               kind_text(perms->kind()), to_string(spec.correction.cluster_threshold),
                to_string(spec.correction.connectivity));
+  if (world.size() > 1) spdlog::info("{} ranks: {}", world.size(), grid.describe());
 
   const bool two_pass = spec.correction.cluster_threshold == ClusterThreshold::permutation_p;
   ProgressLine progress(two_pass ? "permutation maps (2 passes over K)" : "permutation maps",
-                        !global.quiet && global.progress);
+                        !global.quiet && global.progress && world.rank() == 0);
   RunOptions run_options;
   run_options.batch_size = opt.batch_size;
   run_options.progress = [&](std::int64_t done, std::int64_t total) { progress.update(done, total); };
-  const auto result = run_stimulus_analysis(problem, spec.analysis, spec.correction, perms, run_options);
+  const auto result = run_stimulus_analysis(problem, spec.analysis, spec.correction, *perms, grid,
+                                            world, run_options);
   progress.finish();
 
-  write_results(spec.output.file, spec, problem, result);
+  write_results(spec.output.file, spec, problem, result, world);
+  if (world.size() > 1) {
+    // Per-rank peak memory, gathered to rank 0 for the log.
+    const double mine = static_cast<double>(peak_rss_kib()) / 1024.0;
+    const auto all = world.gatherv(std::span<const double>(&mine, 1), 0);
+    std::string text;
+    for (std::size_t r = 0; r < all.size(); ++r) text += fmt::format("{}{:.0f}", r ? ", " : "", all[r]);
+    spdlog::info("peak RSS per rank (MiB): {}", text);
+  } else {
+    spdlog::info("peak RSS: {:.0f} MiB", static_cast<double>(peak_rss_kib()) / 1024.0);
+  }
   std::size_t significant = 0;
   for (double p : result.cluster_p) significant += p <= 0.05;
   spdlog::info("wrote {}: {} clusters, {} with p <= 0.05 (see `permrsa info {}`)", spec.output.file,
@@ -88,6 +145,16 @@ std::function<int()> add_run_command(CLI::App& app, GlobalOptions& global) {
                   "Override a config key: section.key=value (repeatable), e.g. "
                   "--set analysis.permutations=5000 --set analysis.metric=kendall-b")
       ->allow_extra_args(false);
+  cmd->add_option("--grid", opt->grid,
+                  "Process grid DxG: D data blocks (layer x time ranges) x G permutation groups; "
+                  "D*G must equal the number of MPI ranks (default: chosen from the problem size "
+                  "and --memory-per-rank)");
+  cmd->add_option("--block-shape", opt->block_shape,
+                  "Split the D data blocks as LBxTB layer x time ranges (default: time first)");
+  cmd->add_option("--memory-per-rank", opt->memory_per_rank_gib,
+                  "Memory budget per rank in GiB for the automatic grid")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_option("--batch-size", opt->batch_size,
                   "Permutations per kernel call (memory vs speed; results do not depend on it)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))

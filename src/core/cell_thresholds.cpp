@@ -48,4 +48,16 @@ std::vector<double> CellTopValues::thresholds(std::int64_t total_values) const {
   return out;
 }
 
+std::vector<double> CellTopValues::held_values() const {
+  const std::size_t held = held_per_cell();
+  std::vector<double> out;
+  out.reserve(used_.size() * held);
+  for (std::size_t c = 0; c < used_.size(); ++c) {
+    if (used_[c] != held) throw InternalError("cell thresholds: cells hold different counts");
+    out.insert(out.end(), heap_.begin() + static_cast<std::ptrdiff_t>(c * capacity_),
+               heap_.begin() + static_cast<std::ptrdiff_t>(c * capacity_ + held));
+  }
+  return out;
+}
+
 }  // namespace permrsa

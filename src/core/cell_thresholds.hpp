@@ -22,6 +22,9 @@ class CellTopValues {
   void push(std::size_t cell, double value);
   // e passes iff e > threshold(cell). +inf when nothing can pass (m = 0).
   std::vector<double> thresholds(std::int64_t total_values) const;
+  // The values held, cell by cell (every cell holds the same number: all see the same k).
+  std::vector<double> held_values() const;
+  std::size_t held_per_cell() const { return used_.empty() ? 0 : used_[0]; }
 
  private:
   std::size_t capacity_;

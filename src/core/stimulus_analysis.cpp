@@ -1,3 +1,12 @@
+// The stimulus-permutation analysis on a grid of data blocks x permutation groups.
+//
+// Each rank computes the maps of its block for its group's permutations. Per-cell quantities
+// (exceedance counts, the top values for the permutation-p threshold) stay with the block and
+// are combined across groups by exact integer sums and multiset merges. Per-permutation
+// quantities (the map maximum, the largest cluster) need the whole map: the blocks of each
+// batch are gathered to the group's leader (block 0), which runs the same code as a serial
+// run on the assembled map. Communication per permutation with D > 1 blocks: L*T doubles to
+// the leader (one gather per batch); none with D = 1.
 #include "permrsa/stimulus_analysis.hpp"
 
 #include <tbb/blocked_range.h>
@@ -15,37 +24,37 @@
 namespace permrsa {
 namespace {
 
-// Maps of a range of permutations [first, first + count): s (raw) and e (oriented), each
-// count x cells.
+// Maps of permutations [first, first + count) for one block: s (raw) and e (oriented),
+// count x block cells.
 struct Batch {
-  std::int64_t first = 0;
   std::size_t count = 0;
   std::vector<double> s, e;
 };
 
 class MapSource {
  public:
-  MapSource(const StatisticKernel& kernel, const PermutationSet& perms, Tail tail)
-      : kernel_(kernel), perms_(perms), tail_(tail) {}
+  MapSource(const StatisticKernel* kernel, std::size_t cells, const PermutationSet& perms, Tail tail)
+      : kernel_(kernel), cells_(cells), perms_(perms), tail_(tail) {}
 
   void fill(Batch& batch, std::int64_t first, std::size_t count) const {
-    const std::size_t pairs = kernel_.pairs(), cells = kernel_.layers() * kernel_.times();
+    batch.count = count;
+    batch.s.assign(count * cells_, 0.0);
+    batch.e.assign(count * cells_, 0.0);
+    if (!kernel_ || cells_ == 0) return;
+    const std::size_t pairs = kernel_->pairs();
     std::vector<std::uint32_t> gathers(count * pairs);
     tbb::parallel_for(std::size_t{0}, count, [&](std::size_t b) {
       std::vector<std::uint32_t> pi(perms_.stimuli());
       perms_.permutation(first + static_cast<std::int64_t>(b), pi);
       pair_gather(pi, std::span(gathers).subspan(b * pairs, pairs));
     });
-    batch.first = first;
-    batch.count = count;
-    batch.s.resize(count * cells);
-    batch.e.resize(count * cells);
-    kernel_.compute(gathers, count, batch.s);
+    kernel_->compute(gathers, count, batch.s);
     for (std::size_t i = 0; i < batch.s.size(); ++i) batch.e[i] = oriented(batch.s[i], tail_);
   }
 
  private:
-  const StatisticKernel& kernel_;
+  const StatisticKernel* kernel_;
+  std::size_t cells_;
   const PermutationSet& perms_;
   Tail tail_;
 };
@@ -54,29 +63,70 @@ double p_value(std::int64_t exceed, std::int64_t permutations) {
   return static_cast<double>(1 + exceed) / static_cast<double>(permutations + 1);
 }
 
+// Moves values of `count` maps between block layout (count x block cells, one block) and the
+// whole grid (count x L x T).
+void place_block(const BlockRange& blk, std::size_t times, std::size_t count, const double* block_values,
+                 double* grid_values, std::size_t grid_cells) {
+  for (std::size_t b = 0; b < count; ++b)
+    for (std::size_t l = 0; l < blk.layers(); ++l)
+      for (std::size_t t = 0; t < blk.times(); ++t)
+        grid_values[b * grid_cells + (blk.layer_begin + l) * times + blk.time_begin + t] =
+            block_values[(b * blk.layers() + l) * blk.times() + t];
+}
+
+// Gathers `count` block maps of every rank of `group` to its rank 0 as whole maps.
+std::vector<double> gather_maps(const Communicator& group, const ProcessGrid& grid,
+                                std::span<const double> mine, std::size_t count) {
+  const std::size_t cells = grid.layers * grid.times;
+  if (grid.data_blocks == 1) return {mine.begin(), mine.end()};
+  const auto all = group.gatherv(mine, 0);
+  if (group.rank() != 0) return {};
+  std::vector<double> whole(count * cells);
+  std::size_t offset = 0;
+  for (int b = 0; b < grid.data_blocks; ++b) {
+    const auto blk = grid.block(b);
+    place_block(blk, grid.times, count, all.data() + offset, whole.data(), cells);
+    offset += count * blk.cells();
+  }
+  return whole;
+}
+
 }  // namespace
 
 AnalysisResult run_stimulus_analysis(const RsaProblem& problem, const AnalysisSettings& analysis,
                                      const CorrectionSettings& correction,
-                                     const PermutationSet& permutations, const RunOptions& options) {
-  const std::size_t L = problem.models.rows(), T = problem.brain.cols(), cells = L * T;
+                                     const PermutationSet& permutations, const ProcessGrid& grid,
+                                     const Communicator& world, const RunOptions& options) {
+  if (grid.ranks() != world.size()) throw InternalError("process grid does not match the ranks");
+  const int block_id = grid.block_of(world.rank()), group_id = grid.group_of(world.rank());
+  const BlockRange blk = grid.block(block_id);
+  if (problem.block.layer_begin != blk.layer_begin || problem.block.time_begin != blk.time_begin ||
+      problem.block.cells() != blk.cells())
+    throw InternalError("the problem's block is not this rank's block");
+  const auto group = world.split(group_id, block_id);  // the blocks of my permutation group
+  const auto same_block = world.split(block_id, group_id);  // my block in every group
+  const bool leader = group->rank() == 0;
+
+  const std::size_t L = grid.layers, T = grid.times, cells = L * T, bcells = blk.cells();
   const std::int64_t K = permutations.count();
+  const auto [k_first, k_last] = grid.permutation_range(group_id);
   const std::size_t batch_size = std::max<std::size_t>(1, options.batch_size);
-  const auto kernel = make_statistic_kernel(analysis.metric, analysis.precision, problem.models,
-                                            problem.brain);
-  const MapSource maps(*kernel, permutations, analysis.tail);
+  std::unique_ptr<StatisticKernel> kernel;
+  if (bcells > 0)
+    kernel = make_statistic_kernel(analysis.metric, analysis.precision, problem.models, problem.brain);
+  const MapSource maps(kernel.get(), bcells, permutations, analysis.tail);
   const ClusterRule rule{L, T, correction.connectivity, correction.cluster_statistic,
                          analysis.tail == Tail::two_sided};
   const bool two_pass = correction.cluster_threshold == ClusterThreshold::permutation_p;
-  const std::int64_t total_work = K * (two_pass ? 2 : 1);
+  const std::int64_t my_perms = std::max<std::int64_t>(0, k_last - k_first + 1);
+  const std::int64_t total_work = my_perms * (two_pass ? 2 : 1);
   std::int64_t done = 0;
 
-  AnalysisResult r;
-  r.permutations = K;
-  r.null_max_statistic.assign(static_cast<std::size_t>(K + 1), 0.0);
-  r.null_max_cluster.assign(static_cast<std::size_t>(K + 1), 0.0);
+  // Per-permutation maxima for this group's k (filled on the leader).
+  std::vector<double> max_statistic(static_cast<std::size_t>(my_perms), 0.0);
+  std::vector<double> max_cluster(static_cast<std::size_t>(my_perms), 0.0);
 
-  // Cluster-forming threshold on e: fixed, or per cell from pass 1.
+  // Cluster-forming threshold on e for the whole grid (known to leaders).
   std::vector<double> threshold(cells, correction.cluster_value);
   auto passing = [&](const double* e) {
     std::vector<std::uint8_t> mask(cells);
@@ -87,84 +137,176 @@ AnalysisResult run_stimulus_analysis(const RsaProblem& problem, const AnalysisSe
   Batch observed;
   maps.fill(observed, 0, 1);
   const std::vector<double> e0 = observed.e;
-  std::vector<std::int64_t> exceed(cells, 0);
+  std::vector<std::int64_t> exceed(bcells, 0);
   std::optional<CellTopValues> top;
   if (two_pass) {
     const auto m = passing_count(correction.cluster_alpha, K);
-    top.emplace(cells, static_cast<std::size_t>(m + 1));
-    for (std::size_t c = 0; c < cells; ++c) top->push(c, e0[c]);
-  }
-  r.null_max_statistic[0] = *std::max_element(e0.begin(), e0.end());
-
-  // Pass 1: uncorrected counts, maxima, and either the null clusters (fixed threshold) or the
-  // per-cell top values (permutation-p threshold).
-  Batch batch;
-  for (std::int64_t first = 1; first <= K; first += static_cast<std::int64_t>(batch_size)) {
-    const auto count = static_cast<std::size_t>(std::min<std::int64_t>(batch_size, K - first + 1));
-    maps.fill(batch, first, count);
-    tbb::parallel_for(std::size_t{0}, count, [&](std::size_t b) {
-      const double* e = batch.e.data() + b * cells;
-      const auto k = static_cast<std::size_t>(first) + b;
-      r.null_max_statistic[k] = *std::max_element(e, e + cells);
-      if (!two_pass)
-        r.null_max_cluster[k] = max_cluster_statistic(rule, {e, cells},
-                                                      {batch.s.data() + b * cells, cells}, passing(e));
-    });
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, cells, 64),
-                      [&](const tbb::blocked_range<std::size_t>& range) {
-      for (std::size_t c = range.begin(); c != range.end(); ++c)
-        for (std::size_t b = 0; b < count; ++b) {
-          const double e = batch.e[b * cells + c];
-          exceed[c] += e >= e0[c];
-          if (top) top->push(c, e);
-        }
-    });
-    done += static_cast<std::int64_t>(count);
-    if (options.progress) options.progress(done, total_work);
+    top.emplace(bcells, static_cast<std::size_t>(m + 1));
+    if (group_id == 0)  // k = 0 enters the null once
+      for (std::size_t c = 0; c < bcells; ++c) top->push(c, e0[c]);
   }
 
-  // Pass 2 (permutation-p threshold): regenerate every permutation from (seed, k) and cluster.
-  if (two_pass) {
-    threshold = top->thresholds(K + 1);
-    r.cell_thresholds = threshold;
-    for (std::int64_t first = 1; first <= K; first += static_cast<std::int64_t>(batch_size)) {
-      const auto count = static_cast<std::size_t>(std::min<std::int64_t>(batch_size, K - first + 1));
+  // Runs `body(first, count, whole_s, whole_e)` on the leader for each batch of this group's
+  // permutations, after `local(batch)` on every rank.
+  auto sweep = [&](auto&& local, auto&& whole) {
+    Batch batch;
+    for (std::int64_t first = k_first; first <= k_last; first += static_cast<std::int64_t>(batch_size)) {
+      const auto count = static_cast<std::size_t>(std::min<std::int64_t>(batch_size, k_last - first + 1));
       maps.fill(batch, first, count);
-      tbb::parallel_for(std::size_t{0}, count, [&](std::size_t b) {
-        const double* e = batch.e.data() + b * cells;
-        r.null_max_cluster[static_cast<std::size_t>(first) + b] = max_cluster_statistic(
-            rule, {e, cells}, {batch.s.data() + b * cells, cells}, passing(e));
-      });
+      local(batch);
+      const auto s = gather_maps(*group, grid, batch.s, count);
+      if (leader) {
+        std::vector<double> e(s.size());
+        for (std::size_t i = 0; i < s.size(); ++i) e[i] = oriented(s[i], analysis.tail);
+        tbb::parallel_for(std::size_t{0}, count, [&](std::size_t b) {
+          whole(static_cast<std::size_t>(first - k_first) + b, s.data() + b * cells, e.data() + b * cells);
+        });
+      }
       done += static_cast<std::int64_t>(count);
-      if (options.progress) options.progress(done, total_work);
+      if (options.progress && world.rank() == 0) options.progress(done, total_work);
     }
+  };
+
+  // Pass 1: exceedance counts and per-cell top values (block), maxima and, with a fixed
+  // threshold, the largest clusters (leader).
+  sweep(
+      [&](const Batch& batch) {
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, bcells, 64),
+                          [&](const tbb::blocked_range<std::size_t>& range) {
+          for (std::size_t c = range.begin(); c != range.end(); ++c)
+            for (std::size_t b = 0; b < batch.count; ++b) {
+              const double e = batch.e[b * bcells + c];
+              exceed[c] += e >= e0[c];
+              if (top) top->push(c, e);
+            }
+        });
+      },
+      [&](std::size_t i, const double* s, const double* e) {
+        max_statistic[i] = *std::max_element(e, e + cells);
+        if (!two_pass) max_cluster[i] = max_cluster_statistic(rule, {e, cells}, {s, cells}, passing(e));
+      });
+  same_block->allreduce_sum(exceed);
+
+  // Pass 2 (permutation-p threshold): merge the groups' top values, then regenerate every
+  // permutation from (seed, k) and cluster.
+  Matrix<double> block_threshold;
+  if (two_pass) {
+    if (grid.perm_groups > 1) {
+      const auto all = same_block->allgatherv(top->held_values());
+      CellTopValues merged(bcells, static_cast<std::size_t>(passing_count(correction.cluster_alpha, K) + 1));
+      // Each group's block holds the same cells; values arrive group by group, bcells x held.
+      std::size_t offset = 0;
+      std::vector<std::size_t> held_by_group;
+      {
+        std::vector<double> mine_count{static_cast<double>(top->held_per_cell())};
+        const auto counts = same_block->allgatherv(mine_count);
+        for (double c : counts) held_by_group.push_back(static_cast<std::size_t>(c));
+      }
+      for (std::size_t held : held_by_group) {
+        for (std::size_t c = 0; c < bcells; ++c)
+          for (std::size_t j = 0; j < held; ++j) merged.push(c, all[offset + c * held + j]);
+        offset += bcells * held;
+      }
+      *top = std::move(merged);
+    }
+    const auto mine = top->thresholds(K + 1);
+    block_threshold = Matrix<double>(blk.layers(), blk.times(), mine);
+    const auto whole = gather_maps(*group, grid, mine, 1);
+    if (leader) threshold = whole;
+    sweep([](const Batch&) {},
+          [&](std::size_t i, const double* s, const double* e) {
+            max_cluster[i] = max_cluster_statistic(rule, {e, cells}, {s, cells}, passing(e));
+          });
   }
 
-  // Observed clusters and every p-value.
-  auto map = find_clusters(rule, e0, observed.s, passing(e0.data()));
-  if (analysis.tail == Tail::less)
-    for (auto& cl : map.clusters) cl.sign = -1;
-  for (const auto& cl : map.clusters) r.null_max_cluster[0] = std::max(r.null_max_cluster[0], cl.statistic);
-  for (const auto& cl : map.clusters) {
-    std::int64_t beaten = 0;
-    for (std::int64_t k = 1; k <= K; ++k) beaten += r.null_max_cluster[static_cast<std::size_t>(k)] >= cl.statistic;
-    r.cluster_p.push_back(p_value(beaten, K));
+  // The null maxima of all groups, in k order, on every rank.
+  AnalysisResult r;
+  r.permutations = K;
+  r.block = blk;
+  r.writes_maps = group_id == 0;
+  auto collect = [&](const std::vector<double>& mine) {
+    auto all = world.gatherv(leader ? std::span<const double>(mine) : std::span<const double>(), 0);
+    std::vector<double> out(static_cast<std::size_t>(K + 1), 0.0);
+    if (world.rank() == 0) std::copy(all.begin(), all.end(), out.begin() + 1);
+    return out;
+  };
+  r.null_max_statistic = collect(max_statistic);
+  r.null_max_cluster = collect(max_cluster);
+
+  // Observed clusters on rank 0 (the leader of group 0) from the whole observed map.
+  const auto observed_s = gather_maps(*group, grid, observed.s, 1);
+  std::vector<std::int32_t> ids(cells, -1);
+  std::vector<double> table;  // 8 numbers per cluster
+  if (world.rank() == 0) {
+    std::vector<double> e(cells);
+    for (std::size_t c = 0; c < cells; ++c) e[c] = oriented(observed_s[c], analysis.tail);
+    r.null_max_statistic[0] = *std::max_element(e.begin(), e.end());
+    auto map = find_clusters(rule, e, observed_s, passing(e.data()));
+    for (const auto& cl : map.clusters) {
+      r.null_max_cluster[0] = std::max(r.null_max_cluster[0], cl.statistic);
+      std::int64_t beaten = 0;
+      for (std::int64_t k = 1; k <= K; ++k) beaten += r.null_max_cluster[static_cast<std::size_t>(k)] >= cl.statistic;
+      const double sign = analysis.tail == Tail::less ? -1.0 : cl.sign;
+      table.insert(table.end(), {cl.statistic, p_value(beaten, K), static_cast<double>(cl.size),
+                                 static_cast<double>(cl.layer_first), static_cast<double>(cl.layer_last),
+                                 static_cast<double>(cl.time_first), static_cast<double>(cl.time_last), sign});
+    }
+    ids = map.id;
   }
-  r.observed = Matrix<double>(L, T, observed.s);
-  r.p_uncorrected = Matrix<double>(L, T);
-  r.p_maxstat = Matrix<double>(L, T);
-  r.p_cluster = Matrix<double>(L, T, 1.0);
-  r.cluster_id = Matrix<std::int32_t>(L, T, map.id);
+  world.broadcast(r.null_max_statistic, 0);
+  world.broadcast(r.null_max_cluster, 0);
+  world.broadcast(ids, 0);
+  std::vector<std::int64_t> table_size{static_cast<std::int64_t>(table.size())};
+  world.broadcast(table_size, 0);
+  table.resize(static_cast<std::size_t>(table_size[0]));
+  world.broadcast(table, 0);
+  for (std::size_t i = 0; i + 8 <= table.size(); i += 8) {
+    Cluster cl;
+    cl.statistic = table[i];
+    cl.size = static_cast<std::int64_t>(table[i + 2]);
+    cl.layer_first = static_cast<std::int64_t>(table[i + 3]);
+    cl.layer_last = static_cast<std::int64_t>(table[i + 4]);
+    cl.time_first = static_cast<std::int64_t>(table[i + 5]);
+    cl.time_last = static_cast<std::int64_t>(table[i + 6]);
+    cl.sign = static_cast<std::int8_t>(table[i + 7]);
+    r.clusters.push_back(cl);
+    r.cluster_p.push_back(table[i + 1]);
+  }
+
+  // This block's maps.
   std::vector<double> sorted_max(r.null_max_statistic.begin() + 1, r.null_max_statistic.end());
   std::sort(sorted_max.begin(), sorted_max.end());
-  for (std::size_t c = 0; c < cells; ++c) {
-    r.p_uncorrected.values()[c] = p_value(exceed[c], K);
-    const auto at_least = sorted_max.end() - std::lower_bound(sorted_max.begin(), sorted_max.end(), e0[c]);
-    r.p_maxstat.values()[c] = p_value(at_least, K);
-    if (map.id[c] >= 0) r.p_cluster.values()[c] = r.cluster_p[static_cast<std::size_t>(map.id[c])];
-  }
-  r.clusters = std::move(map.clusters);
+  r.observed = Matrix<double>(blk.layers(), blk.times(), observed.s);
+  r.p_uncorrected = Matrix<double>(blk.layers(), blk.times());
+  r.p_maxstat = Matrix<double>(blk.layers(), blk.times());
+  r.p_cluster = Matrix<double>(blk.layers(), blk.times(), 1.0);
+  r.cluster_id = Matrix<std::int32_t>(blk.layers(), blk.times(), -1);
+  r.cell_thresholds = std::move(block_threshold);
+  for (std::size_t l = 0; l < blk.layers(); ++l)
+    for (std::size_t t = 0; t < blk.times(); ++t) {
+      const std::size_t c = l * blk.times() + t, g = (blk.layer_begin + l) * T + blk.time_begin + t;
+      r.p_uncorrected.values()[c] = p_value(exceed[c], K);
+      const auto at_least = sorted_max.end() - std::lower_bound(sorted_max.begin(), sorted_max.end(), e0[c]);
+      r.p_maxstat.values()[c] = p_value(at_least, K);
+      r.cluster_id.values()[c] = ids[g];
+      if (ids[g] >= 0) r.p_cluster.values()[c] = r.cluster_p[static_cast<std::size_t>(ids[g])];
+    }
   return r;
+}
+
+AnalysisResult run_stimulus_analysis(const RsaProblem& problem, const AnalysisSettings& analysis,
+                                     const CorrectionSettings& correction,
+                                     const PermutationSet& permutations, const RunOptions& options) {
+  ProcessGrid grid;
+  grid.layers = problem.models.rows();
+  grid.times = problem.brain.cols();
+  grid.permutations = permutations.count();
+  const auto serial = make_serial_communicator();
+  if (problem.block.cells() == grid.layers * grid.times)
+    return run_stimulus_analysis(problem, analysis, correction, permutations, grid, *serial, options);
+  RsaProblem whole = problem;  // a problem built without its block set: it is the whole grid
+  whole.block = grid.block(0);
+  return run_stimulus_analysis(whole, analysis, correction, permutations, grid, *serial, options);
 }
 
 }  // namespace permrsa

@@ -33,14 +33,12 @@ void require_finite(const RealArray& a, const std::string& key) {
     }
 }
 
-Matrix<double> brain_matrix(const RunSpec& spec) {
-  auto a = read_real_array(spec.brain.file, "brain.file");
-  if (a.dims() != 2)
-    bad(a.source, "brain.file", "expected a 2-D array (" +
-        std::string(spec.brain.layout == BrainLayout::pairs_time ? "pairs x times" : "times x pairs") +
-        "), found shape " + shape_text(a.shape));
+// Brain columns [t0, t1) as P x (t1 - t0); only those bytes are read from .npy and HDF5.
+Matrix<double> brain_columns(const RunSpec& spec, std::size_t t0, std::size_t t1) {
+  const bool pairs_time = spec.brain.layout == BrainLayout::pairs_time;
+  auto a = read_real_array_block(spec.brain.file, "brain.file", pairs_time ? 1 : 0, t0, t1);
   require_finite(a, "brain.file");
-  if (spec.brain.layout == BrainLayout::pairs_time) return Matrix<double>(a.shape[0], a.shape[1], a.values);
+  if (pairs_time) return Matrix<double>(a.shape[0], a.shape[1], std::move(a.values));
   Matrix<double> m(a.shape[1], a.shape[0]);
   for (std::size_t t = 0; t < a.shape[0]; ++t)
     for (std::size_t p = 0; p < a.shape[1]; ++p) m(p, t) = a.values[t * a.shape[1] + p];
@@ -105,6 +103,8 @@ std::vector<double> time_axis(const RunSpec& spec, std::size_t t_count) {
   return times;
 }
 
+// Subtracts each pair's mean over the baseline window start <= t < end from the block's
+// columns; the window's columns are read for that (they may lie outside the block).
 void subtract_baseline(const RunSpec& spec, const std::vector<double>& times, Matrix<double>& brain) {
   const auto [start, end] = *spec.brain.baseline;
   std::vector<std::size_t> window;
@@ -116,9 +116,11 @@ void subtract_baseline(const RunSpec& spec, const std::vector<double>& times, Ma
       << "), found none (times run from " << times.front() << " to " << times.back() << ")";
     throw InputError(spec.source + ": brain.baseline: " + m.str());
   }
+  const std::size_t w0 = window.front(), w1 = window.back() + 1;
+  const Matrix<double> span = brain_columns(spec, w0, w1);
   for (std::size_t p = 0; p < brain.rows(); ++p) {
     double mean = 0;
-    for (auto t : window) mean += brain(p, t);
+    for (auto t : window) mean += span(p, t - w0);
     mean /= static_cast<double>(window.size());
     for (std::size_t t = 0; t < brain.cols(); ++t) brain(p, t) -= mean;
   }
@@ -137,45 +139,87 @@ void validate_problem(const RsaProblem& problem, const std::string& brain_name,
                      " pairs to match the brain RDMs, found " + std::to_string(problem.models.cols()));
   std::vector<double> z(P), column(P);
   for (std::size_t l = 0; l < L; ++l)
-    if (!standardize(problem.models.row(l), z))
-      throw InputError(models_name + " (models.file): layer " + std::to_string(l) +
-                       (l < problem.layers.size() ? " (" + problem.layers[l] + ")" : "") +
+    if (!standardize(problem.models.row(l), z)) {
+      const std::size_t layer = problem.block.layer_begin + l;
+      throw InputError(models_name + " (models.file): layer " + std::to_string(layer) +
+                       (layer < problem.layers.size() ? " (" + problem.layers[layer] + ")" : "") +
                        " is a constant RDM: its correlation with anything is undefined");
+    }
   for (std::size_t t = 0; t < T; ++t) {
     for (std::size_t p = 0; p < P; ++p) column[p] = problem.brain(p, t);
     if (!standardize(column, z)) {
+      const std::size_t time = problem.block.time_begin + t;
       std::ostringstream m;
-      m << brain_name << " (brain.file): time point " << t;
-      if (t < problem.times.size()) m << " (t = " << problem.times[t] << " s)";
+      m << brain_name << " (brain.file): time point " << time;
+      if (time < problem.times.size()) m << " (t = " << problem.times[time] << " s)";
       m << " is a constant RDM: its correlation with anything is undefined";
       throw InputError(m.str());
     }
   }
-  if (problem.layers.size() != L)
-    throw InputError("models.names: expected " + std::to_string(L) + " layer names, found " +
-                     std::to_string(problem.layers.size()));
+}
+
+ProblemShape probe_problem_shape(const RunSpec& spec) {
+  ProblemShape shape;
+  const auto brain = read_array_shape(spec.brain.file, "brain.file");
+  const std::string source = parse_array_source(spec.brain.file, "brain.file").text();
+  const bool pairs_time = spec.brain.layout == BrainLayout::pairs_time;
+  if (brain.size() != 2)
+    bad(source, "brain.file", "expected a 2-D array (" +
+        std::string(pairs_time ? "pairs x times" : "times x pairs") + "), found shape " + shape_text(brain));
+  shape.pairs = pairs_time ? brain[0] : brain[1];
+  shape.times = pairs_time ? brain[1] : brain[0];
+  const auto S = stimuli_for_pairs(shape.pairs);
+  if (!S)
+    bad(source, "brain.file", "expected P = S(S-1)/2 rows of stimulus pairs" +
+        std::string(pairs_time ? "" : " (columns, layout time-pairs)") + ", found P = " +
+        std::to_string(shape.pairs) + ", which is no such number");
+  shape.stimuli = *S;
+  const auto models = read_array_shape(spec.models.file, "models.file");
+  const std::string msource = parse_array_source(spec.models.file, "models.file").text();
+  if (models.size() == 2) {
+    if (models[1] != shape.pairs)
+      bad(msource, "models.file", "expected L x " + std::to_string(shape.pairs) +
+          " condensed RDMs (P must match brain.file), found shape " + shape_text(models));
+  } else if (models.size() == 3) {
+    if (models[1] != models[2])
+      bad(msource, "models.file", "expected L x S x S square RDMs, found shape " + shape_text(models));
+    if (models[1] != shape.stimuli)
+      bad(msource, "models.file", "expected S = " + std::to_string(shape.stimuli) +
+          " stimuli to match brain.file, found S = " + std::to_string(models[1]) + " (shape " +
+          shape_text(models) + ")");
+  } else {
+    bad(msource, "models.file", "expected L x P or L x S x S, found shape " + shape_text(models));
+  }
+  shape.layers = models[0];
+  return shape;
 }
 
 RsaProblem load_problem(const RunSpec& spec) {
+  const auto shape = probe_problem_shape(spec);
+  return load_problem(spec, BlockRange{0, shape.layers, 0, shape.times});
+}
+
+RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
+  const auto shape = probe_problem_shape(spec);
   RsaProblem problem;
-  problem.brain = brain_matrix(spec);
-  const std::size_t P = problem.brain.rows();
-  const auto S = stimuli_for_pairs(P);
-  if (!S)
-    bad(spec.brain.file, "brain.file", "expected P = S(S-1)/2 rows of stimulus pairs" +
-        std::string(spec.brain.layout == BrainLayout::pairs_time ? "" : " (columns, layout time-pairs)") +
-        ", found P = " + std::to_string(P) + ", which is no such number");
-  problem.stimuli = *S;
-  problem.models = model_matrix(spec, P);
-  problem.times = time_axis(spec, problem.brain.cols());
+  problem.block = block;
+  problem.stimuli = shape.stimuli;
+  problem.times = time_axis(spec, shape.times);
+  problem.brain = brain_columns(spec, block.time_begin, block.time_end);
   if (spec.brain.baseline) subtract_baseline(spec, problem.times, problem.brain);
+  const auto models = model_matrix(spec, shape.pairs);
+  problem.models = Matrix<double>(block.layers(), shape.pairs);
+  for (std::size_t l = 0; l < block.layers(); ++l) {
+    const auto row = models.row(block.layer_begin + l);
+    std::copy(row.begin(), row.end(), problem.models.row(l).begin());
+  }
   if (!spec.models.names.empty()) {
     problem.layers = read_names(spec.models.names, "models.names");
-    if (problem.layers.size() != problem.models.rows())
-      bad(spec.models.names, "models.names", "expected L = " + std::to_string(problem.models.rows()) +
+    if (problem.layers.size() != shape.layers)
+      bad(spec.models.names, "models.names", "expected L = " + std::to_string(shape.layers) +
           " layer names to match models.file, found " + std::to_string(problem.layers.size()));
   } else {
-    for (std::size_t l = 0; l < problem.models.rows(); ++l) problem.layers.push_back("layer_" + std::to_string(l));
+    for (std::size_t l = 0; l < shape.layers; ++l) problem.layers.push_back("layer_" + std::to_string(l));
   }
   validate_problem(problem, spec.brain.file, spec.models.file);
   auto hash = [&](const std::string& key, const std::string& src) {

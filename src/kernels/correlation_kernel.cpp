@@ -138,7 +138,7 @@ class CorrelationKernel final : public StatisticKernel {
     if (brain.rows() != pairs_) throw InternalError("correlation kernel: P mismatch");
     constexpr std::size_t nr = kVectors * Simd<T>::lanes;
     panels_ = (times_ + nr - 1) / nr;
-    if (ranked_) plan_exact_sums();
+    if (ranked_) exact_ = plan_exact_sums();
     // Model side: L x P, z-scored (Pearson) or centred ranks (Spearman).
     zmodels_.assign(layers_ * pairs_, T{});
     model_norm_.assign(layers_, 1.0);
@@ -207,7 +207,7 @@ class CorrelationKernel final : public StatisticKernel {
             for (std::size_t t = t0; t < t1; ++t) {
               const double dot = c[r * nr + t - t0];
               // Spearman: one division by a per-cell constant, so equal dots give equal rho.
-              dst[t] = ranked_ ? dot / (m * brain_norm_[t]) : dot;
+              dst[t] = exact_ ? dot / (m * brain_norm_[t]) : dot;
             }
           }
         }
@@ -217,34 +217,36 @@ class CorrelationKernel final : public StatisticKernel {
 
  private:
   void prepare(std::span<const double> values, std::vector<double>& out, double& out_norm) const {
-    if (ranked_) {
+    if (exact_) {
       out = centred_ranks(values);
       out_norm = norm(out);
       if (!(out_norm > 0)) throw InternalError("correlation kernel: constant ranks");
-    } else if (!standardize(values, out)) {
+    } else if (!standardize(ranked_ ? average_ranks(values) : std::vector<double>(values.begin(), values.end()), out)) {
       throw InternalError("correlation kernel: constant RDM");
     }
   }
 
   // Spearman sums are exact integers when every partial sum stays below the mantissa:
   // |u| <= P - 1, so a chunk of c pairs is exact in float32 when c (P-1)^2 < 2^24, and the
-  // int32 total when P (P-1)^2 < 2^31 (P <= 1290, S <= 51). Larger problems use float64,
-  // exact while P (P-1)^2 < 2^53.
-  void plan_exact_sums() {
+  // int32 total when P (P-1)^2 < 2^31 (P <= 1290, S <= 51); float64 is exact while
+  // P (P-1)^2 < 2^53 (S <= ~830). Beyond that Spearman is Pearson on z-scored ranks, like any
+  // real-valued statistic (ties between permutations then count only when the bits agree).
+  bool plan_exact_sums() {
     const double p = static_cast<double>(pairs_), bound = p * (p - 1) * (p - 1);
     if constexpr (std::is_same_v<T, float>) {
       const double per_pair = std::max(1.0, (p - 1) * (p - 1));
-      if (bound < 2147483648.0 && per_pair < 16777216.0)
+      if (bound < 2147483648.0 && per_pair < 16777216.0) {
         exact_chunk_ = static_cast<std::size_t>(16777216.0 / per_pair);
-      else
-        throw InternalError("float32 Spearman kernel: P too large for exact int32 sums");
-    } else if (bound >= 9007199254740992.0) {
-      throw InputError("spearman: P = " + std::to_string(pairs_) +
-                       " pairs is too many for exact rank sums in float64");
+        return true;
+      }
+      return false;
+    } else {
+      return bound < 9007199254740992.0;
     }
   }
 
   bool ranked_;
+  bool exact_ = false;  // Spearman with exact integer rank sums
   std::size_t layers_, pairs_, times_, panels_ = 0;
   std::size_t exact_chunk_ = 0;  // float32 Spearman: pairs per exact chunk
   std::vector<T> zmodels_;
@@ -257,11 +259,12 @@ class CorrelationKernel final : public StatisticKernel {
 std::unique_ptr<StatisticKernel> make_correlation_kernel(bool ranked, Precision precision,
                                                          const Matrix<double>& models,
                                                          const Matrix<double>& brain) {
-  // Spearman sums are exact in either precision; float32 is only faster while int32 holds them.
-  const double p = static_cast<double>(models.cols());
-  const bool float32_exact_ok = p * (p - 1) * (p - 1) < 2147483648.0;
-  if (precision == Precision::float32 && (!ranked || float32_exact_ok))
-    return std::make_unique<CorrelationKernel<float>>(ranked, models, brain);
+  // Spearman sums are exact in either precision while float64 can hold them, and float32 is
+  // only faster while int32 can: in between, float32 Spearman runs in float64.
+  const double p = static_cast<double>(models.cols()), bound = p * (p - 1) * (p - 1);
+  const bool use_float = precision == Precision::float32 &&
+                         (!ranked || bound < 2147483648.0 || bound >= 9007199254740992.0);
+  if (use_float) return std::make_unique<CorrelationKernel<float>>(ranked, models, brain);
   return std::make_unique<CorrelationKernel<double>>(ranked, models, brain);
 }
 

@@ -46,9 +46,10 @@ TEST(ProcessGrid, PermutationGroupsCoverOneToKOnce) {
   ProcessGrid g;
   g.perm_groups = 3;
   g.permutations = 10;
-  EXPECT_EQ(g.permutation_range(0), std::make_pair<std::int64_t, std::int64_t>(1, 3));
-  EXPECT_EQ(g.permutation_range(1), std::make_pair<std::int64_t, std::int64_t>(4, 6));
-  EXPECT_EQ(g.permutation_range(2), std::make_pair<std::int64_t, std::int64_t>(7, 10));
+  using Range = std::pair<std::int64_t, std::int64_t>;
+  EXPECT_EQ(g.permutation_range(0), Range(1, 3));
+  EXPECT_EQ(g.permutation_range(1), Range(4, 6));
+  EXPECT_EQ(g.permutation_range(2), Range(7, 10));
 }
 
 TEST(ProcessGrid, RankLayoutPutsTheBlocksOfAGroupTogether) {
