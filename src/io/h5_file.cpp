@@ -431,6 +431,9 @@ bool File::write_hyperslab(const std::string& dataset_path, std::span<const T> v
   const DataspaceId file_space(
       check_id(H5Dget_space(dataset.get()), path_, dataset_path, "get dataspace"));
   const DataspaceId memory_space = select_box(file_space.get(), offset, count, path_, dataset_path);
+  // A dataset with no elements has no storage, and parallel HDF5 fails on a transfer into it
+  // ("addr overflow"); every rank sees the same extent, so all skip it alike.
+  if (H5Sget_simple_extent_npoints(file_space.get()) == 0) return !parallel_ || collective;
   const PropList dxpl = transfer_list(dataset_path, collective);
   // HDF5 wants a buffer even for an empty selection.
   const T placeholder{};
@@ -527,6 +530,7 @@ bool File::write_strings_hyperslab(const std::string& dataset_path,
       values.empty() ? std::vector<hsize_t>{} : std::vector<hsize_t>{values.size()};
   const DataspaceId memory_space =
       select_box(file_space.get(), {offset}, count, path_, dataset_path);
+  if (H5Sget_simple_extent_npoints(file_space.get()) == 0) return !parallel_ || collective;
   const PropList dxpl = transfer_list(dataset_path, collective);
   // The memory type is the stored type, so no conversion stands in the way of collective I/O.
   check_status(H5Dwrite(dataset.get(), stored.get(), memory_space.get(), file_space.get(),
