@@ -1,3 +1,17 @@
+// The results file (README "Output"), written by every rank of the job into one HDF5 file.
+//
+// One code path for both modes: every dataset is created by all ranks (collective metadata in a
+// parallel file), then filled by hyperslab writes. The (L, T) maps: each rank that writes maps
+// puts in its block; the other datasets (clusters, null, axes): world rank 0, the others taking
+// part with empty selections. Attributes: all ranks, identical values. A serial run (or a build
+// without MPI) goes through the same calls on a plain file, so both give the same content,
+// types and attributes (h5diff-identical).
+//
+// /axes/layer holds fixed-length UTF-8 strings (NUL-padded, NumPy's 'S'): parallel HDF5 1.10
+// cannot write variable-length data with the MPI-IO driver, not even independently, and the
+// serial file must match the parallel one. String attributes stay variable-length (attributes
+// are metadata; parallel HDF5 writes them).
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -5,23 +19,104 @@
 #include "io/h5_handles.hpp"
 #include "permrsa/error.hpp"
 #include "permrsa/results_file.hpp"
+#ifdef PERMRSA_WITH_MPI
+#include "dist/mpi/mpi_communicator.hpp"
+#endif
 
 namespace permrsa {
 namespace {
 
 namespace fs = std::filesystem;
+using h5::hsize_t;
+
+#ifdef PERMRSA_WITH_MPI
+bool mpi_running() {
+  int initialised = 0;
+  int finalised = 0;
+  MPI_Initialized(&initialised);
+  MPI_Finalized(&finalised);
+  return initialised != 0 && finalised == 0;
+}
+#endif
+
+// A parallel file whenever the communicator is an MPI one (also with one rank), so mpirun -n 1
+// takes the same path as -n 4; a plain file for the serial communicator.
+h5::File create_file(const std::string& path, const Communicator& world) {
+#ifdef PERMRSA_WITH_MPI
+  if (mpi_running()) {
+    const MPI_Comm comm = raw_mpi_comm(world);
+    if (comm != MPI_COMM_SELF) return h5::File::create_parallel(path, comm);
+  }
+#endif
+  (void)world;
+  return h5::File::create(path);
+}
+
+// Writes one dataset and warns when a parallel transfer fell back to independent I/O (the
+// content is still right, only slower).
+class ResultsWriter {
+ public:
+  ResultsWriter(h5::File& file, const Communicator& world) : file_(file), world_(world) {}
+
+  bool is_root() const { return world_.rank() == 0; }
+
+  // An (L, T) map: this rank's block of it, or nothing.
+  template <class T>
+  void grid_map(const std::string& name, const Matrix<T>& block_values, const BlockRange& block,
+                bool writes, const std::vector<hsize_t>& grid) {
+    file_.create_dataset<T>(name, grid);
+    const bool mine = writes && !block.empty();
+    std::vector<hsize_t> offset, count;
+    if (mine) {
+      offset = {block.layer_begin, block.time_begin};
+      count = {block.layers(), block.times()};
+    }
+    const std::span<const T> values =
+        mine ? std::span<const T>(block_values.values()) : std::span<const T>();
+    check(name, file_.write_hyperslab<T>(name, values, offset, count, true));
+  }
+
+  // A 1-D dataset whose values every rank holds; rank 0 writes it.
+  template <class T>
+  void rank0_vector(const std::string& name, const std::vector<T>& values) {
+    const hsize_t n = values.size();
+    file_.create_dataset<T>(name, {n});
+    const bool mine = is_root() && n > 0;
+    check(name,
+          file_.write_hyperslab<T>(name, mine ? std::span<const T>(values) : std::span<const T>(),
+                                   mine ? std::vector<hsize_t>{0} : std::vector<hsize_t>{},
+                                   mine ? std::vector<hsize_t>{n} : std::vector<hsize_t>{}, true));
+  }
+
+  void rank0_strings(const std::string& name, const std::vector<std::string>& values) {
+    file_.create_strings_dataset(name, values.size(), h5::File::fixed_string_width(values));
+    const std::vector<std::string> none;
+    check(name, file_.write_strings_hyperslab(name, is_root() ? values : none, 0, true));
+  }
+
+ private:
+  void check(const std::string& name, bool collective) const {
+    if (file_.is_parallel() && !collective && is_root()) {
+      spdlog::warn("{}: the write of {} was not collective (HDF5 fell back to independent I/O)",
+                   file_.path(), name);
+    }
+  }
+
+  h5::File& file_;
+  const Communicator& world_;
+};
 
 void write_contents(h5::File& f, const RunSpec& spec, const RsaProblem& problem,
-                    const AnalysisResult& r) {
-  const hsize_t L = r.observed.rows(), T = r.observed.cols();
+                    const AnalysisResult& r, const Communicator& world) {
+  const hsize_t L = problem.layers.size(), T = problem.times.size();
   const std::vector<hsize_t> grid{L, T};
-  f.write<double>("/observed", r.observed.values(), grid);
-  f.write<double>("/p_uncorrected", r.p_uncorrected.values(), grid);
-  f.write<double>("/p_maxstat", r.p_maxstat.values(), grid);
-  f.write<double>("/p_cluster", r.p_cluster.values(), grid);
-  f.write<std::int32_t>("/cluster_id", r.cluster_id.values(), grid);
+  ResultsWriter out(f, world);
+  out.grid_map<double>("/observed", r.observed, r.block, r.writes_maps, grid);
+  out.grid_map<double>("/p_uncorrected", r.p_uncorrected, r.block, r.writes_maps, grid);
+  out.grid_map<double>("/p_maxstat", r.p_maxstat, r.block, r.writes_maps, grid);
+  out.grid_map<double>("/p_cluster", r.p_cluster, r.block, r.writes_maps, grid);
+  out.grid_map<std::int32_t>("/cluster_id", r.cluster_id, r.block, r.writes_maps, grid);
 
-  const hsize_t n = r.clusters.size();
   std::vector<double> statistic;
   std::vector<std::int64_t> size, lf, ll, tf, tl;
   std::vector<std::int8_t> sign;
@@ -34,22 +129,28 @@ void write_contents(h5::File& f, const RunSpec& spec, const RsaProblem& problem,
     tl.push_back(c.time_last);
     sign.push_back(c.sign);
   }
-  f.write<double>("/clusters/statistic", statistic, {n});
-  f.write<double>("/clusters/p", r.cluster_p, {n});
-  f.write<std::int64_t>("/clusters/size", size, {n});
-  f.write<std::int64_t>("/clusters/layer_first", lf, {n});
-  f.write<std::int64_t>("/clusters/layer_last", ll, {n});
-  f.write<std::int64_t>("/clusters/time_first", tf, {n});
-  f.write<std::int64_t>("/clusters/time_last", tl, {n});
-  f.write<std::int8_t>("/clusters/sign", sign, {n});
+  out.rank0_vector<double>("/clusters/statistic", statistic);
+  out.rank0_vector<double>("/clusters/p", r.cluster_p);
+  out.rank0_vector<std::int64_t>("/clusters/size", size);
+  out.rank0_vector<std::int64_t>("/clusters/layer_first", lf);
+  out.rank0_vector<std::int64_t>("/clusters/layer_last", ll);
+  out.rank0_vector<std::int64_t>("/clusters/time_first", tf);
+  out.rank0_vector<std::int64_t>("/clusters/time_last", tl);
+  out.rank0_vector<std::int8_t>("/clusters/sign", sign);
 
-  const hsize_t k1 = r.null_max_statistic.size();
-  f.write<double>("/null/max_statistic", r.null_max_statistic, {k1});
-  f.write<double>("/null/max_cluster", r.null_max_cluster, {k1});
-  if (!r.cell_thresholds.empty()) f.write<double>("/null/cell_threshold", r.cell_thresholds, grid);
+  out.rank0_vector<double>("/null/max_statistic", r.null_max_statistic);
+  out.rank0_vector<double>("/null/max_cluster", r.null_max_cluster);
+  // Present when any rank has thresholds: a rank with an empty block has none to hold, but it
+  // must still take part in creating the dataset.
+  std::int64_t has_thresholds = r.cell_thresholds.size() > 0 ? 1 : 0;
+  world.allreduce_sum(std::span<std::int64_t>(&has_thresholds, 1));
+  if (has_thresholds > 0) {
+    out.grid_map<double>("/null/cell_threshold", r.cell_thresholds, r.block,
+                         r.writes_maps && r.cell_thresholds.size() > 0, grid);
+  }
 
-  f.write<double>("/axes/time", problem.times, {T});
-  f.write_strings("/axes/layer", problem.layers);
+  out.rank0_vector<double>("/axes/time", problem.times);
+  out.rank0_strings("/axes/layer", problem.layers);
 
   f.set_attribute("/", "permrsa_version", std::string(PERMRSA_VERSION));
   f.set_attribute("/", "config", spec.resolved_toml);
@@ -59,8 +160,10 @@ void write_contents(h5::File& f, const RunSpec& spec, const RsaProblem& problem,
   f.set_attribute("/", "scheme", std::string(to_string(spec.analysis.scheme)));
   f.set_attribute("/", "tail", std::string(to_string(spec.analysis.tail)));
   f.set_attribute("/", "precision", std::string(to_string(spec.analysis.precision)));
-  f.set_attribute("/", "cluster_threshold", std::string(to_string(spec.correction.cluster_threshold)));
-  f.set_attribute("/", "cluster_statistic", std::string(to_string(spec.correction.cluster_statistic)));
+  f.set_attribute("/", "cluster_threshold",
+                  std::string(to_string(spec.correction.cluster_threshold)));
+  f.set_attribute("/", "cluster_statistic",
+                  std::string(to_string(spec.correction.cluster_statistic)));
   f.set_attribute("/", "connectivity", std::string(to_string(spec.correction.connectivity)));
   f.set_attribute("/", "stimuli", static_cast<std::int64_t>(problem.stimuli));
   for (const auto& [key, sha] : problem.input_hashes) {
@@ -70,26 +173,47 @@ void write_contents(h5::File& f, const RunSpec& spec, const RsaProblem& problem,
   }
 }
 
+// Rank 0 renames the finished file; every rank learns whether that worked (the broadcast also
+// orders the rename after every rank's close).
+void publish(const std::string& temp, const std::string& path, const Communicator& world) {
+  std::string failure;
+  if (world.rank() == 0) {
+    std::error_code error;
+    fs::rename(temp, path, error);
+    if (error)
+      failure = path + ": cannot move the finished results file into place: " + error.message();
+  }
+  world.broadcast(failure, 0);
+  if (!failure.empty()) throw RuntimeFailure(failure);
+}
+
 }  // namespace
 
 void check_output_location(const std::string& path) {
   const auto parent = fs::absolute(fs::path(path)).parent_path();
   if (!fs::is_directory(parent))
-    throw InputError(path + " (output.file): expected an existing folder for the results, found no folder " +
-                     parent.string());
+    throw InputError(
+        path + " (output.file): expected an existing folder for the results, found no folder " +
+        parent.string());
 }
 
+// A failure inside a collective HDF5 call on one rank only leaves the others waiting in it:
+// the caller turns any exception into an abort of the job (communicator.abort).
 void write_results(const std::string& path, const RunSpec& spec, const RsaProblem& problem,
-                   const AnalysisResult& result) {
-  const std::string temp = path + ".tmp-" + std::to_string(::getpid());
+                   const AnalysisResult& result, const Communicator& world) {
+  std::string temp = path + ".tmp-" + std::to_string(::getpid());
+  world.broadcast(temp, 0);  // rank 0's name
   try {
-    auto f = h5::File::create(temp);
-    write_contents(f, spec, problem, result);
-    f.close();
-    fs::rename(temp, path);
+    h5::File f = create_file(temp, world);
+    write_contents(f, spec, problem, result, world);
+    f.close();  // collective in a parallel file
+    world.barrier();
+    publish(temp, path, world);
   } catch (...) {
-    std::error_code ignored;
-    fs::remove(temp, ignored);
+    if (world.rank() == 0) {
+      std::error_code ignored;
+      fs::remove(temp, ignored);
+    }
     throw;
   }
 }
