@@ -5,13 +5,18 @@
 #include <string>
 
 #include "permrsa/analysis_spec.hpp"
+#include "permrsa/communicator.hpp"
 #include "permrsa/rsa_problem.hpp"
 #include "permrsa/stimulus_analysis.hpp"
 
 namespace permrsa {
 
+// Collective: every rank of `world` calls it. Ranks with result.writes_maps write their block's
+// hyperslab of each (L, T) map; world rank 0 writes the rest (clusters, null, axes). With MPI
+// running this is one parallel-HDF5 file written with collective transfers; serially a plain
+// HDF5 file. The file appears under its name only when complete (rank 0 renames it).
 void write_results(const std::string& path, const RunSpec& spec, const RsaProblem& problem,
-                   const AnalysisResult& result);
+                   const AnalysisResult& result, const Communicator& world);
 
 // Fails early (InputError naming output.file) when the output folder does not exist.
 void check_output_location(const std::string& path);
