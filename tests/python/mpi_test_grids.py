@@ -11,7 +11,8 @@ each with its PROCESSORS count). The grids run for each count:
        4x1 (time split), 2x2, 2x2 with --block-shape 2x1 (layer split x 2 permutation groups)
 
 Each grid runs 12 analyses: both connectivities x both cluster-forming thresholds x all three
-tails (mostly spearman, with pearson and kendall-b cases, mass and size, float32 and float64).
+tails (mostly spearman, with pearson and kendall-b cases, mass and size, float32 and float64),
+and a 13th whose threshold (statistic > 0.99) leaves no observed cluster (empty cluster table).
 
 Where the expected values come from: there are none to compute. The reference is the same
 config run by one process without mpirun; the mpirun output must be identical by `h5diff -r`
@@ -84,6 +85,10 @@ def _combos():
                             "statistic": "size" if i % 4 == 3 else "mass",
                             "precision": "float64" if i % 3 == 1 else "float32"})
                 i += 1
+    # and one analysis without any observed cluster (an empty cluster table to write)
+    out.append({"connectivity": "layer-time", "threshold": "statistic", "tail": "two-sided",
+                "metric": "spearman", "statistic": "mass", "precision": "float32",
+                "value": 0.99, "tag": "no-clusters"})
     return out
 
 
@@ -92,7 +97,7 @@ COMBOS = _combos()
 
 def combo_id(c):
     return (f"{c['connectivity']}-{c['threshold']}-{c['tail']}-{c['metric']}-{c['statistic']}"
-            f"-{c['precision']}")
+            f"-{c['precision']}" + (f"-{c['tag']}" if "tag" in c else ""))
 
 
 def selected_grids():
@@ -126,7 +131,7 @@ def config_for(data_dir, combo):
     name = combo_id(combo)
     out = data_dir / f"{name}.h5"
     cfg = data_dir / f"{name}.toml"
-    value = 0.2 if combo["metric"] == "kendall-b" else 0.3
+    value = combo.get("value", 0.2 if combo["metric"] == "kendall-b" else 0.3)
     write_config(cfg, {
         "brain": {"file": "brain.npy", "layout": "pairs-time", "time_start": -0.05,
                   "time_step": 0.01},
@@ -233,8 +238,12 @@ def test_problem_straddles_block_boundaries(serial, grid):
     _, _, layer_blocks, time_blocks, _ = grid
     results = {combo_id(c): read_results(serial(c)) for c in COMBOS}
     for key, res in results.items():
-        assert res["/clusters/size"].shape[0] >= 1, f"{key}: no observed cluster"
         assert res["/cluster_id"].shape == (L, T)
+        if key.endswith("no-clusters"):
+            assert res["/clusters/size"].shape[0] == 0, f"{key}: expected no observed cluster"
+            assert np.all(res["/cluster_id"] == -1)
+        else:
+            assert res["/clusters/size"].shape[0] >= 1, f"{key}: no observed cluster"
     problems = []
     for t in edges(T, time_blocks):
         crossing = [k for k, r in results.items() if joined_across_time(r["/cluster_id"], t)]
