@@ -187,6 +187,32 @@ void publish(const std::string& temp, const std::string& path, const Communicato
   if (!failure.empty()) throw RuntimeFailure(failure);
 }
 
+// Checks, before any collective HDF5 call, that this rank's maps match its block; all ranks
+// agree on the outcome, so a bad rank cannot leave the others waiting inside HDF5.
+void check_blocks_agree(const AnalysisResult& r, const RsaProblem& problem,
+                        const Communicator& world) {
+  std::string problem_text;
+  const BlockRange& b = r.block;
+  if (b.layer_end > problem.layers.size() || b.time_end > problem.times.size()) {
+    problem_text = "the block does not fit the " + std::to_string(problem.layers.size()) + " x " +
+                   std::to_string(problem.times.size()) + " grid";
+  } else if (r.writes_maps) {
+    const std::size_t cells = b.cells();
+    const bool thresholds_ok = r.cell_thresholds.size() == 0 || r.cell_thresholds.size() == cells;
+    if (r.observed.size() != cells || r.p_uncorrected.size() != cells ||
+        r.p_maxstat.size() != cells || r.p_cluster.size() != cells ||
+        r.cluster_id.size() != cells || !thresholds_ok) {
+      problem_text = "the maps do not hold the block's " + std::to_string(cells) + " cells";
+    }
+  }
+  const std::int64_t ok = world.allreduce_min(problem_text.empty() ? 1 : 0);
+  if (!problem_text.empty()) {
+    throw InternalError("write_results: rank " + std::to_string(world.rank()) + ": " +
+                        problem_text);
+  }
+  if (ok == 0) throw InternalError("write_results: another rank's result does not match its block");
+}
+
 }  // namespace
 
 void check_output_location(const std::string& path) {
@@ -197,10 +223,12 @@ void check_output_location(const std::string& path) {
         parent.string());
 }
 
-// A failure inside a collective HDF5 call on one rank only leaves the others waiting in it:
-// the caller turns any exception into an abort of the job (communicator.abort).
+// Failures that every rank sees (a missing folder, a full disk) throw on every rank. A failure
+// inside a collective HDF5 call on one rank only would leave the others waiting in it: the
+// blocks are checked (and agreed on) first, and the caller aborts the job on anything else.
 void write_results(const std::string& path, const RunSpec& spec, const RsaProblem& problem,
                    const AnalysisResult& result, const Communicator& world) {
+  check_blocks_agree(result, problem, world);
   std::string temp = path + ".tmp-" + std::to_string(::getpid());
   world.broadcast(temp, 0);  // rank 0's name
   try {

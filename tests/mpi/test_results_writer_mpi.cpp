@@ -273,5 +273,24 @@ TEST(DistributedResultsFailure, LeavesNoFileWhenTheFolderIsMissing) {
   if (world().rank() == 0) expect_only(dir, {});
 }
 
+TEST(DistributedResultsFailure, AllRanksRefuseWhenOneRanksMapsDoNotMatchItsBlock) {
+  // The last rank's maps are one cell short: every rank throws, none waits inside HDF5.
+  SharedScratchDir dir;
+  ASSERT_TRUE(dir.valid());
+  const int n = world().size(), r = world().rank();
+  const ProcessGrid grid = make_grid(1, n, 1);
+  AnalysisResult mine = rank_result(whole_result(false), grid, r);
+  if (r == n - 1) mine.observed = Matrix<double>(0, 0);
+  bool threw = false;
+  try {
+    write_results(dir.file("results.h5"), synthetic_spec(), synthetic_problem(), mine, world());
+  } catch (const InternalError&) {
+    threw = true;
+  }
+  EXPECT_TRUE(threw);
+  world().barrier();
+  if (r == 0) expect_only(dir, {});
+}
+
 }  // namespace
 }  // namespace permrsa
