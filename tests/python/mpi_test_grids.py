@@ -32,7 +32,6 @@ grid asserts that the serial results have observed clusters on both sides of, an
 each boundary of that grid's blocks (block edges at floor(n*i/parts), as the engine splits).
 """
 import os
-import pathlib
 import re
 import shutil
 import subprocess
