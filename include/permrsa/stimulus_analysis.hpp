@@ -36,6 +36,9 @@ struct AnalysisResult {
 
 struct RunOptions {
   std::size_t batch_size = 64;  // permutations per kernel call; results do not depend on it
+  // Bytes a rank may use to keep pass 1's maps for pass 2 (permutation-p threshold) instead of
+  // computing them again. Results do not depend on it.
+  double map_cache_bytes = 0;
   // Called after each batch with (permutation maps done, total) over all passes.
   std::function<void(std::int64_t, std::int64_t)> progress;
 };

@@ -110,6 +110,11 @@ int run(const RunOptionsCli& opt, const GlobalOptions& global) {
                         !global.quiet && global.progress && world.rank() == 0);
   RunOptions run_options;
   run_options.batch_size = opt.batch_size;
+  // What the memory budget leaves after the block's inputs and buffers may hold pass 1's maps.
+  run_options.map_cache_bytes =
+      opt.memory_per_rank_gib * 1024.0 * 1024.0 * 1024.0 -
+      estimate_rank_bytes(shape.pairs, block.layers(), block.times(), block.cells(), perms->count(),
+                          spec.correction.cluster_alpha, opt.batch_size);
   run_options.progress = [&](std::int64_t done, std::int64_t total) { progress.update(done, total); };
   const auto result = run_stimulus_analysis(problem, spec.analysis, spec.correction, *perms, grid,
                                             world, run_options);

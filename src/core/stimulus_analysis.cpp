@@ -146,13 +146,28 @@ AnalysisResult run_stimulus_analysis(const RsaProblem& problem, const AnalysisSe
       for (std::size_t c = 0; c < bcells; ++c) top->push(c, e0[c]);
   }
 
-  // Runs `body(first, count, whole_s, whole_e)` on the leader for each batch of this group's
-  // permutations, after `local(batch)` on every rank.
+  // Pass 2 needs every map again. When this rank's maps fit in options.map_cache_bytes, pass 1
+  // keeps them (the same values, so the same results); otherwise pass 2 regenerates them.
+  const double cache_bytes = static_cast<double>(my_perms) * static_cast<double>(bcells) * 8.0;
+  const bool cache_maps = two_pass && cache_bytes <= options.map_cache_bytes;
+  std::vector<double> cached;
+  if (cache_maps) cached.reserve(static_cast<std::size_t>(my_perms) * bcells);
+  bool replay = false;  // pass 2 reads the cache
+
+  // Runs `whole(i, s, e)` on the leader for each permutation of this group (i = k - k_first),
+  // on the whole gathered map, after `local(batch)` on every rank for its block.
   auto sweep = [&](auto&& local, auto&& whole) {
     Batch batch;
     for (std::int64_t first = k_first; first <= k_last; first += static_cast<std::int64_t>(batch_size)) {
       const auto count = static_cast<std::size_t>(std::min<std::int64_t>(batch_size, k_last - first + 1));
-      maps.fill(batch, first, count);
+      if (replay) {
+        const auto from = cached.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(first - k_first) * bcells);
+        batch.count = count;
+        batch.s.assign(from, from + static_cast<std::ptrdiff_t>(count * bcells));
+      } else {
+        maps.fill(batch, first, count);
+        if (cache_maps) cached.insert(cached.end(), batch.s.begin(), batch.s.end());
+      }
       local(batch);
       const auto s = gather_maps(*group, grid, batch.s, count);
       if (leader) {
@@ -213,6 +228,7 @@ AnalysisResult run_stimulus_analysis(const RsaProblem& problem, const AnalysisSe
     block_threshold = Matrix<double>(blk.layers(), blk.times(), mine);
     const auto whole = gather_maps(*group, grid, mine, 1);
     if (leader) threshold = whole;
+    replay = cache_maps;
     sweep([](const Batch&) {},
           [&](std::size_t i, const double* s, const double* e) {
             max_cluster[i] = max_cluster_statistic(rule, {e, cells}, {s, cells}, passing(e));

@@ -60,7 +60,9 @@ def config(data_dir, metric, precision, out):
 
 VARIANTS = [("threads2", ["--threads", "2", "--batch-size", "64"]),
             ("batch1", ["--threads", "2", "--batch-size", "1"]),
-            ("batch7", ["--threads", "1", "--batch-size", "7"])]
+            ("batch7", ["--threads", "1", "--batch-size", "7"]),
+            # A memory budget too small to keep pass 1's maps: pass 2 regenerates them.
+            ("regenerate", ["--threads", "2", "--memory-per-rank", "0.001"])]
 
 
 def run_to(cfg, out, target, args):
