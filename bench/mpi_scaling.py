@@ -48,6 +48,8 @@ import time
 
 import numpy as np
 
+from bench_table import fmt_time, table
+
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent
 SEED = dict(stimuli=49, layers=22, times=218)
@@ -111,25 +113,6 @@ ANALYSIS = ["analysis.scheme=stimulus", "analysis.metric=spearman", "analysis.ta
 
 # ---------------------------------------------------------------------------------------------
 # formatting (the same plain + markdown table style as run_benchmarks.py)
-
-def table(head, rows):
-    cells = [head] + [[str(c) for c in r] for r in rows]
-    width = [max(len(r[i]) for r in cells) for i in range(len(head))]
-    text = []
-    for i, r in enumerate(cells):
-        text.append(" | ".join(c.ljust(w) for c, w in zip(r, width)))
-        if i == 0:
-            text.append("-+-".join("-" * w for w in width))
-    md = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-    md += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
-    return "\n".join(text), "\n".join(md)
-
-
-def fmt_time(s):
-    if s != s:
-        return "-"
-    return f"{s * 1e3:.0f} ms" if s < 1 else f"{s:.2f} s"
-
 
 def fmt_bytes(b):
     for unit, size in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):

@@ -42,6 +42,8 @@ import time
 
 import numpy as np
 
+from bench_table import fmt_time, table
+
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent
 BASELINE = HERE / "numpy_baseline.py"
@@ -297,29 +299,12 @@ def preflight(permrsa, cfg, work, base_overrides, env, threads):
 # ---------------------------------------------------------------------------------------------
 # formatting
 
-def fmt_time(s):
-    if s != s:
-        return "-"
-    return f"{s * 1e3:.1f} ms" if s < 1 else f"{s:.2f} s"
-
-
 def fmt_ratio(r):
     return "-" if r != r else (f"{r:.1f}x" if r >= 10 else f"{r:.2f}x")
 
 
-def table(rows):
-    head = ["workload", "permrsa time", "throughput", "baseline (named)", "baseline time",
-            "ratio", "target", "met?"]
-    cells = [head] + [[str(c) for c in r] for r in rows]
-    width = [max(len(r[i]) for r in cells) for i in range(len(head))]
-    text = []
-    for i, r in enumerate(cells):
-        text.append(" | ".join(c.ljust(w) for c, w in zip(r, width)))
-        if i == 0:
-            text.append("-+-".join("-" * w for w in width))
-    md = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-    md += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
-    return "\n".join(text), "\n".join(md)
+RESULT_HEAD = ["workload", "permrsa time", "throughput", "baseline (named)", "baseline time",
+               "ratio", "target", "met?"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -530,7 +515,7 @@ def main(argv=None):
     rows.append([f"peak RSS, permrsa run K={K}", f"{permrsa_rss:.0f} MiB", "-",
                  "numpy_baseline.py float32 (null stored)", f"{np32['rss']:.0f} MiB",
                  fmt_ratio(np32["rss"] / permrsa_rss) + " less", "report", "-"])
-    text, md = table(rows)
+    text, md = table(RESULT_HEAD, rows)
 
     header = [
         f"permrsa benchmarks, {datetime.datetime.now().isoformat(timespec='seconds')}, "

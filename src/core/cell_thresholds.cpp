@@ -20,18 +20,28 @@ std::int64_t passing_count(double alpha, std::int64_t permutations) {
 CellTopValues::CellTopValues(std::size_t cells, std::size_t capacity)
     : capacity_(capacity), heap_(cells * capacity), used_(cells, 0) {}
 
-void CellTopValues::push(std::size_t cell, double value) {
+void CellTopValues::insert(std::size_t cell, double value) {
   if (capacity_ == 0) return;
   double* h = heap_.data() + cell * capacity_;
   std::uint32_t& n = used_[cell];
   if (n < capacity_) {
     h[n++] = value;
     std::push_heap(h, h + n, std::greater<>());
-  } else if (value > h[0]) {
-    std::pop_heap(h, h + n, std::greater<>());
-    h[n - 1] = value;
-    std::push_heap(h, h + n, std::greater<>());
+    return;
   }
+  // Replace the smallest (the root of the min-heap) and sift down: one pass instead of a pop
+  // and a push.
+  std::size_t i = 0;
+  for (;;) {
+    const std::size_t left = 2 * i + 1;
+    if (left >= n) break;
+    const std::size_t right = left + 1;
+    const std::size_t child = right < n && h[right] < h[left] ? right : left;
+    if (!(h[child] < value)) break;
+    h[i] = h[child];
+    i = child;
+  }
+  h[i] = value;
 }
 
 std::vector<double> CellTopValues::thresholds(std::int64_t total_values) const {

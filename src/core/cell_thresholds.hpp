@@ -19,7 +19,11 @@ class CellTopValues {
  public:
   CellTopValues(std::size_t cells, std::size_t capacity);
   // Not thread-safe per cell; different cells may be pushed concurrently.
-  void push(std::size_t cell, double value);
+  void push(std::size_t cell, double value) {
+    // Fast path: once a cell holds capacity values, most values are below its smallest.
+    if (used_[cell] == capacity_ && !(value > heap_[cell * capacity_])) return;
+    insert(cell, value);
+  }
   // e passes iff e > threshold(cell). +inf when nothing can pass (m = 0).
   std::vector<double> thresholds(std::int64_t total_values) const;
   // The values held, cell by cell (every cell holds the same number: all see the same k).
@@ -27,6 +31,7 @@ class CellTopValues {
   std::size_t held_per_cell() const { return used_.empty() ? 0 : used_[0]; }
 
  private:
+  void insert(std::size_t cell, double value);
   std::size_t capacity_;
   std::vector<double> heap_;        // cells x capacity
   std::vector<std::uint32_t> used_;  // values held per cell

@@ -74,14 +74,16 @@ void place_block(const BlockRange& blk, std::size_t times, std::size_t count, co
             block_values[(b * blk.layers() + l) * blk.times() + t];
 }
 
-// Gathers `count` block maps of every rank of `group` to its rank 0 as whole maps.
-std::vector<double> gather_maps(const Communicator& group, const ProcessGrid& grid,
-                                std::span<const double> mine, std::size_t count) {
+// Gathers `count` block maps of every rank of `group` to its rank 0 as whole maps, into
+// `whole` (reused across batches). With one data block the block is the whole map: no copy.
+std::span<const double> gather_maps(const Communicator& group, const ProcessGrid& grid,
+                                    std::span<const double> mine, std::size_t count,
+                                    std::vector<double>& whole) {
   const std::size_t cells = grid.layers * grid.times;
-  if (grid.data_blocks == 1) return {mine.begin(), mine.end()};
+  if (grid.data_blocks == 1) return mine;
   const auto all = group.gatherv(mine, 0);
   if (group.rank() != 0) return {};
-  std::vector<double> whole(count * cells);
+  whole.resize(count * cells);
   std::size_t offset = 0;
   for (int b = 0; b < grid.data_blocks; ++b) {
     const auto blk = grid.block(b);
@@ -89,6 +91,13 @@ std::vector<double> gather_maps(const Communicator& group, const ProcessGrid& gr
     offset += count * blk.cells();
   }
   return whole;
+}
+
+std::vector<double> gather_map(const Communicator& group, const ProcessGrid& grid,
+                               std::span<const double> mine) {
+  std::vector<double> whole;
+  const auto s = gather_maps(group, grid, mine, 1, whole);
+  return {s.begin(), s.end()};
 }
 
 }  // namespace
@@ -158,6 +167,7 @@ AnalysisResult run_stimulus_analysis(const RsaProblem& problem, const AnalysisSe
   // on the whole gathered map, after `local(batch)` on every rank for its block.
   auto sweep = [&](auto&& local, auto&& whole) {
     Batch batch;
+    std::vector<double> assembled, oriented_maps;  // the leader's whole maps, reused
     for (std::int64_t first = k_first; first <= k_last; first += static_cast<std::int64_t>(batch_size)) {
       const auto count = static_cast<std::size_t>(std::min<std::int64_t>(batch_size, k_last - first + 1));
       if (replay) {
@@ -169,9 +179,10 @@ AnalysisResult run_stimulus_analysis(const RsaProblem& problem, const AnalysisSe
         if (cache_maps) cached.insert(cached.end(), batch.s.begin(), batch.s.end());
       }
       local(batch);
-      const auto s = gather_maps(*group, grid, batch.s, count);
+      const auto s = gather_maps(*group, grid, batch.s, count, assembled);
       if (leader) {
-        std::vector<double> e(s.size());
+        auto& e = oriented_maps;
+        e.resize(s.size());
         for (std::size_t i = 0; i < s.size(); ++i) e[i] = oriented(s[i], analysis.tail);
         tbb::parallel_for(std::size_t{0}, count, [&](std::size_t b) {
           whole(static_cast<std::size_t>(first - k_first) + b, s.data() + b * cells, e.data() + b * cells);
@@ -186,14 +197,15 @@ AnalysisResult run_stimulus_analysis(const RsaProblem& problem, const AnalysisSe
   // threshold, the largest clusters (leader).
   sweep(
       [&](const Batch& batch) {
-        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, bcells, 64),
+        // Cells in chunks, permutations in order within each cell: rows are read contiguously.
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, bcells, 256),
                           [&](const tbb::blocked_range<std::size_t>& range) {
-          for (std::size_t c = range.begin(); c != range.end(); ++c)
-            for (std::size_t b = 0; b < batch.count; ++b) {
-              const double e = batch.e[b * bcells + c];
-              exceed[c] += e >= e0[c];
-              if (top) top->push(c, e);
-            }
+          for (std::size_t b = 0; b < batch.count; ++b) {
+            const double* e = batch.e.data() + b * bcells;
+            for (std::size_t c = range.begin(); c != range.end(); ++c) exceed[c] += e[c] >= e0[c];
+            if (top)
+              for (std::size_t c = range.begin(); c != range.end(); ++c) top->push(c, e[c]);
+          }
         });
       },
       [&](std::size_t i, const double* s, const double* e) {
@@ -226,7 +238,7 @@ AnalysisResult run_stimulus_analysis(const RsaProblem& problem, const AnalysisSe
     }
     const auto mine = top->thresholds(K + 1);
     block_threshold = Matrix<double>(blk.layers(), blk.times(), mine);
-    const auto whole = gather_maps(*group, grid, mine, 1);
+    const auto whole = gather_map(*group, grid, mine);
     if (leader) threshold = whole;
     replay = cache_maps;
     sweep([](const Batch&) {},
@@ -250,7 +262,7 @@ AnalysisResult run_stimulus_analysis(const RsaProblem& problem, const AnalysisSe
   r.null_max_cluster = collect(max_cluster);
 
   // Observed clusters on rank 0 (the leader of group 0) from the whole observed map.
-  const auto observed_s = gather_maps(*group, grid, observed.s, 1);
+  const auto observed_s = gather_map(*group, grid, observed.s);
   std::vector<std::int32_t> ids(cells, -1);
   std::vector<double> table;  // 8 numbers per cluster
   if (world.rank() == 0) {

@@ -1,0 +1,23 @@
+"""The benchmarks' shared table format: a plain-text table for the terminal and the same rows
+as markdown (for --out and the closing notes)."""
+
+
+def table(head, rows):
+    """(text, markdown) of `rows` under `head`."""
+    cells = [head] + [[str(c) for c in r] for r in rows]
+    width = [max(len(r[i]) for r in cells) for i in range(len(head))]
+    text = []
+    for i, r in enumerate(cells):
+        text.append(" | ".join(c.ljust(w) for c, w in zip(r, width)))
+        if i == 0:
+            text.append("-+-".join("-" * w for w in width))
+    md = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    md += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(text), "\n".join(md)
+
+
+def fmt_time(s):
+    """Seconds as '12.3 ms' or '1.23 s'; '-' for NaN."""
+    if s != s:
+        return "-"
+    return f"{s * 1e3:.1f} ms" if s < 1 else f"{s:.2f} s"
