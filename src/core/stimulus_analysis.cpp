@@ -49,7 +49,9 @@ class MapSource {
       pair_gather(pi, std::span(gathers).subspan(b * pairs, pairs));
     });
     kernel_->compute(gathers, count, batch.s);
-    for (std::size_t i = 0; i < batch.s.size(); ++i) batch.e[i] = oriented(batch.s[i], tail_);
+    tbb::parallel_for(std::size_t{0}, count, [&](std::size_t b) {
+      for (std::size_t i = b * cells_; i < (b + 1) * cells_; ++i) batch.e[i] = oriented(batch.s[i], tail_);
+    });
   }
 
  private:
@@ -170,21 +172,22 @@ AnalysisResult run_stimulus_analysis(const RsaProblem& problem, const AnalysisSe
     std::vector<double> assembled, oriented_maps;  // the leader's whole maps, reused
     for (std::int64_t first = k_first; first <= k_last; first += static_cast<std::int64_t>(batch_size)) {
       const auto count = static_cast<std::size_t>(std::min<std::int64_t>(batch_size, k_last - first + 1));
+      std::span<const double> block_s;  // this batch's raw block maps
       if (replay) {
-        const auto from = cached.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(first - k_first) * bcells);
-        batch.count = count;
-        batch.s.assign(from, from + static_cast<std::ptrdiff_t>(count * bcells));
+        block_s = std::span<const double>(cached).subspan(
+            static_cast<std::size_t>(first - k_first) * bcells, count * bcells);
       } else {
         maps.fill(batch, first, count);
+        local(batch);
         if (cache_maps) cached.insert(cached.end(), batch.s.begin(), batch.s.end());
+        block_s = batch.s;
       }
-      local(batch);
-      const auto s = gather_maps(*group, grid, batch.s, count, assembled);
+      const auto s = gather_maps(*group, grid, block_s, count, assembled);
       if (leader) {
         auto& e = oriented_maps;
         e.resize(s.size());
-        for (std::size_t i = 0; i < s.size(); ++i) e[i] = oriented(s[i], analysis.tail);
         tbb::parallel_for(std::size_t{0}, count, [&](std::size_t b) {
+          for (std::size_t c = b * cells; c < (b + 1) * cells; ++c) e[c] = oriented(s[c], analysis.tail);
           whole(static_cast<std::size_t>(first - k_first) + b, s.data() + b * cells, e.data() + b * cells);
         });
       }
