@@ -50,6 +50,8 @@ struct CorrectionSettings {
   double cluster_value = 0.1;
   ClusterStatistic cluster_statistic = ClusterStatistic::mass;
   Connectivity connectivity = Connectivity::time;
+  bool tfce = false;         // also threshold-free cluster enhancement (/tfce, /p_tfce)
+  double tfce_step = 0.01;   // dh, in units of the statistic
 };
 
 struct OutputSpec {

@@ -31,6 +31,8 @@ struct AnalysisResult {
   std::vector<double> cluster_p;
   std::vector<double> null_max_statistic;  // K+1, [0] observed
   std::vector<double> null_max_cluster;    // K+1, [0] observed
+  Matrix<double> tfce, p_tfce;             // with correction.tfce (empty otherwise)
+  std::vector<double> null_max_tfce;       // K+1, [0] observed (empty without TFCE)
   std::int64_t permutations = 0;           // K
 };
 

@@ -20,6 +20,7 @@
 #include "kernels/statistic_kernel.hpp"
 #include "permrsa/error.hpp"
 #include "permrsa/tail.hpp"
+#include "permrsa/tfce.hpp"
 
 namespace permrsa {
 namespace {
@@ -136,6 +137,10 @@ AnalysisResult run_stimulus_analysis(const RsaProblem& problem, const AnalysisSe
   // Per-permutation maxima for this group's k (filled on the leader).
   std::vector<double> max_statistic(static_cast<std::size_t>(my_perms), 0.0);
   std::vector<double> max_cluster(static_cast<std::size_t>(my_perms), 0.0);
+  std::vector<double> max_tfce(correction.tfce ? static_cast<std::size_t>(my_perms) : 0, 0.0);
+  auto tfce_of = [&](const double* e, const double* s) {
+    return tfce_map(rule, {e, cells}, {s, cells}, correction.tfce_step);
+  };
 
   // Cluster-forming threshold on e for the whole grid (known to leaders).
   std::vector<double> threshold(cells, correction.cluster_value);
@@ -214,6 +219,10 @@ AnalysisResult run_stimulus_analysis(const RsaProblem& problem, const AnalysisSe
       [&](std::size_t i, const double* s, const double* e) {
         max_statistic[i] = *std::max_element(e, e + cells);
         if (!two_pass) max_cluster[i] = max_cluster_statistic(rule, {e, cells}, {s, cells}, passing(e));
+        if (correction.tfce) {
+          const auto t = tfce_of(e, s);
+          max_tfce[i] = *std::max_element(t.begin(), t.end());
+        }
       });
   same_block->allreduce_sum(exceed);
 
@@ -263,10 +272,12 @@ AnalysisResult run_stimulus_analysis(const RsaProblem& problem, const AnalysisSe
   };
   r.null_max_statistic = collect(max_statistic);
   r.null_max_cluster = collect(max_cluster);
+  if (correction.tfce) r.null_max_tfce = collect(max_tfce);
 
   // Observed clusters on rank 0 (the leader of group 0) from the whole observed map.
   const auto observed_s = gather_map(*group, grid, observed.s);
   std::vector<std::int32_t> ids(cells, -1);
+  std::vector<double> observed_tfce;  // whole map, on every rank after the broadcast
   std::vector<double> table;  // 8 numbers per cluster
   if (world.rank() == 0) {
     std::vector<double> e(cells);
@@ -283,6 +294,15 @@ AnalysisResult run_stimulus_analysis(const RsaProblem& problem, const AnalysisSe
                                  static_cast<double>(cl.time_first), static_cast<double>(cl.time_last), sign});
     }
     ids = map.id;
+    if (correction.tfce) {
+      observed_tfce = tfce_of(e.data(), observed_s.data());
+      r.null_max_tfce[0] = *std::max_element(observed_tfce.begin(), observed_tfce.end());
+    }
+  }
+  if (correction.tfce) {
+    observed_tfce.resize(cells);
+    world.broadcast(observed_tfce, 0);
+    world.broadcast(r.null_max_tfce, 0);
   }
   world.broadcast(r.null_max_statistic, 0);
   world.broadcast(r.null_max_cluster, 0);
@@ -313,6 +333,13 @@ AnalysisResult run_stimulus_analysis(const RsaProblem& problem, const AnalysisSe
   r.p_cluster = Matrix<double>(blk.layers(), blk.times(), 1.0);
   r.cluster_id = Matrix<std::int32_t>(blk.layers(), blk.times(), -1);
   r.cell_thresholds = std::move(block_threshold);
+  std::vector<double> sorted_tfce;
+  if (correction.tfce) {
+    sorted_tfce.assign(r.null_max_tfce.begin() + 1, r.null_max_tfce.end());
+    std::sort(sorted_tfce.begin(), sorted_tfce.end());
+    r.tfce = Matrix<double>(blk.layers(), blk.times());
+    r.p_tfce = Matrix<double>(blk.layers(), blk.times());
+  }
   for (std::size_t l = 0; l < blk.layers(); ++l)
     for (std::size_t t = 0; t < blk.times(); ++t) {
       const std::size_t c = l * blk.times() + t, g = (blk.layer_begin + l) * T + blk.time_begin + t;
@@ -320,6 +347,12 @@ AnalysisResult run_stimulus_analysis(const RsaProblem& problem, const AnalysisSe
       const auto at_least = sorted_max.end() - std::lower_bound(sorted_max.begin(), sorted_max.end(), e0[c]);
       r.p_maxstat.values()[c] = p_value(at_least, K);
       r.cluster_id.values()[c] = ids[g];
+      if (correction.tfce) {
+        r.tfce.values()[c] = observed_tfce[g];
+        const auto beaten = sorted_tfce.end() -
+                            std::lower_bound(sorted_tfce.begin(), sorted_tfce.end(), observed_tfce[g]);
+        r.p_tfce.values()[c] = p_value(beaten, K);
+      }
       if (ids[g] >= 0) r.p_cluster.values()[c] = r.cluster_p[static_cast<std::size_t>(ids[g])];
     }
   return r;

@@ -24,7 +24,7 @@ const std::map<std::string, std::vector<std::string>>& known_keys() {
        {"scheme", "metric", "permutations", "seed", "tail", "precision", "permutation_file"}},
       {"correction",
        {"cluster_threshold", "cluster_alpha", "cluster_value", "cluster_statistic",
-        "connectivity"}},
+        "connectivity", "tfce", "tfce_step"}},
       {"output", {"file"}},
   };
   return keys;
@@ -72,6 +72,10 @@ struct Reader {
     return typed(s, k, "a number", [](const Value& v) {
       return v.is_integer() ? static_cast<double>(v.as_integer()) : v.as_floating();
     });
+  }
+  std::optional<bool> boolean(const std::string& s, const std::string& k) const {
+    if (!find(s, k)) return std::nullopt;
+    return typed(s, k, "true or false", [](const Value& v) { return v.as_boolean(); });
   }
   std::optional<std::int64_t> integer(const std::string& s, const std::string& k) const {
     if (!find(s, k)) return std::nullopt;
@@ -258,6 +262,12 @@ RunSpec build_spec(const Value& root, const std::string& origin, const std::stri
       {{"time", Connectivity::time}, {"layer-time", Connectivity::layer_time}})
                        .value_or(Connectivity::time);
 
+  c.tfce = r.boolean("correction", "tfce").value_or(false);
+  c.tfce_step = r.number("correction", "tfce_step").value_or(0.01);
+  if (!(c.tfce_step > 0))
+    fail(origin, "correction.tfce_step",
+         "expected a positive height step, found " + std::to_string(c.tfce_step));
+
   spec.output.file = r.string("output", "file").value_or("results.h5");
   if (spec.output.file.empty()) fail(origin, "output.file", "expected a file name, found \"\"");
   spec.resolved_toml = to_toml(spec);
@@ -338,7 +348,8 @@ std::string to_toml(const RunSpec& s) {
   o << "\n[correction]\ncluster_threshold = " << quoted(to_string(c.cluster_threshold))
     << "\ncluster_alpha = " << number(c.cluster_alpha) << "\ncluster_value = "
     << number(c.cluster_value) << "\ncluster_statistic = " << quoted(to_string(c.cluster_statistic))
-    << "\nconnectivity = " << quoted(to_string(c.connectivity)) << "\n";
+    << "\nconnectivity = " << quoted(to_string(c.connectivity)) << "\ntfce = "
+    << (c.tfce ? "true" : "false") << "\ntfce_step = " << number(c.tfce_step) << "\n";
   o << "\n[output]\nfile = " << quoted(s.output.file) << "\n";
   return o.str();
 }

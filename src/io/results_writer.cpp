@@ -149,6 +149,12 @@ void write_contents(h5::File& f, const RunSpec& spec, const RsaProblem& problem,
                          r.writes_maps && r.cell_thresholds.size() > 0, grid);
   }
 
+  if (spec.correction.tfce) {
+    out.grid_map<double>("/tfce", r.tfce, r.block, r.writes_maps, grid);
+    out.grid_map<double>("/p_tfce", r.p_tfce, r.block, r.writes_maps, grid);
+    out.rank0_vector<double>("/null/max_tfce", r.null_max_tfce);
+  }
+
   out.rank0_vector<double>("/axes/time", problem.times);
   out.rank0_strings("/axes/layer", problem.layers);
 

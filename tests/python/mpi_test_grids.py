@@ -141,7 +141,10 @@ def config_for(data_dir, combo):
                      "seed": 11, "tail": combo["tail"], "precision": combo["precision"]},
         "correction": {"cluster_threshold": combo["threshold"], "cluster_alpha": 0.05,
                        "cluster_value": value, "cluster_statistic": combo["statistic"],
-                       "connectivity": combo["connectivity"]},
+                       "connectivity": combo["connectivity"],
+                       # TFCE on the layer-time combos: its per-permutation maxima come from
+                       # whole maps assembled across blocks, like the clusters'.
+                       "tfce": combo["connectivity"] == "layer-time", "tfce_step": 0.05},
         "output": {"file": str(out)},
     })
     return cfg, out

@@ -52,7 +52,8 @@ def config(data_dir, metric, precision, out):
         "analysis": {"scheme": "stimulus", "metric": metric, "permutations": K, "seed": 99,
                      "tail": "greater", "precision": precision},
         "correction": {"cluster_threshold": "permutation-p", "cluster_alpha": 0.05,
-                       "cluster_statistic": "mass", "connectivity": "layer-time"},
+                       "cluster_statistic": "mass", "connectivity": "layer-time",
+                       "tfce": True, "tfce_step": 0.02},
         "output": {"file": str(out)},
     })
     return path
@@ -86,6 +87,7 @@ def test_bit_identical_across_threads_and_batches(tmp_path, data_dir, metric, pr
     # the problem must exercise the cluster code: at least one observed cluster
     assert res["/clusters/size"].shape[0] >= 1, "no observed cluster: the test problem is too weak"
     assert res["/null/max_statistic"].shape == (K + 1,)
+    assert res["/tfce"].max() > 0 and res["/null/max_tfce"].shape == (K + 1,), "TFCE missing"
     failures = []
     for name, args in VARIANTS:
         other = run_to(cfg, out, tmp_path / f"{name}.h5", args)
