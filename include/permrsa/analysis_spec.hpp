@@ -6,21 +6,24 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace permrsa {
 
 enum class Metric { pearson, spearman, kendall_b, kendall_a };
 enum class Tail { greater, less, two_sided };
-enum class Scheme { stimulus };
+enum class Scheme { stimulus, sign_flip };
+enum class GroupStatistic { t, mean };
 enum class Precision { float32, float64 };
-enum class ClusterThreshold { permutation_p, statistic };
+enum class ClusterThreshold { permutation_p, statistic, t_default };
 enum class ClusterStatistic { mass, size };
 enum class Connectivity { time, layer_time };
-enum class BrainLayout { pairs_time, time_pairs };
+enum class BrainLayout { pairs_time, time_pairs, subjects_pairs_time };
 enum class ModelKind { dissimilarity, similarity };
 
 struct BrainSpec {
-  std::string file;                          // array source: P x T (or T x P)
+  std::string file;                          // array source: P x T (or T x P, or N x P x T)
+  std::vector<std::string> files;            // per-subject P x T (or T x P) sources, in order
   BrainLayout layout = BrainLayout::pairs_time;
   std::string times;                         // array source of T seconds, or empty
   std::optional<double> time_start;          // used when `times` is empty
@@ -42,6 +45,8 @@ struct AnalysisSettings {
   Tail tail = Tail::greater;
   Precision precision = Precision::float32;
   std::string permutation_file;  // optional K x S array; row k-1 is permutation k
+  GroupStatistic group_statistic = GroupStatistic::t;  // sign-flip: one-sample t or mean
+  bool fisher_z = false;  // per-subject correlations through atanh before the group statistic
 };
 
 struct CorrectionSettings {
@@ -72,6 +77,7 @@ struct RunSpec {
 const char* to_string(Metric m);
 const char* to_string(Tail t);
 const char* to_string(Scheme s);
+const char* to_string(GroupStatistic g);
 const char* to_string(Precision p);
 const char* to_string(ClusterThreshold c);
 const char* to_string(ClusterStatistic c);

@@ -7,7 +7,7 @@
 #include "permrsa/analysis_spec.hpp"
 #include "permrsa/communicator.hpp"
 #include "permrsa/rsa_problem.hpp"
-#include "permrsa/stimulus_analysis.hpp"
+#include "permrsa/permutation_analysis.hpp"
 
 namespace permrsa {
 

@@ -17,6 +17,7 @@ namespace permrsa {
 struct RsaProblem {
   BlockRange block;                  // the cells this rank holds
   Matrix<double> brain;              // P x block.times() dissimilarities (baseline-corrected)
+  std::vector<Matrix<double>> subjects;  // per-subject data instead of `brain`: N x (P x block.times())
   Matrix<double> models;             // block.layers() x P dissimilarities
   std::vector<double> times;         // all T time points, seconds
   std::vector<std::string> layers;   // all L names
@@ -26,6 +27,7 @@ struct RsaProblem {
 
 struct ProblemShape {
   std::size_t stimuli = 0, pairs = 0, layers = 0, times = 0;
+  std::size_t subjects = 0;  // N for per-subject brain RDMs, 0 for one group RDM per time
 };
 
 // The problem's dimensions from the files' headers (cheap), checked against each other.
@@ -43,6 +45,7 @@ PermutationSet load_permutations(const RunSpec& spec, std::size_t stimuli);
 
 // Checks a problem built in memory (the embedded demo, tests, bindings) the same way.
 void validate_problem(const RsaProblem& problem, const std::string& brain_name,
-                      const std::string& models_name);
+                      const std::string& models_name,
+                      const std::vector<std::string>& subject_names = {});
 
 }  // namespace permrsa

@@ -11,8 +11,10 @@
 #include "permrsa/config.hpp"
 #include "permrsa/results_file.hpp"
 #include "permrsa/rsa_problem.hpp"
-#include "permrsa/stimulus_analysis.hpp"
+#include "permrsa/permutation_analysis.hpp"
 #include "permrsa/process_grid.hpp"
+#include "permrsa/sign_flips.hpp"
+#include "permrsa/error.hpp"
 #include "permrsa/synthetic.hpp"
 
 namespace permrsa::cli {
@@ -79,14 +81,23 @@ int run(const RunOptionsCli& opt, const GlobalOptions& global) {
     check_output_location(spec.output.file);
     shape = demo ? demo_shape() : probe_problem_shape(spec);
   });
-  std::optional<PermutationSet> perms;
+  NullDesign design;
   agree(world, [&] {
-    perms.emplace(load_permutations(spec, shape.stimuli));
+    if (spec.analysis.scheme == Scheme::sign_flip) {
+      if (!spec.analysis.permutation_file.empty())
+        throw InputError(spec.source + ": analysis.permutation_file: applies to the stimulus scheme, "
+                         "not to \"sign-flip\"");
+      design.flips.emplace(SignFlipSet::generated(shape.subjects, spec.analysis.permutations,
+                                                  spec.analysis.seed));
+    } else {
+      design.permutations.emplace(load_permutations(spec, shape.stimuli));
+    }
     GridRequest request;
     if (!opt.grid.empty()) request.grid = parse_grid_text(opt.grid, "--grid");
     if (!opt.block_shape.empty()) request.block_shape = parse_grid_text(opt.block_shape, "--block-shape");
     request.memory_per_rank = opt.memory_per_rank_gib * 1024.0 * 1024.0 * 1024.0;
-    grid = plan_grid(world.size(), shape.pairs, shape.layers, shape.times, perms->count(),
+    grid = plan_grid(world.size(), shape.pairs * std::max<std::size_t>(1, shape.subjects), shape.layers,
+                     shape.times, design.count(),
                      spec.correction.cluster_alpha, opt.batch_size, request);
   });
   const BlockRange block = grid.block(grid.block_of(world.rank()));
@@ -97,12 +108,28 @@ int run(const RunOptionsCli& opt, const GlobalOptions& global) {
   spdlog::info("S = {} stimuli ({} pairs), L = {} layers, T = {} time points; metric {}, tail {}, {}",
                shape.stimuli, shape.pairs, shape.layers, shape.times, to_string(spec.analysis.metric),
                to_string(spec.analysis.tail), to_string(spec.analysis.precision));
-  if (perms->kind() == PermutationKind::exhaustive && perms->count() != spec.analysis.permutations)
-    spdlog::info("S! = {} <= K + 1: enumerating every permutation once (K = {}) instead of {} random ones",
-                 perms->count() + 1, perms->count(), spec.analysis.permutations);
-  spdlog::info("K = {} permutations ({}), cluster threshold {}, connectivity {}", perms->count(),
-               kind_text(perms->kind()), to_string(spec.correction.cluster_threshold),
-               to_string(spec.correction.connectivity));
+  const std::int64_t K = design.count();
+  if (design.flips) {
+    spdlog::info("sign-flip test over N = {} subjects, group statistic {}{}", shape.subjects,
+                 to_string(spec.analysis.group_statistic), spec.analysis.fisher_z ? " of Fisher z" : "");
+    if (design.flips->kind() == SignFlipKind::exhaustive && K != spec.analysis.permutations)
+      spdlog::info("2^N = {} <= K + 1: enumerating every sign pattern once (K = {}) instead of {} random ones",
+                   K + 1, K, spec.analysis.permutations);
+    if (spec.correction.cluster_threshold == ClusterThreshold::t_default)
+      spdlog::info("cluster-forming threshold t-default: |t| > {:.6g} (Student t, {} dof)",
+                   t_default_threshold(spec.correction.cluster_alpha, spec.analysis.tail, shape.subjects),
+                   shape.subjects - 1);
+  } else {
+    if (design.permutations->kind() == PermutationKind::exhaustive && K != spec.analysis.permutations)
+      spdlog::info("S! = {} <= K + 1: enumerating every permutation once (K = {}) instead of {} random ones",
+                   K + 1, K, spec.analysis.permutations);
+  }
+  spdlog::info("K = {} {} ({}), cluster threshold {}, connectivity {}", K,
+               design.flips ? "sign flips" : "permutations",
+               design.flips ? (design.flips->kind() == SignFlipKind::exhaustive ? "all patterns, exact p-values"
+                                                                              : "Philox4x32-10 from the seed")
+                            : kind_text(design.permutations->kind()),
+               to_string(spec.correction.cluster_threshold), to_string(spec.correction.connectivity));
   if (world.size() > 1) spdlog::info("{} ranks: {}", world.size(), grid.describe());
 
   const bool two_pass = spec.correction.cluster_threshold == ClusterThreshold::permutation_p;
@@ -113,11 +140,12 @@ int run(const RunOptionsCli& opt, const GlobalOptions& global) {
   // What the memory budget leaves after the block's inputs and buffers may hold pass 1's maps.
   run_options.map_cache_bytes =
       opt.memory_per_rank_gib * 1024.0 * 1024.0 * 1024.0 -
-      estimate_rank_bytes(shape.pairs, block.layers(), block.times(), block.cells(), perms->count(),
+      estimate_rank_bytes(shape.pairs * std::max<std::size_t>(1, shape.subjects), block.layers(),
+                          block.times(), block.cells(), K,
                           spec.correction.cluster_alpha, opt.batch_size);
   run_options.progress = [&](std::int64_t done, std::int64_t total) { progress.update(done, total); };
-  const auto result = run_stimulus_analysis(problem, spec.analysis, spec.correction, *perms, grid,
-                                            world, run_options);
+  const auto result = run_analysis(problem, spec.analysis, spec.correction, design, grid, world,
+                                   run_options);
   progress.finish();
 
   write_results(spec.output.file, spec, problem, result, world);

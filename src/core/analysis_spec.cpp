@@ -19,15 +19,26 @@ const char* to_string(Tail t) {
   }
   return "?";
 }
-const char* to_string(Scheme) { return "stimulus"; }
+const char* to_string(Scheme s) { return s == Scheme::stimulus ? "stimulus" : "sign-flip"; }
+const char* to_string(GroupStatistic g) { return g == GroupStatistic::t ? "t" : "mean"; }
 const char* to_string(Precision p) { return p == Precision::float32 ? "float32" : "float64"; }
 const char* to_string(ClusterThreshold c) {
-  return c == ClusterThreshold::permutation_p ? "permutation-p" : "statistic";
+  switch (c) {
+    case ClusterThreshold::permutation_p: return "permutation-p";
+    case ClusterThreshold::statistic: return "statistic";
+    case ClusterThreshold::t_default: return "t-default";
+  }
+  return "?";
 }
 const char* to_string(ClusterStatistic c) { return c == ClusterStatistic::mass ? "mass" : "size"; }
 const char* to_string(Connectivity c) { return c == Connectivity::time ? "time" : "layer-time"; }
 const char* to_string(BrainLayout l) {
-  return l == BrainLayout::pairs_time ? "pairs-time" : "time-pairs";
+  switch (l) {
+    case BrainLayout::pairs_time: return "pairs-time";
+    case BrainLayout::time_pairs: return "time-pairs";
+    case BrainLayout::subjects_pairs_time: return "subjects-pairs-time";
+  }
+  return "?";
 }
 const char* to_string(ModelKind k) {
   return k == ModelKind::dissimilarity ? "dissimilarity" : "similarity";

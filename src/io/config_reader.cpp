@@ -1,4 +1,7 @@
 // TOML config -> RunSpec. The table of known keys below is the one place that names them.
+#include <glob.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -18,10 +21,11 @@ using Value = toml::basic_value<toml::discard_comments, std::map, std::vector>;
 // section -> its valid keys
 const std::map<std::string, std::vector<std::string>>& known_keys() {
   static const std::map<std::string, std::vector<std::string>> keys = {
-      {"brain", {"file", "layout", "times", "time_start", "time_step", "baseline"}},
+      {"brain", {"file", "files", "layout", "times", "time_start", "time_step", "baseline"}},
       {"models", {"file", "kind", "names"}},
       {"analysis",
-       {"scheme", "metric", "permutations", "seed", "tail", "precision", "permutation_file"}},
+       {"scheme", "metric", "permutations", "seed", "tail", "precision", "permutation_file",
+        "group_statistic", "fisher_z"}},
       {"correction",
        {"cluster_threshold", "cluster_alpha", "cluster_value", "cluster_statistic",
         "connectivity", "tfce", "tfce_step"}},
@@ -161,6 +165,24 @@ std::string expand_environment(const std::string& text, const std::string& origi
   return out + text.substr(i);
 }
 
+// "dir/sub-*.mat:rdm_time" -> the sorted matching files, each with the ":rdm_time" suffix.
+std::vector<std::string> expand_glob(const std::string& pattern, const std::string& origin,
+                                     const std::string& key) {
+  const auto slash = pattern.find_last_of('/');
+  const auto colon = pattern.find(':', slash == std::string::npos ? 0 : slash);
+  const std::string files = pattern.substr(0, colon);
+  const std::string suffix = colon == std::string::npos ? "" : pattern.substr(colon);
+  glob_t found{};
+  const int rc = ::glob(files.c_str(), 0, nullptr, &found);
+  std::vector<std::string> out;
+  if (rc == 0)
+    for (std::size_t i = 0; i < found.gl_pathc; ++i) out.push_back(std::string(found.gl_pathv[i]) + suffix);
+  ::globfree(&found);
+  if (out.empty()) fail(origin, key, "expected files matching \"" + files + "\", found none");
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 std::string resolve_path(const std::string& spec, const std::string& base_dir) {
   if (spec.empty()) return spec;
   fs::path p(spec);
@@ -186,10 +208,35 @@ RunSpec build_spec(const Value& root, const std::string& origin, const std::stri
   };
 
   spec.brain.file = input_path("brain", "file");
-  if (spec.brain.file.empty()) fail(origin, "brain.file", "is required (the P x T brain RDMs)");
+  if (const Value* files = r.find("brain", "files")) {
+    const bool from_cli = std::find(overridden_paths.begin(), overridden_paths.end(),
+                                    std::string("brain.files")) != overridden_paths.end();
+    const std::string base = from_cli ? std::string() : base_dir;
+    auto one = [&](const std::string& text) {
+      return resolve_path(expand_environment(text, origin, "brain.files"), base);
+    };
+    if (files->is_string()) {
+      spec.brain.files = expand_glob(one(files->as_string().str), origin, "brain.files");
+    } else if (files->is_array()) {
+      for (const auto& f : files->as_array()) {
+        if (!f.is_string()) fail(origin, "brain.files", "expected a glob or a list of file names");
+        spec.brain.files.push_back(one(f.as_string().str));
+      }
+    } else {
+      fail(origin, "brain.files", "expected a glob or a list of file names, found " + toml::format(*files));
+    }
+    if (!spec.brain.file.empty())
+      fail(origin, "brain.files", "give either brain.file or brain.files (one file per subject), not both");
+  } else if (spec.brain.file.empty()) {
+    fail(origin, "brain.file", "is required (the P x T brain RDMs, or N x P x T per subject)");
+  }
   spec.brain.layout = r.choice<BrainLayout>("brain", "layout",
-      {{"pairs-time", BrainLayout::pairs_time}, {"time-pairs", BrainLayout::time_pairs}})
+      {{"pairs-time", BrainLayout::pairs_time}, {"time-pairs", BrainLayout::time_pairs},
+       {"subjects-pairs-time", BrainLayout::subjects_pairs_time}})
                           .value_or(BrainLayout::pairs_time);
+  if (!spec.brain.files.empty() && spec.brain.layout == BrainLayout::subjects_pairs_time)
+    fail(origin, "brain.layout", "with brain.files each file is one subject: expected \"pairs-time\" or "
+         "\"time-pairs\", found \"subjects-pairs-time\"");
   spec.brain.times = input_path("brain", "times");
   spec.brain.time_start = r.number("brain", "time_start");
   spec.brain.time_step = r.number("brain", "time_step");
@@ -221,8 +268,17 @@ RunSpec build_spec(const Value& root, const std::string& origin, const std::stri
   spec.models.names = input_path("models", "names");
 
   auto& a = spec.analysis;
-  a.scheme = r.choice<Scheme>("analysis", "scheme", {{"stimulus", Scheme::stimulus}})
+  a.scheme = r.choice<Scheme>("analysis", "scheme",
+                              {{"stimulus", Scheme::stimulus}, {"sign-flip", Scheme::sign_flip}})
                  .value_or(Scheme::stimulus);
+  a.group_statistic = r.choice<GroupStatistic>("analysis", "group_statistic",
+                                               {{"t", GroupStatistic::t}, {"mean", GroupStatistic::mean}})
+                          .value_or(GroupStatistic::t);
+  a.fisher_z = r.boolean("analysis", "fisher_z").value_or(false);
+  const bool per_subject = !spec.brain.files.empty() || spec.brain.layout == BrainLayout::subjects_pairs_time;
+  if (a.scheme == Scheme::sign_flip && !per_subject)
+    fail(origin, "analysis.scheme", "\"sign-flip\" needs per-subject brain RDMs: brain.files, or "
+         "brain.layout = \"subjects-pairs-time\"");
   a.metric = r.choice<Metric>("analysis", "metric",
                               {{"pearson", Metric::pearson},
                                {"spearman", Metric::spearman},
@@ -248,8 +304,13 @@ RunSpec build_spec(const Value& root, const std::string& origin, const std::stri
 
   auto& c = spec.correction;
   c.cluster_threshold = r.choice<ClusterThreshold>("correction", "cluster_threshold",
-      {{"permutation-p", ClusterThreshold::permutation_p}, {"statistic", ClusterThreshold::statistic}})
+      {{"permutation-p", ClusterThreshold::permutation_p}, {"statistic", ClusterThreshold::statistic},
+       {"t-default", ClusterThreshold::t_default}})
                             .value_or(ClusterThreshold::permutation_p);
+  if (c.cluster_threshold == ClusterThreshold::t_default &&
+      (a.scheme != Scheme::sign_flip || a.group_statistic != GroupStatistic::t))
+    fail(origin, "correction.cluster_threshold", "\"t-default\" (Student t quantile, as MNE) needs "
+         "analysis.scheme = \"sign-flip\" and analysis.group_statistic = \"t\"");
   c.cluster_alpha = r.number("correction", "cluster_alpha").value_or(0.05);
   if (!(c.cluster_alpha > 0 && c.cluster_alpha < 1))
     fail(origin, "correction.cluster_alpha",
@@ -328,8 +389,14 @@ std::string number(double v) {
 
 std::string to_toml(const RunSpec& s) {
   std::ostringstream o;
-  o << "[brain]\nfile = " << quoted(s.brain.file) << "\nlayout = " << quoted(to_string(s.brain.layout))
-    << "\n";
+  o << "[brain]\n";
+  if (!s.brain.file.empty()) o << "file = " << quoted(s.brain.file) << "\n";
+  if (!s.brain.files.empty()) {
+    o << "files = [";
+    for (std::size_t i = 0; i < s.brain.files.size(); ++i) o << (i ? ", " : "") << quoted(s.brain.files[i]);
+    o << "]\n";
+  }
+  o << "layout = " << quoted(to_string(s.brain.layout)) << "\n";
   if (!s.brain.times.empty()) o << "times = " << quoted(s.brain.times) << "\n";
   if (s.brain.time_start) o << "time_start = " << number(*s.brain.time_start) << "\n";
   if (s.brain.time_step) o << "time_step = " << number(*s.brain.time_step) << "\n";
@@ -343,7 +410,8 @@ std::string to_toml(const RunSpec& s) {
   o << "\n[analysis]\nscheme = " << quoted(to_string(a.scheme)) << "\nmetric = "
     << quoted(to_string(a.metric)) << "\npermutations = " << a.permutations << "\nseed = " << a.seed
     << "\ntail = " << quoted(to_string(a.tail)) << "\nprecision = " << quoted(to_string(a.precision))
-    << "\npermutation_file = " << quoted(a.permutation_file) << "\n";
+    << "\npermutation_file = " << quoted(a.permutation_file) << "\ngroup_statistic = "
+    << quoted(to_string(a.group_statistic)) << "\nfisher_z = " << (a.fisher_z ? "true" : "false") << "\n";
   const auto& c = s.correction;
   o << "\n[correction]\ncluster_threshold = " << quoted(to_string(c.cluster_threshold))
     << "\ncluster_alpha = " << number(c.cluster_alpha) << "\ncluster_value = "

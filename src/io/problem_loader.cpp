@@ -33,11 +33,13 @@ void require_finite(const RealArray& a, const std::string& key) {
     }
 }
 
-// Brain columns [t0, t1) as P x (t1 - t0); only those bytes are read from .npy and HDF5.
-Matrix<double> brain_columns(const RunSpec& spec, std::size_t t0, std::size_t t1) {
-  const bool pairs_time = spec.brain.layout == BrainLayout::pairs_time;
-  auto a = read_real_array_block(spec.brain.file, "brain.file", pairs_time ? 1 : 0, t0, t1);
-  require_finite(a, "brain.file");
+// Brain columns [t0, t1) of one P x T (or T x P) source as P x (t1 - t0); only those bytes
+// are read from .npy and HDF5.
+Matrix<double> brain_columns(const std::string& source, const std::string& key, BrainLayout layout,
+                             std::size_t t0, std::size_t t1) {
+  const bool pairs_time = layout != BrainLayout::time_pairs;
+  auto a = read_real_array_block(source, key, pairs_time ? 1 : 0, t0, t1);
+  require_finite(a, key);
   if (pairs_time) return Matrix<double>(a.shape[0], a.shape[1], std::move(a.values));
   Matrix<double> m(a.shape[1], a.shape[0]);
   for (std::size_t t = 0; t < a.shape[0]; ++t)
@@ -105,7 +107,9 @@ std::vector<double> time_axis(const RunSpec& spec, std::size_t t_count) {
 
 // Subtracts each pair's mean over the baseline window start <= t < end from the block's
 // columns; the window's columns are read for that (they may lie outside the block).
-void subtract_baseline(const RunSpec& spec, const std::vector<double>& times, Matrix<double>& brain) {
+template <class ReadColumns>
+void subtract_baseline(const RunSpec& spec, const std::vector<double>& times, Matrix<double>& brain,
+                       ReadColumns&& read_columns) {
   const auto [start, end] = *spec.brain.baseline;
   std::vector<std::size_t> window;
   for (std::size_t t = 0; t < times.size(); ++t)
@@ -117,7 +121,7 @@ void subtract_baseline(const RunSpec& spec, const std::vector<double>& times, Ma
     throw InputError(spec.source + ": brain.baseline: " + m.str());
   }
   const std::size_t w0 = window.front(), w1 = window.back() + 1;
-  const Matrix<double> span = brain_columns(spec, w0, w1);
+  const Matrix<double> span = read_columns(w0, w1);
   for (std::size_t p = 0; p < brain.rows(); ++p) {
     double mean = 0;
     for (auto t : window) mean += span(p, t - w0);
@@ -128,29 +132,21 @@ void subtract_baseline(const RunSpec& spec, const std::vector<double>& times, Ma
 
 }  // namespace
 
-void validate_problem(const RsaProblem& problem, const std::string& brain_name,
-                      const std::string& models_name) {
-  const std::size_t P = problem.brain.rows(), T = problem.brain.cols(), L = problem.models.rows();
+namespace {
+
+void check_brain(const RsaProblem& problem, const Matrix<double>& brain, const std::string& name,
+                 const std::string& key) {
+  const std::size_t P = brain.rows(), T = brain.cols();
   if (!stimuli_for_pairs(P))
-    throw InputError(brain_name + " (brain.file): expected P = S(S-1)/2 stimulus pairs, found P = " +
+    throw InputError(name + " (" + key + "): expected P = S(S-1)/2 stimulus pairs, found P = " +
                      std::to_string(P) + ", which is no such number");
-  if (problem.models.cols() != P)
-    throw InputError(models_name + " (models.file): expected P = " + std::to_string(P) +
-                     " pairs to match the brain RDMs, found " + std::to_string(problem.models.cols()));
   std::vector<double> z(P), column(P);
-  for (std::size_t l = 0; l < L; ++l)
-    if (!standardize(problem.models.row(l), z)) {
-      const std::size_t layer = problem.block.layer_begin + l;
-      throw InputError(models_name + " (models.file): layer " + std::to_string(layer) +
-                       (layer < problem.layers.size() ? " (" + problem.layers[layer] + ")" : "") +
-                       " is a constant RDM: its correlation with anything is undefined");
-    }
   for (std::size_t t = 0; t < T; ++t) {
-    for (std::size_t p = 0; p < P; ++p) column[p] = problem.brain(p, t);
+    for (std::size_t p = 0; p < P; ++p) column[p] = brain(p, t);
     if (!standardize(column, z)) {
       const std::size_t time = problem.block.time_begin + t;
       std::ostringstream m;
-      m << brain_name << " (brain.file): time point " << time;
+      m << name << " (" << key << "): time point " << time;
       if (time < problem.times.size()) m << " (t = " << problem.times[time] << " s)";
       m << " is a constant RDM: its correlation with anything is undefined";
       throw InputError(m.str());
@@ -158,19 +154,63 @@ void validate_problem(const RsaProblem& problem, const std::string& brain_name,
   }
 }
 
+}  // namespace
+
+void validate_problem(const RsaProblem& problem, const std::string& brain_name,
+                      const std::string& models_name, const std::vector<std::string>& subject_names) {
+  const std::size_t L = problem.models.rows();
+  const std::size_t P = problem.subjects.empty() ? problem.brain.rows() : problem.subjects.front().rows();
+  if (problem.subjects.empty()) {
+    check_brain(problem, problem.brain, brain_name, "brain.file");
+  } else {
+    for (std::size_t n = 0; n < problem.subjects.size(); ++n)
+      check_brain(problem, problem.subjects[n],
+                  n < subject_names.size() ? subject_names[n] : brain_name + " subject " + std::to_string(n),
+                  subject_names.empty() ? "brain.file" : "brain.files");
+  }
+  if (problem.models.cols() != P)
+    throw InputError(models_name + " (models.file): expected P = " + std::to_string(P) +
+                     " pairs to match the brain RDMs, found " + std::to_string(problem.models.cols()));
+  std::vector<double> z(P);
+  for (std::size_t l = 0; l < L; ++l)
+    if (!standardize(problem.models.row(l), z)) {
+      const std::size_t layer = problem.block.layer_begin + l;
+      throw InputError(models_name + " (models.file): layer " + std::to_string(layer) +
+                       (layer < problem.layers.size() ? " (" + problem.layers[layer] + ")" : "") +
+                       " is a constant RDM: its correlation with anything is undefined");
+    }
+}
+
 ProblemShape probe_problem_shape(const RunSpec& spec) {
   ProblemShape shape;
-  const auto brain = read_array_shape(spec.brain.file, "brain.file");
-  const std::string source = parse_array_source(spec.brain.file, "brain.file").text();
-  const bool pairs_time = spec.brain.layout == BrainLayout::pairs_time;
+  const bool per_file = !spec.brain.files.empty();
+  const std::string first = per_file ? spec.brain.files.front() : spec.brain.file;
+  const std::string key = per_file ? "brain.files" : "brain.file";
+  auto brain = read_array_shape(first, key);
+  const std::string source = parse_array_source(first, key).text();
+  if (spec.brain.layout == BrainLayout::subjects_pairs_time) {
+    if (brain.size() != 3)
+      bad(source, key, "expected a 3-D array (subjects x pairs x times), found shape " + shape_text(brain));
+    shape.subjects = brain[0];
+    brain.erase(brain.begin());
+  } else if (per_file) {
+    shape.subjects = spec.brain.files.size();
+    for (const auto& other : spec.brain.files) {
+      const auto s = read_array_shape(other, key);
+      if (s != brain)
+        bad(parse_array_source(other, key).text(), key, "expected the same shape as " + source + " " +
+            shape_text(brain) + " (one subject per file), found " + shape_text(s));
+    }
+  }
+  const bool pairs_time = spec.brain.layout != BrainLayout::time_pairs;
   if (brain.size() != 2)
-    bad(source, "brain.file", "expected a 2-D array (" +
+    bad(source, key, "expected a 2-D array (" +
         std::string(pairs_time ? "pairs x times" : "times x pairs") + "), found shape " + shape_text(brain));
   shape.pairs = pairs_time ? brain[0] : brain[1];
   shape.times = pairs_time ? brain[1] : brain[0];
   const auto S = stimuli_for_pairs(shape.pairs);
   if (!S)
-    bad(source, "brain.file", "expected P = S(S-1)/2 rows of stimulus pairs" +
+    bad(source, key, "expected P = S(S-1)/2 rows of stimulus pairs" +
         std::string(pairs_time ? "" : " (columns, layout time-pairs)") + ", found P = " +
         std::to_string(shape.pairs) + ", which is no such number");
   shape.stimuli = *S;
@@ -205,8 +245,36 @@ RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
   problem.block = block;
   problem.stimuli = shape.stimuli;
   problem.times = time_axis(spec, shape.times);
-  problem.brain = brain_columns(spec, block.time_begin, block.time_end);
-  if (spec.brain.baseline) subtract_baseline(spec, problem.times, problem.brain);
+  if (!spec.brain.files.empty()) {
+    for (const auto& file : spec.brain.files) {
+      auto read = [&](std::size_t t0, std::size_t t1) {
+        return brain_columns(file, "brain.files", spec.brain.layout, t0, t1);
+      };
+      problem.subjects.push_back(read(block.time_begin, block.time_end));
+      if (spec.brain.baseline) subtract_baseline(spec, problem.times, problem.subjects.back(), read);
+    }
+  } else if (spec.brain.layout == BrainLayout::subjects_pairs_time) {
+    // One N x P x T array: read whole (a 3-D block read is not implemented), keep the block.
+    auto a = read_real_array(spec.brain.file, "brain.file");
+    require_finite(a, "brain.file");
+    const std::size_t N = shape.subjects, P = shape.pairs, T = shape.times;
+    for (std::size_t n = 0; n < N; ++n) {
+      auto read = [&](std::size_t t0, std::size_t t1) {
+        Matrix<double> m(P, t1 - t0);
+        for (std::size_t p = 0; p < P; ++p)
+          for (std::size_t t = t0; t < t1; ++t) m(p, t - t0) = a.values[(n * P + p) * T + t];
+        return m;
+      };
+      problem.subjects.push_back(read(block.time_begin, block.time_end));
+      if (spec.brain.baseline) subtract_baseline(spec, problem.times, problem.subjects.back(), read);
+    }
+  } else {
+    auto read = [&](std::size_t t0, std::size_t t1) {
+      return brain_columns(spec.brain.file, "brain.file", spec.brain.layout, t0, t1);
+    };
+    problem.brain = read(block.time_begin, block.time_end);
+    if (spec.brain.baseline) subtract_baseline(spec, problem.times, problem.brain, read);
+  }
   const auto models = model_matrix(spec, shape.pairs);
   problem.models = Matrix<double>(block.layers(), shape.pairs);
   for (std::size_t l = 0; l < block.layers(); ++l) {
@@ -221,11 +289,13 @@ RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
   } else {
     for (std::size_t l = 0; l < shape.layers; ++l) problem.layers.push_back("layer_" + std::to_string(l));
   }
-  validate_problem(problem, spec.brain.file, spec.models.file);
+  validate_problem(problem, spec.brain.file, spec.models.file, spec.brain.files);
   auto hash = [&](const std::string& key, const std::string& src) {
     if (!src.empty()) problem.input_hashes.emplace_back(key, sha256_file(parse_array_source(src, key).file));
   };
   hash("brain.file", spec.brain.file);
+  for (std::size_t n = 0; n < spec.brain.files.size(); ++n)
+    hash("brain.files." + std::to_string(n), spec.brain.files[n]);
   hash("brain.times", spec.brain.times);
   hash("models.file", spec.models.file);
   if (!spec.models.names.empty()) {

@@ -7,7 +7,7 @@
 // batch are gathered to the group's leader (block 0), which runs the same code as a serial
 // run on the assembled map. Communication per permutation with D > 1 blocks: L*T doubles to
 // the leader (one gather per batch); none with D = 1.
-#include "permrsa/stimulus_analysis.hpp"
+#include "permrsa/permutation_analysis.hpp"
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
@@ -16,7 +16,10 @@
 #include <limits>
 #include <optional>
 
+#include <boost/math/distributions/students_t.hpp>
+
 #include "core/cell_thresholds.hpp"
+#include "core/null_maps.hpp"
 #include "kernels/statistic_kernel.hpp"
 #include "permrsa/error.hpp"
 #include "permrsa/tail.hpp"
@@ -24,43 +27,6 @@
 
 namespace permrsa {
 namespace {
-
-// Maps of permutations [first, first + count) for one block: s (raw) and e (oriented),
-// count x block cells.
-struct Batch {
-  std::size_t count = 0;
-  std::vector<double> s, e;
-};
-
-class MapSource {
- public:
-  MapSource(const StatisticKernel* kernel, std::size_t cells, const PermutationSet& perms, Tail tail)
-      : kernel_(kernel), cells_(cells), perms_(perms), tail_(tail) {}
-
-  void fill(Batch& batch, std::int64_t first, std::size_t count) const {
-    batch.count = count;
-    batch.s.assign(count * cells_, 0.0);
-    batch.e.assign(count * cells_, 0.0);
-    if (!kernel_ || cells_ == 0) return;
-    const std::size_t pairs = kernel_->pairs();
-    std::vector<std::uint32_t> gathers(count * pairs);
-    tbb::parallel_for(std::size_t{0}, count, [&](std::size_t b) {
-      std::vector<std::uint32_t> pi(perms_.stimuli());
-      perms_.permutation(first + static_cast<std::int64_t>(b), pi);
-      pair_gather(pi, std::span(gathers).subspan(b * pairs, pairs));
-    });
-    kernel_->compute(gathers, count, batch.s);
-    tbb::parallel_for(std::size_t{0}, count, [&](std::size_t b) {
-      for (std::size_t i = b * cells_; i < (b + 1) * cells_; ++i) batch.e[i] = oriented(batch.s[i], tail_);
-    });
-  }
-
- private:
-  const StatisticKernel* kernel_;
-  std::size_t cells_;
-  const PermutationSet& perms_;
-  Tail tail_;
-};
 
 double p_value(std::int64_t exceed, std::int64_t permutations) {
   return static_cast<double>(1 + exceed) / static_cast<double>(permutations + 1);
@@ -105,10 +71,21 @@ std::vector<double> gather_map(const Communicator& group, const ProcessGrid& gri
 
 }  // namespace
 
-AnalysisResult run_stimulus_analysis(const RsaProblem& problem, const AnalysisSettings& analysis,
-                                     const CorrectionSettings& correction,
-                                     const PermutationSet& permutations, const ProcessGrid& grid,
-                                     const Communicator& world, const RunOptions& options) {
+std::int64_t NullDesign::count() const {
+  if (permutations) return permutations->count();
+  if (flips) return flips->count();
+  throw InternalError("NullDesign: neither permutations nor sign flips");
+}
+
+double t_default_threshold(double alpha, Tail tail, std::size_t subjects) {
+  const boost::math::students_t dist(static_cast<double>(subjects) - 1.0);
+  return boost::math::quantile(dist, tail == Tail::two_sided ? 1.0 - alpha / 2.0 : 1.0 - alpha);
+}
+
+AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& analysis,
+                            const CorrectionSettings& correction, const NullDesign& design,
+                            const ProcessGrid& grid, const Communicator& world,
+                            const RunOptions& options) {
   if (grid.ranks() != world.size()) throw InternalError("process grid does not match the ranks");
   const int block_id = grid.block_of(world.rank()), group_id = grid.group_of(world.rank());
   const BlockRange blk = grid.block(block_id);
@@ -120,13 +97,12 @@ AnalysisResult run_stimulus_analysis(const RsaProblem& problem, const AnalysisSe
   const bool leader = group->rank() == 0;
 
   const std::size_t L = grid.layers, T = grid.times, cells = L * T, bcells = blk.cells();
-  const std::int64_t K = permutations.count();
+  const std::int64_t K = design.count();
   const auto [k_first, k_last] = grid.permutation_range(group_id);
   const std::size_t batch_size = std::max<std::size_t>(1, options.batch_size);
-  std::unique_ptr<StatisticKernel> kernel;
-  if (bcells > 0)
-    kernel = make_statistic_kernel(analysis.metric, analysis.precision, problem.models, problem.brain);
-  const MapSource maps(kernel.get(), bcells, permutations, analysis.tail);
+  const auto null_maps = design.flips ? make_sign_flip_maps(problem, analysis, *design.flips)
+                                      : make_stimulus_maps(problem, analysis, *design.permutations);
+  const NullMaps& maps = *null_maps;
   const ClusterRule rule{L, T, correction.connectivity, correction.cluster_statistic,
                          analysis.tail == Tail::two_sided};
   const bool two_pass = correction.cluster_threshold == ClusterThreshold::permutation_p;
@@ -143,7 +119,11 @@ AnalysisResult run_stimulus_analysis(const RsaProblem& problem, const AnalysisSe
   };
 
   // Cluster-forming threshold on e for the whole grid (known to leaders).
-  std::vector<double> threshold(cells, correction.cluster_value);
+  const double fixed_threshold =
+      correction.cluster_threshold == ClusterThreshold::t_default
+          ? t_default_threshold(correction.cluster_alpha, analysis.tail, problem.subjects.size())
+          : correction.cluster_value;
+  std::vector<double> threshold(cells, fixed_threshold);
   auto passing = [&](const double* e) {
     std::vector<std::uint8_t> mask(cells);
     for (std::size_t c = 0; c < cells; ++c) mask[c] = e[c] > threshold[c];
@@ -358,19 +338,19 @@ AnalysisResult run_stimulus_analysis(const RsaProblem& problem, const AnalysisSe
   return r;
 }
 
-AnalysisResult run_stimulus_analysis(const RsaProblem& problem, const AnalysisSettings& analysis,
-                                     const CorrectionSettings& correction,
-                                     const PermutationSet& permutations, const RunOptions& options) {
+AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& analysis,
+                            const CorrectionSettings& correction, const NullDesign& design,
+                            const RunOptions& options) {
   ProcessGrid grid;
   grid.layers = problem.models.rows();
-  grid.times = problem.brain.cols();
-  grid.permutations = permutations.count();
+  grid.times = problem.subjects.empty() ? problem.brain.cols() : problem.subjects.front().cols();
+  grid.permutations = design.count();
   const auto serial = make_serial_communicator();
   if (problem.block.cells() == grid.layers * grid.times)
-    return run_stimulus_analysis(problem, analysis, correction, permutations, grid, *serial, options);
+    return run_analysis(problem, analysis, correction, design, grid, *serial, options);
   RsaProblem whole = problem;  // a problem built without its block set: it is the whole grid
   whole.block = grid.block(0);
-  return run_stimulus_analysis(whole, analysis, correction, permutations, grid, *serial, options);
+  return run_analysis(whole, analysis, correction, design, grid, *serial, options);
 }
 
 }  // namespace permrsa

@@ -1,9 +1,11 @@
-// The stimulus-label (Mantel-type) permutation analysis of group RDMs, with max-statistic and
-// cluster-based family-wise corrections. DESIGN.md "Statistics" defines every quantity.
+// The permutation analysis of layer x time similarity maps -- stimulus-label permutations of
+// group RDMs (Mantel-type) or subject sign flips (random effects) -- with max-statistic,
+// cluster and TFCE family-wise corrections. DESIGN.md "Statistics" defines every quantity.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "permrsa/analysis_spec.hpp"
@@ -11,6 +13,7 @@
 #include "permrsa/matrix.hpp"
 #include "permrsa/permutations.hpp"
 #include "permrsa/process_grid.hpp"
+#include "permrsa/sign_flips.hpp"
 #include "permrsa/communicator.hpp"
 #include "permrsa/rsa_problem.hpp"
 
@@ -45,18 +48,30 @@ struct RunOptions {
   std::function<void(std::int64_t, std::int64_t)> progress;
 };
 
+// What the null distribution rearranges: the stimulus labels (stimulus scheme) or the
+// subjects' signs (sign-flip scheme).
+struct NullDesign {
+  std::optional<PermutationSet> permutations;
+  std::optional<SignFlipSet> flips;
+  std::int64_t count() const;  // K
+};
+
 // Collective over `world`: rank r computes its data block (problem.block, which must be
 // grid.block(grid.block_of(r))) for its permutation group's range of k. Every quantity is
 // computed from per-cell values that do not depend on the grid, and every sum over cells runs
 // over the whole map in one order on one rank, so the result is bit-identical for any grid.
-AnalysisResult run_stimulus_analysis(const RsaProblem& problem, const AnalysisSettings& analysis,
-                                     const CorrectionSettings& correction,
-                                     const PermutationSet& permutations, const ProcessGrid& grid,
-                                     const Communicator& world, const RunOptions& options);
+AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& analysis,
+                            const CorrectionSettings& correction, const NullDesign& design,
+                            const ProcessGrid& grid, const Communicator& world,
+                            const RunOptions& options);
 
 // One process, the whole map.
-AnalysisResult run_stimulus_analysis(const RsaProblem& problem, const AnalysisSettings& analysis,
-                                     const CorrectionSettings& correction,
-                                     const PermutationSet& permutations, const RunOptions& options);
+AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& analysis,
+                            const CorrectionSettings& correction, const NullDesign& design,
+                            const RunOptions& options);
+
+// The cluster-forming threshold "t-default", as MNE's permutation_cluster_1samp_test:
+// the Student t quantile 1 - alpha/2 (two-sided) or 1 - alpha (one-sided), N - 1 dof.
+double t_default_threshold(double alpha, Tail tail, std::size_t subjects);
 
 }  // namespace permrsa

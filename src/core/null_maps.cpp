@@ -1,0 +1,140 @@
+#include "core/null_maps.hpp"
+
+#include <tbb/parallel_for.h>
+
+#include <cmath>
+
+#include "kernels/statistic_kernel.hpp"
+#include "permrsa/error.hpp"
+#include "permrsa/tail.hpp"
+
+namespace permrsa {
+namespace {
+
+void orient(Batch& batch, std::size_t cells, Tail tail) {
+  tbb::parallel_for(std::size_t{0}, batch.count, [&](std::size_t b) {
+    for (std::size_t i = b * cells; i < (b + 1) * cells; ++i) batch.e[i] = oriented(batch.s[i], tail);
+  });
+}
+
+std::vector<std::unique_ptr<StatisticKernel>> kernels_for(const RsaProblem& problem,
+                                                          const AnalysisSettings& analysis) {
+  std::vector<std::unique_ptr<StatisticKernel>> kernels;
+  if (problem.block.cells() == 0) return kernels;
+  if (problem.subjects.empty())
+    kernels.push_back(make_statistic_kernel(analysis.metric, analysis.precision, problem.models, problem.brain));
+  for (const auto& subject : problem.subjects)
+    kernels.push_back(make_statistic_kernel(analysis.metric, analysis.precision, problem.models, subject));
+  return kernels;
+}
+
+class StimulusMaps final : public NullMaps {
+ public:
+  StimulusMaps(const RsaProblem& problem, const AnalysisSettings& analysis, const PermutationSet& perms)
+      : kernels_(kernels_for(problem, analysis)), cells_(problem.block.cells()), perms_(perms),
+        tail_(analysis.tail), fisher_z_(analysis.fisher_z && !problem.subjects.empty()) {}
+
+  void fill(Batch& batch, std::int64_t first, std::size_t count) const override {
+    batch.count = count;
+    batch.s.assign(count * cells_, 0.0);
+    batch.e.assign(count * cells_, 0.0);
+    if (kernels_.empty()) return;
+    const std::size_t pairs = kernels_.front()->pairs();
+    std::vector<std::uint32_t> gathers(count * pairs);
+    tbb::parallel_for(std::size_t{0}, count, [&](std::size_t b) {
+      std::vector<std::uint32_t> pi(perms_.stimuli());
+      perms_.permutation(first + static_cast<std::int64_t>(b), pi);
+      pair_gather(pi, std::span(gathers).subspan(b * pairs, pairs));
+    });
+    if (kernels_.size() == 1) {
+      kernels_.front()->compute(gathers, count, batch.s);
+    } else {
+      // Mean over subjects, added in subject order.
+      std::vector<double> one(count * cells_);
+      for (const auto& kernel : kernels_) {
+        kernel->compute(gathers, count, one);
+        for (std::size_t i = 0; i < one.size(); ++i) batch.s[i] += fisher_z_ ? std::atanh(one[i]) : one[i];
+      }
+      const double n = static_cast<double>(kernels_.size());
+      for (auto& v : batch.s) v /= n;
+    }
+    orient(batch, cells_, tail_);
+  }
+
+ private:
+  std::vector<std::unique_ptr<StatisticKernel>> kernels_;
+  std::size_t cells_;
+  const PermutationSet& perms_;
+  Tail tail_;
+  bool fisher_z_;
+};
+
+class SignFlipMaps final : public NullMaps {
+ public:
+  SignFlipMaps(const RsaProblem& problem, const AnalysisSettings& analysis, const SignFlipSet& flips)
+      : cells_(problem.block.cells()), subjects_(problem.subjects.size()), flips_(flips),
+        tail_(analysis.tail), t_(analysis.group_statistic == GroupStatistic::t) {
+    if (subjects_ < 2) throw InputError("sign-flip: expected at least 2 subjects, found " + std::to_string(subjects_));
+    per_subject_.assign(subjects_ * cells_, 0.0);
+    const auto kernels = kernels_for(problem, analysis);
+    if (kernels.empty()) return;
+    std::vector<std::uint32_t> identity(kernels.front()->pairs());
+    for (std::uint32_t p = 0; p < identity.size(); ++p) identity[p] = p;
+    for (std::size_t n = 0; n < subjects_; ++n) {
+      std::span<double> map(per_subject_.data() + n * cells_, cells_);
+      kernels[n]->compute(identity, 1, map);
+      if (analysis.fisher_z)
+        for (auto& v : map) v = std::atanh(v);
+    }
+  }
+
+  void fill(Batch& batch, std::int64_t first, std::size_t count) const override {
+    batch.count = count;
+    batch.s.assign(count * cells_, 0.0);
+    batch.e.assign(count * cells_, 0.0);
+    const double n = static_cast<double>(subjects_);
+    tbb::parallel_for(std::size_t{0}, count, [&](std::size_t b) {
+      std::vector<std::int8_t> sign(subjects_);
+      flips_.signs(first + static_cast<std::int64_t>(b), sign);
+      std::vector<double> x(subjects_);
+      double* out = batch.s.data() + b * cells_;
+      for (std::size_t c = 0; c < cells_; ++c) {
+        double sum = 0;
+        for (std::size_t i = 0; i < subjects_; ++i) {
+          x[i] = sign[i] * per_subject_[i * cells_ + c];
+          sum += x[i];
+        }
+        const double mean = sum / n;
+        if (!t_) {
+          out[c] = mean;
+          continue;
+        }
+        double ss = 0;
+        for (std::size_t i = 0; i < subjects_; ++i) ss += (x[i] - mean) * (x[i] - mean);
+        out[c] = mean / std::sqrt(ss / (n - 1) / n);
+      }
+    });
+    orient(batch, cells_, tail_);
+  }
+
+ private:
+  std::size_t cells_, subjects_;
+  const SignFlipSet& flips_;
+  Tail tail_;
+  bool t_;
+  std::vector<double> per_subject_;  // N x block cells
+};
+
+}  // namespace
+
+std::unique_ptr<NullMaps> make_stimulus_maps(const RsaProblem& problem, const AnalysisSettings& analysis,
+                                             const PermutationSet& permutations) {
+  return std::make_unique<StimulusMaps>(problem, analysis, permutations);
+}
+
+std::unique_ptr<NullMaps> make_sign_flip_maps(const RsaProblem& problem, const AnalysisSettings& analysis,
+                                              const SignFlipSet& flips) {
+  return std::make_unique<SignFlipMaps>(problem, analysis, flips);
+}
+
+}  // namespace permrsa

@@ -1,0 +1,40 @@
+// The statistic maps of permutations k = first .. first + count - 1 of a data block, under
+// either scheme. Every value depends only on (k, cell), never on the batch or the thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "permrsa/analysis_spec.hpp"
+#include "permrsa/permutations.hpp"
+#include "permrsa/rsa_problem.hpp"
+#include "permrsa/sign_flips.hpp"
+
+namespace permrsa {
+
+// count x block cells each: s (raw statistic) and e (tail-oriented).
+struct Batch {
+  std::size_t count = 0;
+  std::vector<double> s, e;
+};
+
+class NullMaps {
+ public:
+  virtual ~NullMaps() = default;
+  virtual void fill(Batch& batch, std::int64_t first, std::size_t count) const = 0;
+};
+
+// Stimulus scheme: the model's stimulus labels permuted. With per-subject data the statistic is
+// the mean over subjects (in subject order) of the per-subject correlations (atanh'ed with
+// fisher_z), the same permutation for every subject.
+std::unique_ptr<NullMaps> make_stimulus_maps(const RsaProblem& problem, const AnalysisSettings& analysis,
+                                             const PermutationSet& permutations);
+
+// Sign-flip scheme: per-subject maps r_n (identity permutation) computed once; pattern k flips
+// subjects' signs, X_n = sigma_n r_n, and the group statistic is mean(X), or
+// t = mean(X) / sqrt(var(X, ddof = 1) / N) (as MNE's ttest_1samp_no_p), sums in subject order.
+std::unique_ptr<NullMaps> make_sign_flip_maps(const RsaProblem& problem, const AnalysisSettings& analysis,
+                                              const SignFlipSet& flips);
+
+}  // namespace permrsa
