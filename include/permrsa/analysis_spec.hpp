@@ -59,6 +59,13 @@ struct CorrectionSettings {
   double tfce_step = 0.01;   // dh, in units of the statistic
 };
 
+// Bootstrap over subjects ([bootstrap] present in the config): peak and onset latency CIs.
+struct BootstrapSpec {
+  bool enabled = false;
+  std::int64_t samples = 1000;              // B
+  std::vector<std::string> compare_layers;  // two layer names: CI and p of their peak difference
+};
+
 struct OutputSpec {
   std::string file = "results.h5";
 };
@@ -68,6 +75,7 @@ struct RunSpec {
   ModelSpec models;
   AnalysisSettings analysis;
   CorrectionSettings correction;
+  BootstrapSpec bootstrap;
   OutputSpec output;
   std::string resolved_toml;  // the full config with defaults filled in (stored in the output)
   std::string source;         // config file path, or "<embedded demo>"

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "permrsa/analysis_spec.hpp"
+#include "permrsa/bootstrap_latency.hpp"
+#include "permrsa/noise_ceiling.hpp"
 #include "permrsa/clusters.hpp"
 #include "permrsa/matrix.hpp"
 #include "permrsa/permutations.hpp"
@@ -36,6 +38,8 @@ struct AnalysisResult {
   std::vector<double> null_max_cluster;    // K+1, [0] observed
   Matrix<double> tfce, p_tfce;             // with correction.tfce (empty otherwise)
   std::vector<double> null_max_tfce;       // K+1, [0] observed (empty without TFCE)
+  std::optional<NoiseCeiling> noise_ceiling;  // with per-subject data (summarize_subjects)
+  std::optional<BootstrapLatency> bootstrap;  // with [bootstrap]
   std::int64_t permutations = 0;           // K
 };
 

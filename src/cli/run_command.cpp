@@ -14,6 +14,7 @@
 #include "permrsa/permutation_analysis.hpp"
 #include "permrsa/process_grid.hpp"
 #include "permrsa/sign_flips.hpp"
+#include "permrsa/subject_summaries.hpp"
 #include "permrsa/error.hpp"
 #include "permrsa/synthetic.hpp"
 
@@ -102,7 +103,13 @@ int run(const RunOptionsCli& opt, const GlobalOptions& global) {
   });
   const BlockRange block = grid.block(grid.block_of(world.rank()));
   RsaProblem problem;
-  agree(world, [&] { problem = demo ? demo_problem(block) : load_problem(spec, block); });
+  agree(world, [&] {
+    problem = demo ? demo_problem(block) : load_problem(spec, block);
+    for (const auto& name : spec.bootstrap.compare_layers)
+      if (std::find(problem.layers.begin(), problem.layers.end(), name) == problem.layers.end())
+        throw InputError(spec.source + ": bootstrap.compare_layers: expected a layer name, found \"" + name +
+                         "\"; the layers are those of models.names (" + problem.layers.front() + ", ...)");
+  });
 
   if (demo) spdlog::info("no config given: running the embedded synthetic demo");
   spdlog::info("S = {} stimuli ({} pairs), L = {} layers, T = {} time points; metric {}, tail {}, {}",
@@ -144,9 +151,21 @@ int run(const RunOptionsCli& opt, const GlobalOptions& global) {
                           block.times(), block.cells(), K,
                           spec.correction.cluster_alpha, opt.batch_size);
   run_options.progress = [&](std::int64_t done, std::int64_t total) { progress.update(done, total); };
-  const auto result = run_analysis(problem, spec.analysis, spec.correction, design, grid, world,
-                                   run_options);
+  auto result = run_analysis(problem, spec.analysis, spec.correction, design, grid, world,
+                             run_options);
   progress.finish();
+
+  const double fixed_threshold =
+      spec.correction.cluster_threshold == ClusterThreshold::t_default
+          ? t_default_threshold(spec.correction.cluster_alpha, spec.analysis.tail, shape.subjects)
+          : spec.correction.cluster_value;
+  auto summaries = summarize_subjects(problem, spec, result, fixed_threshold, grid, world);
+  result.noise_ceiling = std::move(summaries.noise_ceiling);
+  result.bootstrap = std::move(summaries.bootstrap);
+  if (result.bootstrap)
+    for (std::size_t l = 0; l < shape.layers; ++l)
+      spdlog::info("bootstrap peak of {}: {:.4g} s, 95% CI [{:.4g}, {:.4g}]", problem.layers[l],
+                   result.bootstrap->peak[l].estimate, result.bootstrap->peak[l].low, result.bootstrap->peak[l].high);
 
   write_results(spec.output.file, spec, problem, result, world);
   if (world.size() > 1) {

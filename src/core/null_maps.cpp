@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "core/group_statistic.hpp"
 #include "kernels/statistic_kernel.hpp"
 #include "permrsa/error.hpp"
 #include "permrsa/tail.hpp"
@@ -75,43 +76,21 @@ class SignFlipMaps final : public NullMaps {
       : cells_(problem.block.cells()), subjects_(problem.subjects.size()), flips_(flips),
         tail_(analysis.tail), t_(analysis.group_statistic == GroupStatistic::t) {
     if (subjects_ < 2) throw InputError("sign-flip: expected at least 2 subjects, found " + std::to_string(subjects_));
-    per_subject_.assign(subjects_ * cells_, 0.0);
-    const auto kernels = kernels_for(problem, analysis);
-    if (kernels.empty()) return;
-    std::vector<std::uint32_t> identity(kernels.front()->pairs());
-    for (std::uint32_t p = 0; p < identity.size(); ++p) identity[p] = p;
-    for (std::size_t n = 0; n < subjects_; ++n) {
-      std::span<double> map(per_subject_.data() + n * cells_, cells_);
-      kernels[n]->compute(identity, 1, map);
-      if (analysis.fisher_z)
-        for (auto& v : map) v = std::atanh(v);
-    }
+    per_subject_ = per_subject_maps(problem, analysis);
   }
 
   void fill(Batch& batch, std::int64_t first, std::size_t count) const override {
     batch.count = count;
     batch.s.assign(count * cells_, 0.0);
     batch.e.assign(count * cells_, 0.0);
-    const double n = static_cast<double>(subjects_);
     tbb::parallel_for(std::size_t{0}, count, [&](std::size_t b) {
       std::vector<std::int8_t> sign(subjects_);
       flips_.signs(first + static_cast<std::int64_t>(b), sign);
       std::vector<double> x(subjects_);
       double* out = batch.s.data() + b * cells_;
       for (std::size_t c = 0; c < cells_; ++c) {
-        double sum = 0;
-        for (std::size_t i = 0; i < subjects_; ++i) {
-          x[i] = sign[i] * per_subject_[i * cells_ + c];
-          sum += x[i];
-        }
-        const double mean = sum / n;
-        if (!t_) {
-          out[c] = mean;
-          continue;
-        }
-        double ss = 0;
-        for (std::size_t i = 0; i < subjects_; ++i) ss += (x[i] - mean) * (x[i] - mean);
-        out[c] = mean / std::sqrt(ss / (n - 1) / n);
+        for (std::size_t i = 0; i < subjects_; ++i) x[i] = sign[i] * per_subject_[i * cells_ + c];
+        out[c] = group_statistic(x.data(), subjects_, t_);
       }
     });
     orient(batch, cells_, tail_);
@@ -126,6 +105,22 @@ class SignFlipMaps final : public NullMaps {
 };
 
 }  // namespace
+
+std::vector<double> per_subject_maps(const RsaProblem& problem, const AnalysisSettings& analysis) {
+  const std::size_t cells = problem.block.cells(), subjects = problem.subjects.size();
+  std::vector<double> maps(subjects * cells, 0.0);
+  const auto kernels = kernels_for(problem, analysis);
+  if (kernels.empty()) return maps;
+  std::vector<std::uint32_t> identity(kernels.front()->pairs());
+  for (std::uint32_t p = 0; p < identity.size(); ++p) identity[p] = p;
+  for (std::size_t n = 0; n < subjects; ++n) {
+    std::span<double> map(maps.data() + n * cells, cells);
+    kernels[n]->compute(identity, 1, map);
+    if (analysis.fisher_z)
+      for (auto& v : map) v = std::atanh(v);
+  }
+  return maps;
+}
 
 std::unique_ptr<NullMaps> make_stimulus_maps(const RsaProblem& problem, const AnalysisSettings& analysis,
                                              const PermutationSet& permutations) {

@@ -25,6 +25,10 @@ class NullMaps {
   virtual void fill(Batch& batch, std::int64_t first, std::size_t count) const = 0;
 };
 
+// Each subject's map of the block for the identity permutation (atanh'ed with fisher_z):
+// N x block cells.
+std::vector<double> per_subject_maps(const RsaProblem& problem, const AnalysisSettings& analysis);
+
 // Stimulus scheme: the model's stimulus labels permuted. With per-subject data the statistic is
 // the mean over subjects (in subject order) of the per-subject correlations (atanh'ed with
 // fisher_z), the same permutation for every subject.

@@ -29,6 +29,7 @@ const std::map<std::string, std::vector<std::string>>& known_keys() {
       {"correction",
        {"cluster_threshold", "cluster_alpha", "cluster_value", "cluster_statistic",
         "connectivity", "tfce", "tfce_step"}},
+      {"bootstrap", {"samples", "compare_layers"}},
       {"output", {"file"}},
   };
   return keys;
@@ -329,6 +330,25 @@ RunSpec build_spec(const Value& root, const std::string& origin, const std::stri
     fail(origin, "correction.tfce_step",
          "expected a positive height step, found " + std::to_string(c.tfce_step));
 
+  if (root.contains("bootstrap")) {
+    auto& b = spec.bootstrap;
+    b.enabled = true;
+    b.samples = r.integer("bootstrap", "samples").value_or(1000);
+    if (b.samples < 1)
+      fail(origin, "bootstrap.samples", "expected B >= 1 bootstrap samples, found " + std::to_string(b.samples));
+    if (const Value* layers = r.find("bootstrap", "compare_layers")) {
+      b.compare_layers = r.typed("bootstrap", "compare_layers", "a list of two layer names", [](const Value& v) {
+        std::vector<std::string> out;
+        for (const auto& x : v.as_array()) out.push_back(x.as_string().str);
+        if (out.size() != 2) throw toml::type_error("size", toml::source_location());
+        return out;
+      });
+    }
+    if (spec.brain.files.empty() && spec.brain.layout != BrainLayout::subjects_pairs_time)
+      fail(origin, "[bootstrap]", "resamples subjects: it needs per-subject brain RDMs (brain.files, or "
+           "brain.layout = \"subjects-pairs-time\")");
+  }
+
   spec.output.file = r.string("output", "file").value_or("results.h5");
   if (spec.output.file.empty()) fail(origin, "output.file", "expected a file name, found \"\"");
   spec.resolved_toml = to_toml(spec);
@@ -418,6 +438,12 @@ std::string to_toml(const RunSpec& s) {
     << number(c.cluster_value) << "\ncluster_statistic = " << quoted(to_string(c.cluster_statistic))
     << "\nconnectivity = " << quoted(to_string(c.connectivity)) << "\ntfce = "
     << (c.tfce ? "true" : "false") << "\ntfce_step = " << number(c.tfce_step) << "\n";
+  if (s.bootstrap.enabled) {
+    o << "\n[bootstrap]\nsamples = " << s.bootstrap.samples << "\n";
+    if (!s.bootstrap.compare_layers.empty())
+      o << "compare_layers = [" << quoted(s.bootstrap.compare_layers[0]) << ", "
+        << quoted(s.bootstrap.compare_layers[1]) << "]\n";
+  }
   o << "\n[output]\nfile = " << quoted(s.output.file) << "\n";
   return o.str();
 }

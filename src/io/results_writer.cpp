@@ -19,6 +19,7 @@
 #include "io/h5_handles.hpp"
 #include "permrsa/error.hpp"
 #include "permrsa/results_file.hpp"
+#include "permrsa/bootstrap_latency.hpp"
 #ifdef PERMRSA_WITH_MPI
 #include "dist/mpi/mpi_communicator.hpp"
 #endif
@@ -88,6 +89,18 @@ class ResultsWriter {
                                    mine ? std::vector<hsize_t>{n} : std::vector<hsize_t>{}, true));
   }
 
+  // A rows x cols dataset written whole by rank 0 (identical on every rank).
+  template <class T>
+  void rank0_matrix(const std::string& name, const std::vector<T>& values, std::size_t rows,
+                    std::size_t cols) {
+    const std::vector<hsize_t> shape{rows, cols};
+    file_.create_dataset<T>(name, shape);
+    const bool mine = is_root() && !values.empty();
+    check(name, file_.write_hyperslab<T>(name, mine ? std::span<const T>(values) : std::span<const T>(),
+                                         mine ? std::vector<hsize_t>{0, 0} : std::vector<hsize_t>{},
+                                         mine ? shape : std::vector<hsize_t>{}, true));
+  }
+
   void rank0_strings(const std::string& name, const std::vector<std::string>& values) {
     file_.create_strings_dataset(name, values.size(), h5::File::fixed_string_width(values));
     const std::vector<std::string> none;
@@ -105,6 +118,34 @@ class ResultsWriter {
   h5::File& file_;
   const Communicator& world_;
 };
+
+void write_bootstrap(ResultsWriter& out, const BootstrapLatency& b, std::size_t layers) {
+  auto columns = [&](const std::vector<LatencyInterval>& v, std::vector<double>& estimate,
+                     std::vector<double>& ci, std::vector<std::int64_t>& missing) {
+    for (const auto& x : v) {
+      estimate.push_back(x.estimate);
+      ci.insert(ci.end(), {x.low, x.high});
+      missing.push_back(x.missing);
+    }
+  };
+  std::vector<double> peak, peak_ci, onset, onset_ci;
+  std::vector<std::int64_t> peak_missing, onset_missing;
+  columns(b.peak, peak, peak_ci, peak_missing);
+  columns(b.onset, onset, onset_ci, onset_missing);
+  out.rank0_vector<double>("/bootstrap/peak_time", peak);
+  out.rank0_matrix<double>("/bootstrap/peak_ci", peak_ci, layers, 2);
+  out.rank0_vector<double>("/bootstrap/onset_time", onset);
+  out.rank0_matrix<double>("/bootstrap/onset_ci", onset_ci, layers, 2);
+  out.rank0_vector<std::int64_t>("/bootstrap/onset_missing", onset_missing);
+  out.rank0_matrix<double>("/bootstrap/peak_samples", b.peak_samples,
+                           static_cast<std::size_t>(b.samples), layers);
+  for (const auto& d : b.differences) {
+    out.rank0_strings("/bootstrap/difference/layers", {d.layer_a, d.layer_b});
+    out.rank0_vector<double>("/bootstrap/difference/estimate", {d.interval.estimate});
+    out.rank0_vector<double>("/bootstrap/difference/ci", {d.interval.low, d.interval.high});
+    out.rank0_vector<double>("/bootstrap/difference/p", {d.p});
+  }
+}
 
 void write_contents(h5::File& f, const RunSpec& spec, const RsaProblem& problem,
                     const AnalysisResult& r, const Communicator& world) {
@@ -154,6 +195,12 @@ void write_contents(h5::File& f, const RunSpec& spec, const RsaProblem& problem,
     out.grid_map<double>("/p_tfce", r.p_tfce, r.block, r.writes_maps, grid);
     out.rank0_vector<double>("/null/max_tfce", r.null_max_tfce);
   }
+
+  if (r.noise_ceiling) {
+    out.rank0_vector<double>("/noise_ceiling/lower", r.noise_ceiling->lower);
+    out.rank0_vector<double>("/noise_ceiling/upper", r.noise_ceiling->upper);
+  }
+  if (r.bootstrap) write_bootstrap(out, *r.bootstrap, problem.layers.size());
 
   out.rank0_vector<double>("/axes/time", problem.times);
   out.rank0_strings("/axes/layer", problem.layers);

@@ -1,0 +1,27 @@
+// The noise ceiling of group-level RSA (Nili et al. 2014, PLoS Comput Biol 10:e1003553), per
+// time point, for the analysis' metric: the upper bound is the mean over subjects of the
+// metric between each subject's RDM and the group mean RDM (all subjects); the lower bound
+// uses the mean of the other subjects. For the rank metrics (spearman, kendall) the group
+// mean is the mean of the rank-transformed RDMs, as in Nili et al.
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "permrsa/analysis_spec.hpp"
+#include "permrsa/matrix.hpp"
+
+namespace permrsa {
+
+struct NoiseCeiling {
+  std::vector<double> lower, upper;  // one per column (time point)
+};
+
+// subjects: N matrices of P x T brain RDMs.
+NoiseCeiling noise_ceiling(const std::vector<Matrix<double>>& subjects, Metric metric);
+
+// The metric between two vectors (pearson, spearman on average ranks, kendall tau-b or tau-a
+// by Knight's O(P log P) algorithm).
+double correlate(Metric metric, std::span<const double> x, std::span<const double> y);
+
+}  // namespace permrsa

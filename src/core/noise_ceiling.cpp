@@ -1,0 +1,96 @@
+#include "permrsa/noise_ceiling.hpp"
+
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "core/ranks.hpp"
+#include "kernels/inversion_count.hpp"
+
+namespace permrsa {
+namespace {
+
+double pearson(std::span<const double> x, std::span<const double> y) {
+  std::vector<double> zx(x.size()), zy(y.size());
+  if (!standardize(x, zx) || !standardize(y, zy)) return std::numeric_limits<double>::quiet_NaN();
+  double r = 0;
+  for (std::size_t i = 0; i < zx.size(); ++i) r += zx[i] * zy[i];
+  return r;
+}
+
+double kendall(std::span<const double> x, std::span<const double> y, bool tau_b) {
+  const std::size_t n = x.size();
+  std::vector<std::uint32_t> order(n);
+  std::iota(order.begin(), order.end(), 0u);
+  std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return y[a] < y[b]; });
+  const auto rx = dense_ranks(x);
+  std::vector<std::int32_t> seq(n);
+  for (std::size_t i = 0; i < n; ++i) seq[i] = rx[order[i]];
+  std::int64_t joint = 0;
+  for (std::size_t i = 0; i < n;) {  // runs of tied y: sort x inside, count joint ties
+    std::size_t j = i + 1;
+    while (j < n && y[order[j]] == y[order[i]]) ++j;
+    std::sort(seq.begin() + static_cast<std::ptrdiff_t>(i), seq.begin() + static_cast<std::ptrdiff_t>(j));
+    for (std::size_t a = i; a < j;) {
+      std::size_t b = a + 1;
+      while (b < j && seq[b] == seq[a]) ++b;
+      joint += static_cast<std::int64_t>((b - a) * (b - a - 1) / 2);
+      a = b;
+    }
+    i = j;
+  }
+  const int bits = bits_for(static_cast<std::uint32_t>(*std::max_element(seq.begin(), seq.end())));
+  std::vector<std::int32_t> counters(std::size_t{1} << bits);
+  const std::int64_t dis = count_inversions(seq.data(), n, bits, counters.data());
+  const auto n0 = static_cast<std::int64_t>(n * (n - 1) / 2);
+  const std::int64_t xt = tied_pairs(x), yt = tied_pairs(y);
+  const auto cmd = static_cast<double>(n0 - xt - yt + joint - 2 * dis);
+  if (!tau_b) return cmd / static_cast<double>(n0);
+  return std::clamp(cmd / std::sqrt(static_cast<double>(n0 - xt)) / std::sqrt(static_cast<double>(n0 - yt)), -1.0, 1.0);
+}
+
+}  // namespace
+
+double correlate(Metric metric, std::span<const double> x, std::span<const double> y) {
+  switch (metric) {
+    case Metric::pearson: return pearson(x, y);
+    case Metric::spearman: return pearson(average_ranks(x), average_ranks(y));
+    case Metric::kendall_b: return kendall(x, y, true);
+    case Metric::kendall_a: return kendall(x, y, false);
+  }
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
+NoiseCeiling noise_ceiling(const std::vector<Matrix<double>>& subjects, Metric metric) {
+  NoiseCeiling out;
+  if (subjects.empty()) return out;
+  const std::size_t N = subjects.size(), P = subjects.front().rows(), T = subjects.front().cols();
+  const bool ranked = metric != Metric::pearson;
+  out.lower.assign(T, 0.0);
+  out.upper.assign(T, 0.0);
+  tbb::parallel_for(std::size_t{0}, T, [&](std::size_t t) {
+    std::vector<std::vector<double>> rdm(N, std::vector<double>(P)), basis(N);
+    for (std::size_t n = 0; n < N; ++n) {
+      for (std::size_t p = 0; p < P; ++p) rdm[n][p] = subjects[n](p, t);
+      basis[n] = ranked ? average_ranks(rdm[n]) : rdm[n];
+    }
+    std::vector<double> total(P, 0.0), others(P);
+    for (std::size_t n = 0; n < N; ++n)
+      for (std::size_t p = 0; p < P; ++p) total[p] += basis[n][p];
+    double lower = 0, upper = 0;
+    for (std::size_t n = 0; n < N; ++n) {
+      for (std::size_t p = 0; p < P; ++p) others[p] = (total[p] - basis[n][p]) / static_cast<double>(N - 1);
+      std::vector<double> mean(P);
+      for (std::size_t p = 0; p < P; ++p) mean[p] = total[p] / static_cast<double>(N);
+      upper += correlate(metric, rdm[n], mean);
+      lower += correlate(metric, rdm[n], others);
+    }
+    out.upper[t] = upper / static_cast<double>(N);
+    out.lower[t] = lower / static_cast<double>(N);
+  });
+  return out;
+}
+
+}  // namespace permrsa

@@ -1,0 +1,105 @@
+#include "permrsa/subject_summaries.hpp"
+
+#include "core/null_maps.hpp"
+
+namespace permrsa {
+namespace {
+
+// Gathers count x block-cells values of each rank of `group` to its rank 0 as whole maps.
+std::vector<double> gather_whole(const Communicator& group, const ProcessGrid& grid,
+                                 std::span<const double> mine, std::size_t count) {
+  const std::size_t cells = grid.layers * grid.times;
+  const auto all = group.gatherv(mine, 0);
+  if (group.rank() != 0) return {};
+  std::vector<double> whole(count * cells);
+  std::size_t offset = 0;
+  for (int b = 0; b < grid.data_blocks; ++b) {
+    const auto blk = grid.block(b);
+    for (std::size_t k = 0; k < count; ++k)
+      for (std::size_t l = 0; l < blk.layers(); ++l)
+        for (std::size_t t = 0; t < blk.times(); ++t)
+          whole[k * cells + (blk.layer_begin + l) * grid.times + blk.time_begin + t] =
+              all[offset + (k * blk.layers() + l) * blk.times() + t];
+    offset += count * blk.cells();
+  }
+  return whole;
+}
+
+void broadcast_interval(const Communicator& world, LatencyInterval& v) {
+  std::vector<double> x{v.estimate, v.low, v.high, static_cast<double>(v.missing)};
+  world.broadcast(x, 0);
+  v = {x[0], x[1], x[2], static_cast<std::int64_t>(x[3])};
+}
+
+}  // namespace
+
+SubjectSummaries summarize_subjects(const RsaProblem& problem, const RunSpec& spec,
+                                    const AnalysisResult& result, double threshold_value,
+                                    const ProcessGrid& grid, const Communicator& world) {
+  SubjectSummaries out;
+  if (problem.subjects.empty()) return out;
+  const int block_id = grid.block_of(world.rank()), group_id = grid.group_of(world.rank());
+  const auto group = world.split(group_id, block_id);
+  const std::size_t T = grid.times, L = grid.layers;
+
+  // Noise ceiling: each block's time points, from the ranks of group 0 whose block starts at
+  // layer 0 (other layer blocks hold the same time points), as (time, lower, upper) triples.
+  std::vector<double> triples;
+  if (group_id == 0 && problem.block.layer_begin == 0 && problem.block.cells() > 0) {
+    const auto ceiling = noise_ceiling(problem.subjects, spec.analysis.metric);
+    for (std::size_t t = 0; t < ceiling.lower.size(); ++t)
+      triples.insert(triples.end(), {static_cast<double>(problem.block.time_begin + t), ceiling.lower[t], ceiling.upper[t]});
+  }
+  const auto all = world.gatherv(triples, 0);
+  NoiseCeiling ceiling{std::vector<double>(T, 0.0), std::vector<double>(T, 0.0)};
+  for (std::size_t i = 0; i + 3 <= all.size(); i += 3) {
+    const auto t = static_cast<std::size_t>(all[i]);
+    ceiling.lower[t] = all[i + 1];
+    ceiling.upper[t] = all[i + 2];
+  }
+  world.broadcast(ceiling.lower, 0);
+  world.broadcast(ceiling.upper, 0);
+  out.noise_ceiling = std::move(ceiling);
+
+  if (!spec.bootstrap.enabled) return out;
+  // The whole per-subject maps and thresholds on rank 0 (the leader of group 0).
+  const std::size_t N = problem.subjects.size();
+  std::vector<double> maps, threshold;
+  if (group_id == 0) {
+    maps = gather_whole(*group, grid, per_subject_maps(problem, spec.analysis), N);
+    if (result.cell_thresholds.size() > 0)
+      threshold = gather_whole(*group, grid, result.cell_thresholds.values(), 1);
+  }
+  BootstrapLatency boot;
+  if (world.rank() == 0) {
+    if (threshold.empty()) threshold.assign(L * T, threshold_value);
+    LatencyInputs in{maps, N, L, T, problem.times, threshold,
+                     spec.analysis.scheme == Scheme::sign_flip &&
+                         spec.analysis.group_statistic == GroupStatistic::t,
+                     spec.analysis.tail};
+    boot = bootstrap_latency(in, spec.bootstrap.samples, spec.analysis.seed, problem.layers,
+                             spec.bootstrap.compare_layers);
+  }
+  boot.samples = spec.bootstrap.samples;
+  boot.peak.resize(L);
+  boot.onset.resize(L);
+  boot.peak_samples.resize(static_cast<std::size_t>(boot.samples) * L);
+  for (auto& v : boot.peak) broadcast_interval(world, v);
+  for (auto& v : boot.onset) broadcast_interval(world, v);
+  world.broadcast(boot.peak_samples, 0);
+  std::vector<std::int64_t> differences{static_cast<std::int64_t>(boot.differences.size())};
+  world.broadcast(differences, 0);
+  boot.differences.resize(static_cast<std::size_t>(differences[0]));
+  for (auto& d : boot.differences) {
+    world.broadcast(d.layer_a, 0);
+    world.broadcast(d.layer_b, 0);
+    broadcast_interval(world, d.interval);
+    std::vector<double> p{d.p};
+    world.broadcast(p, 0);
+    d.p = p[0];
+  }
+  out.bootstrap = std::move(boot);
+  return out;
+}
+
+}  // namespace permrsa
