@@ -12,7 +12,11 @@ each with its PROCESSORS count). The grids run for each count:
 
 Each grid runs 12 analyses: both connectivities x both cluster-forming thresholds x all three
 tails (mostly spearman, with pearson and kendall-b cases, mass and size, float32 and float64),
-and a 13th whose threshold (statistic > 0.99) leaves no observed cluster (empty cluster table).
+a 13th whose threshold (statistic > 0.99) leaves no observed cluster (empty cluster table), and
+four of the sign-flip scheme (issue 4) on per-subject data: two-sided t with MNE's t-default
+threshold and with the permutation-p threshold, each with K = 300 >= 2^8 - 1 (all 256 flip
+patterns of N = 8 subjects enumerated, K becomes 255) and with K = 100 (Philox patterns);
+layer-time connectivity and TFCE in all four.
 
 Where the expected values come from: there are none to compute. The reference is the same
 config run by one process without mpirun; the mpirun output must be identical by `h5diff -r`
@@ -27,9 +31,13 @@ and the brain follows layer 0 at t in [3,14) and [24,35), layer 1 at [10,28), la
 and, negatively, at [30,39). With layer-time connectivity the positive effects form one cluster
 (layer 0's two arms join through layer 1), which crosses the layer boundaries; with time
 connectivity each run is its own cluster. The tail "less" runs use the models as similarities
-(RDM = 1 - model), which negates the correlations, so that they have clusters as well. A test per
-grid asserts that the serial results have observed clusters on both sides of, and joined across,
-each boundary of that grid's blocks (block edges at floor(n*i/parts), as the engine splits).
+(RDM = 1 - model), which negates the correlations, so that they have clusters as well. The
+sign-flip combos read N = 8 per-subject brain RDMs (one N x P x T file, brain.layout =
+"subjects-pairs-time"): subject n's RDM follows the same envelopes with its own weight (mean 1,
+sd 0.3) plus its own noise, so the t maps have the same clusters, the negative one included. A
+test per grid asserts that the serial results have observed clusters on both sides of, and joined
+across, each boundary of that grid's blocks (block edges at floor(n*i/parts), as the engine
+splits).
 """
 import os
 import re
@@ -44,6 +52,7 @@ from permrsa_testing import BIN, read_results, run, write_config
 
 S, L, T, K = 14, 3, 41, 200
 P = S * (S - 1) // 2
+SUBJECTS = 8  # sign-flip combos: 2^8 = 256 patterns
 
 RANKS = os.environ.get("PERMRSA_MPI_RANKS")
 MPIRUN = shutil.which("mpirun")
@@ -88,6 +97,15 @@ def _combos():
     out.append({"connectivity": "layer-time", "threshold": "statistic", "tail": "two-sided",
                 "metric": "spearman", "statistic": "mass", "precision": "float32",
                 "value": 0.99, "tag": "no-clusters"})
+    # the sign-flip scheme on per-subject data: exhaustive (K = 300 -> 255) and Philox (K = 100)
+    for threshold in ("t-default", "permutation-p"):
+        for permutations in (300, 100):
+            out.append({"scheme": "sign-flip", "connectivity": "layer-time",
+                        "threshold": threshold, "tail": "two-sided",
+                        "metric": "pearson" if permutations == 100 else "spearman",
+                        "statistic": "mass",
+                        "precision": "float64" if threshold == "permutation-p" else "float32",
+                        "permutations": permutations})
     return out
 
 
@@ -95,6 +113,9 @@ COMBOS = _combos()
 
 
 def combo_id(c):
+    if c.get("scheme") == "sign-flip":
+        return (f"signflip-K{c['permutations']}-{c['connectivity']}-{c['threshold']}-"
+                f"{c['tail']}-{c['metric']}-{c['statistic']}-{c['precision']}")
     return (f"{c['connectivity']}-{c['threshold']}-{c['tail']}-{c['metric']}-{c['statistic']}"
             f"-{c['precision']}" + (f"-{c['tag']}" if "tag" in c else ""))
 
@@ -121,6 +142,12 @@ def data_dir(tmp_path_factory):
     brain = np.round(brain, 2)  # ties for the rank metrics
     np.save(root / "brain.npy", brain)
     np.save(root / "models.npy", models)
+    # per-subject RDMs for the sign-flip combos (their own generator: the data above unchanged)
+    sub_rng = np.random.default_rng(27182)
+    weights = sub_rng.normal(1.0, 0.3, size=SUBJECTS)
+    subjects = (0.5 + 0.6 * weights[:, None, None] * (envelope.T @ latent).T[None]
+                + 0.8 * sub_rng.normal(size=(SUBJECTS, P, T)))
+    np.save(root / "subjects.npy", np.round(subjects, 2))
     (root / "layers.txt").write_text("".join(f"layer{l}\n" for l in range(L)))
     return root
 
@@ -131,6 +158,21 @@ def config_for(data_dir, combo):
     out = data_dir / f"{name}.h5"
     cfg = data_dir / f"{name}.toml"
     value = combo.get("value", 0.2 if combo["metric"] == "kendall-b" else 0.3)
+    if combo.get("scheme") == "sign-flip":
+        write_config(cfg, {
+            "brain": {"file": "subjects.npy", "layout": "subjects-pairs-time",
+                      "time_start": -0.05, "time_step": 0.01},
+            "models": {"file": "models.npy", "names": "layers.txt"},
+            "analysis": {"scheme": "sign-flip", "metric": combo["metric"],
+                         "group_statistic": "t", "permutations": combo["permutations"],
+                         "seed": 12, "tail": combo["tail"], "precision": combo["precision"]},
+            "correction": {"cluster_threshold": combo["threshold"], "cluster_alpha": 0.05,
+                           "cluster_statistic": combo["statistic"],
+                           "connectivity": combo["connectivity"], "tfce": True,
+                           "tfce_step": 0.2},
+            "output": {"file": str(out)},
+        })
+        return cfg, out
     write_config(cfg, {
         "brain": {"file": "brain.npy", "layout": "pairs-time", "time_start": -0.05,
                   "time_step": 0.01},
@@ -270,6 +312,27 @@ def test_problem_straddles_block_boundaries(serial, grid):
                     np.any(r["/cluster_id"][l0:l1, t0:t1] >= 0) for r in results.values()):
                 problems.append(f"block layers [{l0},{l1}) x times [{t0},{t1}) has no cluster")
     assert not problems, "the synthetic problem is too weak for this grid:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("combo", [c for c in COMBOS if c.get("scheme") == "sign-flip"],
+                         ids=combo_id)
+def test_signflip_combos_are_what_they_claim(serial, combo):
+    """The sign-flip combos run on N = 8 subjects, exhaustively for K = 300 (K becomes 255) and
+    with K = 100 Philox patterns otherwise; each has observed clusters of both signs, TFCE, and
+    clusters joined across every block edge of every grid."""
+    res = read_results(serial(combo))
+    assert res["attrs"]["scheme"] == "sign-flip" and res["attrs"]["subjects"] == SUBJECTS
+    k = 2 ** SUBJECTS - 1 if combo["permutations"] >= 2 ** SUBJECTS - 1 else combo["permutations"]
+    assert res["attrs"]["permutations"] == k
+    assert res["/null/max_statistic"].shape == res["/null/max_tfce"].shape == (k + 1,)
+    assert set(res["/clusters/sign"].tolist()) == {-1, 1}
+    assert res["/tfce"].max() > 0
+    # on its own, each sign-flip combo has clusters joined across every block edge of every grid
+    cid = res["/cluster_id"]
+    time_edges = sorted({t for g in GRIDS for t in edges(T, g[3])})
+    layer_edges = sorted({l for g in GRIDS for l in edges(L, g[2]) if l > 0})
+    assert all(joined_across_time(cid, t) for t in time_edges), time_edges
+    assert all(joined_across_layer(cid, l) for l in layer_edges), layer_edges
 
 
 @pytest.mark.parametrize("combo", COMBOS, ids=combo_id)

@@ -76,7 +76,8 @@ N_SUBJECTS = 14
 
 @pytest.fixture(scope="module")
 def subjects_dir(data_dir):
-    """Adds per-subject brain RDMs (N, P, T) to data_dir: subjects.npy and (first 9) subjects9.npy."""
+    """Adds per-subject brain RDMs (N, P, T) to data_dir: subjects.npy, and subjects9.npy with
+    the first 9 subjects."""
     rng = np.random.default_rng(515151)
     models = np.load(data_dir / "models.npy")
     pattern = (models[2] - models[2].mean()) / models[2].std()
