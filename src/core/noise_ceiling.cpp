@@ -68,24 +68,45 @@ NoiseCeiling noise_ceiling(const std::vector<Matrix<double>>& subjects, Metric m
   if (subjects.empty()) return out;
   const std::size_t N = subjects.size(), P = subjects.front().rows(), T = subjects.front().cols();
   const bool ranked = metric != Metric::pearson;
+  const bool kendall_metric = metric == Metric::kendall_b || metric == Metric::kendall_a;
   out.lower.assign(T, 0.0);
   out.upper.assign(T, 0.0);
   tbb::parallel_for(std::size_t{0}, T, [&](std::size_t t) {
+    // Each subject's RDM and its basis for the group mean (its ranks for the rank metrics).
     std::vector<std::vector<double>> rdm(N, std::vector<double>(P)), basis(N);
     for (std::size_t n = 0; n < N; ++n) {
       for (std::size_t p = 0; p < P; ++p) rdm[n][p] = subjects[n](p, t);
       basis[n] = ranked ? average_ranks(rdm[n]) : rdm[n];
     }
-    std::vector<double> total(P, 0.0), others(P);
+    std::vector<double> total(P, 0.0), mean(P), others(P);
     for (std::size_t n = 0; n < N; ++n)
       for (std::size_t p = 0; p < P; ++p) total[p] += basis[n][p];
+    for (std::size_t p = 0; p < P; ++p) mean[p] = total[p] / static_cast<double>(N);
+    // Pearson and Spearman are dot products of standardised vectors: a subject's own basis
+    // (its ranks for Spearman) is standardised once, and each group mean once per subject.
+    auto z = [&](const std::vector<double>& v) {
+      std::vector<double> out_z(P);
+      standardize(metric == Metric::spearman ? average_ranks(v) : v, out_z);
+      return out_z;
+    };
+    auto dot = [&](const std::vector<double>& a, const std::vector<double>& b) {
+      double r = 0;
+      for (std::size_t p = 0; p < P; ++p) r += a[p] * b[p];
+      return r;
+    };
+    const auto z_mean = kendall_metric ? std::vector<double>() : z(mean);
     double lower = 0, upper = 0;
     for (std::size_t n = 0; n < N; ++n) {
       for (std::size_t p = 0; p < P; ++p) others[p] = (total[p] - basis[n][p]) / static_cast<double>(N - 1);
-      std::vector<double> mean(P);
-      for (std::size_t p = 0; p < P; ++p) mean[p] = total[p] / static_cast<double>(N);
-      upper += correlate(metric, rdm[n], mean);
-      lower += correlate(metric, rdm[n], others);
+      if (kendall_metric) {
+        upper += correlate(metric, rdm[n], mean);
+        lower += correlate(metric, rdm[n], others);
+      } else {
+        std::vector<double> z_own(P);
+        standardize(basis[n], z_own);  // the ranks themselves for Spearman
+        upper += dot(z_own, z_mean);
+        lower += dot(z_own, z(others));
+      }
     }
     out.upper[t] = upper / static_cast<double>(N);
     out.lower[t] = lower / static_cast<double>(N);
