@@ -3,14 +3,19 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <utility>
 
 namespace permrsa {
 namespace {
+// Indices in ascending order of value, ties in index order (a stable order). Sorting
+// (value, index) pairs with std::sort gives the same order, several times faster than a
+// stable sort of indices through a comparator.
 std::vector<std::size_t> sorted_order(std::span<const double> values) {
+  std::vector<std::pair<double, std::uint32_t>> keyed(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) keyed[i] = {values[i], static_cast<std::uint32_t>(i)};
+  std::sort(keyed.begin(), keyed.end());
   std::vector<std::size_t> order(values.size());
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return values[a] < values[b]; });
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = keyed[i].second;
   return order;
 }
 }  // namespace

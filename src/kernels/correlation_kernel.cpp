@@ -150,14 +150,15 @@ class CorrelationKernel final : public StatisticKernel {
     // Brain side: packed per panel as P x NR, zero-padded.
     packed_brain_.assign(panels_ * pairs_ * nr, T{});
     brain_norm_.assign(panels_ * nr, 1.0);
-    std::vector<double> column(pairs_);
-    for (std::size_t t = 0; t < times_; ++t) {
+    // Columns are independent (each writes its own lane): prepared in parallel.
+    tbb::parallel_for(std::size_t{0}, times_, [&](std::size_t t) {
+      std::vector<double> column(pairs_), zt(pairs_);
       for (std::size_t p = 0; p < pairs_; ++p) column[p] = brain(p, t);
-      prepare(column, z, brain_norm_[t]);
+      prepare(column, zt, brain_norm_[t]);
       const std::size_t panel = t / nr, lane = t % nr;
       for (std::size_t p = 0; p < pairs_; ++p)
-        packed_brain_[(panel * pairs_ + p) * nr + lane] = static_cast<T>(z[p]);
-    }
+        packed_brain_[(panel * pairs_ + p) * nr + lane] = static_cast<T>(zt[p]);
+    });
   }
 
   std::size_t layers() const override { return layers_; }
