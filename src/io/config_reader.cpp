@@ -336,7 +336,7 @@ RunSpec build_spec(const Value& root, const std::string& origin, const std::stri
     b.samples = r.integer("bootstrap", "samples").value_or(1000);
     if (b.samples < 1)
       fail(origin, "bootstrap.samples", "expected B >= 1 bootstrap samples, found " + std::to_string(b.samples));
-    if (const Value* layers = r.find("bootstrap", "compare_layers")) {
+    if (r.find("bootstrap", "compare_layers")) {
       b.compare_layers = r.typed("bootstrap", "compare_layers", "a list of two layer names", [](const Value& v) {
         std::vector<std::string> out;
         for (const auto& x : v.as_array()) out.push_back(x.as_string().str);
