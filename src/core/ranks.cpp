@@ -2,21 +2,40 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numeric>
-#include <utility>
 
 namespace permrsa {
 namespace {
-// Indices in ascending order of value, ties in index order (a stable order). Sorting
-// (value, index) pairs with std::sort gives the same order, several times faster than a
-// stable sort of indices through a comparator.
+// Indices in ascending order of value, ties in index order (a stable order), by an LSD radix
+// sort of the values' bits mapped to unsigned integers that order like the doubles (flip all
+// bits of negatives, the sign bit of the rest). Byte passes whose digit is the same for every
+// value are skipped. Several times faster than a comparison sort at RDM sizes, same order.
 std::vector<std::size_t> sorted_order(std::span<const double> values) {
-  std::vector<std::pair<double, std::uint32_t>> keyed(values.size());
-  for (std::size_t i = 0; i < values.size(); ++i) keyed[i] = {values[i], static_cast<std::uint32_t>(i)};
-  std::sort(keyed.begin(), keyed.end());
-  std::vector<std::size_t> order(values.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = keyed[i].second;
-  return order;
+  const std::size_t n = values.size();
+  std::vector<std::uint64_t> keys(n), keys_tmp(n);
+  std::vector<std::uint32_t> index(n), index_tmp(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint64_t bits;
+    std::memcpy(&bits, &values[i], sizeof bits);
+    if (values[i] == 0) bits = 0;  // -0.0 equals +0.0
+    keys[i] = (bits >> 63) ? ~bits : (bits | (std::uint64_t{1} << 63));
+    index[i] = static_cast<std::uint32_t>(i);
+  }
+  for (int shift = 0; shift < 64; shift += 8) {
+    std::size_t count[257] = {};
+    for (std::size_t i = 0; i < n; ++i) ++count[((keys[i] >> shift) & 0xff) + 1];
+    if (n > 0 && count[((keys[0] >> shift) & 0xff) + 1] == n) continue;  // one digit: nothing moves
+    for (int d = 0; d < 256; ++d) count[d + 1] += count[d];
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t at = count[(keys[i] >> shift) & 0xff]++;
+      keys_tmp[at] = keys[i];
+      index_tmp[at] = index[i];
+    }
+    keys.swap(keys_tmp);
+    index.swap(index_tmp);
+  }
+  return {index.begin(), index.end()};
 }
 }  // namespace
 
