@@ -1,5 +1,7 @@
-"""The benchmarks' shared table format: a plain-text table for the terminal and the same rows
-as markdown (for --out and the closing notes)."""
+"""What the benchmarks share: the table format (a plain-text table for the terminal and the
+same rows as markdown, for --out and the closing notes) and the machine description."""
+
+import platform
 
 
 def table(head, rows):
@@ -21,3 +23,15 @@ def fmt_time(s):
     if s != s:
         return "-"
     return f"{s * 1e3:.1f} ms" if s < 1 else f"{s:.2f} s"
+
+
+def cpu_name():
+    """The CPU model from /proc/cpuinfo (for the table header)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"

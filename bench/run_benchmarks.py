@@ -42,7 +42,7 @@ import time
 
 import numpy as np
 
-from bench_table import fmt_time, table
+from bench_table import cpu_name, fmt_time, table
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -546,16 +546,6 @@ def main(argv=None):
     if cleanup:
         cleanup.cleanup()
     return 0 if agrees else 1
-
-
-def cpu_name():
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ import h5py
 import numpy as np
 from scipy import stats
 
-from bench_table import fmt_time, table
+from bench_table import cpu_name, fmt_time, table
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -411,16 +411,6 @@ def main(argv=None):
     if cleanup:
         cleanup.cleanup()
     return 0 if maps_agree else 1
-
-
-def cpu_name():
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 if __name__ == "__main__":
