@@ -18,6 +18,7 @@
 
 #include <boost/math/distributions/students_t.hpp>
 
+#include "core/block_maps.hpp"
 #include "core/cell_thresholds.hpp"
 #include "core/null_maps.hpp"
 #include "kernels/statistic_kernel.hpp"
@@ -30,43 +31,6 @@ namespace {
 
 double p_value(std::int64_t exceed, std::int64_t permutations) {
   return static_cast<double>(1 + exceed) / static_cast<double>(permutations + 1);
-}
-
-// Moves values of `count` maps between block layout (count x block cells, one block) and the
-// whole grid (count x L x T).
-void place_block(const BlockRange& blk, std::size_t times, std::size_t count, const double* block_values,
-                 double* grid_values, std::size_t grid_cells) {
-  for (std::size_t b = 0; b < count; ++b)
-    for (std::size_t l = 0; l < blk.layers(); ++l)
-      for (std::size_t t = 0; t < blk.times(); ++t)
-        grid_values[b * grid_cells + (blk.layer_begin + l) * times + blk.time_begin + t] =
-            block_values[(b * blk.layers() + l) * blk.times() + t];
-}
-
-// Gathers `count` block maps of every rank of `group` to its rank 0 as whole maps, into
-// `whole` (reused across batches). With one data block the block is the whole map: no copy.
-std::span<const double> gather_maps(const Communicator& group, const ProcessGrid& grid,
-                                    std::span<const double> mine, std::size_t count,
-                                    std::vector<double>& whole) {
-  const std::size_t cells = grid.layers * grid.times;
-  if (grid.data_blocks == 1) return mine;
-  const auto all = group.gatherv(mine, 0);
-  if (group.rank() != 0) return {};
-  whole.resize(count * cells);
-  std::size_t offset = 0;
-  for (int b = 0; b < grid.data_blocks; ++b) {
-    const auto blk = grid.block(b);
-    place_block(blk, grid.times, count, all.data() + offset, whole.data(), cells);
-    offset += count * blk.cells();
-  }
-  return whole;
-}
-
-std::vector<double> gather_map(const Communicator& group, const ProcessGrid& grid,
-                               std::span<const double> mine) {
-  std::vector<double> whole;
-  const auto s = gather_maps(group, grid, mine, 1, whole);
-  return {s.begin(), s.end()};
 }
 
 }  // namespace
@@ -169,7 +133,7 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
         if (cache_maps) cached.insert(cached.end(), batch.s.begin(), batch.s.end());
         block_s = batch.s;
       }
-      const auto s = gather_maps(*group, grid, block_s, count, assembled);
+      const auto s = gather_block_maps(*group, grid, block_s, count, assembled);
       if (leader) {
         auto& e = oriented_maps;
         e.resize(s.size());
@@ -232,7 +196,7 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
     }
     const auto mine = top->thresholds(K + 1);
     block_threshold = Matrix<double>(blk.layers(), blk.times(), mine);
-    const auto whole = gather_map(*group, grid, mine);
+    const auto whole = gather_block_map(*group, grid, mine);
     if (leader) threshold = whole;
     replay = cache_maps;
     sweep([](const Batch&) {},
@@ -257,7 +221,7 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
   if (correction.tfce) r.null_max_tfce = collect(max_tfce);
 
   // Observed clusters on rank 0 (the leader of group 0) from the whole observed map.
-  const auto observed_s = gather_map(*group, grid, observed.s);
+  const auto observed_s = gather_block_map(*group, grid, observed.s);
   std::vector<std::int32_t> ids(cells, -1);
   std::vector<double> observed_tfce;  // whole map, on every rank after the broadcast
   std::vector<double> table;  // 8 numbers per cluster

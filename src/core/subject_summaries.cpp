@@ -1,29 +1,10 @@
 #include "permrsa/subject_summaries.hpp"
 
+#include "core/block_maps.hpp"
 #include "core/null_maps.hpp"
 
 namespace permrsa {
 namespace {
-
-// Gathers count x block-cells values of each rank of `group` to its rank 0 as whole maps.
-std::vector<double> gather_whole(const Communicator& group, const ProcessGrid& grid,
-                                 std::span<const double> mine, std::size_t count) {
-  const std::size_t cells = grid.layers * grid.times;
-  const auto all = group.gatherv(mine, 0);
-  if (group.rank() != 0) return {};
-  std::vector<double> whole(count * cells);
-  std::size_t offset = 0;
-  for (int b = 0; b < grid.data_blocks; ++b) {
-    const auto blk = grid.block(b);
-    for (std::size_t k = 0; k < count; ++k)
-      for (std::size_t l = 0; l < blk.layers(); ++l)
-        for (std::size_t t = 0; t < blk.times(); ++t)
-          whole[k * cells + (blk.layer_begin + l) * grid.times + blk.time_begin + t] =
-              all[offset + (k * blk.layers() + l) * blk.times() + t];
-    offset += count * blk.cells();
-  }
-  return whole;
-}
 
 void broadcast_interval(const Communicator& world, LatencyInterval& v) {
   std::vector<double> x{v.estimate, v.low, v.high, static_cast<double>(v.missing)};
@@ -66,9 +47,14 @@ SubjectSummaries summarize_subjects(const RsaProblem& problem, const RunSpec& sp
   const std::size_t N = problem.subjects.size();
   std::vector<double> maps, threshold;
   if (group_id == 0) {
-    maps = gather_whole(*group, grid, per_subject_maps(problem, spec.analysis), N);
-    if (result.cell_thresholds.size() > 0)
-      threshold = gather_whole(*group, grid, result.cell_thresholds.values(), 1);
+    const auto mine = per_subject_maps(problem, spec.analysis);
+    std::vector<double> whole;
+    const auto gathered = gather_block_maps(*group, grid, mine, N, whole);
+    maps.assign(gathered.begin(), gathered.end());
+    // The same decision on every rank (a rank with an empty block holds no thresholds but
+    // still takes part in the gather).
+    if (spec.correction.cluster_threshold == ClusterThreshold::permutation_p)
+      threshold = gather_block_map(*group, grid, result.cell_thresholds.values());
   }
   BootstrapLatency boot;
   if (world.rank() == 0) {
