@@ -170,6 +170,9 @@ def config_for(data_dir, combo):
                            "cluster_statistic": combo["statistic"],
                            "connectivity": combo["connectivity"], "tfce": True,
                            "tfce_step": 0.2},
+            # per-subject summaries: the noise ceiling (always) and the bootstrap, both
+            # assembled from the blocks on rank 0
+            "bootstrap": {"samples": 40},
             "output": {"file": str(out)},
         })
         return cfg, out
