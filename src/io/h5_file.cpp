@@ -262,18 +262,34 @@ DatasetInfo File::dataset_info(const std::string& dataset_path) const {
   return describe(type.get(), space.get());
 }
 
-template <class T>
-std::vector<T> File::read(const std::string& dataset_path, std::vector<hsize_t>* shape) const {
-  const DatasetId dataset(check_id(H5Dopen2(id_.get(), dataset_path.c_str(), H5P_DEFAULT), path_,
-                                   dataset_path, "open dataset"));
-  const DatatypeId type(check_id(H5Dget_type(dataset.get()), path_, dataset_path, "get type"));
-  const DataspaceId space(
-      check_id(H5Dget_space(dataset.get()), path_, dataset_path, "get dataspace"));
-  const DatasetInfo info = describe(type.get(), space.get());
+namespace {
+
+// A dataset opened for reading numbers: its id, file dataspace and description. Text,
+// compound and other non-numeric data are an error naming the file and dataset.
+struct NumericDataset {
+  DatasetId dataset;
+  DataspaceId space;
+  DatasetInfo info;
+};
+
+NumericDataset open_numeric(hid_t file, const std::string& file_path, const std::string& dataset_path) {
+  DatasetId dataset(check_id(H5Dopen2(file, dataset_path.c_str(), H5P_DEFAULT), file_path,
+                             dataset_path, "open dataset"));
+  const DatatypeId type(check_id(H5Dget_type(dataset.get()), file_path, dataset_path, "get type"));
+  DataspaceId space(check_id(H5Dget_space(dataset.get()), file_path, dataset_path, "get dataspace"));
+  DatasetInfo info = describe(type.get(), space.get());
   if (info.type_class != DatasetInfo::Class::integer &&
       info.type_class != DatasetInfo::Class::floating) {
-    throw Error(path_, dataset_path, "read numbers", "the dataset holds " + info.type_name());
+    throw Error(file_path, dataset_path, "read numbers", "the dataset holds " + info.type_name());
   }
+  return {std::move(dataset), std::move(space), std::move(info)};
+}
+
+}  // namespace
+
+template <class T>
+std::vector<T> File::read(const std::string& dataset_path, std::vector<hsize_t>* shape) const {
+  const auto [dataset, space, info] = open_numeric(id_.get(), path_, dataset_path);
   std::vector<T> values(element_count(info.shape));
   if (!values.empty()) {
     check_status(
@@ -448,16 +464,7 @@ template <class T>
 std::vector<T> File::read_hyperslab(const std::string& dataset_path,
                                     const std::vector<hsize_t>& offset,
                                     const std::vector<hsize_t>& count) const {
-  const DatasetId dataset(check_id(H5Dopen2(id_.get(), dataset_path.c_str(), H5P_DEFAULT), path_,
-                                   dataset_path, "open dataset"));
-  const DatatypeId type(check_id(H5Dget_type(dataset.get()), path_, dataset_path, "get type"));
-  const DataspaceId file_space(
-      check_id(H5Dget_space(dataset.get()), path_, dataset_path, "get dataspace"));
-  const DatasetInfo info = describe(type.get(), file_space.get());
-  if (info.type_class != DatasetInfo::Class::integer &&
-      info.type_class != DatasetInfo::Class::floating) {
-    throw Error(path_, dataset_path, "read numbers", "the dataset holds " + info.type_name());
-  }
+  const auto [dataset, file_space, info] = open_numeric(id_.get(), path_, dataset_path);
   const DataspaceId memory_space = select_box(file_space.get(), offset, count, path_, dataset_path);
   std::vector<T> values(box_elements(count));
   if (!values.empty()) {
