@@ -36,7 +36,8 @@ int main(int argc, char** argv) {
   // Every subcommand documents and takes the common options.
   for (auto* sub : app.get_subcommands({})) {
     sub->add_flag("--quiet,-q", global.quiet, "Only warnings and errors on stderr");
-    if (sub->get_name() != "run") continue;
+    // Every compute stage (run, features, rdm, merge, ...) takes threads and progress.
+    if (sub->get_name() == "info" || sub->get_name() == "simulate") continue;
     sub->add_option("--threads", global.threads, "Worker threads (default: all cores)")
         ->check(CLI::NonNegativeNumber);
     sub->add_flag("--progress", global.progress,
