@@ -37,8 +37,13 @@ struct ClusterRule {
 ClusterMap find_clusters(const ClusterRule& rule, std::span<const double> e,
                          std::span<const double> s, std::span<const std::uint8_t> pass);
 
-// The largest cluster statistic, or 0 when no cell passes.
+// The largest cluster statistic, or 0 when no cell passes: bit-equal to the largest statistic of
+// find_clusters() (the same sums in the same row-major order), without building the map. For
+// the null distribution: one call per permutation, no allocation after the first on a thread.
 double max_cluster_statistic(const ClusterRule& rule, std::span<const double> e,
                              std::span<const double> s, std::span<const std::uint8_t> pass);
+// The same with pass = e > threshold, cell by cell.
+double max_cluster_statistic(const ClusterRule& rule, std::span<const double> e,
+                             std::span<const double> s, std::span<const double> threshold);
 
 }  // namespace permrsa

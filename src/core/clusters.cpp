@@ -59,12 +59,4 @@ ClusterMap find_clusters(const ClusterRule& rule, std::span<const double> e,
   return map;
 }
 
-double max_cluster_statistic(const ClusterRule& rule, std::span<const double> e,
-                             std::span<const double> s, std::span<const std::uint8_t> pass) {
-  const auto map = find_clusters(rule, e, s, pass);
-  double best = 0;
-  for (const auto& cl : map.clusters) best = std::max(best, cl.statistic);
-  return best;
-}
-
 }  // namespace permrsa

@@ -94,10 +94,14 @@ NoiseCeiling noise_ceiling(const std::vector<Matrix<double>>& subjects, Metric m
       for (std::size_t p = 0; p < P; ++p) r += a[p] * b[p];
       return r;
     };
-    const auto z_mean = kendall_metric ? std::vector<double>() : z(mean);
+    // Spearman ranks the sums (total, total - own) in place of the means: the same order, and
+    // sums of ranks lie on the half grid, where ranking is a two-pass radix sort.
+    const bool spearman = metric == Metric::spearman;
+    const auto z_mean = kendall_metric ? std::vector<double>() : z(spearman ? total : mean);
     double lower = 0, upper = 0;
     for (std::size_t n = 0; n < N; ++n) {
-      for (std::size_t p = 0; p < P; ++p) others[p] = (total[p] - basis[n][p]) / static_cast<double>(N - 1);
+      for (std::size_t p = 0; p < P; ++p)
+        others[p] = spearman ? total[p] - basis[n][p] : (total[p] - basis[n][p]) / static_cast<double>(N - 1);
       if (kendall_metric) {
         upper += correlate(metric, rdm[n], mean);
         lower += correlate(metric, rdm[n], others);

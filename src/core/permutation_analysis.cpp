@@ -164,7 +164,7 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
       },
       [&](std::size_t i, const double* s, const double* e) {
         max_statistic[i] = *std::max_element(e, e + cells);
-        if (!two_pass) max_cluster[i] = max_cluster_statistic(rule, {e, cells}, {s, cells}, passing(e));
+        if (!two_pass) max_cluster[i] = max_cluster_statistic(rule, {e, cells}, {s, cells}, std::span<const double>(threshold));
         if (correction.tfce) {
           const auto t = tfce_of(e, s);
           max_tfce[i] = *std::max_element(t.begin(), t.end());
@@ -201,7 +201,7 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
     replay = cache_maps;
     sweep([](const Batch&) {},
           [&](std::size_t i, const double* s, const double* e) {
-            max_cluster[i] = max_cluster_statistic(rule, {e, cells}, {s, cells}, passing(e));
+            max_cluster[i] = max_cluster_statistic(rule, {e, cells}, {s, cells}, std::span<const double>(threshold));
           });
   }
 

@@ -5,10 +5,15 @@
 #include <span>
 #include <vector>
 
+#include "permrsa/matrix.hpp"
+
 namespace permrsa {
 
 // 1-based ranks, ties get their average rank (scipy.stats.rankdata(method="average")).
 std::vector<double> average_ranks(std::span<const double> values);
+
+// Replaces every column of a P x T matrix by its average ranks (columns in parallel).
+void rank_columns(Matrix<double>& m);
 
 // 0-based dense ranks: equal values share a rank, ranks are consecutive.
 std::vector<std::int32_t> dense_ranks(std::span<const double> values);

@@ -38,6 +38,22 @@ TEST(AverageRanks, MatchTheDefinitionForNegativesZerosTiesAndExtremes) {
     if (v.size() > 5) v[4] = -1e308;
     EXPECT_EQ(average_ranks(v), reference_average_ranks(v)) << "round " << round;
   }
+  // RDM-sized columns: smooth values, heavy ties, values on the half grid (ranks and their
+  // sums), and one far outlier that puts nearly all
+  // values into one bucket of the bucket sort.
+  for (int round = 0; round < 20; ++round) {
+    std::vector<double> v(1176 + rng() % 2000);
+    // Narrow integers and halves take the counting path, wide integers the 16-bit radix path,
+    // the rest the bucket sort.
+    for (auto& x : v)
+      x = round % 4 == 0   ? std::round(n(rng) / 50.0)
+          : round % 4 == 1 ? std::round(n(rng) / 10.0) / 2
+          : round % 4 == 2 ? std::round(n(rng) * 2.0)
+                           : n(rng);
+    if (round % 5 == 3) v[rng() % v.size()] = 1e12;
+    if (round % 5 == 2) v[rng() % v.size()] = -0.0;
+    EXPECT_EQ(average_ranks(v), reference_average_ranks(v)) << "large round " << round;
+  }
   // scipy.stats.rankdata([3, -1, 3, 0, -1]) = [4.5, 1.5, 4.5, 3, 1.5]
   EXPECT_EQ(average_ranks(std::vector<double>{3, -1, 3, 0, -1}),
             (std::vector<double>{4.5, 1.5, 4.5, 3, 1.5}));
