@@ -135,11 +135,15 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
       }
       const auto s = gather_block_maps(*group, grid, block_s, count, assembled);
       if (leader) {
+        // One block and fresh maps: the batch's own oriented maps are the whole maps.
+        const bool fresh = !replay && grid.data_blocks == 1;
         auto& e = oriented_maps;
-        e.resize(s.size());
+        if (!fresh) e.resize(s.size());
         tbb::parallel_for(std::size_t{0}, count, [&](std::size_t b) {
-          for (std::size_t c = b * cells; c < (b + 1) * cells; ++c) e[c] = oriented(s[c], analysis.tail);
-          whole(static_cast<std::size_t>(first - k_first) + b, s.data() + b * cells, e.data() + b * cells);
+          if (!fresh)
+            for (std::size_t c = b * cells; c < (b + 1) * cells; ++c) e[c] = oriented(s[c], analysis.tail);
+          const double* eb = (fresh ? batch.e.data() : e.data()) + b * cells;
+          whole(static_cast<std::size_t>(first - k_first) + b, s.data() + b * cells, eb);
         });
       }
       done += static_cast<std::int64_t>(count);

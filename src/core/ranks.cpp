@@ -9,6 +9,26 @@
 
 namespace permrsa {
 namespace {
+// The smallest and largest value, in 8 independent lanes so that the loop vectorises
+// (std::minmax_element branches on every value). The values must be finite.
+std::pair<double, double> min_max(std::span<const double> values) {
+  constexpr std::size_t W = 8;
+  double lo[W], hi[W];
+  for (std::size_t j = 0; j < W; ++j) lo[j] = hi[j] = values[0];
+  std::size_t i = 0;
+  for (; i + W <= values.size(); i += W)
+    for (std::size_t j = 0; j < W; ++j) {
+      const double x = values[i + j];
+      lo[j] = x < lo[j] ? x : lo[j];
+      hi[j] = x > hi[j] ? x : hi[j];
+    }
+  for (; i < values.size(); ++i) {
+    lo[0] = std::min(lo[0], values[i]);
+    hi[0] = std::max(hi[0], values[i]);
+  }
+  return {*std::min_element(lo, lo + W), *std::max_element(hi, hi + W)};
+}
+
 // True when every value is min + j/2 for an integer j: ranks, sums of ranks, integer data.
 bool on_half_grid(std::span<const double> values, double min) {
   bool all = true;
@@ -55,8 +75,8 @@ std::vector<std::size_t> sorted_order(std::span<const double> values) {
   const std::size_t n = values.size();
   std::vector<std::size_t> order(n);
   if (n == 0) return order;
-  const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
-  const double min = *lo, range = *hi - *lo;
+  const auto [min, max] = min_max(values);
+  const double range = max - min;
   const std::size_t buckets = n;
   const double scale = static_cast<double>(buckets) / range;
   if (!(range > 0) || !std::isfinite(scale) || !std::isfinite(range)) {
@@ -100,8 +120,8 @@ std::vector<double> average_ranks(std::span<const double> values) {
   const std::size_t n = values.size();
   std::vector<double> ranks(n);
   if (n == 0) return ranks;
-  const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
-  const double min = *lo, range = *hi - *lo;
+  const auto [min, max] = min_max(values);
+  const double range = max - min;
   // Few distinct half-grid values (ranks themselves, small integers): a counting pass, no
   // sort. A value's average rank is (#smaller) + (#equal + 1) / 2.
   if (range < 2.0 * static_cast<double>(n) && on_half_grid(values, min)) {
