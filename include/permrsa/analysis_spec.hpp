@@ -18,11 +18,13 @@ enum class Precision { float32, float64 };
 enum class ClusterThreshold { permutation_p, statistic, t_default };
 enum class ClusterStatistic { mass, size };
 enum class Connectivity { time, layer_time };
-enum class BrainLayout { pairs_time, time_pairs, subjects_pairs_time };
+// subjects_layers_time: the file holds per-subject model-brain maps (N x L x T) computed
+// elsewhere, for the sign-flip test alone (as MNE's permutation_cluster_1samp_test takes them).
+enum class BrainLayout { pairs_time, time_pairs, subjects_pairs_time, subjects_layers_time };
 enum class ModelKind { dissimilarity, similarity };
 
 struct BrainSpec {
-  std::string file;                          // array source: P x T (or T x P, or N x P x T)
+  std::string file;                          // array source: P x T (or T x P, N x P x T, N x L x T)
   std::vector<std::string> files;            // per-subject P x T (or T x P) sources, in order
   BrainLayout layout = BrainLayout::pairs_time;
   std::string times;                         // array source of T seconds, or empty

@@ -23,11 +23,23 @@ struct RsaProblem {
   std::vector<std::string> layers;   // all L names
   std::size_t stimuli = 0;           // S, with P = S(S-1)/2
   std::vector<std::pair<std::string, std::string>> input_hashes;  // (config key, sha256)
+  // Per-subject maps given as input (brain.layout = subjects-layers-time) instead of RDMs:
+  // N x block cells, cell (l, t) of the block at l * block.times() + t. `models` then has
+  // block.layers() rows and no columns.
+  std::vector<double> subject_maps;
+  std::size_t map_subjects = 0;
+
+  std::size_t subject_count() const { return subjects.empty() ? map_subjects : subjects.size(); }
+  bool has_rdms() const { return subject_maps.empty() && map_subjects == 0; }
+  std::size_t time_count() const {  // this block's time points
+    return !has_rdms() ? block.times() : subjects.empty() ? brain.cols() : subjects.front().cols();
+  }
 };
 
 struct ProblemShape {
   std::size_t stimuli = 0, pairs = 0, layers = 0, times = 0;
-  std::size_t subjects = 0;  // N for per-subject brain RDMs, 0 for one group RDM per time
+  std::size_t subjects = 0;  // N for per-subject brain RDMs (or maps), 0 for one group RDM per time
+  // pairs = stimuli = 0 when the input is per-subject maps (brain.layout = subjects-layers-time)
 };
 
 // The problem's dimensions from the files' headers (cheap), checked against each other.

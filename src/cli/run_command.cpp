@@ -21,6 +21,12 @@
 namespace permrsa::cli {
 namespace {
 
+// Input values held per layer x time cell, for the memory plan: P per subject (or for the group)
+// with RDMs, one per subject with given maps.
+std::size_t values_per_cell(const ProblemShape& shape) {
+  return shape.pairs > 0 ? shape.pairs * std::max<std::size_t>(1, shape.subjects) : shape.subjects;
+}
+
 struct RunOptionsCli {
   std::string config;
   std::vector<std::string> overrides;
@@ -97,7 +103,7 @@ int run(const RunOptionsCli& opt, const GlobalOptions& global) {
     if (!opt.grid.empty()) request.grid = parse_grid_text(opt.grid, "--grid");
     if (!opt.block_shape.empty()) request.block_shape = parse_grid_text(opt.block_shape, "--block-shape");
     request.memory_per_rank = opt.memory_per_rank_gib * 1024.0 * 1024.0 * 1024.0;
-    grid = plan_grid(world.size(), shape.pairs * std::max<std::size_t>(1, shape.subjects), shape.layers,
+    grid = plan_grid(world.size(), values_per_cell(shape), shape.layers,
                      shape.times, design.count(),
                      spec.correction.cluster_alpha, opt.batch_size, request);
   });
@@ -112,9 +118,14 @@ int run(const RunOptionsCli& opt, const GlobalOptions& global) {
   });
 
   if (demo) spdlog::info("no config given: running the embedded synthetic demo");
-  spdlog::info("S = {} stimuli ({} pairs), L = {} layers, T = {} time points; metric {}, tail {}, {}",
-               shape.stimuli, shape.pairs, shape.layers, shape.times, to_string(spec.analysis.metric),
-               to_string(spec.analysis.tail), to_string(spec.analysis.precision));
+  if (shape.pairs == 0) {
+    spdlog::info("per-subject maps given (brain.layout = subjects-layers-time): L = {} layers, T = {} "
+                 "time points; tail {}", shape.layers, shape.times, to_string(spec.analysis.tail));
+  } else {
+    spdlog::info("S = {} stimuli ({} pairs), L = {} layers, T = {} time points; metric {}, tail {}, {}",
+                 shape.stimuli, shape.pairs, shape.layers, shape.times, to_string(spec.analysis.metric),
+                 to_string(spec.analysis.tail), to_string(spec.analysis.precision));
+  }
   const std::int64_t K = design.count();
   if (design.flips) {
     spdlog::info("sign-flip test over N = {} subjects, group statistic {}{}", shape.subjects,
@@ -147,7 +158,7 @@ int run(const RunOptionsCli& opt, const GlobalOptions& global) {
   // What the memory budget leaves after the block's inputs and buffers may hold pass 1's maps.
   run_options.map_cache_bytes =
       opt.memory_per_rank_gib * 1024.0 * 1024.0 * 1024.0 -
-      estimate_rank_bytes(shape.pairs * std::max<std::size_t>(1, shape.subjects), block.layers(),
+      estimate_rank_bytes(values_per_cell(shape), block.layers(),
                           block.times(), block.cells(), K,
                           spec.correction.cluster_alpha, opt.batch_size);
   run_options.progress = [&](std::int64_t done, std::int64_t total) { progress.update(done, total); };

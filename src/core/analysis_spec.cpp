@@ -37,6 +37,7 @@ const char* to_string(BrainLayout l) {
     case BrainLayout::pairs_time: return "pairs-time";
     case BrainLayout::time_pairs: return "time-pairs";
     case BrainLayout::subjects_pairs_time: return "subjects-pairs-time";
+    case BrainLayout::subjects_layers_time: return "subjects-layers-time";
   }
   return "?";
 }

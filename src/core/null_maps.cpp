@@ -82,7 +82,7 @@ class StimulusMaps final : public NullMaps {
 class SignFlipMaps final : public NullMaps {
  public:
   SignFlipMaps(const RsaProblem& problem, const AnalysisSettings& analysis, const SignFlipSet& flips)
-      : cells_(problem.block.cells()), subjects_(problem.subjects.size()), flips_(flips),
+      : cells_(problem.block.cells()), subjects_(problem.subject_count()), flips_(flips),
         tail_(analysis.tail), t_(analysis.group_statistic == GroupStatistic::t) {
     if (subjects_ < 2) throw InputError("sign-flip: expected at least 2 subjects, found " + std::to_string(subjects_));
     const auto maps = per_subject_maps(problem, analysis);
@@ -165,7 +165,13 @@ class SignFlipMaps final : public NullMaps {
 }  // namespace
 
 std::vector<double> per_subject_maps(const RsaProblem& problem, const AnalysisSettings& analysis) {
-  const std::size_t cells = problem.block.cells(), subjects = problem.subjects.size();
+  const std::size_t cells = problem.block.cells(), subjects = problem.subject_count();
+  if (!problem.has_rdms()) {  // given as input
+    std::vector<double> maps = problem.subject_maps;
+    if (analysis.fisher_z)
+      for (auto& v : maps) v = std::atanh(v);
+    return maps;
+  }
   std::vector<double> maps(subjects * cells, 0.0);
   const auto kernels = kernels_for(problem, analysis);
   if (kernels.empty()) return maps;

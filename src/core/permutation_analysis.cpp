@@ -87,7 +87,7 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
   // Cluster-forming threshold on e for the whole grid (known to leaders).
   const double fixed_threshold =
       correction.cluster_threshold == ClusterThreshold::t_default
-          ? t_default_threshold(correction.cluster_alpha, analysis.tail, problem.subjects.size())
+          ? t_default_threshold(correction.cluster_alpha, analysis.tail, problem.subject_count())
           : correction.cluster_value;
   std::vector<double> threshold(cells, fixed_threshold);
   auto passing = [&](const double* e) {
@@ -313,7 +313,7 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
                             const RunOptions& options) {
   ProcessGrid grid;
   grid.layers = problem.models.rows();
-  grid.times = problem.subjects.empty() ? problem.brain.cols() : problem.subjects.front().cols();
+  grid.times = problem.time_count();
   grid.permutations = design.count();
   const auto serial = make_serial_communicator();
   if (problem.block.cells() == grid.layers * grid.times)

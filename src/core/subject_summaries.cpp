@@ -18,7 +18,7 @@ SubjectSummaries summarize_subjects(const RsaProblem& problem, const RunSpec& sp
                                     const AnalysisResult& result, double threshold_value,
                                     const ProcessGrid& grid, const Communicator& world) {
   SubjectSummaries out;
-  if (problem.subjects.empty()) return out;
+  if (problem.subject_count() == 0) return out;
   const int block_id = grid.block_of(world.rank()), group_id = grid.group_of(world.rank());
   const auto group = world.split(group_id, block_id);
   const std::size_t T = grid.times, L = grid.layers;
@@ -26,7 +26,9 @@ SubjectSummaries summarize_subjects(const RsaProblem& problem, const RunSpec& sp
   // Noise ceiling: each block's time points, from the ranks of group 0 whose block starts at
   // layer 0 (other layer blocks hold the same time points), as (time, lower, upper) triples.
   std::vector<double> triples;
-  if (group_id == 0 && problem.block.layer_begin == 0 && problem.block.cells() > 0) {
+  // (None when the input is the maps themselves: there are no RDMs to compare.)
+  if (!problem.has_rdms() && !spec.bootstrap.enabled) return out;
+  if (group_id == 0 && problem.block.layer_begin == 0 && problem.block.cells() > 0 && problem.has_rdms()) {
     const auto ceiling = noise_ceiling(problem.subjects, spec.analysis.metric);
     for (std::size_t t = 0; t < ceiling.lower.size(); ++t)
       triples.insert(triples.end(), {static_cast<double>(problem.block.time_begin + t), ceiling.lower[t], ceiling.upper[t]});
@@ -40,11 +42,11 @@ SubjectSummaries summarize_subjects(const RsaProblem& problem, const RunSpec& sp
   }
   world.broadcast(ceiling.lower, 0);
   world.broadcast(ceiling.upper, 0);
-  out.noise_ceiling = std::move(ceiling);
+  if (problem.has_rdms()) out.noise_ceiling = std::move(ceiling);
 
   if (!spec.bootstrap.enabled) return out;
   // The whole per-subject maps and thresholds on rank 0 (the leader of group 0).
-  const std::size_t N = problem.subjects.size();
+  const std::size_t N = problem.subject_count();
   std::vector<double> maps, threshold;
   if (group_id == 0) {
     const auto mine = per_subject_maps(problem, spec.analysis);

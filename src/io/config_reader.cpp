@@ -233,8 +233,13 @@ RunSpec build_spec(const Value& root, const std::string& origin, const std::stri
   }
   spec.brain.layout = r.choice<BrainLayout>("brain", "layout",
       {{"pairs-time", BrainLayout::pairs_time}, {"time-pairs", BrainLayout::time_pairs},
-       {"subjects-pairs-time", BrainLayout::subjects_pairs_time}})
+       {"subjects-pairs-time", BrainLayout::subjects_pairs_time},
+       {"subjects-layers-time", BrainLayout::subjects_layers_time}})
                           .value_or(BrainLayout::pairs_time);
+  const bool maps_given = spec.brain.layout == BrainLayout::subjects_layers_time;
+  if (maps_given && !spec.brain.files.empty())
+    fail(origin, "brain.layout", "\"subjects-layers-time\" takes one N x L x T array in brain.file, "
+         "not brain.files");
   if (!spec.brain.files.empty() && spec.brain.layout == BrainLayout::subjects_pairs_time)
     fail(origin, "brain.layout", "with brain.files each file is one subject: expected \"pairs-time\" or "
          "\"time-pairs\", found \"subjects-pairs-time\"");
@@ -259,10 +264,16 @@ RunSpec build_spec(const Value& root, const std::string& origin, const std::stri
       fail(origin, "brain.baseline", "expected start < end, found [" + std::to_string(window.first) +
                                          ", " + std::to_string(window.second) + "]");
     spec.brain.baseline = window;
+    if (maps_given)
+      fail(origin, "brain.baseline", "applies to brain RDMs, not to the correlation maps of "
+           "brain.layout = \"subjects-layers-time\"");
   }
 
   spec.models.file = input_path("models", "file");
-  if (spec.models.file.empty()) fail(origin, "models.file", "is required (L x P or L x S x S)");
+  if (spec.models.file.empty() && !maps_given) fail(origin, "models.file", "is required (L x P or L x S x S)");
+  if (!spec.models.file.empty() && maps_given)
+    fail(origin, "models.file", "brain.layout = \"subjects-layers-time\" gives the model-brain maps "
+         "themselves: expected no models.file (models.names may name the layers)");
   spec.models.kind = r.choice<ModelKind>("models", "kind",
       {{"dissimilarity", ModelKind::dissimilarity}, {"similarity", ModelKind::similarity}})
                          .value_or(ModelKind::dissimilarity);
@@ -276,7 +287,10 @@ RunSpec build_spec(const Value& root, const std::string& origin, const std::stri
                                                {{"t", GroupStatistic::t}, {"mean", GroupStatistic::mean}})
                           .value_or(GroupStatistic::t);
   a.fisher_z = r.boolean("analysis", "fisher_z").value_or(false);
-  const bool per_subject = !spec.brain.files.empty() || spec.brain.layout == BrainLayout::subjects_pairs_time;
+  const bool per_subject = !spec.brain.files.empty() || spec.brain.layout == BrainLayout::subjects_pairs_time || maps_given;
+  if (maps_given && a.scheme != Scheme::sign_flip)
+    fail(origin, "analysis.scheme", "per-subject maps (brain.layout = \"subjects-layers-time\") can only "
+         "be tested with \"sign-flip\"; the stimulus scheme needs the RDMs");
   if (a.scheme == Scheme::sign_flip && !per_subject)
     fail(origin, "analysis.scheme", "\"sign-flip\" needs per-subject brain RDMs: brain.files, or "
          "brain.layout = \"subjects-pairs-time\"");
@@ -344,7 +358,7 @@ RunSpec build_spec(const Value& root, const std::string& origin, const std::stri
         return out;
       });
     }
-    if (spec.brain.files.empty() && spec.brain.layout != BrainLayout::subjects_pairs_time)
+    if (spec.brain.files.empty() && spec.brain.layout != BrainLayout::subjects_pairs_time && !maps_given)
       fail(origin, "[bootstrap]", "resamples subjects: it needs per-subject brain RDMs (brain.files, or "
            "brain.layout = \"subjects-pairs-time\")");
   }

@@ -188,6 +188,17 @@ ProblemShape probe_problem_shape(const RunSpec& spec) {
   const std::string key = per_file ? "brain.files" : "brain.file";
   auto brain = read_array_shape(first, key);
   const std::string source = parse_array_source(first, key).text();
+  if (spec.brain.layout == BrainLayout::subjects_layers_time) {
+    if (brain.size() != 3)
+      bad(source, key, "expected a 3-D array of per-subject maps (subjects x layers x times), found shape " +
+          shape_text(brain));
+    if (brain[0] < 2)
+      bad(source, key, "expected at least 2 subjects for the sign-flip test, found " + std::to_string(brain[0]));
+    shape.subjects = brain[0];
+    shape.layers = brain[1];
+    shape.times = brain[2];
+    return shape;
+  }
   if (spec.brain.layout == BrainLayout::subjects_pairs_time) {
     if (brain.size() != 3)
       bad(source, key, "expected a 3-D array (subjects x pairs x times), found shape " + shape_text(brain));
@@ -239,8 +250,51 @@ RsaProblem load_problem(const RunSpec& spec) {
   return load_problem(spec, BlockRange{0, shape.layers, 0, shape.times});
 }
 
+namespace {
+
+// Names from models.names, or layer_0 .. layer_{L-1}.
+std::vector<std::string> layer_names(const RunSpec& spec, std::size_t L, const std::string& against) {
+  std::vector<std::string> names;
+  if (!spec.models.names.empty()) {
+    names = read_names(spec.models.names, "models.names");
+    if (names.size() != L)
+      bad(spec.models.names, "models.names", "expected L = " + std::to_string(L) +
+          " layer names to match " + against + ", found " + std::to_string(names.size()));
+  } else {
+    for (std::size_t l = 0; l < L; ++l) names.push_back("layer_" + std::to_string(l));
+  }
+  return names;
+}
+
+// brain.layout = subjects-layers-time: the block's cells of every subject's map.
+RsaProblem load_subject_maps(const RunSpec& spec, const ProblemShape& shape, const BlockRange& block) {
+  RsaProblem problem;
+  problem.block = block;
+  problem.times = time_axis(spec, shape.times);
+  auto a = read_real_array(spec.brain.file, "brain.file");
+  require_finite(a, "brain.file");
+  const std::size_t N = shape.subjects, L = shape.layers, T = shape.times;
+  const std::size_t Lb = block.layers(), Tb = block.times();
+  problem.map_subjects = N;
+  problem.subject_maps.resize(N * Lb * Tb);
+  for (std::size_t n = 0; n < N; ++n)
+    for (std::size_t l = 0; l < Lb; ++l)
+      for (std::size_t t = 0; t < Tb; ++t)
+        problem.subject_maps[(n * Lb + l) * Tb + t] =
+            a.values[(n * L + block.layer_begin + l) * T + block.time_begin + t];
+  problem.models = Matrix<double>(Lb, 0);
+  problem.layers = layer_names(spec, L, "brain.file (N x L x T maps)");
+  problem.input_hashes.emplace_back("brain.file", sha256_file(parse_array_source(spec.brain.file, "brain.file").file));
+  if (!spec.brain.times.empty())
+    problem.input_hashes.emplace_back("brain.times", sha256_file(parse_array_source(spec.brain.times, "brain.times").file));
+  return problem;
+}
+
+}  // namespace
+
 RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
   const auto shape = probe_problem_shape(spec);
+  if (spec.brain.layout == BrainLayout::subjects_layers_time) return load_subject_maps(spec, shape, block);
   RsaProblem problem;
   problem.block = block;
   problem.stimuli = shape.stimuli;
@@ -281,14 +335,7 @@ RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
     const auto row = models.row(block.layer_begin + l);
     std::copy(row.begin(), row.end(), problem.models.row(l).begin());
   }
-  if (!spec.models.names.empty()) {
-    problem.layers = read_names(spec.models.names, "models.names");
-    if (problem.layers.size() != shape.layers)
-      bad(spec.models.names, "models.names", "expected L = " + std::to_string(shape.layers) +
-          " layer names to match models.file, found " + std::to_string(problem.layers.size()));
-  } else {
-    for (std::size_t l = 0; l < shape.layers; ++l) problem.layers.push_back("layer_" + std::to_string(l));
-  }
+  problem.layers = layer_names(spec, shape.layers, "models.file");
   validate_problem(problem, spec.brain.file, spec.models.file, spec.brain.files);
   // Spearman sees only ranks, and the ranks of ranks are the ranks: each subject's columns are
   // ranked once here, so the kernels, the noise ceiling and the bootstrap re-rank them on a

@@ -213,7 +213,7 @@ void write_contents(h5::File& f, const RunSpec& spec, const RsaProblem& problem,
   f.set_attribute("/", "scheme", std::string(to_string(spec.analysis.scheme)));
   if (spec.analysis.scheme == Scheme::sign_flip) {
     f.set_attribute("/", "group_statistic", std::string(to_string(spec.analysis.group_statistic)));
-    f.set_attribute("/", "subjects", static_cast<std::int64_t>(problem.subjects.size()));
+    f.set_attribute("/", "subjects", static_cast<std::int64_t>(problem.subject_count()));
   }
   f.set_attribute("/", "tail", std::string(to_string(spec.analysis.tail)));
   f.set_attribute("/", "precision", std::string(to_string(spec.analysis.precision)));

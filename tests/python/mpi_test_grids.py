@@ -106,6 +106,10 @@ def _combos():
                         "statistic": "mass",
                         "precision": "float64" if threshold == "permutation-p" else "float32",
                         "permutations": permutations})
+    # and the per-subject maps themselves as input (brain.layout = "subjects-layers-time")
+    out.append({"scheme": "sign-flip", "input": "maps", "connectivity": "layer-time",
+                "threshold": "permutation-p", "tail": "two-sided", "metric": "given",
+                "statistic": "mass", "precision": "float64", "permutations": 300})
     return out
 
 
@@ -114,7 +118,7 @@ COMBOS = _combos()
 
 def combo_id(c):
     if c.get("scheme") == "sign-flip":
-        return (f"signflip-K{c['permutations']}-{c['connectivity']}-{c['threshold']}-"
+        return (f"signflip-{c.get('input', 'rdms')}-K{c['permutations']}-{c['connectivity']}-{c['threshold']}-"
                 f"{c['tail']}-{c['metric']}-{c['statistic']}-{c['precision']}")
     return (f"{c['connectivity']}-{c['threshold']}-{c['tail']}-{c['metric']}-{c['statistic']}"
             f"-{c['precision']}" + (f"-{c['tag']}" if "tag" in c else ""))
@@ -148,6 +152,11 @@ def data_dir(tmp_path_factory):
     subjects = (0.5 + 0.6 * weights[:, None, None] * (envelope.T @ latent).T[None]
                 + 0.8 * sub_rng.normal(size=(SUBJECTS, P, T)))
     np.save(root / "subjects.npy", np.round(subjects, 2))
+    # their Pearson maps (N, L, T), computed here with NumPy, for the maps-input combo
+    zm = (models - models.mean(1, keepdims=True)) / models.std(1, keepdims=True)
+    rounded = np.round(subjects, 2)
+    zs = (rounded - rounded.mean(1, keepdims=True)) / rounded.std(1, keepdims=True)
+    np.save(root / "maps.npy", np.einsum("lp,npt->nlt", zm, zs) / P)
     (root / "layers.txt").write_text("".join(f"layer{l}\n" for l in range(L)))
     return root
 
@@ -159,11 +168,13 @@ def config_for(data_dir, combo):
     cfg = data_dir / f"{name}.toml"
     value = combo.get("value", 0.2 if combo["metric"] == "kendall-b" else 0.3)
     if combo.get("scheme") == "sign-flip":
+        maps = combo.get("input") == "maps"
         write_config(cfg, {
-            "brain": {"file": "subjects.npy", "layout": "subjects-pairs-time",
+            "brain": {"file": "maps.npy" if maps else "subjects.npy",
+                      "layout": "subjects-layers-time" if maps else "subjects-pairs-time",
                       "time_start": -0.05, "time_step": 0.01},
-            "models": {"file": "models.npy", "names": "layers.txt"},
-            "analysis": {"scheme": "sign-flip", "metric": combo["metric"],
+            "models": {"names": "layers.txt"} if maps else {"file": "models.npy", "names": "layers.txt"},
+            "analysis": {"scheme": "sign-flip", "metric": "pearson" if maps else combo["metric"],
                          "group_statistic": "t", "permutations": combo["permutations"],
                          "seed": 12, "tail": combo["tail"], "precision": combo["precision"]},
             "correction": {"cluster_threshold": combo["threshold"], "cluster_alpha": 0.05,

@@ -212,11 +212,60 @@ def empty_baseline(c):
     return ["brain.baseline"]
 
 
+# brain.layout = "subjects-layers-time": the file holds per-subject maps (N x L x T).
+def as_subject_maps(c):
+    rng = np.random.default_rng(21)
+    c.brain = rng.normal(0.05, 0.1, size=(6, L, T))
+    c.config["brain"]["layout"] = "subjects-layers-time"
+    del c.config["models"]["file"]
+    del c.config["models"]["kind"]
+    c.config["analysis"]["scheme"] = "sign-flip"
+    c.config["correction"]["cluster_threshold"] = "t-default"
+
+
+def maps_with_stimulus_scheme(c):
+    as_subject_maps(c)
+    c.config["analysis"]["scheme"] = "stimulus"
+    return ["config.toml", "analysis.scheme", "sign-flip", "subjects-layers-time"]
+
+
+def maps_with_models_file(c):
+    as_subject_maps(c)
+    c.config["models"]["file"] = "models.npy"
+    return ["config.toml", "models.file", "subjects-layers-time"]
+
+
+def maps_not_three_dimensional(c):
+    as_subject_maps(c)
+    c.brain = c.brain[0]
+    return ["brain.npy", "brain.file", "3-d", "subjects x layers x times"]
+
+
+def maps_names_mismatch(c):
+    as_subject_maps(c)
+    c.layers = c.layers[:2]
+    return ["layers.txt", "models.names", "l = 3", "found 2"]
+
+
+def maps_with_baseline(c):
+    as_subject_maps(c)
+    c.config["brain"]["baseline"] = [-0.05, 0.0]
+    return ["config.toml", "brain.baseline", "subjects-layers-time"]
+
+
+def maps_with_nan(c):
+    as_subject_maps(c)
+    c.brain[2, 1, 3] = np.nan
+    return ["brain.npy", "brain.file", "nan"]
+
+
 CASES = [nan_brain, inf_models, constant_model_layer, constant_brain_column,
          asymmetric_square_model, p_not_triangular, s_mismatch, t_mismatch, missing_file,
          truncated_npy, int64_brain, unknown_metric, unknown_tail, unknown_key, unknown_section,
          k_zero, k_negative, set_without_equals, set_unknown_key,
-         permutation_file_not_a_permutation, permutation_file_wrong_s, empty_baseline]
+         permutation_file_not_a_permutation, permutation_file_wrong_s, empty_baseline,
+         maps_with_stimulus_scheme, maps_with_models_file, maps_not_three_dimensional,
+         maps_names_mismatch, maps_with_baseline, maps_with_nan]
 
 
 def test_valid_case_runs(tmp_path):
@@ -239,6 +288,15 @@ def test_valid_square_models_and_permutation_file_run(tmp_path):
     c.post_write.append(lambda case: np.save(case.root / "perms.npy", perms))
     proc = c.run()
     assert proc.returncode == 0, f"the valid fixture failed:\n{proc.stderr}"
+    assert c.output.is_file()
+
+
+def test_valid_subject_maps_run(tmp_path):
+    """The per-subject maps variant the maps_* cases start from runs."""
+    c = Case(tmp_path)
+    as_subject_maps(c)
+    proc = c.run()
+    assert proc.returncode == 0, f"the valid maps fixture failed:\n{proc.stderr}"
     assert c.output.is_file()
 
 

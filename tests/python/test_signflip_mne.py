@@ -305,6 +305,43 @@ def test_layer_time_clusters_equal_mne_exactly_for_both_input_forms(tmp_path):
     assert p_max.min() < ALPHA and len(np.unique(p_max)) > 3
 
 
+def test_given_subject_maps_equal_mne_exactly_and_the_rdm_run(tmp_path):
+    """brain.layout = "subjects-layers-time": the engine tests the same (N, L, T) maps MNE gets
+    (SciPy's spearman maps), so /observed equals MNE's t_obs and the exact cluster and
+    max-statistic p-values equal MNE's; the clusters and p-values equal those of the run on the
+    RDMs the maps came from."""
+    models, brain = synthetic(42, EXACT_SUBJECTS)
+    maps = subject_maps(models, brain, "spearman")            # (N, L, T)
+    folder = tmp_path / "maps"
+    folder.mkdir()
+    np.save(folder / "maps.npy", maps)
+    config = write_config(folder / "config.toml", {
+        "brain": {"file": "maps.npy", "layout": "subjects-layers-time", "time_start": 0.0,
+                  "time_step": 0.01},
+        "analysis": {"scheme": "sign-flip", "group_statistic": "t", "permutations": 5000,
+                     "seed": 5, "tail": "two-sided"},
+        "correction": {"cluster_threshold": "t-default", "cluster_alpha": ALPHA,
+                       "cluster_statistic": "mass", "connectivity": "layer-time"},
+        "output": {"file": str(folder / "results.h5")},
+    })
+    run(["run", config, "--quiet"])
+    result = read_results(folder / "results.h5")
+    assert result["attrs"]["permutations"] == 2 ** EXACT_SUBJECTS - 1
+    assert "/noise_ceiling/lower" not in result  # no RDMs, no noise ceiling
+    t_mne, found, H0 = mne_cluster_test(maps, t_default(EXACT_SUBJECTS), 2 ** EXACT_SUBJECTS)
+    assert np.max(np.abs(t_mne - result["/observed"])) <= OBSERVED_TOLERANCE
+    assert len(found) >= 3
+    compare_clusters(result, found, exact=True)
+    check_null_order(result, H0, EXACT_SUBJECTS)
+    check_maxstat(result, maps, EXACT_SUBJECTS)
+
+    from_rdms = engine(tmp_path / "rdms", models, brain, connectivity="layer-time",
+                       permutations=5000, form="array")
+    assert np.max(np.abs(from_rdms["/observed"] - result["/observed"])) <= OBSERVED_TOLERANCE
+    assert engine_clusters(from_rdms) == engine_clusters(result)
+    assert np.array_equal(from_rdms["/clusters/p"], result["/clusters/p"])
+
+
 def test_mne_exact_one_sided_null_counts_the_identity_twice():
     """Why one-sided exact runs are not compared (module docstring). If this fails, MNE has
     changed its exact one-sided enumeration: compare one-sided runs with it too."""
