@@ -40,6 +40,7 @@ struct FeaturesSpec {
   std::size_t batch = 8;                          // images per forward pass
   std::uint64_t memory_budget = 4ull << 30;       // bytes of peak resident memory per rank
   std::string scratch_dir = ".";                  // where activations spill when over budget
+  bool always_spill = false;                      // use the scratch file even within budget
 };
 
 struct LayerRdms {

@@ -140,6 +140,8 @@ std::function<int()> add_features_command(CLI::App& app, GlobalOptions& global) 
                   "Peak resident memory per rank (e.g. 4GiB, 512MiB); activations beyond it "
                   "spill to a scratch file")
       ->capture_default_str();
+  cmd->add_flag("--spill", opt->spec.always_spill,
+               "Keep activations in the scratch file even when they fit the budget");
   cmd->add_option("--scratch-dir", opt->scratch_dir,
                   "Folder for the activations scratch file (default: the folder of --out)");
   return [opt, &global] { return features(*opt, global); };

@@ -21,6 +21,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <map>
 
@@ -124,8 +125,8 @@ LayerRdms compute_layer_rdms(const FeaturesSpec& spec, const Communicator& world
   const double store_bytes = per_image * static_cast<double>(rows);
   // The smallest panel: one chunk of every image, gathered (8 bytes) plus this rank's rows (4 + 8).
   const double min_panel = GramAccumulator::kChunk * (8.0 * static_cast<double>(S) + 12.0 * static_cast<double>(rows));
-  bool spill = base + store_bytes + min_panel > budget;
-  std::int64_t too_small = base + min_panel > budget ? 1 : 0;
+  const bool spill = spec.always_spill || base + store_bytes + min_panel > budget;
+  const bool too_small = base + min_panel > budget;
   if (too_small)
     spdlog::error("--memory-budget {}: this rank needs at least {} (model and LibTorch {}, a forward "
                   "batch of {} images {}, Gram matrices and RDMs {})",
@@ -147,6 +148,8 @@ LayerRdms compute_layer_rdms(const FeaturesSpec& spec, const Communicator& world
                  mib(store_bytes), spill ? "over the budget: spilled to a scratch file" : "in memory");
 
   // ---- forward pass ----
+  using Clock = std::chrono::steady_clock;
+  const auto forward_start = Clock::now();
   std::vector<std::vector<float>> out;
   std::vector<DecodedImage> batch;
   for (std::size_t first = mine.first_image; first < mine.end_image; first += spec.batch) {
@@ -158,6 +161,10 @@ LayerRdms compute_layer_rdms(const FeaturesSpec& spec, const Communicator& world
     if (progress && world.rank() == 0)
       progress(std::min(S, (end - mine.first_image) * static_cast<std::size_t>(world.size())), S);
   }
+  const double forward_seconds = std::chrono::duration<double>(Clock::now() - forward_start).count();
+  if (world.rank() == 0)
+    spdlog::info("forward pass: {} images on rank 0 in {:.2f} s ({:.2f} images/s)", rows,
+                 forward_seconds, static_cast<double>(rows) / std::max(forward_seconds, 1e-9));
   out.clear();
   out.shrink_to_fit();
   batch.clear();
@@ -181,6 +188,7 @@ LayerRdms compute_layer_rdms(const FeaturesSpec& spec, const Communicator& world
   result.rdms.reserve(sizes.size() * P);
   std::vector<float> own_f;
   std::vector<double> own_d;
+  const auto gram_start = Clock::now();
   for (std::size_t l = 0; l < sizes.size(); ++l) {
     GramAccumulator gram(S, sizes[l]);
     for (std::size_t begin = 0; begin < sizes[l]; begin += panel_width) {
@@ -199,6 +207,11 @@ LayerRdms compute_layer_rdms(const FeaturesSpec& spec, const Communicator& world
                    "activations); stored as NaN", names[l], undefined, P, to_string(spec.distance));
     result.rdms.insert(result.rdms.end(), rdm.begin(), rdm.end());
   }
+  const double gram_seconds = std::chrono::duration<double>(Clock::now() - gram_start).count();
+  if (world.rank() == 0)
+    spdlog::info("RDMs: {} layers in {:.3f} s ({:.4f} s per layer; panels of {} columns)",
+                 sizes.size(), gram_seconds, gram_seconds / static_cast<double>(sizes.size()),
+                 panel_width);
   return result;
 }
 

@@ -114,10 +114,11 @@ class TorchNetwork final : public Network {
       if (layer >= names_.size() || names_[layer] != name)
         throw InputError(path_ + ": --model: the model's layers changed between batches (found '" +
                          name + "')");
-      const std::size_t target = slot[layer++];
+      const std::size_t index = layer++;
+      const std::size_t target = slot[index];
       if (target == names_.size()) return;
       const auto flat = t.to(torch::kFloat32).contiguous();
-      if (static_cast<std::size_t>(flat.numel()) != images.size() * sizes_[slot_layer(target)])
+      if (static_cast<std::size_t>(flat.numel()) != images.size() * sizes_[index])
         throw InputError(path_ + ": --model: layer '" + name + "' has output shape " +
                          shape_text(t) + " for a batch of " + std::to_string(images.size()) +
                          ", expected the batch first");
@@ -126,8 +127,6 @@ class TorchNetwork final : public Network {
   }
 
  private:
-  std::size_t slot_layer(std::size_t target) const { return selected_[target]; }
-
   at::Tensor batch_of(const std::vector<DecodedImage>& images) const {
     std::vector<at::Tensor> tensors;
     tensors.reserve(images.size());
