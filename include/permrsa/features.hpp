@@ -23,8 +23,8 @@ const char* to_string(Distance d);
 //   shorter side is `resize` and the longer int(resize * long / short) -> centre crop `crop`
 //   (offset round-half-even((size - crop) / 2)) -> divide by `scale_divisor` -> (x - mean) / std.
 struct ImagePreprocessing {
-  int resize = 256;             // shorter side after resizing; 0 = no resize
-  int crop = 224;               // centre crop (square); 0 = no crop
+  int resize = 256;              // shorter side after resizing; 0 = no resize
+  int crop = 224;                // centre crop (square); 0 = no crop
   double scale_divisor = 255.0;  // torchvision ToTensor
   std::array<double, 3> mean{0.485, 0.456, 0.406};
   std::array<double, 3> std{0.229, 0.224, 0.225};
@@ -37,10 +37,10 @@ struct FeaturesSpec {
   std::vector<std::string> layers;  // empty = every layer the model has
   Distance distance = Distance::correlation;
   ImagePreprocessing preprocessing;
-  std::size_t batch = 8;                          // images per forward pass
-  std::uint64_t memory_budget = 4ull << 30;       // bytes of peak resident memory per rank
-  std::string scratch_dir = ".";                  // where activations spill when over budget
-  bool always_spill = false;                      // use the scratch file even within budget
+  std::size_t batch = 8;                     // images per forward pass
+  std::uint64_t memory_budget = 4ull << 30;  // bytes of peak resident memory per rank
+  std::string scratch_dir = ".";             // where activations spill when over budget
+  bool always_spill = false;                 // use the scratch file even within budget
 };
 
 struct LayerRdms {

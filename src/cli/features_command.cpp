@@ -38,10 +38,16 @@ std::uint64_t parse_bytes(const std::string& text) {
   }
   std::string unit = text.substr(used);
   for (auto& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  static const std::map<std::string, double> units{
-      {"", 1.0},         {"B", 1.0},          {"K", 1024.0},        {"KIB", 1024.0},
-      {"M", 1048576.0},  {"MIB", 1048576.0},  {"G", 1073741824.0},  {"GIB", 1073741824.0},
-      {"T", 1099511627776.0}, {"TIB", 1099511627776.0}};
+  static const std::map<std::string, double> units{{"", 1.0},
+                                                   {"B", 1.0},
+                                                   {"K", 1024.0},
+                                                   {"KIB", 1024.0},
+                                                   {"M", 1048576.0},
+                                                   {"MIB", 1048576.0},
+                                                   {"G", 1073741824.0},
+                                                   {"GIB", 1073741824.0},
+                                                   {"T", 1099511627776.0},
+                                                   {"TIB", 1099511627776.0}};
   const auto it = units.find(unit);
   if (used == 0 || it == units.end() || !(value > 0) || !std::isfinite(value))
     throw InputError("--memory-budget: expected a size such as 4GiB, 512MiB or 1.5G, found '" +
@@ -55,9 +61,10 @@ int features(FeaturesOptions& opt, const GlobalOptions& global) {
   StimulusList stimuli;
   agree(world, [&] {
     if (!features_available())
-      throw InputError("permrsa features: this build has no LibTorch (configured with "
-                       "-DPERMRSA_WITH_TORCH=OFF); rebuild with -DPERMRSA_WITH_TORCH=ON "
-                       "(Debian package libtorch-dev)");
+      throw InputError(
+          "permrsa features: this build has no LibTorch (configured with "
+          "-DPERMRSA_WITH_TORCH=OFF); rebuild with -DPERMRSA_WITH_TORCH=ON "
+          "(Debian package libtorch-dev)");
     spec.memory_budget = parse_bytes(opt.budget);
     if (!opt.mean.empty()) {
       if (opt.mean.size() != 3) throw InputError("--mean: expected 3 values (R,G,B)");
@@ -101,8 +108,9 @@ int features(FeaturesOptions& opt, const GlobalOptions& global) {
 std::function<int()> add_features_command(CLI::App& app, GlobalOptions& global) {
   auto opt = std::make_shared<FeaturesOptions>();
   auto* cmd = app.add_subcommand(
-      "features", "Layer RDMs of a TorchScript model (LibTorch) on a set of images, written as "
-                  "an HDF5 file that `permrsa run` takes as models.file");
+      "features",
+      "Layer RDMs of a TorchScript model (LibTorch) on a set of images, written as "
+      "an HDF5 file that `permrsa run` takes as models.file");
   cmd->add_option("--model", opt->spec.model,
                   "TorchScript file: a dict-of-tensors model (tools/export_model.py) or a "
                   "scripted nn.Sequential")
@@ -131,7 +139,8 @@ std::function<int()> add_features_command(CLI::App& app, GlobalOptions& global) 
   cmd->add_option("--scale-divisor", opt->spec.preprocessing.scale_divisor,
                   "Pixel values are divided by this (torchvision ToTensor: 255)")
       ->capture_default_str();
-  cmd->add_option("--mean", opt->mean, "Per-channel mean, R,G,B (default ImageNet)")->delimiter(',');
+  cmd->add_option("--mean", opt->mean, "Per-channel mean, R,G,B (default ImageNet)")
+      ->delimiter(',');
   cmd->add_option("--std", opt->std, "Per-channel std, R,G,B (default ImageNet)")->delimiter(',');
   cmd->add_option("--batch", opt->spec.batch, "Images per forward pass")
       ->capture_default_str()
@@ -141,7 +150,7 @@ std::function<int()> add_features_command(CLI::App& app, GlobalOptions& global) 
                   "spill to a scratch file")
       ->capture_default_str();
   cmd->add_flag("--spill", opt->spec.always_spill,
-               "Keep activations in the scratch file even when they fit the budget");
+                "Keep activations in the scratch file even when they fit the budget");
   cmd->add_option("--scratch-dir", opt->scratch_dir,
                   "Folder for the activations scratch file (default: the folder of --out)");
   return [opt, &global] { return features(*opt, global); };

@@ -18,8 +18,8 @@ void write_all(int fd, const char* data, std::size_t bytes, off_t offset, const 
     const ssize_t n = ::pwrite(fd, data, bytes, offset);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0)
-      throw RuntimeFailure(name + ": cannot write the activations scratch file: " +
-                           std::strerror(errno));
+      throw RuntimeFailure(name +
+                           ": cannot write the activations scratch file: " + std::strerror(errno));
     data += n;
     bytes -= static_cast<std::size_t>(n);
     offset += n;
@@ -41,8 +41,8 @@ void read_all(int fd, char* data, std::size_t bytes, off_t offset, const std::st
 
 }  // namespace
 
-ActivationStore::ActivationStore(std::size_t rows, std::vector<std::size_t> layer_sizes,
-                                 bool spill, const std::string& scratch_dir)
+ActivationStore::ActivationStore(std::size_t rows, std::vector<std::size_t> layer_sizes, bool spill,
+                                 const std::string& scratch_dir)
     : rows_(rows), sizes_(std::move(layer_sizes)) {
   std::size_t offset = 0;
   for (const auto size : sizes_) {
@@ -57,8 +57,10 @@ ActivationStore::ActivationStore(std::size_t rows, std::vector<std::size_t> laye
   std::string name = (std::filesystem::path(scratch_dir) / "permrsa-activations-XXXXXX").string();
   fd_ = ::mkstemp(name.data());
   if (fd_ < 0)
-    throw InputError(scratch_dir + ": --scratch-dir: cannot create a scratch file for the "
-                     "activations: " + std::strerror(errno));
+    throw InputError(scratch_dir +
+                     ": --scratch-dir: cannot create a scratch file for the "
+                     "activations: " +
+                     std::strerror(errno));
   ::unlink(name.c_str());  // removed with the last descriptor, whatever happens
   scratch_name_ = name;
 }
@@ -72,7 +74,8 @@ void ActivationStore::put(std::size_t layer, std::size_t row, const std::vector<
   if (block.size() % size != 0 || row + block.size() / size > rows_)
     throw InternalError("ActivationStore::put: block does not fit the layer's rows");
   if (fd_ < 0) {
-    std::copy(block.begin(), block.end(), in_memory_[layer].begin() + static_cast<std::ptrdiff_t>(row * size));
+    std::copy(block.begin(), block.end(),
+              in_memory_[layer].begin() + static_cast<std::ptrdiff_t>(row * size));
     return;
   }
   write_all(fd_, reinterpret_cast<const char*>(block.data()), block.size() * sizeof(float),

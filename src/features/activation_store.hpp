@@ -31,7 +31,7 @@ class ActivationStore {
  private:
   std::size_t rows_;
   std::vector<std::size_t> sizes_;
-  std::vector<std::size_t> offsets_;          // first float of each layer in the file
+  std::vector<std::size_t> offsets_;           // first float of each layer in the file
   std::vector<std::vector<float>> in_memory_;  // per layer, when not spilled
   int fd_ = -1;
   std::string scratch_name_;

@@ -7,9 +7,12 @@ namespace permrsa {
 
 const char* to_string(Distance d) {
   switch (d) {
-    case Distance::correlation: return "correlation";
-    case Distance::euclidean: return "euclidean";
-    case Distance::cosine: return "cosine";
+    case Distance::correlation:
+      return "correlation";
+    case Distance::euclidean:
+      return "euclidean";
+    case Distance::cosine:
+      return "cosine";
   }
   return "";
 }

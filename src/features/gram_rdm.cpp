@@ -14,7 +14,8 @@ namespace permrsa::features {
 GramAccumulator::GramAccumulator(std::size_t stimuli, std::size_t features)
     : stimuli_(stimuli),
       features_(features),
-      gram_(Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(stimuli), static_cast<Eigen::Index>(stimuli))),
+      gram_(Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(stimuli),
+                                  static_cast<Eigen::Index>(stimuli))),
       sums_(Eigen::VectorXd::Zero(static_cast<Eigen::Index>(stimuli))) {}
 
 void GramAccumulator::add_panel(const double* panel, std::size_t begin, std::size_t width) {
@@ -28,7 +29,8 @@ void GramAccumulator::add_panel(const double* panel, std::size_t begin, std::siz
     chunk_.resize(S, static_cast<Eigen::Index>(c));
     for (Eigen::Index i = 0; i < S; ++i)
       for (std::size_t k = 0; k < c; ++k)
-        chunk_(i, static_cast<Eigen::Index>(k)) = panel[static_cast<std::size_t>(i) * width + c0 + k];
+        chunk_(i, static_cast<Eigen::Index>(k)) =
+            panel[static_cast<std::size_t>(i) * width + c0 + k];
     // SYRK, lower triangle: S^2 c FLOP. Eigen runs it on one thread with a fixed blocking for
     // the shape (S, c), so each entry's summation order depends only on S and c.
     gram_.selfadjointView<Eigen::Lower>().rankUpdate(chunk_);
@@ -48,7 +50,9 @@ std::vector<double> GramAccumulator::rdm(Distance distance) const {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   std::vector<double> out;
   out.reserve(stimuli_ * (stimuli_ - 1) / 2);
-  auto centred = [&](Eigen::Index i, Eigen::Index j) { return gram_(i, j) - sums_(i) * sums_(j) / D; };
+  auto centred = [&](Eigen::Index i, Eigen::Index j) {
+    return gram_(i, j) - sums_(i) * sums_(j) / D;
+  };
   for (Eigen::Index i = 0; i < S; ++i) {
     for (Eigen::Index j = i + 1; j < S; ++j) {
       const double gij = gram_(j, i);  // lower triangle

@@ -1,9 +1,9 @@
 // Layer RDMs from Gram matrices, in float64 (Eigen).
 //
 // For one layer with activations X (S images x D features): G = X X^T and the row sums s.
-//   correlation: 1 - (G_ij - s_i s_j / D) / sqrt((G_ii - s_i^2 / D)(G_jj - s_j^2 / D))  (1 - Pearson)
-//   euclidean:   sqrt(max(0, G_ii + G_jj - 2 G_ij))
-//   cosine:      1 - G_ij / sqrt(G_ii G_jj)
+//   correlation: 1 - (G_ij - s_i s_j / D) / sqrt((G_ii - s_i^2 / D)(G_jj - s_j^2 / D))  (1 -
+//   Pearson) euclidean:   sqrt(max(0, G_ii + G_jj - 2 G_ij)) cosine:      1 - G_ij / sqrt(G_ii
+//   G_jj)
 // G is accumulated over fixed feature chunks [k * kChunk, (k + 1) * kChunk): every entry is the
 // same sum in the same order however the columns arrive (panel widths, memory budget, ranks),
 // so the RDMs are identical bit for bit.
@@ -34,7 +34,7 @@ class GramAccumulator {
   std::size_t stimuli_;
   std::size_t features_;
   std::size_t added_ = 0;
-  Eigen::MatrixXd gram_;   // lower triangle used
+  Eigen::MatrixXd gram_;  // lower triangle used
   Eigen::VectorXd sums_;
   Eigen::MatrixXd chunk_;  // stimuli x kChunk scratch
 };

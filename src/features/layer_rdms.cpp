@@ -43,7 +43,9 @@ using features::GramAccumulator;
 constexpr std::size_t kMaxPanelColumns = 32 * GramAccumulator::kChunk;
 constexpr double kMiB = 1024.0 * 1024.0;
 
-std::string mib(double bytes) { return std::to_string(static_cast<long long>(std::ceil(bytes / kMiB))) + " MiB"; }
+std::string mib(double bytes) {
+  return std::to_string(static_cast<long long>(std::ceil(bytes / kMiB))) + " MiB";
+}
 
 std::vector<std::size_t> select_layers(const std::vector<std::string>& wanted,
                                        const std::vector<std::string>& names,
@@ -58,8 +60,8 @@ std::vector<std::size_t> select_layers(const std::vector<std::string>& wanted,
     if (it == names.end()) {
       std::string valid;
       for (const auto& n : names) valid += (valid.empty() ? "" : ", ") + n;
-      throw InputError(model + ": --layers: unknown layer '" + name + "'; the model's layers are: " +
-                       valid);
+      throw InputError(model + ": --layers: unknown layer '" + name +
+                       "'; the model's layers are: " + valid);
     }
     const auto index = static_cast<std::size_t>(it - names.begin());
     if (std::find(indices.begin(), indices.end(), index) != indices.end())
@@ -95,12 +97,14 @@ LayerRdms compute_layer_rdms(const FeaturesSpec& spec, const Communicator& world
 
   // Every input problem is found (and agreed by all ranks) before the heavy work.
   features::agreed_step(world, [&] {
-    for (std::size_t i = mine.first_image; i < mine.end_image; ++i) features::decode_image(spec.images[i]);
+    for (std::size_t i = mine.first_image; i < mine.end_image; ++i)
+      features::decode_image(spec.images[i]);
   });
   std::unique_ptr<features::Network> network;
   std::vector<std::size_t> selected;
   features::agreed_step(world, [&] {
-    network = features::open_network(spec.model, spec.preprocessing, features::decode_image(spec.images[0]));
+    network = features::open_network(spec.model, spec.preprocessing,
+                                     features::decode_image(spec.images[0]));
     selected = select_layers(spec.layers, network->layer_names(), spec.model);
   });
   network->select(selected);
@@ -114,28 +118,33 @@ LayerRdms compute_layer_rdms(const FeaturesSpec& spec, const Communicator& world
   // ---- memory plan (per rank; bytes) ----
   ::malloc_trim(0);
   const auto loaded = features::memory_usage();  // model + LibTorch, after one probe image
-  const double transient = static_cast<double>(loaded.peak > loaded.resident ? loaded.peak - loaded.resident : 0);
+  const double transient =
+      static_cast<double>(loaded.peak > loaded.resident ? loaded.peak - loaded.resident : 0);
   double per_image = 0;  // selected activations of one image, float32
   for (const auto s : sizes) per_image += 4.0 * static_cast<double>(s);
   const double forward = static_cast<double>(spec.batch) * (transient + per_image);
-  const double grams = 8.0 * (static_cast<double>(S * S) + static_cast<double>(S) * GramAccumulator::kChunk +
-                              static_cast<double>(sizes.size() * S * (S - 1) / 2));
+  const double grams =
+      8.0 * (static_cast<double>(S * S) + static_cast<double>(S) * GramAccumulator::kChunk +
+             static_cast<double>(sizes.size() * S * (S - 1) / 2));
   const double budget = static_cast<double>(spec.memory_budget);
   const double base = static_cast<double>(loaded.resident) + forward + grams;
   const double store_bytes = per_image * static_cast<double>(rows);
   // The smallest panel: one chunk of every image, gathered (8 bytes) plus this rank's rows (4 + 8).
-  const double min_panel = GramAccumulator::kChunk * (8.0 * static_cast<double>(S) + 12.0 * static_cast<double>(rows));
+  const double min_panel =
+      GramAccumulator::kChunk * (8.0 * static_cast<double>(S) + 12.0 * static_cast<double>(rows));
   const bool spill = spec.always_spill || base + store_bytes + min_panel > budget;
   const bool too_small = base + min_panel > budget;
   if (too_small)
-    spdlog::error("--memory-budget {}: this rank needs at least {} (model and LibTorch {}, a forward "
-                  "batch of {} images {}, Gram matrices and RDMs {})",
-                  mib(budget), mib(base + min_panel), mib(static_cast<double>(loaded.resident)),
-                  spec.batch, mib(forward), mib(grams));
+    spdlog::error(
+        "--memory-budget {}: this rank needs at least {} (model and LibTorch {}, a forward "
+        "batch of {} images {}, Gram matrices and RDMs {})",
+        mib(budget), mib(base + min_panel), mib(static_cast<double>(loaded.resident)), spec.batch,
+        mib(forward), mib(grams));
   features::agreed_step(world, [&] {
     if (too_small)
-      throw InputError("--memory-budget " + mib(budget) + ": too small for this model and --batch " +
-                       std::to_string(spec.batch) + "; at least " + mib(base + min_panel) +
+      throw InputError("--memory-budget " + mib(budget) +
+                       ": too small for this model and --batch " + std::to_string(spec.batch) +
+                       "; at least " + mib(base + min_panel) +
                        " is needed (try a smaller --batch or a larger budget)");
   });
   std::unique_ptr<ActivationStore> store;
@@ -143,9 +152,10 @@ LayerRdms compute_layer_rdms(const FeaturesSpec& spec, const Communicator& world
     store = std::make_unique<ActivationStore>(rows, sizes, spill, spec.scratch_dir);
   });
   if (world.rank() == 0)
-    spdlog::info("{} images, {} layers, batch {}; model and LibTorch {} resident; activations {} ({})",
-                 S, sizes.size(), spec.batch, mib(static_cast<double>(loaded.resident)),
-                 mib(store_bytes), spill ? "over the budget: spilled to a scratch file" : "in memory");
+    spdlog::info(
+        "{} images, {} layers, batch {}; model and LibTorch {} resident; activations {} ({})", S,
+        sizes.size(), spec.batch, mib(static_cast<double>(loaded.resident)), mib(store_bytes),
+        spill ? "over the budget: spilled to a scratch file" : "in memory");
 
   // ---- forward pass ----
   using Clock = std::chrono::steady_clock;
@@ -155,13 +165,15 @@ LayerRdms compute_layer_rdms(const FeaturesSpec& spec, const Communicator& world
   for (std::size_t first = mine.first_image; first < mine.end_image; first += spec.batch) {
     const std::size_t end = std::min(first + spec.batch, mine.end_image);
     batch.clear();
-    for (std::size_t i = first; i < end; ++i) batch.push_back(features::decode_image(spec.images[i]));
+    for (std::size_t i = first; i < end; ++i)
+      batch.push_back(features::decode_image(spec.images[i]));
     network->forward(batch, out);
     for (std::size_t l = 0; l < sizes.size(); ++l) store->put(l, first - mine.first_image, out[l]);
     if (progress && world.rank() == 0)
       progress(std::min(S, (end - mine.first_image) * static_cast<std::size_t>(world.size())), S);
   }
-  const double forward_seconds = std::chrono::duration<double>(Clock::now() - forward_start).count();
+  const double forward_seconds =
+      std::chrono::duration<double>(Clock::now() - forward_start).count();
   if (world.rank() == 0)
     spdlog::info("forward pass: {} images on rank 0 in {:.2f} s ({:.2f} images/s)", rows,
                  forward_seconds, static_cast<double>(rows) / std::max(forward_seconds, 1e-9));
@@ -201,10 +213,13 @@ LayerRdms compute_layer_rdms(const FeaturesSpec& spec, const Communicator& world
       gram.add_panel(panel.data(), begin, w);
     }
     const auto rdm = gram.rdm(spec.distance);
-    const auto undefined = std::count_if(rdm.begin(), rdm.end(), [](double d) { return std::isnan(d); });
+    const auto undefined =
+        std::count_if(rdm.begin(), rdm.end(), [](double d) { return std::isnan(d); });
     if (undefined > 0 && world.rank() == 0)
-      spdlog::warn("layer '{}': {} of {} pairs have no {} distance (an image with constant "
-                   "activations); stored as NaN", names[l], undefined, P, to_string(spec.distance));
+      spdlog::warn(
+          "layer '{}': {} of {} pairs have no {} distance (an image with constant "
+          "activations); stored as NaN",
+          names[l], undefined, P, to_string(spec.distance));
     result.rdms.insert(result.rdms.end(), rdm.begin(), rdm.end());
   }
   const double gram_seconds = std::chrono::duration<double>(Clock::now() - gram_start).count();

@@ -28,8 +28,9 @@ void write_layer_rdms(const std::string& path, const FeaturesSpec& spec, const L
     f.set_attribute("/", "distance", std::string(to_string(spec.distance)));
     f.set_attribute("/", "preprocessing", spec.preprocessing.describe());
     f.set_attribute("/", "stimuli", static_cast<std::int64_t>(rdms.stimuli));
-    f.set_attribute("/", "layout", std::string("rdms: layers x pairs, condensed upper triangle "
-                                               "(0,1),(0,2),...,(S-2,S-1) as scipy squareform"));
+    f.set_attribute("/", "layout",
+                    std::string("rdms: layers x pairs, condensed upper triangle "
+                                "(0,1),(0,2),...,(S-2,S-1) as scipy squareform"));
     f.set_attribute("/rdms", "kind", std::string("dissimilarity"));
     f.close();
   } catch (...) {

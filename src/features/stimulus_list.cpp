@@ -28,7 +28,8 @@ StimulusList list_stimuli(const std::string& images_arg) {
     std::vector<fs::path> files;
     for (const auto& entry : fs::directory_iterator(images_arg, error))
       if (entry.is_regular_file() && is_image_name(entry.path())) files.push_back(entry.path());
-    if (error) throw InputError(images_arg + ": --images: cannot list the folder: " + error.message());
+    if (error)
+      throw InputError(images_arg + ": --images: cannot list the folder: " + error.message());
     // Byte-wise order of the file names (as Python's sorted()), independent of the locale.
     std::sort(files.begin(), files.end(), [](const fs::path& a, const fs::path& b) {
       return a.filename().string() < b.filename().string();
@@ -51,12 +52,15 @@ StimulusList list_stimuli(const std::string& images_arg) {
     }
     if (in.bad()) throw InputError(images_arg + ": --images: cannot read the list file");
   } else {
-    throw InputError(images_arg + ": --images: expected a folder of PNG/JPEG images or a text "
+    throw InputError(images_arg +
+                     ": --images: expected a folder of PNG/JPEG images or a text "
                      "file listing them, found nothing at that path");
   }
   if (list.paths.size() < 3)
-    throw InputError(images_arg + ": --images: expected at least 3 images (an RDM needs 3 "
-                     "stimuli), found " + std::to_string(list.paths.size()));
+    throw InputError(images_arg +
+                     ": --images: expected at least 3 images (an RDM needs 3 "
+                     "stimuli), found " +
+                     std::to_string(list.paths.size()));
   return list;
 }
 

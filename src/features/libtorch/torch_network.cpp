@@ -15,7 +15,9 @@
 
 namespace permrsa {
 
-bool features_available() { return true; }
+bool features_available() {
+  return true;
+}
 
 void set_feature_threads(int threads) {
   const auto n = threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency());
@@ -49,17 +51,19 @@ at::Tensor preprocess(const DecodedImage& image, const ImagePreprocessing& p) {
                                                     static_cast<double>(shorter));
     const std::int64_t h = wide ? p.resize : new_long;
     const std::int64_t w = wide ? new_long : p.resize;
-    x = at::_upsample_bilinear2d_aa(x, {h, w}, /*align_corners=*/false, c10::nullopt,
-                                    c10::nullopt);
+    x = at::_upsample_bilinear2d_aa(x, {h, w}, /*align_corners=*/false, c10::nullopt, c10::nullopt);
   }
   if (p.crop > 0) {
     const std::int64_t h = x.size(2), w = x.size(3);
     if (h < p.crop || w < p.crop)
-      throw InputError("--crop " + std::to_string(p.crop) + ": expected at most the resized image (" +
-                       std::to_string(h) + " x " + std::to_string(w) + ")");
+      throw InputError("--crop " + std::to_string(p.crop) +
+                       ": expected at most the resized image (" + std::to_string(h) + " x " +
+                       std::to_string(w) + ")");
     // torchvision's center_crop: int(round((size - crop) / 2.0)), Python's round-half-even.
-    const auto top = static_cast<std::int64_t>(std::nearbyint(static_cast<double>(h - p.crop) / 2.0));
-    const auto left = static_cast<std::int64_t>(std::nearbyint(static_cast<double>(w - p.crop) / 2.0));
+    const auto top =
+        static_cast<std::int64_t>(std::nearbyint(static_cast<double>(h - p.crop) / 2.0));
+    const auto left =
+        static_cast<std::int64_t>(std::nearbyint(static_cast<double>(w - p.crop) / 2.0));
     x = x.slice(2, top, top + p.crop).slice(3, left, left + p.crop);
   }
   x = x.div(p.scale_divisor);
@@ -175,7 +179,8 @@ class TorchNetwork final : public Network {
       }
       if (!y.isGenericDict()) throw wrong_output("the model's output", y);
       for (const auto& entry : y.toGenericDict()) {
-        if (!entry.key().isString()) throw wrong_output("a key of the model's output dict", entry.key());
+        if (!entry.key().isString())
+          throw wrong_output("a key of the model's output dict", entry.key());
         const std::string name = entry.key().toStringRef();
         if (!entry.value().isTensor())
           throw wrong_output("the value '" + name + "' of the model's output dict", entry.value());
@@ -204,14 +209,17 @@ std::unique_ptr<Network> open_network(const std::string& model_path,
                                       const DecodedImage& probe) {
   std::error_code error;
   if (!std::filesystem::is_regular_file(model_path, error))
-    throw InputError(model_path + ": --model: no such file (expected a TorchScript model, e.g. "
+    throw InputError(model_path +
+                     ": --model: no such file (expected a TorchScript model, e.g. "
                      "from tools/export_model.py)");
   torch::jit::Module module;
   try {
     module = torch::jit::load(model_path, torch::kCPU);
   } catch (const c10::Error& e) {
-    throw InputError(model_path + ": --model: expected a TorchScript file (torch.jit.save), "
-                     "but LibTorch cannot load it: " + e.what_without_backtrace());
+    throw InputError(model_path +
+                     ": --model: expected a TorchScript file (torch.jit.save), "
+                     "but LibTorch cannot load it: " +
+                     e.what_without_backtrace());
   }
   auto network = std::make_unique<TorchNetwork>(model_path, std::move(module), preprocessing);
   network->probe(probe);

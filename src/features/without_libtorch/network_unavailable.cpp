@@ -4,7 +4,9 @@
 
 namespace permrsa {
 
-bool features_available() { return false; }
+bool features_available() {
+  return false;
+}
 
 void set_feature_threads(int) {}
 
