@@ -13,7 +13,9 @@ features.1 (relu1_1, 64 x 128 x 128 = 1,048,576 values per image, so 300 images 
 1.17 GiB of float32 activations in that layer alone, over the budget), features.16,
 features.30 and classifier.4. The weights are random (seed 0, tools/export_model.py without
 --weights), so VGG16's 138 M parameters (528 MiB) sit inside the budget as they would for
-trained weights."""
+trained weights. The model returns every layer (the default export), so one forward pass holds
+all 38 of them for its batch: --batch 4 (not the default 8) leaves room in 1 GiB; permrsa says
+so, exit 2, when a batch does not fit (tests/python/test_features_bad_input.py)."""
 import os
 import pathlib
 import subprocess
@@ -54,7 +56,7 @@ def test_a_1gib_budget_holds_for_300_images_through_vgg16_and_changes_no_rdm(tmp
     assert "RANDOMLY INITIALISED" in export.stderr  # the loud warning without --weights
 
     common = ["features", "--model", model, "--images", images, "--layers", LAYERS,
-              "--resize", 128, "--crop", 128, "--threads", 2]
+              "--resize", 128, "--crop", 128, "--threads", 2, "--batch", 4]
     code, log, peak = run_measured([*common, "--memory-budget", "1GiB",
                                     "--out", tmp_path / "budget.h5"])
     assert code == 0, log
