@@ -9,6 +9,7 @@
 #include "permrsa/file_hash.hpp"
 #include "permrsa/rsa_problem.hpp"
 #include "core/ranks.hpp"
+#include "io/source_readers.hpp"
 
 namespace permrsa {
 namespace {
@@ -45,6 +46,23 @@ Matrix<double> brain_columns(const std::string& source, const std::string& key, 
   for (std::size_t t = 0; t < a.shape[0]; ++t)
     for (std::size_t p = 0; p < a.shape[1]; ++p) m(p, t) = a.values[t * a.shape[1] + p];
   return m;
+}
+
+// A models.file written by `permrsa features` ("out.h5:/rdms") carries its layer names in the
+// sibling string dataset "layers"; they are used when models.names is not set (and only when
+// their count matches L).
+std::vector<std::string> sibling_layer_names(const std::string& models_file, std::size_t layers) {
+  const ArraySource source = parse_array_source(models_file, "models.file");
+  if (source.dataset.empty() || io::container_of(source.file) != io::Container::hdf5) return {};
+  const auto slash = source.dataset.find_last_of('/');
+  const std::string group = slash == std::string::npos ? "" : source.dataset.substr(0, slash + 1);
+  try {
+    auto names = read_names(source.file + ":" + group + "layers", "models.file");
+    if (names.size() == layers) return names;
+  } catch (const InputError&) {
+    // no such dataset: default names
+  }
+  return {};
 }
 
 Matrix<double> model_matrix(const RunSpec& spec, std::size_t pairs) {
@@ -228,9 +246,13 @@ ProblemShape probe_problem_shape(const RunSpec& spec) {
   const auto models = read_array_shape(spec.models.file, "models.file");
   const std::string msource = parse_array_source(spec.models.file, "models.file").text();
   if (models.size() == 2) {
-    if (models[1] != shape.pairs)
+    if (models[1] != shape.pairs) {
+      const auto model_stimuli = stimuli_for_pairs(models[1]);
       bad(msource, "models.file", "expected L x " + std::to_string(shape.pairs) +
-          " condensed RDMs (P must match brain.file), found shape " + shape_text(models));
+          " condensed RDMs (P must match brain.file, S = " + std::to_string(shape.stimuli) +
+          " stimuli), found shape " + shape_text(models) +
+          (model_stimuli ? " (S = " + std::to_string(*model_stimuli) + " stimuli)" : ""));
+    }
   } else if (models.size() == 3) {
     if (models[1] != models[2])
       bad(msource, "models.file", "expected L x S x S square RDMs, found shape " + shape_text(models));
@@ -261,7 +283,8 @@ std::vector<std::string> layer_names(const RunSpec& spec, std::size_t L, const s
       bad(spec.models.names, "models.names", "expected L = " + std::to_string(L) +
           " layer names to match " + against + ", found " + std::to_string(names.size()));
   } else {
-    for (std::size_t l = 0; l < L; ++l) names.push_back("layer_" + std::to_string(l));
+    if (against == "models.file") names = sibling_layer_names(spec.models.file, L);
+    for (std::size_t l = names.size(); l < L; ++l) names.push_back("layer_" + std::to_string(l));
   }
   return names;
 }
