@@ -9,6 +9,7 @@
 
 #include <tbb/parallel_for.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -55,13 +56,46 @@ double roc_auc(const std::vector<double>& positive, const std::vector<double>& n
 
 }  // namespace
 
+namespace {
+
+// The solution of (prior_a S_a + prior_b S_b) w = rhs. When the pair has fewer training units
+// than channels, the pooled covariance is diag(D) + U'U with U = [sqrt(prior_a w_a) Y_a;
+// sqrt(prior_b w_b) Y_b] (k x p, k = n_a + n_b), and the Woodbury identity turns the p x p solve
+// into a k x k one: with E = 1/D and W = U diag(sqrt E),
+//   Sigma^-1 r = E r - sqrt(E) W' (I + W W')^-1 W (sqrt(E) r).
+// FLOP: k^2 p (W W') + k^3/3 (Cholesky) instead of p^3/3. Otherwise (or when D has a zero, i.e.
+// no shrinkage) the dense Cholesky solve; an indefinite matrix falls back to the minimum-norm
+// least-squares solution, as scipy.linalg.lstsq gives.
+Eigen::MatrixXd pooled_solve(const ShrunkClass& a, double prior_a, const ShrunkClass& b, double prior_b,
+                             const Eigen::MatrixXd& rhs, bool low_rank) {
+  const Eigen::VectorXd d = prior_a * a.diagonal + prior_b * b.diagonal;
+  if (low_rank && d.minCoeff() > 0) {
+    const Eigen::VectorXd sqrt_e = d.cwiseSqrt().cwiseInverse();
+    const auto na = a.centred.rows(), nb = b.centred.rows(), p = a.centred.cols();
+    Eigen::MatrixXd w(na + nb, p);
+    w.topRows(na) = std::sqrt(prior_a * a.low_rank_weight) * a.centred * sqrt_e.asDiagonal();
+    w.bottomRows(nb) = std::sqrt(prior_b * b.low_rank_weight) * b.centred * sqrt_e.asDiagonal();
+    Eigen::MatrixXd k = Eigen::MatrixXd::Identity(na + nb, na + nb);
+    k.selfadjointView<Eigen::Lower>().rankUpdate(w);
+    const Eigen::LLT<Eigen::MatrixXd> llt(k);
+    const Eigen::MatrixXd scaled = sqrt_e.asDiagonal() * rhs;
+    const Eigen::MatrixXd inner = llt.solve(w * scaled);
+    return sqrt_e.asDiagonal() * (scaled - w.transpose() * inner);
+  }
+  const Eigen::MatrixXd sigma = prior_a * a.dense + prior_b * b.dense;
+  Eigen::LLT<Eigen::MatrixXd> llt(sigma);
+  if (llt.info() == Eigen::Success) return llt.solve(rhs);
+  return sigma.completeOrthogonalDecomposition().solve(rhs);
+}
+
+}  // namespace
+
 void lda_scores(const Eigen::MatrixXd& x, const TrialDesign& d, DecodingScore score,
                 std::span<double> scores, std::span<double> decisions) {
   const std::size_t S = d.stimuli.size(), P = pair_count(S), units = d.unit_class.size();
   std::fill(scores.begin(), scores.end(), 0.0);
   if (!decisions.empty()) std::fill(decisions.begin(), decisions.end(), std::numeric_limits<double>::quiet_NaN());
-  std::vector<Eigen::VectorXd> means(S);
-  std::vector<Eigen::MatrixXd> covariances(S);
+  std::vector<ShrunkClass> classes(S);
   std::vector<double> train_count(S);
   std::vector<std::vector<std::size_t>> test_units(S);
   std::vector<std::size_t> pair_first, pair_second;
@@ -73,54 +107,53 @@ void lda_scores(const Eigen::MatrixXd& x, const TrialDesign& d, DecodingScore sc
   for (std::size_t f = 0; f < d.folds; ++f) {
     const auto fold = static_cast<std::int32_t>(f);
     for (auto& t : test_units) t.clear();
-    for (std::size_t u = 0; u < units; ++u)
+    std::vector<std::size_t> counts(S, 0);
+    for (std::size_t u = 0; u < units; ++u) {
       if (d.unit_fold[u] == fold) test_units[d.unit_class[u]].push_back(u);
+      else ++counts[d.unit_class[u]];
+    }
+    // One path for every pair of the fold: low rank when even the two largest classes together
+    // have fewer training units than there are channels.
+    std::vector<std::size_t> sorted = counts;
+    std::sort(sorted.rbegin(), sorted.rend());
+    const bool low_rank = sorted[0] + sorted[1] < static_cast<std::size_t>(x.cols());
     tbb::parallel_for(std::size_t{0}, S, [&](std::size_t c) {
       const auto train = select_rows(x, units, [&](std::size_t u) {
         return d.unit_class[u] == c && d.unit_fold[u] != fold;
       });
       train_count[c] = static_cast<double>(train.rows());
-      sklearn_lw_class_covariance(train, means[c], covariances[c]);
+      classes[c] = sklearn_lw_class_covariance(train, !low_rank);
     });
     tbb::parallel_for(std::size_t{0}, P, [&](std::size_t pair) {
-      {
-        const std::size_t a = pair_first[pair], b = pair_second[pair];
-        // scikit-learn: priors from the training class frequencies, pooled covariance = the
-        // prior-weighted sum, coef_k = Sigma^-1 m_k (lstsq), intercept_k = -m_k.coef_k/2 + log
-        // prior_k; the binary classifier is class b (the larger label) minus class a.
-        const double total = train_count[a] + train_count[b];
-        const double prior_a = train_count[a] / total, prior_b = train_count[b] / total;
-        const Eigen::MatrixXd sigma = prior_a * covariances[a] + prior_b * covariances[b];
-        Eigen::MatrixXd rhs(sigma.rows(), 2);
-        rhs.col(0) = means[a];
-        rhs.col(1) = means[b];
-        Eigen::MatrixXd w;
-        Eigen::LLT<Eigen::MatrixXd> llt(sigma);
-        if (llt.info() == Eigen::Success) {
-          w = llt.solve(rhs);
-        } else {  // singular pooled covariance: the minimum-norm least-squares solution, as lstsq
-          w = sigma.completeOrthogonalDecomposition().solve(rhs);
-        }
-        const Eigen::VectorXd coef = w.col(1) - w.col(0);
-        const double intercept = (-0.5 * means[b].dot(w.col(1)) + std::log(prior_b)) -
-                                 (-0.5 * means[a].dot(w.col(0)) + std::log(prior_a));
-        std::vector<double> dec_a, dec_b;
-        for (std::size_t u : test_units[a]) dec_a.push_back(x.row(static_cast<Eigen::Index>(u)).dot(coef) + intercept);
-        for (std::size_t u : test_units[b]) dec_b.push_back(x.row(static_cast<Eigen::Index>(u)).dot(coef) + intercept);
-        double fold_score;
-        if (score == DecodingScore::accuracy) {
-          std::size_t correct = 0;
-          for (double v : dec_a) correct += v > 0 ? 0 : 1;  // predicted class b when > 0
-          for (double v : dec_b) correct += v > 0 ? 1 : 0;
-          fold_score = static_cast<double>(correct) / static_cast<double>(dec_a.size() + dec_b.size());
-        } else {
-          fold_score = roc_auc(dec_b, dec_a);
-        }
-        scores[pair] += fold_score;
-        if (!decisions.empty()) {
-          for (std::size_t i = 0; i < dec_a.size(); ++i) decisions[pair * units + test_units[a][i]] = dec_a[i];
-          for (std::size_t i = 0; i < dec_b.size(); ++i) decisions[pair * units + test_units[b][i]] = dec_b[i];
-        }
+      const std::size_t a = pair_first[pair], b = pair_second[pair];
+      // scikit-learn: priors from the training class frequencies, pooled covariance = the
+      // prior-weighted sum, coef_k = Sigma^-1 m_k (lstsq), intercept_k = -m_k.coef_k/2 + log
+      // prior_k; the binary classifier is class b (the larger label) minus class a.
+      const double total = train_count[a] + train_count[b];
+      const double prior_a = train_count[a] / total, prior_b = train_count[b] / total;
+      Eigen::MatrixXd rhs(x.cols(), 2);
+      rhs.col(0) = classes[a].mean;
+      rhs.col(1) = classes[b].mean;
+      const Eigen::MatrixXd w = pooled_solve(classes[a], prior_a, classes[b], prior_b, rhs, low_rank);
+      const Eigen::VectorXd coef = w.col(1) - w.col(0);
+      const double intercept = (-0.5 * classes[b].mean.dot(w.col(1)) + std::log(prior_b)) -
+                               (-0.5 * classes[a].mean.dot(w.col(0)) + std::log(prior_a));
+      std::vector<double> dec_a, dec_b;
+      for (std::size_t u : test_units[a]) dec_a.push_back(x.row(static_cast<Eigen::Index>(u)).dot(coef) + intercept);
+      for (std::size_t u : test_units[b]) dec_b.push_back(x.row(static_cast<Eigen::Index>(u)).dot(coef) + intercept);
+      double fold_score;
+      if (score == DecodingScore::accuracy) {
+        std::size_t correct = 0;
+        for (double v : dec_a) correct += v > 0 ? 0 : 1;  // predicted class b when > 0
+        for (double v : dec_b) correct += v > 0 ? 1 : 0;
+        fold_score = static_cast<double>(correct) / static_cast<double>(dec_a.size() + dec_b.size());
+      } else {
+        fold_score = roc_auc(dec_b, dec_a);
+      }
+      scores[pair] += fold_score;
+      if (!decisions.empty()) {
+        for (std::size_t i = 0; i < dec_a.size(); ++i) decisions[pair * units + test_units[a][i]] = dec_a[i];
+        for (std::size_t i = 0; i < dec_b.size(); ++i) decisions[pair * units + test_units[b][i]] = dec_b[i];
       }
     });
   }

@@ -13,36 +13,43 @@
 
 namespace permrsa::eeg {
 
-void sklearn_lw_class_covariance(const Eigen::Ref<const Eigen::MatrixXd>& x, Eigen::VectorXd& mean,
-                                 Eigen::MatrixXd& covariance) {
+ShrunkClass sklearn_lw_class_covariance(const Eigen::Ref<const Eigen::MatrixXd>& x, bool dense) {
   const auto n = x.rows(), p = x.cols();
   const double nd = static_cast<double>(n), pd = static_cast<double>(p);
-  mean = x.colwise().mean().transpose();
-  const Eigen::MatrixXd y = x.rowwise() - mean.transpose();
-  covariance.resize(p, p);
-  covariance.setZero();
+  ShrunkClass out;
+  out.mean = x.colwise().mean().transpose();
+  out.centred = x.rowwise() - out.mean.transpose();
+  const Eigen::MatrixXd& y = out.centred;
+  Eigen::MatrixXd covariance = Eigen::MatrixXd::Zero(p, p);
   covariance.selfadjointView<Eigen::Lower>().rankUpdate(y.transpose(), 1.0 / nd);
   covariance.triangularView<Eigen::StrictlyUpper>() = covariance.transpose();
-  if (p == 1) return;  // ledoit_wolf: a single feature is never shrunk
+  double a = 0, mu = 0;
   // StandardScaler's scale: the population std; features that are constant get scale 1.
   Eigen::VectorXd scale(p);
   for (Eigen::Index j = 0; j < p; ++j) {
     const double v = covariance(j, j);
     scale(j) = v > 0 && std::isfinite(v) ? std::sqrt(v) : 1.0;
   }
-  const Eigen::VectorXd inv_scale = scale.cwiseInverse();
-  const Eigen::MatrixXd r = inv_scale.asDiagonal() * covariance * inv_scale.asDiagonal();
-  const double trace = r.trace();
-  const double mu = trace / pd;
-  const double frob2 = r.squaredNorm();
-  const Eigen::VectorXd row_norm2 = (y * inv_scale.asDiagonal()).rowwise().squaredNorm();
-  const double fourth = row_norm2.squaredNorm();
-  double beta = (fourth / nd - frob2) / (pd * nd);
-  const double delta = (frob2 - 2.0 * mu * trace + pd * mu * mu) / pd;
-  beta = std::min(beta, delta);
-  const double a = beta == 0 ? 0.0 : beta / delta;
-  covariance *= (1.0 - a);
-  for (Eigen::Index j = 0; j < p; ++j) covariance(j, j) += a * mu * scale(j) * scale(j);
+  if (p > 1) {  // ledoit_wolf: a single feature is never shrunk
+    const Eigen::VectorXd inv_scale = scale.cwiseInverse();
+    const Eigen::MatrixXd r = inv_scale.asDiagonal() * covariance * inv_scale.asDiagonal();
+    const double trace = r.trace();
+    mu = trace / pd;
+    const double frob2 = r.squaredNorm();
+    const Eigen::VectorXd row_norm2 = (y * inv_scale.asDiagonal()).rowwise().squaredNorm();
+    const double fourth = row_norm2.squaredNorm();
+    double beta = (fourth / nd - frob2) / (pd * nd);
+    const double delta = (frob2 - 2.0 * mu * trace + pd * mu * mu) / pd;
+    beta = std::min(beta, delta);
+    a = beta == 0 ? 0.0 : beta / delta;
+  }
+  out.low_rank_weight = (1.0 - a) / nd;
+  out.diagonal = (a * mu) * scale.cwiseProduct(scale);
+  if (dense) {
+    out.dense = (1.0 - a) * covariance;
+    out.dense.diagonal() += out.diagonal;
+  }
+  return out;
 }
 
 Eigen::MatrixXd rsatoolbox_noise_covariance(Eigen::MatrixXd x, double dof, NoiseShrinkage shrinkage) {

@@ -16,9 +16,17 @@ namespace permrsa::eeg {
 //   b = (sum_i ||z_i||^4 / n - ||R||_F^2) / (p n),   z_i = (x_i - mean) / s,
 // (sklearn.covariance.ledoit_wolf_shrinkage, one block) and the estimate is
 //   S = (1 - a) C + a mu diag(s^2).
-// FLOP: n p^2 (the cross products) + O(n p + p^2).
-void sklearn_lw_class_covariance(const Eigen::Ref<const Eigen::MatrixXd>& x, Eigen::VectorXd& mean,
-                                 Eigen::MatrixXd& covariance);
+// It is kept in factored form, S = w Y'Y + diag(d) with Y = x - mean (n x p), w = (1 - a) / n
+// and d = a mu s^2, so that a pair's pooled covariance can be solved with the Woodbury identity
+// when n_a + n_b < p. FLOP: n p^2 (the cross products, needed for ||R||_F) + O(n p + p^2).
+struct ShrunkClass {
+  Eigen::VectorXd mean;
+  Eigen::MatrixXd centred;   // Y, n x p
+  double low_rank_weight = 0;  // w
+  Eigen::VectorXd diagonal;  // d
+  Eigen::MatrixXd dense;     // S itself (filled by sklearn_lw_class_covariance when asked)
+};
+ShrunkClass sklearn_lw_class_covariance(const Eigen::Ref<const Eigen::MatrixXd>& x, bool dense);
 
 // rsatoolbox's noise covariance of residuals (n x p), data/noise.py _estimate_covariance with a
 // given dof: the residuals are first centred on their column means; then

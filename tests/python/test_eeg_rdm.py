@@ -111,6 +111,36 @@ def test_lda_decision_values_match_sklearn_within_1e_8(lda_case):
     assert np.max(np.abs(ours[finite] - theirs[finite])) < 1e-8
 
 
+def test_lda_with_fewer_training_trials_than_channels_equals_sklearn(tmp_path):
+    """48 channels and 8 training trials per stimulus: each pair's pooled covariance is solved
+    through the Woodbury identity (k = 16 < p = 48), the path the full-size study takes
+    (64 training trials per pair, 128 channels). Same check as above."""
+    (epochs,) = simulate(tmp_path / "sim", stimuli=6, channels=48, times=12, trials=10)
+    run(["rdm", "--epochs", epochs, "--method", "lda", "--folds", 5, "--out", tmp_path / "r.h5",
+         "--decision-values", tmp_path / "d.h5", "--quiet"])
+    ours = read_rdm(tmp_path / "r.h5")
+    with h5py.File(tmp_path / "d.h5", "r") as f:
+        decisions = f["decision"][()]
+    X, labels, _ = read_epochs(epochs)
+    stimuli = ours["stimuli"]
+    p, worst = 0, 0.0
+    for i in range(6):
+        for j in range(i + 1, 6):
+            rows = np.flatnonzero((labels == stimuli[i]) | (labels == stimuli[j]))
+            for t in range(12):
+                scores = []
+                for train, test in PredefinedSplit(ours["folds"][rows]).split():
+                    clf = LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto")
+                    clf.fit(X[rows][train, :, t], labels[rows][train])
+                    d = clf.decision_function(X[rows][test, :, t])
+                    worst = max(worst, np.max(np.abs(decisions[p, t, rows[test]] - d)))
+                    scores.append(accuracy_score(labels[rows][test],
+                                                 clf.predict(X[rows][test, :, t])))
+                assert ours["rdms"][p, t] == np.mean(scores), (p, t)
+            p += 1
+    assert worst < 1e-8
+
+
 def test_lda_roc_auc_matches_sklearn_roc_auc_score(lda_case):
     ours = lda_case["auc_ours"]["rdms"]
     assert np.max(np.abs(ours - lda_case["auc"])) < 1e-12
