@@ -297,3 +297,23 @@ def test_matlab_epochs_equal_the_hdf5_input(tmp_path):
     run(["rdm", "--epochs", tmp_path / "e.mat", "--method", "euclidean", "--out",
          tmp_path / "b.h5", "--quiet"])
     assert np.array_equal(read_rdm(tmp_path / "a.h5")["rdms"], read_rdm(tmp_path / "b.h5")["rdms"])
+
+
+def test_mne_epochs_exported_with_the_readme_lines_give_the_same_rdms(tmp_path):
+    """The README's three export lines (Debian python3-mne EpochsArray) give the same file
+    contents as the HDF5 file the epochs were built from."""
+    mne = pytest.importorskip("mne")
+    (epochs_file,) = simulate(tmp_path / "sim", stimuli=6, channels=8, times=10, trials=10)
+    X, labels, times = read_epochs(epochs_file)
+    info = mne.create_info([f"EEG{c:03d}" for c in range(8)], sfreq=200.0, ch_types="eeg")
+    events = np.column_stack([np.arange(len(labels)) * 100, np.zeros(len(labels), int), labels])
+    epochs = mne.EpochsArray(X, info, events=events, tmin=times[0], verbose="error")
+    with h5py.File(tmp_path / "mne.h5", "w") as f:
+        f["data"] = epochs.get_data()
+        f["labels"] = epochs.events[:, 2]
+        f["times"] = epochs.times
+    for name, src in [("a", epochs_file), ("b", tmp_path / "mne.h5")]:
+        run(["rdm", "--epochs", src, "--method", "lda", "--out", tmp_path / f"{name}.h5", "--quiet"])
+    a, b = read_rdm(tmp_path / "a.h5"), read_rdm(tmp_path / "b.h5")
+    assert np.array_equal(a["rdms"], b["rdms"])
+    assert np.allclose(a["axes/time"], b["axes/time"], atol=1e-12)
