@@ -47,8 +47,8 @@ bool cross_validated(RdmMethod method);
 
 // The trials of one subject grouped into the units the methods see (trials, or pseudo-trials).
 struct TrialDesign {
-  std::vector<std::int64_t> stimuli;     // sorted distinct labels (RDM rows)
-  std::vector<std::int32_t> trial_fold;  // fold of every trial
+  std::vector<std::int64_t> stimuli;                  // sorted distinct labels (RDM rows)
+  std::vector<std::int32_t> trial_fold;               // fold of every trial
   std::vector<std::vector<std::size_t>> unit_trials;  // trials averaged into each unit
   std::vector<std::size_t> unit_class;                // index into stimuli
   std::vector<std::int32_t> unit_fold;

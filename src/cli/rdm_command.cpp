@@ -42,7 +42,8 @@ std::vector<std::string> expand(const std::vector<std::string>& patterns) {
     if (rc == 0)
       for (std::size_t i = 0; i < found.gl_pathc; ++i) matches.emplace_back(found.gl_pathv[i]);
     ::globfree(&found);
-    if (matches.empty()) throw InputError("--epochs: expected files matching \"" + pattern + "\", found none");
+    if (matches.empty())
+      throw InputError("--epochs: expected files matching \"" + pattern + "\", found none");
     std::sort(matches.begin(), matches.end());
     out.insert(out.end(), matches.begin(), matches.end());
   }
@@ -55,8 +56,8 @@ std::string per_subject(const std::vector<std::string>& given, std::size_t n, st
   if (given.empty()) return "";
   if (given.size() == 1) return given[0];
   if (given.size() != subjects)
-    throw InputError(option + ": expected 1 source or one per subject (" + std::to_string(subjects) +
-                     "), found " + std::to_string(given.size()));
+    throw InputError(option + ": expected 1 source or one per subject (" +
+                     std::to_string(subjects) + "), found " + std::to_string(given.size()));
   return given[n];
 }
 
@@ -67,11 +68,13 @@ struct Item {
 // Subjects x time blocks, enough blocks for every rank to get work; rank r gets the contiguous
 // range [r I / R, (r+1) I / R).
 std::vector<Item> work_items(std::size_t subjects, std::size_t times, std::size_t ranks) {
-  const std::size_t blocks = std::min(times, std::max<std::size_t>(1, (ranks + subjects - 1) / subjects));
+  const std::size_t blocks =
+      std::min(times, std::max<std::size_t>(1, (ranks + subjects - 1) / subjects));
   const std::size_t width = (times + blocks - 1) / blocks;
   std::vector<Item> items;
   for (std::size_t n = 0; n < subjects; ++n)
-    for (std::size_t t = 0; t < times; t += width) items.push_back({n, t, std::min(times, t + width)});
+    for (std::size_t t = 0; t < times; t += width)
+      items.push_back({n, t, std::min(times, t + width)});
   return items;
 }
 
@@ -93,34 +96,45 @@ int rdm(const RdmOptions& opt, const GlobalOptions& global) {
   std::vector<TrialDesign> designs;
   agree(world, [&] {
     spec.method = parse_rdm_method(opt.method);
-    if (opt.score == "accuracy") spec.score = DecodingScore::accuracy;
-    else if (opt.score == "roc-auc") spec.score = DecodingScore::roc_auc;
-    else throw InputError("--score: expected accuracy or roc-auc, found \"" + opt.score + "\"");
-    if (opt.noise == "shrinkage-diag") spec.noise = NoiseShrinkage::diagonal;
-    else if (opt.noise == "shrinkage-eye") spec.noise = NoiseShrinkage::identity;
-    else throw InputError("--noise: expected shrinkage-diag or shrinkage-eye, found \"" + opt.noise + "\"");
+    if (opt.score == "accuracy")
+      spec.score = DecodingScore::accuracy;
+    else if (opt.score == "roc-auc")
+      spec.score = DecodingScore::roc_auc;
+    else
+      throw InputError("--score: expected accuracy or roc-auc, found \"" + opt.score + "\"");
+    if (opt.noise == "shrinkage-diag")
+      spec.noise = NoiseShrinkage::diagonal;
+    else if (opt.noise == "shrinkage-eye")
+      spec.noise = NoiseShrinkage::identity;
+    else
+      throw InputError("--noise: expected shrinkage-diag or shrinkage-eye, found \"" + opt.noise +
+                       "\"");
     if (spec.window < 1) throw InputError("--window: expected at least 1 sample, found 0");
     const auto files = expand(opt.epochs);
     for (std::size_t n = 0; n < files.size(); ++n) {
-      const auto sources = epochs_sources(files[n], per_subject(opt.labels, n, files.size(), "--labels"),
-                                          per_subject(opt.times, n, files.size(), "--times"));
+      const auto sources =
+          epochs_sources(files[n], per_subject(opt.labels, n, files.size(), "--labels"),
+                         per_subject(opt.times, n, files.size(), "--times"));
       headers.push_back(read_epochs_header(sources));
     }
     check_same_layout(headers);
-    for (const auto& h : headers) designs.push_back(make_trial_design(h.labels, spec, h.sources.labels));
+    for (const auto& h : headers)
+      designs.push_back(make_trial_design(h.labels, spec, h.sources.labels));
     if (!opt.decisions.empty() && (spec.method != RdmMethod::lda || headers.size() != 1 ||
                                    spec.pseudo_trials != 1 || world.size() != 1))
-      throw InputError("--decision-values: only for --method lda on one subject, without "
-                       "pseudo-trials, in one process");
+      throw InputError(
+          "--decision-values: only for --method lda on one subject, without "
+          "pseudo-trials, in one process");
   });
   const std::size_t N = headers.size(), T = headers[0].times, C = headers[0].channels;
   const std::size_t P = pair_count(designs[0].stimuli.size());
   const auto items = work_items(N, T, static_cast<std::size_t>(world.size()));
   const auto R = static_cast<std::size_t>(world.size()), r = static_cast<std::size_t>(world.rank());
   const std::size_t first = r * items.size() / R, last = (r + 1) * items.size() / R;
-  spdlog::info("{} subject(s), {} stimuli ({} pairs), {} channels, {} time points; method {}, {} folds; "
-               "{} work items over {} rank(s)", N, designs[0].stimuli.size(), P, C, T, opt.method,
-               spec.folds, items.size(), R);
+  spdlog::info(
+      "{} subject(s), {} stimuli ({} pairs), {} channels, {} time points; method {}, {} folds; "
+      "{} work items over {} rank(s)",
+      N, designs[0].stimuli.size(), P, C, T, opt.method, spec.folds, items.size(), R);
 
   std::vector<double> mine;
   std::vector<double> decisions;
@@ -129,15 +143,16 @@ int rdm(const RdmOptions& opt, const GlobalOptions& global) {
     std::size_t loaded = N;
     std::vector<double> data;
     std::int64_t done = 0, total = 0;
-    for (std::size_t i = first; i < last; ++i) total += static_cast<std::int64_t>(items[i].t_end - items[i].t_begin);
+    for (std::size_t i = first; i < last; ++i)
+      total += static_cast<std::int64_t>(items[i].t_end - items[i].t_begin);
     for (std::size_t i = first; i < last; ++i) {
       const Item& item = items[i];
       if (loaded != item.subject) {
         data = read_epochs_data(headers[item.subject]);
         loaded = item.subject;
       }
-      const auto values = subject_rdms(data, C, T, designs[item.subject], spec, item.t_begin, item.t_end,
-                                       opt.decisions.empty() ? nullptr : &decisions);
+      const auto values = subject_rdms(data, C, T, designs[item.subject], spec, item.t_begin,
+                                       item.t_end, opt.decisions.empty() ? nullptr : &decisions);
       mine.insert(mine.end(), values.begin(), values.end());
       done += static_cast<std::int64_t>(item.t_end - item.t_begin);
       progress.update(done, total);
@@ -172,19 +187,26 @@ int rdm(const RdmOptions& opt, const GlobalOptions& global) {
         {"created_by", std::string("permrsa ") + PERMRSA_VERSION + " rdm"},
         {"command_line", opt.command_line},
         {"method", opt.method},
-        {"dissimilarity", spec.method == RdmMethod::lda
-                              ? (spec.score == DecodingScore::accuracy ? "cross-validated pairwise decoding accuracy (chance 0.5)"
-                                                                       : "cross-validated pairwise ROC AUC (chance 0.5)")
-                              : spec.method == RdmMethod::crossnobis ? "crossnobis distance / channels (rsatoolbox)"
-                              : spec.method == RdmMethod::correlation ? "1 - Pearson r between mean patterns"
-                                                                      : "Euclidean distance between mean patterns"},
-        {"classifier", spec.method == RdmMethod::lda ? "scikit-learn 1.2 LinearDiscriminantAnalysis(solver=\"lsqr\", shrinkage=\"auto\")" : "none"},
+        {"dissimilarity",
+         spec.method == RdmMethod::lda
+             ? (spec.score == DecodingScore::accuracy
+                    ? "cross-validated pairwise decoding accuracy (chance 0.5)"
+                    : "cross-validated pairwise ROC AUC (chance 0.5)")
+         : spec.method == RdmMethod::crossnobis  ? "crossnobis distance / channels (rsatoolbox)"
+         : spec.method == RdmMethod::correlation ? "1 - Pearson r between mean patterns"
+                                                 : "Euclidean distance between mean patterns"},
+        {"classifier",
+         spec.method == RdmMethod::lda
+             ? "scikit-learn 1.2 LinearDiscriminantAnalysis(solver=\"lsqr\", shrinkage=\"auto\")"
+             : "none"},
         {"score", spec.method == RdmMethod::lda ? opt.score : "none"},
         {"noise", spec.method == RdmMethod::crossnobis ? opt.noise : "none"},
         {"fold_rule", "within each stimulus, the k-th trial in file order is in fold k mod folds"},
-        {"pseudo_trial_rule", "within each stimulus and fold, trials in file order averaged in groups of "
-                              "pseudo_trials; a remainder joins the last group"},
-        {"window_rule", "mean over samples t - floor((w-1)/2) ... t + ceil((w-1)/2) inside the epoch"},
+        {"pseudo_trial_rule",
+         "within each stimulus and fold, trials in file order averaged in groups of "
+         "pseudo_trials; a remainder joins the last group"},
+        {"window_rule",
+         "mean over samples t - floor((w-1)/2) ... t + ceil((w-1)/2) inside the epoch"},
         {"layout", N == 1 ? "pairs-time" : "subjects-pairs-time"}};
     out.integer_attributes = {{"folds", static_cast<std::int64_t>(spec.folds)},
                               {"cross_validated", cv ? 1 : 0},
@@ -192,10 +214,12 @@ int rdm(const RdmOptions& opt, const GlobalOptions& global) {
                               {"pseudo_trials", static_cast<std::int64_t>(spec.pseudo_trials)},
                               {"subjects", static_cast<std::int64_t>(N)}};
     write_brain_rdm_file(opt.out, out);
-    if (!opt.decisions.empty()) write_decisions(opt.decisions, decisions, P, T, headers[0], designs[0]);
+    if (!opt.decisions.empty())
+      write_decisions(opt.decisions, decisions, P, T, headers[0], designs[0]);
     spdlog::info("wrote {}: /rdms {}, /mean ({}, {})", opt.out,
                  N == 1 ? "(" + std::to_string(P) + ", " + std::to_string(T) + ")"
-                        : "(" + std::to_string(N) + ", " + std::to_string(P) + ", " + std::to_string(T) + ")",
+                        : "(" + std::to_string(N) + ", " + std::to_string(P) + ", " +
+                              std::to_string(T) + ")",
                  P, T);
   });
   return 0;
@@ -205,24 +229,30 @@ int rdm(const RdmOptions& opt, const GlobalOptions& global) {
 
 std::function<int()> add_rdm_command(CLI::App& app, GlobalOptions& global) {
   auto opt = std::make_shared<RdmOptions>();
-  auto* cmd = app.add_subcommand("rdm", "Brain RDMs from EEG/MEG epochs: pairwise shrinkage-LDA decoding "
-                                        "or cross-validated distances, per subject and time point");
+  auto* cmd = app.add_subcommand("rdm",
+                                 "Brain RDMs from EEG/MEG epochs: pairwise shrinkage-LDA decoding "
+                                 "or cross-validated distances, per subject and time point");
   cmd->add_option("--epochs", opt->epochs,
                   "Epochs (trials x channels x times): file.h5 (/data, /labels, /times), file.mat "
                   "(data, labels, times), file.npy (with --labels, --times), or file.h5:/dataset; "
                   "several files or quoted globs give several subjects")
       ->required();
-  cmd->add_option("--labels", opt->labels, "Stimulus label per trial (one source, or one per subject)");
+  cmd->add_option("--labels", opt->labels,
+                  "Stimulus label per trial (one source, or one per subject)");
   cmd->add_option("--times", opt->times, "Time axis in seconds (one source, or one per subject)");
-  cmd->add_option("--method", opt->method, "lda | correlation | euclidean | crossnobis")->capture_default_str();
-  cmd->add_option("--folds", opt->spec.folds, "Cross-validation folds (stratified: k-th trial of a stimulus in fold k mod F)")
+  cmd->add_option("--method", opt->method, "lda | correlation | euclidean | crossnobis")
+      ->capture_default_str();
+  cmd->add_option("--folds", opt->spec.folds,
+                  "Cross-validation folds (stratified: k-th trial of a stimulus in fold k mod F)")
       ->capture_default_str();
   cmd->add_option("--score", opt->score, "lda score: accuracy | roc-auc")->capture_default_str();
-  cmd->add_option("--window", opt->spec.window, "Average w samples around each time point")->capture_default_str();
+  cmd->add_option("--window", opt->spec.window, "Average w samples around each time point")
+      ->capture_default_str();
   cmd->add_option("--pseudo-trials", opt->spec.pseudo_trials,
                   "Average g trials of the same stimulus within each fold into one pseudo-trial")
       ->capture_default_str();
-  cmd->add_option("--noise", opt->noise, "crossnobis noise covariance (rsatoolbox): shrinkage-diag | shrinkage-eye")
+  cmd->add_option("--noise", opt->noise,
+                  "crossnobis noise covariance (rsatoolbox): shrinkage-diag | shrinkage-eye")
       ->capture_default_str();
   cmd->add_option("--out", opt->out, "Output HDF5 file")->required();
   cmd->add_option("--decision-values", opt->decisions,
@@ -232,12 +262,13 @@ std::function<int()> add_rdm_command(CLI::App& app, GlobalOptions& global) {
     // The options that decide the values (not --out, --threads, --progress, ...), so that the
     // file is the same whatever the output name, thread count or rank count.
     opt->command_line = "permrsa rdm";
-    const std::vector<std::string> recorded{"epochs", "labels", "times", "method", "folds",
-                                            "score", "window", "pseudo-trials", "noise"};
+    const std::vector<std::string> recorded{"epochs", "labels", "times",         "method", "folds",
+                                            "score",  "window", "pseudo-trials", "noise"};
     for (const auto& o : cmd->get_options())
       if (o->count() > 0 && !o->get_lnames().empty() &&
           std::find(recorded.begin(), recorded.end(), o->get_lnames()[0]) != recorded.end())
-        for (const auto& v : o->results()) opt->command_line += " --" + o->get_lnames()[0] + " " + v;
+        for (const auto& v : o->results())
+          opt->command_line += " --" + o->get_lnames()[0] + " " + v;
     return rdm(*opt, global);
   };
 }

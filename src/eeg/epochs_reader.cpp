@@ -74,8 +74,9 @@ EpochsSources epochs_sources(const std::string& epochs, const std::string& label
   const auto sibling = [&](const std::string& given, const std::string& name) {
     if (!given.empty()) return given;
     if (npy)
-      throw InputError(epochs + ": --" + name + ": expected a labels/times source for .npy epochs (" +
-                       "e.g. --" + name + " " + name + ".npy), found none");
+      throw InputError(epochs + ": --" + name +
+                       ": expected a labels/times source for .npy epochs (" + "e.g. --" + name +
+                       " " + name + ".npy), found none");
     return source.file + (mat ? ":" + name : ":/" + name);
   };
   out.labels = sibling(labels, "labels");
@@ -88,13 +89,15 @@ EpochsHeader read_epochs_header(const EpochsSources& sources) {
   h.sources = sources;
   const auto shape = read_array_shape(sources.data, "data");
   if (shape.size() != 3)
-    throw InputError(sources.data + ": data: expected 3 dimensions (trials, channels, times), found " +
+    throw InputError(sources.data +
+                     ": data: expected 3 dimensions (trials, channels, times), found " +
                      shape_text(shape));
   h.trials = shape[0];
   h.channels = shape[1];
   h.times = shape[2];
   if (h.trials == 0 || h.channels == 0 || h.times == 0)
-    throw InputError(sources.data + ": data: expected at least one trial, channel and time point, found " +
+    throw InputError(sources.data +
+                     ": data: expected at least one trial, channel and time point, found " +
                      shape_text(shape));
   h.labels = read_labels(sources.labels);
   if (h.labels.size() != h.trials)

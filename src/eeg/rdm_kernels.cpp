@@ -27,7 +27,8 @@ Eigen::MatrixXd select_rows(const Eigen::MatrixXd& x, std::size_t units, Keep ke
   for (std::size_t u = 0; u < units; ++u)
     if (keep(u)) rows.push_back(static_cast<Eigen::Index>(u));
   Eigen::MatrixXd out(static_cast<Eigen::Index>(rows.size()), x.cols());
-  for (std::size_t i = 0; i < rows.size(); ++i) out.row(static_cast<Eigen::Index>(i)) = x.row(rows[i]);
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    out.row(static_cast<Eigen::Index>(i)) = x.row(rows[i]);
   return out;
 }
 
@@ -66,8 +67,8 @@ namespace {
 // FLOP: k^2 p (W W') + k^3/3 (Cholesky) instead of p^3/3. Otherwise (or when D has a zero, i.e.
 // no shrinkage) the dense Cholesky solve; an indefinite matrix falls back to the minimum-norm
 // least-squares solution, as scipy.linalg.lstsq gives.
-Eigen::MatrixXd pooled_solve(const ShrunkClass& a, double prior_a, const ShrunkClass& b, double prior_b,
-                             const Eigen::MatrixXd& rhs, bool low_rank) {
+Eigen::MatrixXd pooled_solve(const ShrunkClass& a, double prior_a, const ShrunkClass& b,
+                             double prior_b, const Eigen::MatrixXd& rhs, bool low_rank) {
   const Eigen::VectorXd d = prior_a * a.diagonal + prior_b * b.diagonal;
   if (low_rank && d.minCoeff() > 0) {
     const Eigen::VectorXd sqrt_e = d.cwiseSqrt().cwiseInverse();
@@ -94,7 +95,8 @@ void lda_scores(const Eigen::MatrixXd& x, const TrialDesign& d, DecodingScore sc
                 std::span<double> scores, std::span<double> decisions) {
   const std::size_t S = d.stimuli.size(), P = pair_count(S), units = d.unit_class.size();
   std::fill(scores.begin(), scores.end(), 0.0);
-  if (!decisions.empty()) std::fill(decisions.begin(), decisions.end(), std::numeric_limits<double>::quiet_NaN());
+  if (!decisions.empty())
+    std::fill(decisions.begin(), decisions.end(), std::numeric_limits<double>::quiet_NaN());
   std::vector<ShrunkClass> classes(S);
   std::vector<double> train_count(S);
   std::vector<std::vector<std::size_t>> test_units(S);
@@ -109,8 +111,10 @@ void lda_scores(const Eigen::MatrixXd& x, const TrialDesign& d, DecodingScore sc
     for (auto& t : test_units) t.clear();
     std::vector<std::size_t> counts(S, 0);
     for (std::size_t u = 0; u < units; ++u) {
-      if (d.unit_fold[u] == fold) test_units[d.unit_class[u]].push_back(u);
-      else ++counts[d.unit_class[u]];
+      if (d.unit_fold[u] == fold)
+        test_units[d.unit_class[u]].push_back(u);
+      else
+        ++counts[d.unit_class[u]];
     }
     // One path for every pair of the fold: low rank when even the two largest classes together
     // have fewer training units than there are channels.
@@ -118,9 +122,8 @@ void lda_scores(const Eigen::MatrixXd& x, const TrialDesign& d, DecodingScore sc
     std::sort(sorted.rbegin(), sorted.rend());
     const bool low_rank = sorted[0] + sorted[1] < static_cast<std::size_t>(x.cols());
     tbb::parallel_for(std::size_t{0}, S, [&](std::size_t c) {
-      const auto train = select_rows(x, units, [&](std::size_t u) {
-        return d.unit_class[u] == c && d.unit_fold[u] != fold;
-      });
+      const auto train = select_rows(
+          x, units, [&](std::size_t u) { return d.unit_class[u] == c && d.unit_fold[u] != fold; });
       train_count[c] = static_cast<double>(train.rows());
       classes[c] = sklearn_lw_class_covariance(train, !low_rank);
     });
@@ -134,26 +137,32 @@ void lda_scores(const Eigen::MatrixXd& x, const TrialDesign& d, DecodingScore sc
       Eigen::MatrixXd rhs(x.cols(), 2);
       rhs.col(0) = classes[a].mean;
       rhs.col(1) = classes[b].mean;
-      const Eigen::MatrixXd w = pooled_solve(classes[a], prior_a, classes[b], prior_b, rhs, low_rank);
+      const Eigen::MatrixXd w =
+          pooled_solve(classes[a], prior_a, classes[b], prior_b, rhs, low_rank);
       const Eigen::VectorXd coef = w.col(1) - w.col(0);
       const double intercept = (-0.5 * classes[b].mean.dot(w.col(1)) + std::log(prior_b)) -
                                (-0.5 * classes[a].mean.dot(w.col(0)) + std::log(prior_a));
       std::vector<double> dec_a, dec_b;
-      for (std::size_t u : test_units[a]) dec_a.push_back(x.row(static_cast<Eigen::Index>(u)).dot(coef) + intercept);
-      for (std::size_t u : test_units[b]) dec_b.push_back(x.row(static_cast<Eigen::Index>(u)).dot(coef) + intercept);
+      for (std::size_t u : test_units[a])
+        dec_a.push_back(x.row(static_cast<Eigen::Index>(u)).dot(coef) + intercept);
+      for (std::size_t u : test_units[b])
+        dec_b.push_back(x.row(static_cast<Eigen::Index>(u)).dot(coef) + intercept);
       double fold_score;
       if (score == DecodingScore::accuracy) {
         std::size_t correct = 0;
         for (double v : dec_a) correct += v > 0 ? 0 : 1;  // predicted class b when > 0
         for (double v : dec_b) correct += v > 0 ? 1 : 0;
-        fold_score = static_cast<double>(correct) / static_cast<double>(dec_a.size() + dec_b.size());
+        fold_score =
+            static_cast<double>(correct) / static_cast<double>(dec_a.size() + dec_b.size());
       } else {
         fold_score = roc_auc(dec_b, dec_a);
       }
       scores[pair] += fold_score;
       if (!decisions.empty()) {
-        for (std::size_t i = 0; i < dec_a.size(); ++i) decisions[pair * units + test_units[a][i]] = dec_a[i];
-        for (std::size_t i = 0; i < dec_b.size(); ++i) decisions[pair * units + test_units[b][i]] = dec_b[i];
+        for (std::size_t i = 0; i < dec_a.size(); ++i)
+          decisions[pair * units + test_units[a][i]] = dec_a[i];
+        for (std::size_t i = 0; i < dec_b.size(); ++i)
+          decisions[pair * units + test_units[b][i]] = dec_b[i];
       }
     });
   }
@@ -171,18 +180,22 @@ void crossnobis_distances(const Eigen::MatrixXd& x, const TrialDesign& d, NoiseS
         x.row(static_cast<Eigen::Index>(u)) - means.row(static_cast<Eigen::Index>(d.unit_class[u]));
   const double dof = static_cast<double>(units) - static_cast<double>(S);
   const Eigen::MatrixXd cov = rsatoolbox_noise_covariance(std::move(residuals), dof, noise);
-  const Eigen::MatrixXd precision = cov.llt().solve(Eigen::MatrixXd::Identity(cov.rows(), cov.cols()));
+  const Eigen::MatrixXd precision =
+      cov.llt().solve(Eigen::MatrixXd::Identity(cov.rows(), cov.cols()));
   const double p = static_cast<double>(x.cols());
   std::fill(distances.begin(), distances.end(), 0.0);
   for (std::size_t f = 0; f < d.folds; ++f) {
     const auto fold = static_cast<std::int32_t>(f);
-    const Eigen::MatrixXd train = class_means(x, d, [&](std::size_t u) { return d.unit_fold[u] != fold; });
-    const Eigen::MatrixXd test = class_means(x, d, [&](std::size_t u) { return d.unit_fold[u] == fold; });
+    const Eigen::MatrixXd train =
+        class_means(x, d, [&](std::size_t u) { return d.unit_fold[u] != fold; });
+    const Eigen::MatrixXd test =
+        class_means(x, d, [&](std::size_t u) { return d.unit_fold[u] == fold; });
     const Eigen::MatrixXd kernel = train * precision * test.transpose();
     for (std::size_t i = 0; i < S; ++i)
       for (std::size_t j = i + 1; j < S; ++j) {
         const auto a = static_cast<Eigen::Index>(i), b = static_cast<Eigen::Index>(j);
-        distances[pair_index(i, j, S)] += (kernel(a, a) + kernel(b, b) - kernel(a, b) - kernel(b, a)) / p;
+        distances[pair_index(i, j, S)] +=
+            (kernel(a, a) + kernel(b, b) - kernel(a, b) - kernel(b, a)) / p;
       }
   }
   for (auto& v : distances) v /= static_cast<double>(d.folds);

@@ -18,8 +18,8 @@ void lda_scores(const Eigen::MatrixXd& x, const TrialDesign& design, DecodingSco
                 std::span<double> scores, std::span<double> decisions);
 
 // rsatoolbox's crossnobis (single noise precision for all folds).
-void crossnobis_distances(const Eigen::MatrixXd& x, const TrialDesign& design,
-                          NoiseShrinkage noise, std::span<double> distances);
+void crossnobis_distances(const Eigen::MatrixXd& x, const TrialDesign& design, NoiseShrinkage noise,
+                          std::span<double> distances);
 
 // correlation or euclidean distances between the stimuli's mean patterns over all units.
 void mean_pattern_distances(const Eigen::MatrixXd& x, const TrialDesign& design, RdmMethod method,

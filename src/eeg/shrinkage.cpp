@@ -52,7 +52,8 @@ ShrunkClass sklearn_lw_class_covariance(const Eigen::Ref<const Eigen::MatrixXd>&
   return out;
 }
 
-Eigen::MatrixXd rsatoolbox_noise_covariance(Eigen::MatrixXd x, double dof, NoiseShrinkage shrinkage) {
+Eigen::MatrixXd rsatoolbox_noise_covariance(Eigen::MatrixXd x, double dof,
+                                            NoiseShrinkage shrinkage) {
   const auto n = x.rows(), p = x.cols();
   const double nd = static_cast<double>(n);
   x.rowwise() -= x.colwise().mean();

@@ -21,10 +21,10 @@ namespace permrsa::eeg {
 // when n_a + n_b < p. FLOP: n p^2 (the cross products, needed for ||R||_F) + O(n p + p^2).
 struct ShrunkClass {
   Eigen::VectorXd mean;
-  Eigen::MatrixXd centred;   // Y, n x p
+  Eigen::MatrixXd centred;     // Y, n x p
   double low_rank_weight = 0;  // w
-  Eigen::VectorXd diagonal;  // d
-  Eigen::MatrixXd dense;     // S itself (filled by sklearn_lw_class_covariance when asked)
+  Eigen::VectorXd diagonal;    // d
+  Eigen::MatrixXd dense;       // S itself (filled by sklearn_lw_class_covariance when asked)
 };
 ShrunkClass sklearn_lw_class_covariance(const Eigen::Ref<const Eigen::MatrixXd>& x, bool dense);
 

@@ -23,14 +23,17 @@ namespace {
 
 // units x channels patterns at time t: each unit averages its trials, each trial averages the
 // window's samples.
-Eigen::MatrixXd patterns_at(const std::vector<double>& data, std::size_t channels, std::size_t times,
-                            const TrialDesign& d, std::size_t window, std::size_t t) {
+Eigen::MatrixXd patterns_at(const std::vector<double>& data, std::size_t channels,
+                            std::size_t times, const TrialDesign& d, std::size_t window,
+                            std::size_t t) {
   // The window [t - floor((w-1)/2), t - floor((w-1)/2) + w), cut to the epoch.
   const auto start = static_cast<std::ptrdiff_t>(t) - static_cast<std::ptrdiff_t>((window - 1) / 2);
   const auto lo = static_cast<std::size_t>(std::max<std::ptrdiff_t>(0, start));
-  const auto end = std::min(times, static_cast<std::size_t>(start + static_cast<std::ptrdiff_t>(window)));
+  const auto end =
+      std::min(times, static_cast<std::size_t>(start + static_cast<std::ptrdiff_t>(window)));
   const double samples = static_cast<double>(end - lo);
-  Eigen::MatrixXd x(static_cast<Eigen::Index>(d.unit_trials.size()), static_cast<Eigen::Index>(channels));
+  Eigen::MatrixXd x(static_cast<Eigen::Index>(d.unit_trials.size()),
+                    static_cast<Eigen::Index>(channels));
   for (std::size_t u = 0; u < d.unit_trials.size(); ++u) {
     const auto& trials = d.unit_trials[u];
     for (std::size_t c = 0; c < channels; ++c) {
@@ -41,7 +44,8 @@ Eigen::MatrixXd patterns_at(const std::vector<double>& data, std::size_t channel
         for (std::size_t s = lo; s < end; ++s) sum += row[s];
         unit_sum += sum / samples;
       }
-      x(static_cast<Eigen::Index>(u), static_cast<Eigen::Index>(c)) = unit_sum / static_cast<double>(trials.size());
+      x(static_cast<Eigen::Index>(u), static_cast<Eigen::Index>(c)) =
+          unit_sum / static_cast<double>(trials.size());
     }
   }
   return x;
@@ -64,17 +68,24 @@ std::vector<double> subject_rdms(const std::vector<double>& data, std::size_t ch
     std::vector<double> rdm(P);
     std::vector<double> dec(decisions ? P * units : 0);
     switch (spec.method) {
-      case RdmMethod::lda: eeg::lda_scores(x, design, spec.score, rdm, dec); break;
-      case RdmMethod::crossnobis: eeg::crossnobis_distances(x, design, spec.noise, rdm); break;
+      case RdmMethod::lda:
+        eeg::lda_scores(x, design, spec.score, rdm, dec);
+        break;
+      case RdmMethod::crossnobis:
+        eeg::crossnobis_distances(x, design, spec.noise, rdm);
+        break;
       case RdmMethod::correlation:
-      case RdmMethod::euclidean: eeg::mean_pattern_distances(x, design, spec.method, rdm); break;
+      case RdmMethod::euclidean:
+        eeg::mean_pattern_distances(x, design, spec.method, rdm);
+        break;
     }
     for (std::size_t p = 0; p < P; ++p) values[p * nt + (t - t_begin)] = rdm[p];
     if (decisions)
       for (std::size_t p = 0; p < P; ++p)
-        std::copy(dec.begin() + static_cast<std::ptrdiff_t>(p * units),
-                  dec.begin() + static_cast<std::ptrdiff_t>((p + 1) * units),
-                  decisions->begin() + static_cast<std::ptrdiff_t>((p * nt + (t - t_begin)) * units));
+        std::copy(
+            dec.begin() + static_cast<std::ptrdiff_t>(p * units),
+            dec.begin() + static_cast<std::ptrdiff_t>((p + 1) * units),
+            decisions->begin() + static_cast<std::ptrdiff_t>((p * nt + (t - t_begin)) * units));
   });
   return values;
 }

@@ -18,10 +18,14 @@ RdmMethod parse_rdm_method(const std::string& text) {
 
 std::string rdm_method_name(RdmMethod method) {
   switch (method) {
-    case RdmMethod::lda: return "lda";
-    case RdmMethod::correlation: return "correlation";
-    case RdmMethod::euclidean: return "euclidean";
-    case RdmMethod::crossnobis: return "crossnobis";
+    case RdmMethod::lda:
+      return "lda";
+    case RdmMethod::correlation:
+      return "correlation";
+    case RdmMethod::euclidean:
+      return "euclidean";
+    case RdmMethod::crossnobis:
+      return "crossnobis";
   }
   return "?";
 }
@@ -40,7 +44,8 @@ std::vector<std::int32_t> assign_folds(const std::vector<std::int64_t>& labels, 
 
 TrialDesign make_trial_design(const std::vector<std::int64_t>& labels, const RdmSpec& spec,
                               const std::string& source) {
-  if (spec.folds < 2) throw InputError("--folds: expected at least 2, found " + std::to_string(spec.folds));
+  if (spec.folds < 2)
+    throw InputError("--folds: expected at least 2, found " + std::to_string(spec.folds));
   if (spec.pseudo_trials < 1) throw InputError("--pseudo-trials: expected at least 1, found 0");
   TrialDesign d;
   d.folds = spec.folds;
@@ -49,7 +54,9 @@ TrialDesign make_trial_design(const std::vector<std::int64_t>& labels, const Rdm
   d.stimuli.erase(std::unique(d.stimuli.begin(), d.stimuli.end()), d.stimuli.end());
   if (d.stimuli.size() < 2)
     throw InputError(source + ": labels: expected at least 2 distinct stimulus labels, found 1 (" +
-                     (d.stimuli.empty() ? std::string("no trials") : "every trial is " + std::to_string(d.stimuli[0])) + ")");
+                     (d.stimuli.empty() ? std::string("no trials")
+                                        : "every trial is " + std::to_string(d.stimuli[0])) +
+                     ")");
   const std::size_t S = d.stimuli.size();
   std::vector<std::size_t> trial_class(labels.size()), count(S, 0);
   for (std::size_t i = 0; i < labels.size(); ++i) {
@@ -66,7 +73,8 @@ TrialDesign make_trial_design(const std::vector<std::int64_t>& labels, const Rdm
       }
     if (!few.empty())
       throw InputError(source + ": labels: expected at least " + std::to_string(spec.folds) +
-                       " trials per stimulus (--folds " + std::to_string(spec.folds) + "), found " + few);
+                       " trials per stimulus (--folds " + std::to_string(spec.folds) + "), found " +
+                       few);
   }
   d.trial_fold = assign_folds(labels, spec.folds);
 
@@ -84,7 +92,8 @@ TrialDesign make_trial_design(const std::vector<std::int64_t>& labels, const Rdm
     for (std::size_t f = 0; f < spec.folds; ++f) {
       std::vector<std::size_t> members;
       for (std::size_t i = 0; i < labels.size(); ++i)
-        if (trial_class[i] == c && d.trial_fold[i] == static_cast<std::int32_t>(f)) members.push_back(i);
+        if (trial_class[i] == c && d.trial_fold[i] == static_cast<std::int32_t>(f))
+          members.push_back(i);
       if (members.empty()) continue;
       const std::size_t groups = std::max<std::size_t>(1, members.size() / g);
       const std::size_t first = d.unit_trials.size();

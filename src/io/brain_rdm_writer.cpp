@@ -33,7 +33,9 @@ void write_brain_rdm_file(const std::string& path, const BrainRdmFile& in) {
       std::size_t width = 0;
       for (const auto& f : in.folds) width = std::max(width, f.size());
       std::vector<std::int32_t> padded(N * width, -1);
-      for (std::size_t n = 0; n < N; ++n) std::copy(in.folds[n].begin(), in.folds[n].end(), padded.begin() + static_cast<std::ptrdiff_t>(n * width));
+      for (std::size_t n = 0; n < N; ++n)
+        std::copy(in.folds[n].begin(), in.folds[n].end(),
+                  padded.begin() + static_cast<std::ptrdiff_t>(n * width));
       file.write<std::int32_t>("/folds", padded, {N, width});
     }
     file.write_strings("/subjects", in.subject_sources);
@@ -47,7 +49,8 @@ void write_brain_rdm_file(const std::string& path, const BrainRdmFile& in) {
   }
   std::error_code error;
   fs::rename(partial, path, error);
-  if (error) throw RuntimeFailure(path + ": cannot rename " + partial + " to it: " + error.message());
+  if (error)
+    throw RuntimeFailure(path + ": cannot rename " + partial + " to it: " + error.message());
 }
 
 }  // namespace permrsa

@@ -37,7 +37,8 @@ std::vector<double> synthetic_category_rdm(std::size_t stimuli) {
   std::vector<double> rdm(pair_count(stimuli));
   for (std::size_t i = 0; i < stimuli; ++i)
     for (std::size_t j = i + 1; j < stimuli; ++j)
-      rdm[pair_index(i, j, stimuli)] = category_of(i, stimuli) == category_of(j, stimuli) ? 0.0 : 1.0;
+      rdm[pair_index(i, j, stimuli)] =
+          category_of(i, stimuli) == category_of(j, stimuli) ? 0.0 : 1.0;
   return rdm;
 }
 
@@ -50,7 +51,8 @@ SyntheticEpochs make_synthetic_epochs(const SyntheticEpochsSpec& spec, std::size
   std::vector<double> envelope(T);
   for (std::size_t t = 0; t < T; ++t) {
     out.times[t] = spec.time_start + static_cast<double>(t) * spec.time_step;
-    envelope[t] = out.times[t] < spec.onset ? 0.0 : 1.0 - std::exp(-(out.times[t] - spec.onset) / spec.rise);
+    envelope[t] =
+        out.times[t] < spec.onset ? 0.0 : 1.0 - std::exp(-(out.times[t] - spec.onset) / spec.rise);
   }
   // Each stimulus's pattern over channels.
   Normals proto_draw(spec.seed, base + 1), item_draw(spec.seed, base + 2);
@@ -67,8 +69,10 @@ SyntheticEpochs make_synthetic_epochs(const SyntheticEpochsSpec& spec, std::size
   for (std::size_t r = 0; r < spec.trials_per_stimulus; ++r) {
     std::iota(order.begin(), order.end(), std::size_t{0});
     for (std::size_t i = S - 1; i > 0; --i)
-      std::swap(order[i], order[bounded_draw(static_cast<std::uint32_t>(i + 1), [&] { return order_draw.word(); })]);
-    for (std::size_t i = 0; i < S; ++i) out.labels[r * S + i] = 101 + static_cast<std::int64_t>(order[i]);
+      std::swap(order[i], order[bounded_draw(static_cast<std::uint32_t>(i + 1),
+                                             [&] { return order_draw.word(); })]);
+    for (std::size_t i = 0; i < S; ++i)
+      out.labels[r * S + i] = 101 + static_cast<std::int64_t>(order[i]);
   }
   Normals noise(spec.seed, base + 4);
   out.data.resize(trials * C * T);

@@ -66,8 +66,8 @@ TEST(EegTrialDesign, FewerTrialsThanFoldsNamesTheStimulusAndCount) {
 TEST(EegShrinkage, FactoredFormEqualsTheDenseEstimate) {
   const Eigen::MatrixXd x = Eigen::MatrixXd::Random(9, 6) + Eigen::MatrixXd::Constant(9, 6, 2.0);
   const auto c = eeg::sklearn_lw_class_covariance(x, true);
-  const Eigen::MatrixXd factored =
-      c.low_rank_weight * c.centred.transpose() * c.centred + Eigen::MatrixXd(c.diagonal.asDiagonal());
+  const Eigen::MatrixXd factored = c.low_rank_weight * c.centred.transpose() * c.centred +
+                                   Eigen::MatrixXd(c.diagonal.asDiagonal());
   EXPECT_LT((factored - c.dense).cwiseAbs().maxCoeff(), 1e-14);
   // The trace is kept: (1 - a) tr(C) + a mu sum(s^2) with mu = 1 (standardised features).
   const Eigen::MatrixXd centred = x.rowwise() - x.colwise().mean();
@@ -75,8 +75,8 @@ TEST(EegShrinkage, FactoredFormEqualsTheDenseEstimate) {
   EXPECT_NEAR(c.dense.trace(), cov.trace(), 1e-12);
 }
 
-std::vector<double> rdms_in_blocks(const SyntheticEpochs& e, std::size_t channels, const RdmSpec& spec,
-                                   std::size_t cut) {
+std::vector<double> rdms_in_blocks(const SyntheticEpochs& e, std::size_t channels,
+                                   const RdmSpec& spec, std::size_t cut) {
   const auto d = make_trial_design(e.labels, spec, "synthetic");
   const std::size_t T = e.times.size(), P = pair_count(d.stimuli.size());
   const auto first = subject_rdms(e.data, channels, T, d, spec, 0, cut);
@@ -105,7 +105,8 @@ TEST(EegSubjectRdms, AnyTimeRangeGivesTheSameBitsAsTheWholeEpoch) {
     const auto d = make_trial_design(e.labels, spec, "synthetic");
     const auto whole = subject_rdms(e.data, sim.channels, sim.times, d, spec, 0, sim.times);
     for (std::size_t cut : {1u, 4u, 8u})
-      EXPECT_EQ(rdms_in_blocks(e, sim.channels, spec, cut), whole) << rdm_method_name(method) << " cut " << cut;
+      EXPECT_EQ(rdms_in_blocks(e, sim.channels, spec, cut), whole)
+          << rdm_method_name(method) << " cut " << cut;
   }
 }
 
