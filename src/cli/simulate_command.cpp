@@ -1,6 +1,7 @@
 // `permrsa simulate --out DIR`: writes the synthetic data set and a runnable config.
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -8,7 +9,9 @@
 #include "cli/demo_spec.hpp"
 #include "permrsa/array_io.hpp"
 #include "permrsa/error.hpp"
+#include "io/h5_handles.hpp"
 #include "permrsa/synthetic.hpp"
+#include "permrsa/synthetic_epochs.hpp"
 
 namespace permrsa::cli {
 namespace {
@@ -18,6 +21,8 @@ namespace fs = std::filesystem;
 struct SimulateOptions {
   std::string out;
   SyntheticSpec spec;
+  bool epochs = false;
+  SyntheticEpochsSpec epochs_spec;
 };
 
 void write_text(const fs::path& path, const std::string& text) {
@@ -26,7 +31,56 @@ void write_text(const fs::path& path, const std::string& text) {
   if (!f) throw RuntimeFailure(path.string() + ": cannot be written");
 }
 
+// One subject's epochs file: /data (float32, trials x channels x times), /labels, /times.
+void write_epochs_file(const fs::path& path, const SyntheticEpochs& e, std::size_t channels) {
+  const std::string partial = path.string() + ".partial";
+  auto file = h5::File::create(partial);
+  const std::size_t trials = e.labels.size(), times = e.times.size();
+  std::vector<float> narrowed(e.data.size());
+  for (std::size_t i = 0; i < e.data.size(); ++i) narrowed[i] = static_cast<float>(e.data[i]);
+  file.write<float>("/data", narrowed, {trials, channels, times});
+  file.write<std::int64_t>("/labels", e.labels, {trials});
+  file.write<double>("/times", e.times, {times});
+  file.close();
+  fs::rename(partial, path);
+}
+
+int simulate_epochs(const SimulateOptions& opt) {
+  SyntheticEpochsSpec spec = opt.epochs_spec;
+  spec.seed = opt.spec.seed;
+  spec.stimuli = opt.spec.stimuli;
+  spec.times = opt.spec.times;
+  if (spec.stimuli < kSyntheticCategories)
+    throw InputError("--stimuli: expected at least 6 (one per category) with --epochs, found " + std::to_string(spec.stimuli));
+  if (spec.subjects < 1 || spec.channels < 1 || spec.trials_per_stimulus < 2 || spec.times < 1)
+    throw InputError("--subjects/--channels/--trials/--times: expected >= 1 subject, channel and time point and >= 2 trials");
+  const fs::path dir(opt.out);
+  fs::create_directories(dir);
+  std::string names;
+  for (std::size_t n = 0; n < spec.subjects; ++n) {
+    char name[64];
+    std::snprintf(name, sizeof name, "sub-%02zu_epochs.h5", n + 1);
+    write_epochs_file(dir / name, make_synthetic_epochs(spec, n), spec.channels);
+    names += std::string(name) + " ";
+  }
+  const auto model = synthetic_category_rdm(spec.stimuli);
+  write_npy((dir / "category_rdm.npy").string(), RealArray{{model.size()}, model, "category_rdm.npy"});
+  write_text(dir / "README.txt",
+             "Synthetic EEG epochs (permrsa simulate --epochs, seed " + std::to_string(spec.seed) + ").\n" +
+             std::to_string(spec.subjects) + " subjects, " + std::to_string(spec.stimuli) + " stimuli (labels 101..." +
+             std::to_string(100 + spec.stimuli) + "), " + std::to_string(spec.trials_per_stimulus) + " trials each, " +
+             std::to_string(spec.channels) + " channels, " + std::to_string(spec.times) + " time points from " +
+             std::to_string(spec.time_start) + " s in steps of " + std::to_string(spec.time_step) + " s.\n"
+             "Planted: six categories (stimulus i is in category floor(6 i / S)); pure noise before the onset at " +
+             std::to_string(spec.onset) + " s, category patterns after it.\n"
+             "Files: " + names + "(HDF5: /data trials x channels x times, /labels, /times), category_rdm.npy (the planted model RDM, condensed).\n"
+             "Run: permrsa rdm --epochs '" + (dir / "sub-*_epochs.h5").string() + "' --method lda --out rdms.h5\n");
+  spdlog::info("wrote {}/{{{}category_rdm.npy, README.txt}}", opt.out, names);
+  return 0;
+}
+
 int simulate(const SimulateOptions& opt) {
+  if (opt.epochs) return simulate_epochs(opt);
   if (opt.spec.stimuli < 3) throw InputError("--stimuli: expected at least 3, found " + std::to_string(opt.spec.stimuli));
   if (opt.spec.layers < 1 || opt.spec.times < 2)
     throw InputError("--layers/--times: expected at least 1 layer and 2 time points");
@@ -61,6 +115,14 @@ std::function<int()> add_simulate_command(CLI::App& app, GlobalOptions&) {
   cmd->add_option("--stimuli", opt->spec.stimuli, "Number of stimuli S")->capture_default_str();
   cmd->add_option("--layers", opt->spec.layers, "Number of model layers L")->capture_default_str();
   cmd->add_option("--times", opt->spec.times, "Number of time points T")->capture_default_str();
+  cmd->add_flag("--epochs", opt->epochs,
+                "Write EEG epochs instead (one HDF5 file per subject) with a planted six-category "
+                "structure and onset, for `permrsa rdm`");
+  cmd->add_option("--subjects", opt->epochs_spec.subjects, "--epochs: subjects")->capture_default_str();
+  cmd->add_option("--channels", opt->epochs_spec.channels, "--epochs: channels")->capture_default_str();
+  cmd->add_option("--trials", opt->epochs_spec.trials_per_stimulus, "--epochs: trials per stimulus")
+      ->capture_default_str();
+  cmd->add_option("--onset", opt->epochs_spec.onset, "--epochs: planted onset (s)")->capture_default_str();
   return [opt] { return simulate(*opt); };
 }
 

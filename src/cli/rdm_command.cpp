@@ -1,0 +1,276 @@
+// `permrsa rdm`: brain RDMs from EEG epochs (pairwise shrinkage LDA, crossnobis, correlation,
+// euclidean), per subject and time point. Under MPI, the work is cut into (subject, time block)
+// items, contiguous ranges of which go to the ranks; rank 0 gathers and writes one file. Every
+// value is computed the same way whatever the layout, so the file does not depend on it.
+#include <glob.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <memory>
+
+#include "cli/agreement.hpp"
+#include "cli/commands.hpp"
+#include "cli/progress_line.hpp"
+#include "io/h5_handles.hpp"
+#include "permrsa/brain_rdm_file.hpp"
+#include "permrsa/condensed.hpp"
+#include "permrsa/eeg_rdm.hpp"
+#include "permrsa/epochs.hpp"
+#include "permrsa/error.hpp"
+
+namespace permrsa::cli {
+namespace {
+
+struct RdmOptions {
+  std::vector<std::string> epochs, labels, times;
+  std::string method = "lda", score = "accuracy", noise = "shrinkage-diag", out, decisions;
+  RdmSpec spec;
+  std::string command_line;
+};
+
+std::vector<std::string> expand(const std::vector<std::string>& patterns) {
+  std::vector<std::string> out;
+  for (const auto& pattern : patterns) {
+    if (pattern.find_first_of("*?[") == std::string::npos) {
+      out.push_back(pattern);
+      continue;
+    }
+    glob_t found{};
+    const int rc = ::glob(pattern.c_str(), 0, nullptr, &found);
+    std::vector<std::string> matches;
+    if (rc == 0)
+      for (std::size_t i = 0; i < found.gl_pathc; ++i) matches.emplace_back(found.gl_pathv[i]);
+    ::globfree(&found);
+    if (matches.empty())
+      throw InputError("--epochs: expected files matching \"" + pattern + "\", found none");
+    std::sort(matches.begin(), matches.end());
+    out.insert(out.end(), matches.begin(), matches.end());
+  }
+  return out;
+}
+
+// --labels/--times: none, one for every subject, or one per subject.
+std::string per_subject(const std::vector<std::string>& given, std::size_t n, std::size_t subjects,
+                        const std::string& option) {
+  if (given.empty()) return "";
+  if (given.size() == 1) return given[0];
+  if (given.size() != subjects)
+    throw InputError(option + ": expected 1 source or one per subject (" +
+                     std::to_string(subjects) + "), found " + std::to_string(given.size()));
+  return given[n];
+}
+
+struct Item {
+  std::size_t subject, t_begin, t_end;
+};
+
+// Subjects x time blocks, enough blocks for every rank to get work; rank r gets the contiguous
+// range [r I / R, (r+1) I / R).
+std::vector<Item> work_items(std::size_t subjects, std::size_t times, std::size_t ranks) {
+  const std::size_t blocks =
+      std::min(times, std::max<std::size_t>(1, (ranks + subjects - 1) / subjects));
+  const std::size_t width = (times + blocks - 1) / blocks;
+  std::vector<Item> items;
+  for (std::size_t n = 0; n < subjects; ++n)
+    for (std::size_t t = 0; t < times; t += width)
+      items.push_back({n, t, std::min(times, t + width)});
+  return items;
+}
+
+void write_decisions(const std::string& path, const std::vector<double>& decisions, std::size_t P,
+                     std::size_t T, const EpochsHeader& header, const TrialDesign& design) {
+  const std::string partial = path + ".partial";
+  auto file = h5::File::create(partial);
+  file.write<double>("/decision", decisions, {P, T, header.trials});
+  file.write<std::int32_t>("/folds", design.trial_fold, {header.trials});
+  file.write<std::int64_t>("/labels", header.labels, {header.trials});
+  file.close();
+  std::filesystem::rename(partial, path);
+}
+
+int rdm(const RdmOptions& opt, const GlobalOptions& global) {
+  const Communicator& world = global.runtime->world();
+  RdmSpec spec = opt.spec;
+  std::vector<EpochsHeader> headers;
+  std::vector<TrialDesign> designs;
+  agree(world, [&] {
+    spec.method = parse_rdm_method(opt.method);
+    if (opt.score == "accuracy")
+      spec.score = DecodingScore::accuracy;
+    else if (opt.score == "roc-auc")
+      spec.score = DecodingScore::roc_auc;
+    else
+      throw InputError("--score: expected accuracy or roc-auc, found \"" + opt.score + "\"");
+    if (opt.noise == "shrinkage-diag")
+      spec.noise = NoiseShrinkage::diagonal;
+    else if (opt.noise == "shrinkage-eye")
+      spec.noise = NoiseShrinkage::identity;
+    else
+      throw InputError("--noise: expected shrinkage-diag or shrinkage-eye, found \"" + opt.noise +
+                       "\"");
+    if (spec.window < 1) throw InputError("--window: expected at least 1 sample, found 0");
+    const auto files = expand(opt.epochs);
+    for (std::size_t n = 0; n < files.size(); ++n) {
+      const auto sources =
+          epochs_sources(files[n], per_subject(opt.labels, n, files.size(), "--labels"),
+                         per_subject(opt.times, n, files.size(), "--times"));
+      headers.push_back(read_epochs_header(sources));
+    }
+    check_same_layout(headers);
+    for (const auto& h : headers)
+      designs.push_back(make_trial_design(h.labels, spec, h.sources.labels));
+    if (!opt.decisions.empty() && (spec.method != RdmMethod::lda || headers.size() != 1 ||
+                                   spec.pseudo_trials != 1 || world.size() != 1))
+      throw InputError(
+          "--decision-values: only for --method lda on one subject, without "
+          "pseudo-trials, in one process");
+  });
+  const std::size_t N = headers.size(), T = headers[0].times, C = headers[0].channels;
+  const std::size_t P = pair_count(designs[0].stimuli.size());
+  const auto items = work_items(N, T, static_cast<std::size_t>(world.size()));
+  const auto R = static_cast<std::size_t>(world.size()), r = static_cast<std::size_t>(world.rank());
+  const std::size_t first = r * items.size() / R, last = (r + 1) * items.size() / R;
+  spdlog::info(
+      "{} subject(s), {} stimuli ({} pairs), {} channels, {} time points; method {}, {} folds; "
+      "{} work items over {} rank(s)",
+      N, designs[0].stimuli.size(), P, C, T, opt.method, spec.folds, items.size(), R);
+
+  std::vector<double> mine;
+  std::vector<double> decisions;
+  agree(world, [&] {
+    ProgressLine progress("rdm", global.progress && world.rank() == 0);
+    std::size_t loaded = N;
+    std::vector<double> data;
+    std::int64_t done = 0, total = 0;
+    for (std::size_t i = first; i < last; ++i)
+      total += static_cast<std::int64_t>(items[i].t_end - items[i].t_begin);
+    for (std::size_t i = first; i < last; ++i) {
+      const Item& item = items[i];
+      if (loaded != item.subject) {
+        data = read_epochs_data(headers[item.subject]);
+        loaded = item.subject;
+      }
+      const auto values = subject_rdms(data, C, T, designs[item.subject], spec, item.t_begin,
+                                       item.t_end, opt.decisions.empty() ? nullptr : &decisions);
+      mine.insert(mine.end(), values.begin(), values.end());
+      done += static_cast<std::int64_t>(item.t_end - item.t_begin);
+      progress.update(done, total);
+    }
+    progress.finish();
+  });
+
+  const auto gathered = world.gatherv(mine, 0);
+  agree(world, [&] {
+    if (world.rank() != 0) return;
+    BrainRdmFile out;
+    out.subjects = N;
+    out.pairs = P;
+    out.times = T;
+    out.rdms.assign(N * P * T, 0.0);
+    std::size_t offset = 0;
+    for (const Item& item : items) {
+      const std::size_t nt = item.t_end - item.t_begin;
+      for (std::size_t p = 0; p < P; ++p)
+        for (std::size_t t = 0; t < nt; ++t)
+          out.rdms[(item.subject * P + p) * T + item.t_begin + t] = gathered[offset + p * nt + t];
+      offset += P * nt;
+    }
+    out.time = headers[0].time;
+    out.stimuli = designs[0].stimuli;
+    for (std::size_t n = 0; n < N; ++n) {
+      out.folds.push_back(designs[n].trial_fold);
+      out.subject_sources.push_back(headers[n].sources.data);
+    }
+    const bool cv = cross_validated(spec.method);
+    out.text_attributes = {
+        {"created_by", std::string("permrsa ") + PERMRSA_VERSION + " rdm"},
+        {"command_line", opt.command_line},
+        {"method", opt.method},
+        {"dissimilarity",
+         spec.method == RdmMethod::lda
+             ? (spec.score == DecodingScore::accuracy
+                    ? "cross-validated pairwise decoding accuracy (chance 0.5)"
+                    : "cross-validated pairwise ROC AUC (chance 0.5)")
+         : spec.method == RdmMethod::crossnobis  ? "crossnobis distance / channels (rsatoolbox)"
+         : spec.method == RdmMethod::correlation ? "1 - Pearson r between mean patterns"
+                                                 : "Euclidean distance between mean patterns"},
+        {"classifier",
+         spec.method == RdmMethod::lda
+             ? "scikit-learn 1.2 LinearDiscriminantAnalysis(solver=\"lsqr\", shrinkage=\"auto\")"
+             : "none"},
+        {"score", spec.method == RdmMethod::lda ? opt.score : "none"},
+        {"noise", spec.method == RdmMethod::crossnobis ? opt.noise : "none"},
+        {"fold_rule", "within each stimulus, the k-th trial in file order is in fold k mod folds"},
+        {"pseudo_trial_rule",
+         "within each stimulus and fold, trials in file order averaged in groups of "
+         "pseudo_trials; a remainder joins the last group"},
+        {"window_rule",
+         "mean over samples t - floor((w-1)/2) ... t + ceil((w-1)/2) inside the epoch"},
+        {"layout", N == 1 ? "pairs-time" : "subjects-pairs-time"}};
+    out.integer_attributes = {{"folds", static_cast<std::int64_t>(spec.folds)},
+                              {"cross_validated", cv ? 1 : 0},
+                              {"window", static_cast<std::int64_t>(spec.window)},
+                              {"pseudo_trials", static_cast<std::int64_t>(spec.pseudo_trials)},
+                              {"subjects", static_cast<std::int64_t>(N)}};
+    write_brain_rdm_file(opt.out, out);
+    if (!opt.decisions.empty())
+      write_decisions(opt.decisions, decisions, P, T, headers[0], designs[0]);
+    spdlog::info("wrote {}: /rdms {}, /mean ({}, {})", opt.out,
+                 N == 1 ? "(" + std::to_string(P) + ", " + std::to_string(T) + ")"
+                        : "(" + std::to_string(N) + ", " + std::to_string(P) + ", " +
+                              std::to_string(T) + ")",
+                 P, T);
+  });
+  return 0;
+}
+
+}  // namespace
+
+std::function<int()> add_rdm_command(CLI::App& app, GlobalOptions& global) {
+  auto opt = std::make_shared<RdmOptions>();
+  auto* cmd = app.add_subcommand("rdm",
+                                 "Brain RDMs from EEG/MEG epochs: pairwise shrinkage-LDA decoding "
+                                 "or cross-validated distances, per subject and time point");
+  cmd->add_option("--epochs", opt->epochs,
+                  "Epochs (trials x channels x times): file.h5 (/data, /labels, /times), file.mat "
+                  "(data, labels, times), file.npy (with --labels, --times), or file.h5:/dataset; "
+                  "several files or quoted globs give several subjects")
+      ->required();
+  cmd->add_option("--labels", opt->labels,
+                  "Stimulus label per trial (one source, or one per subject)");
+  cmd->add_option("--times", opt->times, "Time axis in seconds (one source, or one per subject)");
+  cmd->add_option("--method", opt->method, "lda | correlation | euclidean | crossnobis")
+      ->capture_default_str();
+  cmd->add_option("--folds", opt->spec.folds,
+                  "Cross-validation folds (stratified: k-th trial of a stimulus in fold k mod F)")
+      ->capture_default_str();
+  cmd->add_option("--score", opt->score, "lda score: accuracy | roc-auc")->capture_default_str();
+  cmd->add_option("--window", opt->spec.window, "Average w samples around each time point")
+      ->capture_default_str();
+  cmd->add_option("--pseudo-trials", opt->spec.pseudo_trials,
+                  "Average g trials of the same stimulus within each fold into one pseudo-trial")
+      ->capture_default_str();
+  cmd->add_option("--noise", opt->noise,
+                  "crossnobis noise covariance (rsatoolbox): shrinkage-diag | shrinkage-eye")
+      ->capture_default_str();
+  cmd->add_option("--out", opt->out, "Output HDF5 file")->required();
+  cmd->add_option("--decision-values", opt->decisions,
+                  "Also write every test trial's LDA decision value to this HDF5 file (/decision: "
+                  "pairs x times x trials, NaN outside the pair); one subject, one process");
+  return [opt, &global, cmd] {
+    // The options that decide the values (not --out, --threads, --progress, ...), so that the
+    // file is the same whatever the output name, thread count or rank count.
+    opt->command_line = "permrsa rdm";
+    const std::vector<std::string> recorded{"epochs", "labels", "times",         "method", "folds",
+                                            "score",  "window", "pseudo-trials", "noise"};
+    for (const auto& o : cmd->get_options())
+      if (o->count() > 0 && !o->get_lnames().empty() &&
+          std::find(recorded.begin(), recorded.end(), o->get_lnames()[0]) != recorded.end())
+        for (const auto& v : o->results())
+          opt->command_line += " --" + o->get_lnames()[0] + " " + v;
+    return rdm(*opt, global);
+  };
+}
+
+}  // namespace permrsa::cli
