@@ -32,7 +32,8 @@ int main(int argc, char** argv) {
   global.runtime = &*runtime;
   std::vector<std::function<int()>> commands{cli::add_run_command(app, global),
                                              cli::add_simulate_command(app, global),
-                                             cli::add_info_command(app, global)};
+                                             cli::add_info_command(app, global),
+                                             cli::add_merge_command(app, global)};
   // Every subcommand documents and takes the common options.
   for (auto* sub : app.get_subcommands({})) {
     sub->add_flag("--quiet,-q", global.quiet, "Only warnings and errors on stderr");
