@@ -31,7 +31,8 @@ KRanges intersect(const KRanges& a, const KRanges& b);
 std::int64_t count(const KRanges& ranges);
 // "0:1000, 2000:3001" (half-open, as --permutations takes them); "none" when empty.
 std::string describe(const KRanges& ranges);
-// Parses "A:B" (A < B), "A:" (to K + 1) or "all" for a run of K permutations; InputError
+// Parses "A:B" (A < B), "A:" (to K + 1), "I/N" (part I of N, 0-based, of 0:K+1) or "all" for a
+// run of K permutations; InputError
 // naming `option` otherwise, or when the range leaves 0..K.
 KRange parse_k_range(const std::string& text, std::int64_t permutations, const std::string& option);
 

@@ -97,7 +97,7 @@ PreparedAnalysis prepare_analysis(const std::function<RunSpec()>& load_spec, boo
 NullStateOrigin origin_of(const PreparedAnalysis& a) {
   NullStateOrigin o;
   RunSpec spec = a.spec;
-  spec.output.file.clear();  // where the results go is not part of what they are
+  spec.output.file = "results.h5";  // where the results go is not part of what they are
   o.config = to_toml(spec);
   for (const auto& [key, sha] : a.problem.input_hashes) o.inputs += key + "=" + sha + ";";
   if (o.inputs.empty()) o.inputs = a.demo ? "embedded-demo" : "none";

@@ -64,13 +64,20 @@ KRange parse_k_range(const std::string& text, std::int64_t permutations, const s
   const std::int64_t end = permutations + 1;
   auto fail = [&](const std::string& why) {
     return InputError(option + ": expected A:B, half-open within 0:" + std::to_string(end) +
-                      " (k = 0 is the observed data, K = " + std::to_string(permutations) + "), found \"" +
+                      " (k = 0 is the observed data, K = " + std::to_string(permutations) + "), or part I/N, found \"" +
                       text + "\"" + (why.empty() ? "" : ": " + why));
   };
   if (text == "all") return {0, end};
   long long a = 0, b = 0;
   char colon = 0, extra = 0;
   KRange r;
+  if (std::sscanf(text.c_str(), "%lld%c%lld%c", &a, &colon, &b, &extra) == 3 && colon == '/') {
+    // Part a of b (0-based): the split an array task computes without knowing K.
+    if (b < 1 || a < 0 || a >= b) throw fail("part I/N needs 0 <= I < N");
+    const auto n = static_cast<unsigned long long>(end);
+    return {static_cast<std::int64_t>(n * static_cast<unsigned long long>(a) / static_cast<unsigned long long>(b)),
+            static_cast<std::int64_t>(n * static_cast<unsigned long long>(a + 1) / static_cast<unsigned long long>(b))};
+  }
   if (std::sscanf(text.c_str(), "%lld%c%lld%c", &a, &colon, &b, &extra) == 3 && colon == ':') {
     r = {a, b};
   } else if (std::sscanf(text.c_str(), "%lld%c%c", &a, &colon, &extra) == 2 && colon == ':') {

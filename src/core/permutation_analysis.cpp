@@ -246,7 +246,8 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
   auto pass2_state = [&](std::size_t steps) {
     NullState s = *after_pass1;
     const auto did = did_after(share2, steps);
-    s.pass2 = joined(done2, did);
+    const bool observed_in_todo2 = !todo2.empty() && todo2.front().first == 0;  // nothing to do for k = 0
+    s.pass2 = joined(with(done2, observed_in_todo2 ? KRanges{{0, 1}} : KRanges{}), did);
     s.max_cluster = gather_k(max_cluster, did, base_of(&NullState::max_cluster));
     return s;
   };
