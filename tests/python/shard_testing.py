@@ -15,12 +15,12 @@ MPIRUN = shutil.which("mpirun") or "/usr/bin/mpirun"
 H5DIFF = shutil.which("h5diff") or "/usr/bin/h5diff"
 
 
-def make_study(folder, permutations=6000, threshold="permutation-p", seed=1, data_seed=7):
+def make_study(folder, permutations=6000, threshold="permutation-p", seed=1, data_seed=7, shape=()):
     """`permrsa simulate` data (S = 24, L = 6, T = 120) and a config for it, in `folder`.
     K = 6000 with the permutation-p threshold takes ~1-2 s single-threaded: long enough to stop
     it half-way with a checkpoint every 250 permutations, short enough for a test."""
     folder = pathlib.Path(folder)
-    run(["simulate", "--out", folder / "data", "--seed", data_seed, "--quiet"])
+    run(["simulate", "--out", folder / "data", "--seed", data_seed, "--quiet", *shape])
     config = folder / "data" / "config.toml"
     text = config.read_text()
     text = text.replace("permutations = 1000", f"permutations = {permutations}")

@@ -88,18 +88,21 @@ def test_a_four_task_two_stage_array_chain_gives_the_single_run_file(tmp_path):
 
 
 def test_a_cancelled_task_resubmitted_alone_completes_the_merge_and_without_it_the_merge_fails(tmp_path):
-    config = make_study(tmp_path, permutations=40000, threshold="statistic")
+    # Each task takes several seconds (S = 40, L = 8, T = 200, 25000 permutations), so that
+    # scancel hits it while it runs; it saves a checkpoint every 1000 permutations.
+    config = make_study(tmp_path, permutations=100000, threshold="statistic",
+                        shape=["--stimuli", 40, "--layers", 8, "--times", 200])
     reference = single_run(config, tmp_path / "results.h5")
     workdir = tmp_path / "study"
     tasks = 4
     array = sh("sbatch", "--parsable", "--export=ALL", "--array=0-3", f"--output={tmp_path}/task-%a.log",
-               JOBS / "array_task.sbatch", config, 1, workdir, tasks).stdout.strip()
+               JOBS / "array_task.sbatch", config, 1, workdir, tasks, "--checkpoint-every", 1000).stdout.strip()
     victim = f"{array}_2"
     ckpt = workdir / "checkpoints" / "stage1-part-2.h5"
     start = time.monotonic()
-    while job_state(victim) != "RUNNING" and time.monotonic() - start < 120:
-        time.sleep(0.1)
-    time.sleep(0.3)  # running for real
+    while checkpoint_progress(ckpt) == 0.0 and time.monotonic() - start < 300:
+        time.sleep(0.05)
+    assert job_state(victim) == "RUNNING", job_state(victim)
     sh("scancel", victim)
     wait_for(array_tasks(array, tasks))
     assert job_state(victim) in ("CANCELLED", ""), job_state(victim)
@@ -110,13 +113,14 @@ def test_a_cancelled_task_resubmitted_alone_completes_the_merge_and_without_it_t
     # Without task 2: exit 2, naming the missing range (part 2 of 4 of 0:40001), no output.
     proc = run(["merge", *shard_files, "--out", tmp_path / "results.h5"], check=False)
     assert proc.returncode == 2, proc.stderr
-    assert "missing permutations 20000:30000" in proc.stderr, proc.stderr
+    assert "missing permutations 50000:75000" in proc.stderr, proc.stderr
     assert not (tmp_path / "results.h5").exists()
 
     again = sh("sbatch", "--parsable", "--export=ALL", "--array=2", f"--output={tmp_path}/task-again.log",
-               JOBS / "array_task.sbatch", config, 1, workdir, tasks).stdout.strip()
+               JOBS / "array_task.sbatch", config, 1, workdir, tasks, "--checkpoint-every", 1000).stdout.strip()
     wait_for([f"{again}_2"])
     log = (tmp_path / "task-again.log").read_text()
+    assert "resuming from" in log, log  # the cancelled task's checkpoint
     assert (workdir / "shards1" / "part-2.h5").exists(), log
     merge = sh("sbatch", "--parsable", "--export=ALL", f"--output={tmp_path}/merge.log",
                JOBS / "merge.sbatch", tmp_path / "results.h5", workdir / "shards1").stdout.strip()
