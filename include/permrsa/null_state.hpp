@@ -59,8 +59,10 @@ struct NullState {
   // Adds `other` (same K, cells and settings; ranges disjoint from this one's): InternalError
   // otherwise. Callers that can name files check first (check_mergeable).
   void absorb(const NullState& other);
-  // The same state without pass 1 (or pass 2): what a shard of one stage holds.
+  // The same state without pass 1: what a shard of stage 2 holds.
   NullState only_pass2() const;
+  // With pass 1 complete (two_pass): the thresholds replace the top values they come from.
+  void settle_thresholds();
 };
 
 // Why `a` and `b` cannot be added ("" when they can): different K, settings, or overlapping

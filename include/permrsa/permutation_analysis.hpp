@@ -57,6 +57,7 @@ struct CheckpointHooks {
   std::int64_t permutations = 0;
   std::function<bool()> stop_requested;
   std::function<void(const NullState&)> save;  // world rank 0 only
+  double* seconds_spent = nullptr;  // when set: adds the time spent on states and saves
 };
 
 class StoppedAtCheckpoint : public std::runtime_error {

@@ -85,9 +85,8 @@ NullStateFile merge_shards(const std::vector<std::string>& paths) {
                      ": missing permutations " + describe(missing) + "; the shards hold " + holdings(shards, pass2));
   };
   require(m.pass1, false);
+  merged.state.settle_thresholds();
   if (m.two_pass && !m.pass2.empty()) require(m.pass2, true);
-  if (m.two_pass && m.pass2.empty() && !m.thresholds.empty())
-    throw InternalError("merge: pass-2 thresholds without pass-2 shards");
   return merged;
 }
 

@@ -161,12 +161,16 @@ int run(const RunOptionsCli& opt, const GlobalOptions& global) {
                  two_pass ? " (pass 1), " + describe(resume->pass2) + " (pass 2)" : "");
   run_options.resume = resume ? &*resume : nullptr;
   run_options.export_state = !opt.shard_out.empty();
+  int checkpoints_saved = 0;
+  double checkpoint_seconds = 0;
   if (!opt.checkpoint.empty()) {
     run_options.checkpoint.seconds = opt.checkpoint_seconds;
     run_options.checkpoint.permutations = opt.checkpoint_every;
     run_options.checkpoint.stop_requested = [] { return stop_requested(); };
+    run_options.checkpoint.seconds_spent = &checkpoint_seconds;
     run_options.checkpoint.save = [&](const NullState& state) {
       write_null_state(opt.checkpoint, {"checkpoint", origin, state});
+      ++checkpoints_saved;
       spdlog::debug("checkpoint {}: {}", opt.checkpoint, describe(state.pass1));
     };
   }
@@ -197,6 +201,8 @@ int run(const RunOptionsCli& opt, const GlobalOptions& global) {
     finish_and_write(a, result, a.spec.output.file, world);
   }
   if (!opt.checkpoint.empty() && world.rank() == 0) {
+    spdlog::info("checkpoint {}: saved {} times during the run ({:.3f} s on states and saves); removed now "
+                 "that the output is complete", opt.checkpoint, checkpoints_saved, checkpoint_seconds);
     std::error_code ignored;
     std::filesystem::remove(opt.checkpoint, ignored);  // the finished output supersedes it
   }

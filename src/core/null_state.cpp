@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <functional>
 
+#include "core/cell_thresholds.hpp"
 #include "permrsa/error.hpp"
 
 namespace permrsa {
@@ -164,6 +165,16 @@ NullState NullState::only_pass2() const {
   s.max_cluster = max_cluster;
   s.thresholds = thresholds;
   return s;
+}
+
+void NullState::settle_thresholds() {
+  if (!two_pass || !pass1_complete() || top_values.empty()) return;
+  CellTopValues top(cells, top_capacity);
+  for (std::size_t c = 0; c < cells; ++c)
+    for (std::size_t j = 0; j < top_held; ++j) top.push(c, top_values[c * top_held + j]);
+  thresholds = top.thresholds(permutations + 1);
+  top_values.clear();
+  top_held = 0;
 }
 
 }  // namespace permrsa

@@ -141,10 +141,12 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
   if (resume && group_id == 0)  // what is done already enters the sums once
     for (std::size_t c = 0; c < bcells; ++c)
       exceed[c] = block_part([&](std::size_t g) { return resume->exceed[g]; }, c);
+  // After pass 1 a state holds the thresholds instead of the top values they came from.
+  const bool thresholds_given = resume && two_pass && resume->pass1_complete() && resume->top_values.empty();
   std::optional<CellTopValues> top;
   if (two_pass) {
     top.emplace(bcells, top_capacity);
-    if (group_id == 0) {
+    if (group_id == 0 && !thresholds_given) {
       if (resume)
         for (std::size_t c = 0; c < bcells; ++c)
           for (std::size_t j = 0; j < resume->top_held; ++j)
@@ -239,7 +241,8 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
     s.max_statistic = gather_k(max_statistic, did, base_of(&NullState::max_statistic));
     if (correction.tfce) s.max_tfce = gather_k(max_tfce, did, base_of(&NullState::max_tfce));
     if (!two_pass) s.max_cluster = gather_k(max_cluster, did, base_of(&NullState::max_cluster));
-    if (two_pass) whole_top(summed ? *top : merged_top(*top), s);
+    // Once pass 1 is complete only the thresholds matter (set by the caller).
+    if (two_pass && !(summed && pass1_complete)) whole_top(summed ? *top : merged_top(*top), s);
     return s;
   };
   std::optional<NullState> after_pass1;  // the whole of pass 1, for pass 2's states
@@ -266,9 +269,11 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
     }
     world.allreduce_sum(flags);
     if (flags[0] == 0 && flags[1] == 0) return;
+    const auto t0 = std::chrono::steady_clock::now();
     const NullState s = pass == 1 ? pass1_state(steps, false) : pass2_state(steps);
     if (world.rank() == 0) hooks.save(s);
     last_save = std::chrono::steady_clock::now();
+    if (hooks.seconds_spent) *hooks.seconds_spent += std::chrono::duration<double>(last_save - t0).count();
     since_save = 0;
     if (flags[1] != 0) throw StoppedAtCheckpoint("stopped by a signal after saving the checkpoint");
   };
@@ -346,10 +351,19 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
   Matrix<double> block_threshold;
   if (two_pass) {
     *top = merged_top(*top);
+    const auto t0 = std::chrono::steady_clock::now();
     if (hooks.save || options.export_state || !complete) after_pass1 = pass1_state(iterations1, true);
+    if (hooks.seconds_spent)
+      *hooks.seconds_spent += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
   if (two_pass && pass1_complete) {
-    const auto mine = top->thresholds(K + 1);
+    std::vector<double> mine(bcells);
+    if (thresholds_given) {
+      if (resume->thresholds.size() != cells) throw InternalError("the resumed state has no thresholds");
+      for (std::size_t c = 0; c < bcells; ++c) mine[c] = block_part([&](std::size_t g) { return resume->thresholds[g]; }, c);
+    } else {
+      mine = top->thresholds(K + 1);
+    }
     block_threshold = Matrix<double>(blk.layers(), blk.times(), mine);
     const auto whole = gather_block_map(*group, grid, mine);
     if (leader) threshold = whole;
