@@ -41,7 +41,7 @@ struct NullState {
   std::size_t cells = 0;          // L * T
   bool two_pass = false;          // permutation-p cluster-forming threshold
   bool tfce = false;
-  KRanges pass1, pass2;  // done; pass2 only with two_pass
+  KRanges pass1, pass2;              // done; pass2 only with two_pass
   std::vector<std::int64_t> exceed;  // cells: #{k >= 1 in pass1 : e_k >= e_0}
   // K + 1 each, valid at the k >= 1 of pass1 (max_cluster: of pass2 with two_pass); 0 elsewhere.
   std::vector<double> max_statistic, max_cluster, max_tfce;

@@ -22,7 +22,8 @@ RsaProblem demo_problem(const BlockRange& block) {
   problem.block = block;
   problem.brain = Matrix<double>(data.brain.rows(), block.times());
   for (std::size_t p = 0; p < data.brain.rows(); ++p)
-    for (std::size_t t = 0; t < block.times(); ++t) problem.brain(p, t) = data.brain(p, block.time_begin + t);
+    for (std::size_t t = 0; t < block.times(); ++t)
+      problem.brain(p, t) = data.brain(p, block.time_begin + t);
   problem.models = Matrix<double>(block.layers(), data.models.cols());
   for (std::size_t l = 0; l < block.layers(); ++l) {
     const auto row = data.models.row(block.layer_begin + l);
@@ -69,27 +70,31 @@ PreparedAnalysis prepare_analysis(const std::function<RunSpec()>& load_spec, boo
   agree(world, [&] {
     if (spec.analysis.scheme == Scheme::sign_flip) {
       if (!spec.analysis.permutation_file.empty())
-        throw InputError(spec.source + ": analysis.permutation_file: applies to the stimulus scheme, "
+        throw InputError(spec.source +
+                         ": analysis.permutation_file: applies to the stimulus scheme, "
                          "not to \"sign-flip\"");
-      a.design.flips.emplace(SignFlipSet::generated(a.shape.subjects, spec.analysis.permutations,
-                                                    spec.analysis.seed));
+      a.design.flips.emplace(
+          SignFlipSet::generated(a.shape.subjects, spec.analysis.permutations, spec.analysis.seed));
     } else {
       a.design.permutations.emplace(load_permutations(spec, a.shape.stimuli));
     }
     GridRequest request;
     if (!opt.grid.empty()) request.grid = parse_grid_text(opt.grid, "--grid");
-    if (!opt.block_shape.empty()) request.block_shape = parse_grid_text(opt.block_shape, "--block-shape");
+    if (!opt.block_shape.empty())
+      request.block_shape = parse_grid_text(opt.block_shape, "--block-shape");
     request.memory_per_rank = opt.memory_per_rank_gib * 1024.0 * 1024.0 * 1024.0;
-    a.grid = plan_grid(world.size(), values_per_cell(a.shape), a.shape.layers,
-                       a.shape.times, a.design.count(), spec.correction.cluster_alpha, opt.batch_size, request);
+    a.grid = plan_grid(world.size(), values_per_cell(a.shape), a.shape.layers, a.shape.times,
+                       a.design.count(), spec.correction.cluster_alpha, opt.batch_size, request);
   });
   const BlockRange block = a.grid.block(a.grid.block_of(world.rank()));
   agree(world, [&] {
     a.problem = demo ? demo_problem(block) : load_problem(spec, block);
     for (const auto& name : spec.bootstrap.compare_layers)
-      if (std::find(a.problem.layers.begin(), a.problem.layers.end(), name) == a.problem.layers.end())
-        throw InputError(spec.source + ": bootstrap.compare_layers: expected a layer name, found \"" + name +
-                         "\"; the layers are those of models.names (" + a.problem.layers.front() + ", ...)");
+      if (std::find(a.problem.layers.begin(), a.problem.layers.end(), name) ==
+          a.problem.layers.end())
+        throw InputError(
+            spec.source + ": bootstrap.compare_layers: expected a layer name, found \"" + name +
+            "\"; the layers are those of models.names (" + a.problem.layers.front() + ", ...)");
   });
   return a;
 }
@@ -113,9 +118,8 @@ RunOptions run_options_for(const PreparedAnalysis& a, const GridOptions& opt) {
   // What the memory budget leaves after the block's inputs and buffers may hold pass 1's maps.
   run_options.map_cache_bytes =
       opt.memory_per_rank_gib * 1024.0 * 1024.0 * 1024.0 -
-      estimate_rank_bytes(values_per_cell(a.shape), block.layers(),
-                          block.times(), block.cells(), a.design.count(), a.spec.correction.cluster_alpha,
-                          opt.batch_size);
+      estimate_rank_bytes(values_per_cell(a.shape), block.layers(), block.times(), block.cells(),
+                          a.design.count(), a.spec.correction.cluster_alpha, opt.batch_size);
   return run_options;
 }
 
@@ -141,15 +145,16 @@ void finish_and_write(const PreparedAnalysis& a, AnalysisResult& result, const s
     const double mine = static_cast<double>(peak_rss_kib()) / 1024.0;
     const auto all = world.gatherv(std::span<const double>(&mine, 1), 0);
     std::string text;
-    for (std::size_t r = 0; r < all.size(); ++r) text += fmt::format("{}{:.0f}", r ? ", " : "", all[r]);
+    for (std::size_t r = 0; r < all.size(); ++r)
+      text += fmt::format("{}{:.0f}", r ? ", " : "", all[r]);
     spdlog::info("peak RSS per rank (MiB): {}", text);
   } else {
     spdlog::info("peak RSS: {:.0f} MiB", static_cast<double>(peak_rss_kib()) / 1024.0);
   }
   std::size_t significant = 0;
   for (double p : result.cluster_p) significant += p <= 0.05;
-  spdlog::info("wrote {}: {} clusters, {} with p <= 0.05 (see `permrsa info {}`)", path, result.clusters.size(),
-               significant, path);
+  spdlog::info("wrote {}: {} clusters, {} with p <= 0.05 (see `permrsa info {}`)", path,
+               result.clusters.size(), significant, path);
 }
 
 }  // namespace permrsa::cli

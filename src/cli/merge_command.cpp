@@ -54,13 +54,15 @@ NullStateFile merge_shards(const std::vector<std::string>& paths) {
   const auto& first = shards.front();
   for (const auto& s : shards) {
     if (const auto why = origin_mismatch(first.file.origin, s.file.origin); !why.empty())
-      throw InputError(first.path + " and " + s.path + ": expected shards of one analysis, found different " + why);
+      throw InputError(first.path + " and " + s.path +
+                       ": expected shards of one analysis, found different " + why);
   }
   // In k order, so that a message names neighbours.
   std::sort(shards.begin(), shards.end(), [](const LoadedShard& a, const LoadedShard& b) {
     auto key = [](const LoadedShard& s) {
       const auto& r = s.file.state.pass1.empty() ? s.file.state.pass2 : s.file.state.pass1;
-      return std::make_pair(s.file.state.pass1.empty() ? 1 : 0, r.empty() ? std::int64_t{0} : r.front().first);
+      return std::make_pair(s.file.state.pass1.empty() ? 1 : 0,
+                            r.empty() ? std::int64_t{0} : r.front().first);
     };
     return key(a) < key(b);
   });
@@ -71,7 +73,8 @@ NullStateFile merge_shards(const std::vector<std::string>& paths) {
   for (const auto& s : shards) {
     for (const auto* other : added) {
       const auto why = merge_conflict(other->file.state, s.file.state);
-      if (!why.empty()) throw InputError(other->path + " and " + s.path + ": cannot be merged: " + why);
+      if (!why.empty())
+        throw InputError(other->path + " and " + s.path + ": cannot be merged: " + why);
     }
     merged.state.absorb(s.file.state);
     added.push_back(&s);
@@ -81,8 +84,10 @@ NullStateFile merge_shards(const std::vector<std::string>& paths) {
   auto require = [&](const KRanges& have, bool pass2) {
     const auto missing = subtract(all, have);
     if (missing.empty()) return;
-    throw InputError("the shards do not cover 0:" + std::to_string(m.permutations + 1) + (m.two_pass ? (pass2 ? " in pass 2" : " in pass 1") : "") +
-                     ": missing permutations " + describe(missing) + "; the shards hold " + holdings(shards, pass2));
+    throw InputError("the shards do not cover 0:" + std::to_string(m.permutations + 1) +
+                     (m.two_pass ? (pass2 ? " in pass 2" : " in pass 1") : "") +
+                     ": missing permutations " + describe(missing) + "; the shards hold " +
+                     holdings(shards, pass2));
   };
   require(m.pass1, false);
   merged.state.settle_thresholds();
@@ -99,13 +104,15 @@ int merge(const MergeOptionsCli& opt, const GlobalOptions& global) {
     agree(world, [&] {
       if (world.rank() == 0) write_null_state(opt.out, merged);
     });
-    spdlog::info("wrote {}: pass 1 of K = {} from {} shards; next: the second array with --pass1-from {}", opt.out,
-                 m.permutations, opt.shards.size(), opt.out);
+    spdlog::info(
+        "wrote {}: pass 1 of K = {} from {} shards; next: the second array with --pass1-from {}",
+        opt.out, m.permutations, opt.shards.size(), opt.out);
     return 0;
   }
   const auto a = prepare_analysis(
       [&] {
-        RunSpec spec = parse_run_spec(merged.origin.config, opt.shards.front() + " (config)", "", {});
+        RunSpec spec =
+            parse_run_spec(merged.origin.config, opt.shards.front() + " (config)", "", {});
         spec.output.file = opt.out;
         spec.resolved_toml = to_toml(spec);
         return spec;
@@ -113,11 +120,13 @@ int merge(const MergeOptionsCli& opt, const GlobalOptions& global) {
       merged.origin.inputs == "embedded-demo", opt.grid, world);
   agree(world, [&] {
     if (const auto why = origin_mismatch(merged.origin, origin_of(a)); !why.empty())
-      throw InputError(opt.shards.front() + ": the inputs changed since the shards were computed: " + why);
+      throw InputError(opt.shards.front() +
+                       ": the inputs changed since the shards were computed: " + why);
   });
   RunOptions run_options = run_options_for(a, opt.grid);
   run_options.resume = &m;  // everything is done: only the observed data is computed
-  auto result = run_analysis(a.problem, a.spec.analysis, a.spec.correction, a.design, a.grid, world, run_options);
+  auto result = run_analysis(a.problem, a.spec.analysis, a.spec.correction, a.design, a.grid, world,
+                             run_options);
   finish_and_write(a, result, opt.out, world);
   return 0;
 }
@@ -126,13 +135,17 @@ int merge(const MergeOptionsCli& opt, const GlobalOptions& global) {
 
 std::function<int()> add_merge_command(CLI::App& app, GlobalOptions& global) {
   auto opt = std::make_shared<MergeOptionsCli>();
-  auto* cmd = app.add_subcommand("merge", "Merge the shards of `permrsa run --permutations A:B --shard-out` "
-                                          "(Slurm array tasks) into the results file one run writes");
-  cmd->add_option("shards", opt->shards, "Shard files covering permutations 0..K exactly once")->required();
-  cmd->add_option("--out", opt->out, "The results file (or, with pass-1 shards of the permutation-p "
-                                     "threshold, the pass-1 file for --pass1-from)")
+  auto* cmd = app.add_subcommand("merge",
+                                 "Merge the shards of `permrsa run --permutations A:B --shard-out` "
+                                 "(Slurm array tasks) into the results file one run writes");
+  cmd->add_option("shards", opt->shards, "Shard files covering permutations 0..K exactly once")
       ->required();
-  cmd->add_option("--memory-per-rank", opt->grid.memory_per_rank_gib, "Memory budget per rank in GiB")
+  cmd->add_option("--out", opt->out,
+                  "The results file (or, with pass-1 shards of the permutation-p "
+                  "threshold, the pass-1 file for --pass1-from)")
+      ->required();
+  cmd->add_option("--memory-per-rank", opt->grid.memory_per_rank_gib,
+                  "Memory budget per rank in GiB")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   return [opt, &global] { return merge(*opt, global); };

@@ -7,7 +7,9 @@ namespace {
 
 volatile std::sig_atomic_t received = 0;
 
-extern "C" void on_stop_signal(int signal) { received = signal; }
+extern "C" void on_stop_signal(int signal) {
+  received = signal;
+}
 
 }  // namespace
 
@@ -20,13 +22,18 @@ void catch_stop_signals() {
   sigaction(SIGUSR1, &action, nullptr);
 }
 
-bool stop_requested() { return received != 0; }
+bool stop_requested() {
+  return received != 0;
+}
 
 const char* stop_signal_name() {
   switch (received) {
-    case SIGTERM: return "SIGTERM";
-    case SIGUSR1: return "SIGUSR1";
-    default: return "";
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGUSR1:
+      return "SIGUSR1";
+    default:
+      return "";
   }
 }
 

@@ -11,7 +11,8 @@ namespace permrsa {
 
 KRanges normalized(KRanges ranges) {
   std::erase_if(ranges, [](const KRange& r) { return r.size() == 0; });
-  std::sort(ranges.begin(), ranges.end(), [](const KRange& a, const KRange& b) { return a.first < b.first; });
+  std::sort(ranges.begin(), ranges.end(),
+            [](const KRange& a, const KRange& b) { return a.first < b.first; });
   KRanges out;
   for (const auto& r : ranges) {
     if (!out.empty() && r.first <= out.back().last)
@@ -61,12 +62,13 @@ std::string describe(const KRanges& ranges) {
   return text;
 }
 
-KRange parse_k_range(const std::string& text, std::int64_t permutations, const std::string& option) {
+KRange parse_k_range(const std::string& text, std::int64_t permutations,
+                     const std::string& option) {
   const std::int64_t end = permutations + 1;
   auto fail = [&](const std::string& why) {
     return InputError(option + ": expected A:B, half-open within 0:" + std::to_string(end) +
-                      " (k = 0 is the observed data, K = " + std::to_string(permutations) + "), or part I/N, found \"" +
-                      text + "\"" + (why.empty() ? "" : ": " + why));
+                      " (k = 0 is the observed data, K = " + std::to_string(permutations) +
+                      "), or part I/N, found \"" + text + "\"" + (why.empty() ? "" : ": " + why));
   };
   if (text == "all") return {0, end};
   long long a = 0, b = 0;
@@ -76,8 +78,10 @@ KRange parse_k_range(const std::string& text, std::int64_t permutations, const s
     // Part a of b (0-based): the split an array task computes without knowing K.
     if (b < 1 || a < 0 || a >= b) throw fail("part I/N needs 0 <= I < N");
     const auto n = static_cast<unsigned long long>(end);
-    return {static_cast<std::int64_t>(n * static_cast<unsigned long long>(a) / static_cast<unsigned long long>(b)),
-            static_cast<std::int64_t>(n * static_cast<unsigned long long>(a + 1) / static_cast<unsigned long long>(b))};
+    return {static_cast<std::int64_t>(n * static_cast<unsigned long long>(a) /
+                                      static_cast<unsigned long long>(b)),
+            static_cast<std::int64_t>(n * static_cast<unsigned long long>(a + 1) /
+                                      static_cast<unsigned long long>(b))};
   }
   if (std::sscanf(text.c_str(), "%lld%c%lld%c", &a, &colon, &b, &extra) == 3 && colon == ':') {
     r = {a, b};
@@ -107,18 +111,24 @@ NullState NullState::empty(std::int64_t permutations, std::size_t cells, bool tw
   return s;
 }
 
-bool NullState::pass1_complete() const { return pass1 == KRanges{all()}; }
+bool NullState::pass1_complete() const {
+  return pass1 == KRanges{all()};
+}
 
-bool NullState::complete() const { return pass1_complete() && (!two_pass || pass2 == KRanges{all()}); }
+bool NullState::complete() const {
+  return pass1_complete() && (!two_pass || pass2 == KRanges{all()});
+}
 
 std::string merge_conflict(const NullState& a, const NullState& b) {
   if (a.permutations != b.permutations)
     return "K = " + std::to_string(a.permutations) + " vs K = " + std::to_string(b.permutations);
-  if (a.cells != b.cells) return std::to_string(a.cells) + " vs " + std::to_string(b.cells) + " map cells";
+  if (a.cells != b.cells)
+    return std::to_string(a.cells) + " vs " + std::to_string(b.cells) + " map cells";
   if (a.two_pass != b.two_pass || a.tfce != b.tfce || a.top_capacity != b.top_capacity)
     return "different cluster-threshold or TFCE settings";
   const auto p1 = intersect(a.pass1, b.pass1), p2 = intersect(a.pass2, b.pass2);
-  if (!p1.empty()) return "both hold permutations " + describe(p1) + (a.two_pass ? " of pass 1" : "");
+  if (!p1.empty())
+    return "both hold permutations " + describe(p1) + (a.two_pass ? " of pass 1" : "");
   if (!p2.empty()) return "both hold permutations " + describe(p2) + " of pass 2";
   if (!a.thresholds.empty() && !b.thresholds.empty() && a.thresholds != b.thresholds)
     return "different pass-2 cluster-forming thresholds (from different pass-1 results)";
@@ -128,7 +138,8 @@ std::string merge_conflict(const NullState& a, const NullState& b) {
 void NullState::absorb(const NullState& other) {
   if (const auto why = merge_conflict(*this, other); !why.empty())
     throw InternalError("NullState::absorb: " + why);
-  auto copy_at = [](std::vector<double>& to, const std::vector<double>& from, const KRanges& ranges) {
+  auto copy_at = [](std::vector<double>& to, const std::vector<double>& from,
+                    const KRanges& ranges) {
     for (const auto& r : ranges)
       for (std::int64_t k = std::max<std::int64_t>(r.first, 1); k < r.last; ++k)
         to[static_cast<std::size_t>(k)] = from[static_cast<std::size_t>(k)];
@@ -146,8 +157,9 @@ void NullState::absorb(const NullState& other) {
     for (std::size_t c = 0; c < cells; ++c) {
       values.assign(top_values.begin() + static_cast<std::ptrdiff_t>(c * top_held),
                     top_values.begin() + static_cast<std::ptrdiff_t>((c + 1) * top_held));
-      values.insert(values.end(), other.top_values.begin() + static_cast<std::ptrdiff_t>(c * other.top_held),
-                    other.top_values.begin() + static_cast<std::ptrdiff_t>((c + 1) * other.top_held));
+      values.insert(
+          values.end(), other.top_values.begin() + static_cast<std::ptrdiff_t>(c * other.top_held),
+          other.top_values.begin() + static_cast<std::ptrdiff_t>((c + 1) * other.top_held));
       std::sort(values.begin(), values.end(), std::greater<>());
       std::copy_n(values.begin(), held, merged.begin() + static_cast<std::ptrdiff_t>(c * held));
     }
@@ -155,8 +167,16 @@ void NullState::absorb(const NullState& other) {
     top_held = held;
   }
   if (thresholds.empty()) thresholds = other.thresholds;
-  pass1 = normalized([&] { auto r = pass1; r.insert(r.end(), other.pass1.begin(), other.pass1.end()); return r; }());
-  pass2 = normalized([&] { auto r = pass2; r.insert(r.end(), other.pass2.begin(), other.pass2.end()); return r; }());
+  pass1 = normalized([&] {
+    auto r = pass1;
+    r.insert(r.end(), other.pass1.begin(), other.pass1.end());
+    return r;
+  }());
+  pass2 = normalized([&] {
+    auto r = pass2;
+    r.insert(r.end(), other.pass2.begin(), other.pass2.end());
+    return r;
+  }());
 }
 
 NullState NullState::only_pass2() const {

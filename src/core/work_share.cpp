@@ -7,8 +7,10 @@ namespace permrsa {
 KRanges share_of(const KRanges& todo, int parts, int part) {
   const KRanges work = subtract(todo, {{0, 1}});
   const auto n = static_cast<unsigned long long>(count(work));
-  const auto begin = static_cast<std::int64_t>(n * static_cast<unsigned>(part) / static_cast<unsigned>(parts));
-  const auto end = static_cast<std::int64_t>(n * static_cast<unsigned>(part + 1) / static_cast<unsigned>(parts));
+  const auto begin =
+      static_cast<std::int64_t>(n * static_cast<unsigned>(part) / static_cast<unsigned>(parts));
+  const auto end =
+      static_cast<std::int64_t>(n * static_cast<unsigned>(part + 1) / static_cast<unsigned>(parts));
   KRanges out;
   std::int64_t seen = 0;  // work items before the current range
   for (const auto& r : work) {

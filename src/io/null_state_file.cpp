@@ -28,7 +28,8 @@ std::vector<std::int64_t> flat(const KRanges& ranges) {
 std::vector<double> at_ks(const std::vector<double>& values, const KRanges& ranges) {
   std::vector<double> out;
   for (const auto& r : ranges)
-    for (std::int64_t k = r.first; k < r.last; ++k) out.push_back(values[static_cast<std::size_t>(k)]);
+    for (std::int64_t k = r.first; k < r.last; ++k)
+      out.push_back(values[static_cast<std::size_t>(k)]);
   return out;
 }
 
@@ -75,7 +76,8 @@ void write_null_state(const std::string& path, const NullStateFile& file) {
     f.close();
     std::error_code error;
     fs::rename(temp, path, error);
-    if (error) throw RuntimeFailure(path + ": cannot move the finished file into place: " + error.message());
+    if (error)
+      throw RuntimeFailure(path + ": cannot move the finished file into place: " + error.message());
   } catch (...) {
     std::error_code ignored;
     fs::remove(temp, ignored);
@@ -90,34 +92,39 @@ NullStateFile read_null_state(const std::string& path) {
     if (!f.has_attribute("/", "format") || f.attribute_string("/", "format") != kFormat)
       throw InputError(path + ": expected a permrsa shard or checkpoint (attribute format = \"" +
                        std::string(kFormat) + "\"), found " +
-                       (f.has_attribute("/", "format") ? "\"" + f.attribute_string("/", "format") + "\"" : "none"));
+                       (f.has_attribute("/", "format")
+                            ? "\"" + f.attribute_string("/", "format") + "\""
+                            : "none"));
     out.kind = f.attribute_string("/", "kind");
     out.origin = {f.attribute_string("/", "config"), f.attribute_string("/", "inputs"),
                   f.attribute_uint64("/", "seed"), f.attribute_string("/", "permrsa_version")};
     NullState& s = out.state;
     s = NullState::empty(f.attribute_int64("/", "permutations"),
                          static_cast<std::size_t>(f.attribute_int64("/", "cells")),
-                         f.attribute_int64("/", "two_pass") != 0, f.attribute_int64("/", "tfce") != 0,
+                         f.attribute_int64("/", "two_pass") != 0,
+                         f.attribute_int64("/", "tfce") != 0,
                          static_cast<std::size_t>(f.attribute_int64("/", "top_capacity")));
     auto ranges = [&](const std::string& name) {
       const auto v = f.read<std::int64_t>(name);
       KRanges r;
       for (std::size_t i = 0; i + 1 < v.size(); i += 2) {
         if (v[i] < 0 || v[i + 1] > s.permutations + 1 || v[i] >= v[i + 1])
-          throw InputError(path + ": " + name + ": expected ranges within 0:" + std::to_string(s.permutations + 1) +
+          throw InputError(path + ": " + name +
+                           ": expected ranges within 0:" + std::to_string(s.permutations + 1) +
                            ", found " + std::to_string(v[i]) + ":" + std::to_string(v[i + 1]));
         r.push_back({v[i], v[i + 1]});
       }
       if (normalized(r) != r || count(normalized(r)) != count(r))
-        throw InputError(path + ": " + name + ": expected sorted, disjoint ranges, found " + describe(r));
+        throw InputError(path + ": " + name + ": expected sorted, disjoint ranges, found " +
+                         describe(r));
       return r;
     };
     s.pass1 = ranges("/pass1");
     s.pass2 = ranges("/pass2");
     auto expect_size = [&](const std::string& name, std::size_t found, std::size_t expected) {
       if (found != expected)
-        throw InputError(path + ": " + name + ": expected " + std::to_string(expected) + " values, found " +
-                         std::to_string(found));
+        throw InputError(path + ": " + name + ": expected " + std::to_string(expected) +
+                         " values, found " + std::to_string(found));
     };
     auto per_k = [&](const std::string& name, const KRanges& r, std::vector<double>& to) {
       const auto v = f.read<double>(name);
@@ -135,10 +142,12 @@ NullStateFile read_null_state(const std::string& path) {
     if (s.tfce) per_k("/max_tfce", s.pass1, s.max_tfce);
     s.top_held = static_cast<std::size_t>(f.attribute_int64("/", "top_held"));
     s.top_values = f.read<double>("/top_values");
-    expect_size("/top_values", s.top_values.size(), s.top_values.empty() ? 0 : s.cells * s.top_held);
+    expect_size("/top_values", s.top_values.size(),
+                s.top_values.empty() ? 0 : s.cells * s.top_held);
     s.thresholds = f.read<double>("/thresholds");
   } catch (const h5::Error& error) {
-    throw InputError(path + ": expected a complete permrsa shard or checkpoint, but it cannot be read (" +
+    throw InputError(path +
+                     ": expected a complete permrsa shard or checkpoint, but it cannot be read (" +
                      error.action() + " " + error.object() + ": " + error.detail() +
                      "); a truncated or unfinished file?");
   }
