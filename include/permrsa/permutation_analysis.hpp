@@ -6,11 +6,13 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <vector>
 
 #include "permrsa/analysis_spec.hpp"
 #include "permrsa/bootstrap_latency.hpp"
 #include "permrsa/noise_ceiling.hpp"
+#include "permrsa/null_state.hpp"
 #include "permrsa/clusters.hpp"
 #include "permrsa/matrix.hpp"
 #include "permrsa/permutations.hpp"
@@ -41,6 +43,26 @@ struct AnalysisResult {
   std::optional<NoiseCeiling> noise_ceiling;  // with per-subject data (summarize_subjects)
   std::optional<BootstrapLatency> bootstrap;  // with [bootstrap]
   std::int64_t permutations = 0;           // K
+  // False when the run did only part of 0..K (a shard, or stopped at a checkpoint): then only
+  // `state` and `permutations` are set.
+  bool complete = true;
+  std::optional<NullState> state;          // on world rank 0, with RunOptions::export_state
+};
+
+// Checkpoints inside a run: every `seconds` or `permutations` (whichever comes first; 0 = not
+// by that measure) rank 0 receives the whole state so far in `save`. When any rank's
+// `stop_requested` turns true the run saves and throws StoppedAtCheckpoint on every rank.
+struct CheckpointHooks {
+  double seconds = 0;
+  std::int64_t permutations = 0;
+  std::function<bool()> stop_requested;
+  std::function<void(const NullState&)> save;  // world rank 0 only
+  double* seconds_spent = nullptr;  // when set: adds the time spent on states and saves
+};
+
+class StoppedAtCheckpoint : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 struct RunOptions {
@@ -50,6 +72,13 @@ struct RunOptions {
   double map_cache_bytes = 0;
   // Called after each batch with (permutation maps done, total) over all passes.
   std::function<void(std::int64_t, std::int64_t)> progress;
+  // The permutations to compute in each pass (pass 2: the permutation-p threshold's), minus
+  // those `resume` holds; all of 0..K by default. The results are computed when 0..K is then
+  // complete; otherwise the result holds only the state.
+  std::optional<KRange> pass1, pass2;
+  const NullState* resume = nullptr;  // done already, identical on every rank
+  bool export_state = false;          // put the final state into AnalysisResult::state
+  CheckpointHooks checkpoint;         // active when `save` is set
 };
 
 // What the null distribution rearranges: the stimulus labels (stimulus scheme) or the

@@ -34,7 +34,8 @@ int main(int argc, char** argv) {
                                              cli::add_simulate_command(app, global),
                                              cli::add_info_command(app, global),
                                              cli::add_features_command(app, global),
-                                             cli::add_rdm_command(app, global)};
+                                             cli::add_rdm_command(app, global),
+                                             cli::add_merge_command(app, global)};
   // Every subcommand documents and takes the common options.
   for (auto* sub : app.get_subcommands({})) {
     sub->add_flag("--quiet,-q", global.quiet, "Only warnings and errors on stderr");

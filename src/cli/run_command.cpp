@@ -1,10 +1,12 @@
 // `permrsa run [config.toml]`: the stimulus-permutation analysis, end to end.
 #include <spdlog/spdlog.h>
-#include <sys/resource.h>
 
+#include <filesystem>
 #include <optional>
 
 #include "cli/agreement.hpp"
+#include "cli/analysis_setup.hpp"
+#include "cli/stop_signals.hpp"
 #include "cli/commands.hpp"
 #include "cli/demo_spec.hpp"
 #include "cli/progress_line.hpp"
@@ -14,57 +16,24 @@
 #include "permrsa/permutation_analysis.hpp"
 #include "permrsa/process_grid.hpp"
 #include "permrsa/sign_flips.hpp"
-#include "permrsa/subject_summaries.hpp"
+#include "permrsa/null_state_file.hpp"
 #include "permrsa/error.hpp"
 #include "permrsa/synthetic.hpp"
 
 namespace permrsa::cli {
 namespace {
 
-// Input values held per layer x time cell, for the memory plan: P per subject (or for the group)
-// with RDMs, one per subject with given maps.
-std::size_t values_per_cell(const ProblemShape& shape) {
-  return shape.pairs > 0 ? shape.pairs * std::max<std::size_t>(1, shape.subjects) : shape.subjects;
-}
-
 struct RunOptionsCli {
   std::string config;
   std::vector<std::string> overrides;
-  std::size_t batch_size = 64;
-  std::string grid;         // "DxG" or empty (automatic)
-  std::string block_shape;  // "LBxTB" or empty
-  double memory_per_rank_gib = 2.0;
+  GridOptions grid;
+  std::string permutations;  // "A:B" with --shard-out
+  std::string shard_out;
+  std::string pass1_from;
+  std::string checkpoint;
+  std::int64_t checkpoint_every = 0;
+  double checkpoint_seconds = 60.0;
 };
-
-RsaProblem demo_problem(const BlockRange& block) {
-  auto data = make_synthetic(SyntheticSpec{});
-  RsaProblem problem;
-  problem.block = block;
-  problem.brain = Matrix<double>(data.brain.rows(), block.times());
-  for (std::size_t p = 0; p < data.brain.rows(); ++p)
-    for (std::size_t t = 0; t < block.times(); ++t) problem.brain(p, t) = data.brain(p, block.time_begin + t);
-  problem.models = Matrix<double>(block.layers(), data.models.cols());
-  for (std::size_t l = 0; l < block.layers(); ++l) {
-    const auto row = data.models.row(block.layer_begin + l);
-    std::copy(row.begin(), row.end(), problem.models.row(l).begin());
-  }
-  problem.times = std::move(data.times);
-  problem.layers = std::move(data.layers);
-  problem.stimuli = SyntheticSpec{}.stimuli;
-  validate_problem(problem, "<embedded demo>", "<embedded demo>");
-  return problem;
-}
-
-ProblemShape demo_shape() {
-  const SyntheticSpec d;
-  return {d.stimuli, d.stimuli * (d.stimuli - 1) / 2, d.layers, d.times};
-}
-
-long peak_rss_kib() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_maxrss;
-}
 
 const char* kind_text(PermutationKind kind) {
   switch (kind) {
@@ -75,49 +44,11 @@ const char* kind_text(PermutationKind kind) {
   return "";
 }
 
-int run(const RunOptionsCli& opt, const GlobalOptions& global) {
-  const Communicator& world = global.runtime->world();
-  const bool demo = opt.config.empty();
-  RunSpec spec;
-  ProblemShape shape;
-  ProcessGrid grid;
-  // Everything that can be wrong with the input is found here, agreed by all ranks, before
-  // any heavy work.
-  agree(world, [&] {
-    spec = demo ? demo_run_spec(opt.overrides) : load_run_spec(opt.config, opt.overrides);
-    check_output_location(spec.output.file);
-    shape = demo ? demo_shape() : probe_problem_shape(spec);
-  });
-  NullDesign design;
-  agree(world, [&] {
-    if (spec.analysis.scheme == Scheme::sign_flip) {
-      if (!spec.analysis.permutation_file.empty())
-        throw InputError(spec.source + ": analysis.permutation_file: applies to the stimulus scheme, "
-                         "not to \"sign-flip\"");
-      design.flips.emplace(SignFlipSet::generated(shape.subjects, spec.analysis.permutations,
-                                                  spec.analysis.seed));
-    } else {
-      design.permutations.emplace(load_permutations(spec, shape.stimuli));
-    }
-    GridRequest request;
-    if (!opt.grid.empty()) request.grid = parse_grid_text(opt.grid, "--grid");
-    if (!opt.block_shape.empty()) request.block_shape = parse_grid_text(opt.block_shape, "--block-shape");
-    request.memory_per_rank = opt.memory_per_rank_gib * 1024.0 * 1024.0 * 1024.0;
-    grid = plan_grid(world.size(), values_per_cell(shape), shape.layers,
-                     shape.times, design.count(),
-                     spec.correction.cluster_alpha, opt.batch_size, request);
-  });
-  const BlockRange block = grid.block(grid.block_of(world.rank()));
-  RsaProblem problem;
-  agree(world, [&] {
-    problem = demo ? demo_problem(block) : load_problem(spec, block);
-    for (const auto& name : spec.bootstrap.compare_layers)
-      if (std::find(problem.layers.begin(), problem.layers.end(), name) == problem.layers.end())
-        throw InputError(spec.source + ": bootstrap.compare_layers: expected a layer name, found \"" + name +
-                         "\"; the layers are those of models.names (" + problem.layers.front() + ", ...)");
-  });
-
-  if (demo) spdlog::info("no config given: running the embedded synthetic demo");
+void log_design(const PreparedAnalysis& a, const Communicator& world) {
+  const auto& spec = a.spec;
+  const auto& shape = a.shape;
+  const auto& design = a.design;
+  if (a.demo) spdlog::info("no config given: running the embedded synthetic demo");
   if (shape.pairs == 0) {
     spdlog::info("per-subject maps given (brain.layout = subjects-layers-time): L = {} layers, T = {} "
                  "time points; tail {}", shape.layers, shape.times, to_string(spec.analysis.tail));
@@ -148,51 +79,133 @@ int run(const RunOptionsCli& opt, const GlobalOptions& global) {
                                                                               : "Philox4x32-10 from the seed")
                             : kind_text(design.permutations->kind()),
                to_string(spec.correction.cluster_threshold), to_string(spec.correction.connectivity));
-  if (world.size() > 1) spdlog::info("{} ranks: {}", world.size(), grid.describe());
+  if (world.size() > 1) spdlog::info("{} ranks: {}", world.size(), a.grid.describe());
+}
 
-  const bool two_pass = spec.correction.cluster_threshold == ClusterThreshold::permutation_p;
+// Rank 0 writes a state file; every rank learns whether that worked.
+void write_state_agreed(const std::string& path, const NullStateFile& file, const Communicator& world) {
+  agree(world, [&] {
+    if (world.rank() == 0) write_null_state(path, file);
+  });
+}
+
+int run(const RunOptionsCli& opt, const GlobalOptions& global) {
+  const Communicator& world = global.runtime->world();
+  const bool demo = opt.config.empty();
+  if (!opt.checkpoint.empty()) catch_stop_signals();
+  const auto a = prepare_analysis(
+      [&] { return demo ? demo_run_spec(opt.overrides) : load_run_spec(opt.config, opt.overrides); }, demo,
+      opt.grid, world);
+  const auto origin = origin_of(a);
+  const std::int64_t K = a.design.count();
+  const bool two_pass = a.spec.correction.cluster_threshold == ClusterThreshold::permutation_p;
+  const KRange all{0, K + 1}, none{0, 0};
+
+  // The work of this run (a shard's range of one stage, or everything) and what is done already
+  // (the pass-1 file of stage 2, a checkpoint).
+  RunOptions run_options = run_options_for(a, opt.grid);
+  std::optional<NullState> resume;
+  const bool stage2 = !opt.pass1_from.empty();
+  agree(world, [&] {
+    if (!opt.permutations.empty() && opt.shard_out.empty())
+      throw InputError("--permutations " + opt.permutations + ": a range of permutations is a shard; "
+                       "expected --shard-out FILE with it");
+    if (stage2 && !two_pass)
+      throw InputError("--pass1-from " + opt.pass1_from + ": only the permutation-p cluster threshold "
+                       "(correction.cluster_threshold = \"permutation-p\") has a second pass; this config uses \"" +
+                       std::string(to_string(a.spec.correction.cluster_threshold)) + "\"");
+    const KRange range = opt.permutations.empty() ? all : parse_k_range(opt.permutations, K, "--permutations");
+    KRanges target1{all}, target2{two_pass ? all : none};
+    if (!opt.shard_out.empty()) {
+      target1 = stage2 ? KRanges{} : KRanges{range};
+      target2 = stage2 ? KRanges{range} : KRanges{};
+      run_options.pass1 = stage2 ? none : range;
+      run_options.pass2 = stage2 ? range : none;
+    }
+    auto read_checked = [&](const std::string& path, const std::string& option) {
+      auto f = read_null_state(path);
+      if (const auto why = origin_mismatch(f.origin, origin); !why.empty())
+        throw InputError(path + " (" + option + "): refusing a file written for another analysis: " + why +
+                         (option == "--checkpoint" ? "; delete it to start over" : ""));
+      const auto expected = NullState::empty(K, a.shape.layers * a.shape.times, two_pass,
+                                             a.spec.correction.tfce, 0);
+      if (f.state.permutations != K || f.state.cells != expected.cells || f.state.two_pass != two_pass)
+        throw InputError(path + " (" + option + "): expected K = " + std::to_string(K) + " over " +
+                         std::to_string(expected.cells) + " cells, found K = " +
+                         std::to_string(f.state.permutations) + " over " + std::to_string(f.state.cells));
+      return f;
+    };
+    if (stage2) {
+      auto f = read_checked(opt.pass1_from, "--pass1-from");
+      if (!f.state.pass1_complete())
+        throw InputError(opt.pass1_from + " (--pass1-from): expected pass 1 over all of 0:" + std::to_string(K + 1) +
+                         " (the output of `permrsa merge` over the first array's shards), found " +
+                         describe(f.state.pass1));
+      f.state.pass2.clear();
+      resume = std::move(f.state);
+    }
+    if (!opt.checkpoint.empty() && std::filesystem::exists(opt.checkpoint)) {
+      auto f = read_checked(opt.checkpoint, "--checkpoint");
+      const bool fits = (stage2 ? f.state.pass1_complete() : subtract(f.state.pass1, target1).empty()) &&
+                        subtract(f.state.pass2, target2).empty();
+      if (!fits)
+        throw InputError(opt.checkpoint + " (--checkpoint): holds permutations " + describe(f.state.pass1) +
+                         (two_pass ? " (pass 1) and " + describe(f.state.pass2) + " (pass 2)" : "") +
+                         ", outside this run's " + describe(stage2 ? target2 : target1) + "; delete it to start over");
+      resume = std::move(f.state);
+    }
+  });
+  log_design(a, world);
+  if (resume && !opt.checkpoint.empty() && std::filesystem::exists(opt.checkpoint))
+    spdlog::info("resuming from {}: done {}{}", opt.checkpoint, describe(resume->pass1),
+                 two_pass ? " (pass 1), " + describe(resume->pass2) + " (pass 2)" : "");
+  run_options.resume = resume ? &*resume : nullptr;
+  run_options.export_state = !opt.shard_out.empty();
+  int checkpoints_saved = 0;
+  double checkpoint_seconds = 0;
+  if (!opt.checkpoint.empty()) {
+    run_options.checkpoint.seconds = opt.checkpoint_seconds;
+    run_options.checkpoint.permutations = opt.checkpoint_every;
+    run_options.checkpoint.stop_requested = [] { return stop_requested(); };
+    run_options.checkpoint.seconds_spent = &checkpoint_seconds;
+    run_options.checkpoint.save = [&](const NullState& state) {
+      write_null_state(opt.checkpoint, {"checkpoint", origin, state});
+      ++checkpoints_saved;
+      spdlog::debug("checkpoint {}: {}", opt.checkpoint, describe(state.pass1));
+    };
+  }
+
   ProgressLine progress(two_pass ? "permutation maps (2 passes over K)" : "permutation maps",
                         !global.quiet && global.progress && world.rank() == 0);
-  RunOptions run_options;
-  run_options.batch_size = opt.batch_size;
-  // What the memory budget leaves after the block's inputs and buffers may hold pass 1's maps.
-  run_options.map_cache_bytes =
-      opt.memory_per_rank_gib * 1024.0 * 1024.0 * 1024.0 -
-      estimate_rank_bytes(values_per_cell(shape), block.layers(),
-                          block.times(), block.cells(), K,
-                          spec.correction.cluster_alpha, opt.batch_size);
   run_options.progress = [&](std::int64_t done, std::int64_t total) { progress.update(done, total); };
-  auto result = run_analysis(problem, spec.analysis, spec.correction, design, grid, world,
-                             run_options);
+  AnalysisResult result;
+  try {
+    result = run_analysis(a.problem, a.spec.analysis, a.spec.correction, a.design, a.grid, world, run_options);
+  } catch (const StoppedAtCheckpoint&) {
+    progress.finish();
+    if (world.rank() == 0)
+      spdlog::warn("{}: saved the checkpoint {} and stopped; run the same command again to resume",
+                   stop_signal_name()[0] ? stop_signal_name() : "a stop signal on another rank", opt.checkpoint);
+    return kExitStoppedAtCheckpoint;
+  }
   progress.finish();
 
-  const double fixed_threshold =
-      spec.correction.cluster_threshold == ClusterThreshold::t_default
-          ? t_default_threshold(spec.correction.cluster_alpha, spec.analysis.tail, shape.subjects)
-          : spec.correction.cluster_value;
-  auto summaries = summarize_subjects(problem, spec, result, fixed_threshold, grid, world);
-  result.noise_ceiling = std::move(summaries.noise_ceiling);
-  result.bootstrap = std::move(summaries.bootstrap);
-  if (result.bootstrap)
-    for (std::size_t l = 0; l < shape.layers; ++l)
-      spdlog::info("bootstrap peak of {}: {:.4g} s, 95% CI [{:.4g}, {:.4g}]", problem.layers[l],
-                   result.bootstrap->peak[l].estimate, result.bootstrap->peak[l].low, result.bootstrap->peak[l].high);
-
-  write_results(spec.output.file, spec, problem, result, world);
-  if (world.size() > 1) {
-    // Per-rank peak memory, gathered to rank 0 for the log.
-    const double mine = static_cast<double>(peak_rss_kib()) / 1024.0;
-    const auto all = world.gatherv(std::span<const double>(&mine, 1), 0);
-    std::string text;
-    for (std::size_t r = 0; r < all.size(); ++r) text += fmt::format("{}{:.0f}", r ? ", " : "", all[r]);
-    spdlog::info("peak RSS per rank (MiB): {}", text);
+  if (!opt.shard_out.empty()) {
+    NullState state = world.rank() == 0 ? *result.state : NullState{};
+    if (stage2) state = state.only_pass2();
+    write_state_agreed(opt.shard_out, {"shard", origin, std::move(state)}, world);
+    spdlog::info("wrote shard {}: permutations {}{}", opt.shard_out,
+                 opt.permutations.empty() ? "0:" + std::to_string(K + 1) : opt.permutations,
+                 two_pass ? (stage2 ? " of pass 2" : " of pass 1") : "");
   } else {
-    spdlog::info("peak RSS: {:.0f} MiB", static_cast<double>(peak_rss_kib()) / 1024.0);
+    finish_and_write(a, result, a.spec.output.file, world);
   }
-  std::size_t significant = 0;
-  for (double p : result.cluster_p) significant += p <= 0.05;
-  spdlog::info("wrote {}: {} clusters, {} with p <= 0.05 (see `permrsa info {}`)", spec.output.file,
-               result.clusters.size(), significant, spec.output.file);
+  if (!opt.checkpoint.empty() && world.rank() == 0) {
+    spdlog::info("checkpoint {}: saved {} times during the run ({:.3f} s on states and saves); removed now "
+                 "that the output is complete", opt.checkpoint, checkpoints_saved, checkpoint_seconds);
+    std::error_code ignored;
+    std::filesystem::remove(opt.checkpoint, ignored);  // the finished output supersedes it
+  }
   return 0;
 }
 
@@ -208,19 +221,38 @@ std::function<int()> add_run_command(CLI::App& app, GlobalOptions& global) {
                   "Override a config key: section.key=value (repeatable), e.g. "
                   "--set analysis.permutations=5000 --set analysis.metric=kendall-b")
       ->allow_extra_args(false);
-  cmd->add_option("--grid", opt->grid,
+  cmd->add_option("--grid", opt->grid.grid,
                   "Process grid DxG: D data blocks (layer x time ranges) x G permutation groups; "
                   "D*G must equal the number of MPI ranks (default: chosen from the problem size "
                   "and --memory-per-rank)");
-  cmd->add_option("--block-shape", opt->block_shape,
+  cmd->add_option("--block-shape", opt->grid.block_shape,
                   "Split the D data blocks as LBxTB layer x time ranges (default: time first)");
-  cmd->add_option("--memory-per-rank", opt->memory_per_rank_gib,
+  cmd->add_option("--memory-per-rank", opt->grid.memory_per_rank_gib,
                   "Memory budget per rank in GiB for the automatic grid")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  cmd->add_option("--batch-size", opt->batch_size,
+  cmd->add_option("--batch-size", opt->grid.batch_size,
                   "Permutations per kernel call (memory vs speed; results do not depend on it)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
+      ->capture_default_str();
+  cmd->add_option("--permutations", opt->permutations,
+                  "Compute only permutations A:B (half-open, of 0..K; k = 0 is the observed data) and "
+                  "write them to --shard-out, for `permrsa merge` (Slurm array tasks; see jobs/)");
+  cmd->add_option("--shard-out", opt->shard_out, "Write the null distribution of --permutations to this shard");
+  cmd->add_option("--pass1-from", opt->pass1_from,
+                  "Permutation-p threshold, second stage: the merged pass-1 file (`permrsa merge` of the "
+                  "first array's shards); --permutations then names a range of pass 2")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--checkpoint", opt->checkpoint,
+                  "Save progress to this file and resume from it when it exists; SIGTERM and SIGUSR1 "
+                  "save it and stop with exit code 75");
+  cmd->add_option("--checkpoint-every", opt->checkpoint_every,
+                  "Also save the checkpoint every N permutations (0: only by time)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--checkpoint-seconds", opt->checkpoint_seconds,
+                  "Save the checkpoint every S seconds (0: only by count)")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   return [opt, &global] { return run(*opt, global); };
 }

@@ -1,0 +1,157 @@
+// Layout: root attributes format, kind, permrsa_version, config, inputs, seed, permutations,
+// cells, two_pass, tfce, top_capacity, top_held; datasets /pass1 and /pass2 (n x 2 int64,
+// half-open k ranges), /exceed (cells, int64), /max_statistic, /max_cluster, /max_tfce (one value
+// per k of the ranges that hold them, in range order: pass1's, or pass2's for max_cluster in
+// two-pass), /top_values (cells x top_held), /thresholds (cells, or empty).
+#include "permrsa/null_state_file.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "io/h5_handles.hpp"
+#include "permrsa/error.hpp"
+
+namespace permrsa {
+namespace {
+
+namespace fs = std::filesystem;
+using h5::hsize_t;
+constexpr const char* kFormat = "permrsa-null-state-1";
+
+std::vector<std::int64_t> flat(const KRanges& ranges) {
+  std::vector<std::int64_t> out;
+  for (const auto& r : ranges) out.insert(out.end(), {r.first, r.last});
+  return out;
+}
+
+std::vector<double> at_ks(const std::vector<double>& values, const KRanges& ranges) {
+  std::vector<double> out;
+  for (const auto& r : ranges)
+    for (std::int64_t k = r.first; k < r.last; ++k)
+      out.push_back(values[static_cast<std::size_t>(k)]);
+  return out;
+}
+
+}  // namespace
+
+std::string origin_mismatch(const NullStateOrigin& a, const NullStateOrigin& b) {
+  if (a.seed != b.seed) return "seed " + std::to_string(a.seed) + " vs " + std::to_string(b.seed);
+  if (a.version != b.version) return "permrsa version " + a.version + " vs " + b.version;
+  if (a.inputs != b.inputs) return "input files (sha256 " + a.inputs + " vs " + b.inputs + ")";
+  if (a.config != b.config) return "config (the resolved configs differ)";
+  return "";
+}
+
+void write_null_state(const std::string& path, const NullStateFile& file) {
+  const NullState& s = file.state;
+  const std::string temp = path + ".tmp-" + std::to_string(::getpid());
+  try {
+    auto f = h5::File::create(temp);
+    f.set_attribute("/", "format", std::string(kFormat));
+    f.set_attribute("/", "kind", file.kind);
+    f.set_attribute("/", "permrsa_version", file.origin.version);
+    f.set_attribute("/", "config", file.origin.config);
+    f.set_attribute("/", "inputs", file.origin.inputs);
+    f.set_attribute("/", "seed", file.origin.seed);
+    f.set_attribute("/", "permutations", s.permutations);
+    f.set_attribute("/", "cells", static_cast<std::int64_t>(s.cells));
+    f.set_attribute("/", "two_pass", static_cast<std::int64_t>(s.two_pass));
+    f.set_attribute("/", "tfce", static_cast<std::int64_t>(s.tfce));
+    f.set_attribute("/", "top_capacity", static_cast<std::int64_t>(s.top_capacity));
+    f.set_attribute("/", "top_held", static_cast<std::int64_t>(s.top_held));
+    f.write<std::int64_t>("/pass1", flat(s.pass1), {s.pass1.size(), 2});
+    f.write<std::int64_t>("/pass2", flat(s.pass2), {s.pass2.size(), 2});
+    const bool has_pass1 = !s.pass1.empty();
+    f.write<std::int64_t>("/exceed", has_pass1 ? s.exceed : std::vector<std::int64_t>{},
+                          {has_pass1 ? s.cells : 0});
+    const auto stat = at_ks(s.max_statistic, s.pass1);
+    f.write<double>("/max_statistic", stat, {stat.size()});
+    const auto clust = at_ks(s.max_cluster, s.two_pass ? s.pass2 : s.pass1);
+    f.write<double>("/max_cluster", clust, {clust.size()});
+    const auto tfce = s.tfce ? at_ks(s.max_tfce, s.pass1) : std::vector<double>{};
+    f.write<double>("/max_tfce", tfce, {tfce.size()});
+    f.write<double>("/top_values", s.top_values, {s.top_values.empty() ? 0 : s.cells, s.top_held});
+    f.write<double>("/thresholds", s.thresholds, {s.thresholds.size()});
+    f.close();
+    std::error_code error;
+    fs::rename(temp, path, error);
+    if (error)
+      throw RuntimeFailure(path + ": cannot move the finished file into place: " + error.message());
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove(temp, ignored);
+    throw;
+  }
+}
+
+NullStateFile read_null_state(const std::string& path) {
+  NullStateFile out;
+  try {
+    const auto f = h5::File::open_read(path);
+    if (!f.has_attribute("/", "format") || f.attribute_string("/", "format") != kFormat)
+      throw InputError(path + ": expected a permrsa shard or checkpoint (attribute format = \"" +
+                       std::string(kFormat) + "\"), found " +
+                       (f.has_attribute("/", "format")
+                            ? "\"" + f.attribute_string("/", "format") + "\""
+                            : "none"));
+    out.kind = f.attribute_string("/", "kind");
+    out.origin = {f.attribute_string("/", "config"), f.attribute_string("/", "inputs"),
+                  f.attribute_uint64("/", "seed"), f.attribute_string("/", "permrsa_version")};
+    NullState& s = out.state;
+    s = NullState::empty(f.attribute_int64("/", "permutations"),
+                         static_cast<std::size_t>(f.attribute_int64("/", "cells")),
+                         f.attribute_int64("/", "two_pass") != 0,
+                         f.attribute_int64("/", "tfce") != 0,
+                         static_cast<std::size_t>(f.attribute_int64("/", "top_capacity")));
+    auto ranges = [&](const std::string& name) {
+      const auto v = f.read<std::int64_t>(name);
+      KRanges r;
+      for (std::size_t i = 0; i + 1 < v.size(); i += 2) {
+        if (v[i] < 0 || v[i + 1] > s.permutations + 1 || v[i] >= v[i + 1])
+          throw InputError(path + ": " + name +
+                           ": expected ranges within 0:" + std::to_string(s.permutations + 1) +
+                           ", found " + std::to_string(v[i]) + ":" + std::to_string(v[i + 1]));
+        r.push_back({v[i], v[i + 1]});
+      }
+      if (normalized(r) != r || count(normalized(r)) != count(r))
+        throw InputError(path + ": " + name + ": expected sorted, disjoint ranges, found " +
+                         describe(r));
+      return r;
+    };
+    s.pass1 = ranges("/pass1");
+    s.pass2 = ranges("/pass2");
+    auto expect_size = [&](const std::string& name, std::size_t found, std::size_t expected) {
+      if (found != expected)
+        throw InputError(path + ": " + name + ": expected " + std::to_string(expected) +
+                         " values, found " + std::to_string(found));
+    };
+    auto per_k = [&](const std::string& name, const KRanges& r, std::vector<double>& to) {
+      const auto v = f.read<double>(name);
+      expect_size(name, v.size(), static_cast<std::size_t>(count(r)));
+      std::size_t at = 0;
+      for (const auto& x : r)
+        for (std::int64_t k = x.first; k < x.last; ++k) to[static_cast<std::size_t>(k)] = v[at++];
+    };
+    if (!s.pass1.empty()) {
+      s.exceed = f.read<std::int64_t>("/exceed");
+      expect_size("/exceed", s.exceed.size(), s.cells);
+    }
+    per_k("/max_statistic", s.pass1, s.max_statistic);
+    per_k("/max_cluster", s.two_pass ? s.pass2 : s.pass1, s.max_cluster);
+    if (s.tfce) per_k("/max_tfce", s.pass1, s.max_tfce);
+    s.top_held = static_cast<std::size_t>(f.attribute_int64("/", "top_held"));
+    s.top_values = f.read<double>("/top_values");
+    expect_size("/top_values", s.top_values.size(),
+                s.top_values.empty() ? 0 : s.cells * s.top_held);
+    s.thresholds = f.read<double>("/thresholds");
+  } catch (const h5::Error& error) {
+    throw InputError(path +
+                     ": expected a complete permrsa shard or checkpoint, but it cannot be read (" +
+                     error.action() + " " + error.object() + ": " + error.detail() +
+                     "); a truncated or unfinished file?");
+  }
+  return out;
+}
+
+}  // namespace permrsa
