@@ -97,6 +97,7 @@ mount_system() {  # mount_system ROOT: /proc, /sys, /dev (+pts, shm) as a contai
 unmount_all() { local m; for m in $(mounts_under "$1"); do [ "$m" = "$1" ] || umount "$m"; done; }
 
 # ---- 1. debootstrap (Apptainer's arguments: conveyorPacker_debootstrap.go) -------------------
+# shellcheck disable=SC2054  # the commas separate debootstrap's own lists
 debootstrap_args=(--variant=minbase --exclude=openssl,udev,debconf-i18n,e2fsprogs
   "--include=apt,${include// /,}" "--arch=$(dpkg --print-architecture)")
 make_base() {
@@ -184,6 +185,7 @@ open_view() {
 in_container() {  # in_container DIR COMMAND...: as `apptainer exec --pwd DIR`, environment sourced
   local dir=$1
   shift
+  # shellcheck disable=SC2016  # expanded by the shell inside
   chroot "$view" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     HOME=/root LANG=C.UTF-8 TMPDIR=/tmp /bin/sh -c \
     'cd "$1" && shift && for f in /.singularity.d/env/*.sh; do . "$f"; done && exec "$@"' \
@@ -218,6 +220,7 @@ host_bin="${PERMRSA_HOST_BIN:-}"
 build_host() {
   # The .def's configure flags, read from its %post (the host has the same Debian packages).
   local flags
+  # shellcheck disable=SC1003  # removes the line continuations
   flags="$(section post | tr -d '\\' | tr '\n' ' ' | grep -o -- '-DCMAKE_BUILD_TYPE=[^ ]*\|-DPERMRSA_ARCH=[^ ]*\|-DPERMRSA_BUILD_BENCH=[^ ]*' | tr '\n' ' ')"
   echo "host build flags (from %post): $flags"
   # shellcheck disable=SC2086
