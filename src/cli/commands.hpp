@@ -19,5 +19,6 @@ struct GlobalOptions {
 std::function<int()> add_run_command(CLI::App& app, GlobalOptions& global);
 std::function<int()> add_simulate_command(CLI::App& app, GlobalOptions& global);
 std::function<int()> add_info_command(CLI::App& app, GlobalOptions& global);
+std::function<int()> add_report_command(CLI::App& app, GlobalOptions& global);
 
 }  // namespace permrsa::cli
