@@ -36,7 +36,8 @@ setup(
     description="Time-resolved RSA with permutation statistics: Python front end",
     packages=["permrsa"],
     python_requires=">=3.11",
-    install_requires=["numpy", "h5py", "pandas", "matplotlib"],
+    # Needs numpy, h5py, pandas, matplotlib: Debian's python3-* packages (not all of them carry
+    # pip metadata, so they are not listed as requirements here).
     cmdclass={"build_py": BuildWithExtension},
     zip_safe=False,
 )

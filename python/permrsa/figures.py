@@ -188,7 +188,7 @@ def rdm_images(rdms, categories=None, figsize=None):
     the category boundaries (`categories`: one label per stimulus, in RDM order)."""
     items = list(rdms.items())
     n = len(items)
-    fig, axes = plt.subplots(1, n, figsize=figsize or (3.2 * n + 0.5, 3.4), layout="constrained",
+    fig, axes = plt.subplots(1, n, figsize=figsize or (3.2 * n + 0.5, 3.6), layout="constrained",
                              squeeze=False)
     for ax, (title, rdm) in zip(axes[0], items):
         m = np.asarray(rdm, dtype=float)
