@@ -27,7 +27,8 @@ using DoubleArray = py::array_t<double, py::array::c_style | py::array::forcecas
 
 permrsa::RealArray to_real_array(const DoubleArray& a, const std::string& name) {
   permrsa::RealArray out;
-  for (py::ssize_t d = 0; d < a.ndim(); ++d) out.shape.push_back(static_cast<std::size_t>(a.shape(d)));
+  for (py::ssize_t d = 0; d < a.ndim(); ++d)
+    out.shape.push_back(static_cast<std::size_t>(a.shape(d)));
   out.values.assign(a.data(), a.data() + a.size());
   out.source = name;
   return out;
@@ -41,8 +42,8 @@ struct Analysis {
 };
 
 // The steps of `permrsa run` with one rank: spec, null design, grid, analysis, summaries.
-std::shared_ptr<Analysis> analyse(const permrsa::RunSpec& spec, const permrsa::ProblemArrays& arrays,
-                                  std::size_t batch_size) {
+std::shared_ptr<Analysis> analyse(const permrsa::RunSpec& spec,
+                                  const permrsa::ProblemArrays& arrays, std::size_t batch_size) {
   using namespace permrsa;
   auto a = std::make_shared<Analysis>();
   a->spec = spec;
@@ -52,27 +53,31 @@ std::shared_ptr<Analysis> analyse(const permrsa::RunSpec& spec, const permrsa::P
   const std::size_t pairs = subjects ? problem.subjects.front().rows() : problem.brain.rows();
   for (const auto& name : spec.bootstrap.compare_layers)
     if (std::find(problem.layers.begin(), problem.layers.end(), name) == problem.layers.end())
-      throw InputError(spec.source + ": bootstrap.compare_layers: expected a layer name, found \"" + name +
-                       "\"; the layers are those of models.names (" + problem.layers.front() + ", ...)");
+      throw InputError(spec.source + ": bootstrap.compare_layers: expected a layer name, found \"" +
+                       name + "\"; the layers are those of models.names (" +
+                       problem.layers.front() + ", ...)");
   NullDesign design;
   if (spec.analysis.scheme == Scheme::sign_flip) {
     if (!spec.analysis.permutation_file.empty())
-      throw InputError(spec.source + ": analysis.permutation_file: applies to the stimulus scheme, "
+      throw InputError(spec.source +
+                       ": analysis.permutation_file: applies to the stimulus scheme, "
                        "not to \"sign-flip\"");
-    design.flips.emplace(SignFlipSet::generated(subjects, spec.analysis.permutations, spec.analysis.seed));
+    design.flips.emplace(
+        SignFlipSet::generated(subjects, spec.analysis.permutations, spec.analysis.seed));
   } else {
     design.permutations.emplace(load_permutations(spec, problem.stimuli));
   }
   const auto serial = make_serial_communicator();
   const std::size_t L = problem.layers.size(), T = problem.times.size();
-  const ProcessGrid grid = plan_grid(1, pairs * std::max<std::size_t>(1, subjects), L, T, design.count(),
-                                     spec.correction.cluster_alpha, batch_size, GridRequest{});
+  const ProcessGrid grid =
+      plan_grid(1, pairs * std::max<std::size_t>(1, subjects), L, T, design.count(),
+                spec.correction.cluster_alpha, batch_size, GridRequest{});
   RunOptions options;
   options.batch_size = batch_size;
   const double budget = 2.0 * 1024.0 * 1024.0 * 1024.0;  // the CLI's --memory-per-rank default
-  options.map_cache_bytes = budget - estimate_rank_bytes(pairs * std::max<std::size_t>(1, subjects), L, T,
-                                                         L * T, design.count(), spec.correction.cluster_alpha,
-                                                         batch_size);
+  options.map_cache_bytes =
+      budget - estimate_rank_bytes(pairs * std::max<std::size_t>(1, subjects), L, T, L * T,
+                                   design.count(), spec.correction.cluster_alpha, batch_size);
   a->result = run_analysis(problem, spec.analysis, spec.correction, design, grid, *serial, options);
   const double fixed_threshold =
       spec.correction.cluster_threshold == ClusterThreshold::t_default
@@ -146,7 +151,8 @@ py::dict datasets(const Analysis& a) {
     const std::size_t L = problem.layers.size();
     std::vector<double> peak, peak_ci, onset, onset_ci;
     std::vector<std::int64_t> onset_missing;
-    for (const auto& x : b.peak) peak.push_back(x.estimate), peak_ci.insert(peak_ci.end(), {x.low, x.high});
+    for (const auto& x : b.peak)
+      peak.push_back(x.estimate), peak_ci.insert(peak_ci.end(), {x.low, x.high});
     for (const auto& x : b.onset) {
       onset.push_back(x.estimate);
       onset_ci.insert(onset_ci.end(), {x.low, x.high});
@@ -157,11 +163,14 @@ py::dict datasets(const Analysis& a) {
     d["/bootstrap/onset_time"] = vector_array(onset);
     d["/bootstrap/onset_ci"] = matrix_array(onset_ci, L, 2);
     d["/bootstrap/onset_missing"] = vector_array(onset_missing);
-    d["/bootstrap/peak_samples"] = matrix_array(b.peak_samples, static_cast<std::size_t>(b.samples), L);
+    d["/bootstrap/peak_samples"] =
+        matrix_array(b.peak_samples, static_cast<std::size_t>(b.samples), L);
     for (const auto& diff : b.differences) {
       d["/bootstrap/difference/layers"] = py::make_tuple(diff.layer_a, diff.layer_b);
-      d["/bootstrap/difference/estimate"] = vector_array(std::vector<double>{diff.interval.estimate});
-      d["/bootstrap/difference/ci"] = vector_array(std::vector<double>{diff.interval.low, diff.interval.high});
+      d["/bootstrap/difference/estimate"] =
+          vector_array(std::vector<double>{diff.interval.estimate});
+      d["/bootstrap/difference/ci"] =
+          vector_array(std::vector<double>{diff.interval.low, diff.interval.high});
       d["/bootstrap/difference/p"] = vector_array(std::vector<double>{diff.p});
     }
   }
@@ -224,16 +233,21 @@ PYBIND11_MODULE(_permrsa, m) {
   m.def(
       "run",
       [](const DoubleArray& brain, const DoubleArray& models, std::optional<DoubleArray> times,
-         std::vector<std::string> layers, const std::string& toml, int threads, std::size_t batch_size) {
+         std::vector<std::string> layers, const std::string& toml, int threads,
+         std::size_t batch_size) {
         const auto spec = permrsa::parse_run_spec(toml, "permrsa.run", "", {});
         permrsa::ProblemArrays arrays{to_real_array(brain, spec.brain.file),
-                                      to_real_array(models, spec.models.file), {}, std::move(layers)};
+                                      to_real_array(models, spec.models.file),
+                                      {},
+                                      std::move(layers)};
         if (times) arrays.times = to_real_array(*times, "<times>").values;
-        if (batch_size < 1) throw permrsa::InputError("permrsa.run: batch_size: expected >= 1, found 0");
+        if (batch_size < 1)
+          throw permrsa::InputError("permrsa.run: batch_size: expected >= 1, found 0");
         py::gil_scoped_release release;
         std::optional<tbb::global_control> limit;
         if (threads > 0)
-          limit.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
+          limit.emplace(tbb::global_control::max_allowed_parallelism,
+                        static_cast<std::size_t>(threads));
         return analyse(spec, arrays, batch_size);
       },
       py::arg("brain"), py::arg("models"), py::arg("times"), py::arg("layers"), py::arg("toml"),

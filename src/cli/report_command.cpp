@@ -50,8 +50,8 @@ std::string module_path() {
 
 int report(const ReportOptions& opt, const GlobalOptions& global) {
   const std::string python = env_or("PERMRSA_PYTHON", PERMRSA_PYTHON_EXECUTABLE);
-  std::vector<std::string> args{python, "-m", "permrsa.report", opt.results, "--out", opt.out,
-                                "--alpha", std::to_string(opt.alpha)};
+  std::vector<std::string> args{python,  "-m",    "permrsa.report", opt.results,
+                                "--out", opt.out, "--alpha",        std::to_string(opt.alpha)};
   if (!opt.categories.empty()) args.insert(args.end(), {"--categories", opt.categories});
   if (!opt.mds_times.empty()) {
     args.push_back("--mds-times");
@@ -62,7 +62,8 @@ int report(const ReportOptions& opt, const GlobalOptions& global) {
   argv.push_back(nullptr);
   const std::string pythonpath = module_path();
   const pid_t pid = ::fork();
-  if (pid < 0) throw RuntimeFailure(std::string("report: cannot start Python: ") + std::strerror(errno));
+  if (pid < 0)
+    throw RuntimeFailure(std::string("report: cannot start Python: ") + std::strerror(errno));
   if (pid == 0) {
     if (!pythonpath.empty()) ::setenv("PYTHONPATH", pythonpath.c_str(), 1);
     ::setenv("MPLBACKEND", "Agg", 1);
@@ -71,13 +72,16 @@ int report(const ReportOptions& opt, const GlobalOptions& global) {
       if (std::FILE* null = std::freopen("/dev/null", "w", stdout); null == nullptr) ::_exit(1);
     }
     ::execv(python.c_str(), argv.data());
-    std::fprintf(stderr, "permrsa: failed: report: cannot run %s: %s\n", python.c_str(), std::strerror(errno));
+    std::fprintf(stderr, "permrsa: failed: report: cannot run %s: %s\n", python.c_str(),
+                 std::strerror(errno));
     ::_exit(kExitRuntimeFailure);
   }
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) throw RuntimeFailure(std::string("report: waitpid: ") + std::strerror(errno));
-  if (WIFEXITED(status)) return WEXITSTATUS(status) == 2 ? kExitInputError : WEXITSTATUS(status) ? 1 : 0;
+    if (errno != EINTR)
+      throw RuntimeFailure(std::string("report: waitpid: ") + std::strerror(errno));
+  if (WIFEXITED(status))
+    return WEXITSTATUS(status) == 2 ? kExitInputError : WEXITSTATUS(status) ? 1 : 0;
   throw RuntimeFailure("report: " + python + " -m permrsa.report was killed by signal " +
                        std::to_string(WTERMSIG(status)));
 }
@@ -87,8 +91,9 @@ int report(const ReportOptions& opt, const GlobalOptions& global) {
 std::function<int()> add_report_command(CLI::App& app, GlobalOptions& global) {
   auto opt = std::make_shared<ReportOptions>();
   auto* cmd = app.add_subcommand(
-      "report", "Write figures (PNG, SVG) and a self-contained index.html for a results file "
-                "(runs the Python module permrsa.report)");
+      "report",
+      "Write figures (PNG, SVG) and a self-contained index.html for a results file "
+      "(runs the Python module permrsa.report)");
   cmd->add_option("results", opt->results, "Results file written by permrsa run")->required();
   cmd->add_option("--out", opt->out, "Folder for index.html and the figures")->required();
   cmd->add_option("--categories", opt->categories, "Text file: one category label per stimulus")

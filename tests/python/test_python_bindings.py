@@ -104,6 +104,46 @@ def test_python_run_equals_the_cli_with_tfce_two_sided_and_time_clusters(tmp_pat
                                   "tfce": True, "connectivity": "time",
                                   "cluster_statistic": "size"}, threads=1, batch_size=7)
     assert_datasets_identical(h5_datasets(tmp_path / "cli.h5"), res.datasets)
+    # The same brain given as T x P.
+    transposed = permrsa.run(brain.T.copy(), models, times=times, layers=layers, layout="time-pairs",
+                             metric="kendall-b", permutations=300, seed=7, tail="two-sided",
+                             precision="float64",
+                             correction={"cluster_threshold": "statistic", "cluster_value": 0.1,
+                                         "tfce": True, "connectivity": "time",
+                                         "cluster_statistic": "size"})
+    assert_datasets_identical(h5_datasets(tmp_path / "cli.h5"), transposed.datasets)
+
+
+def test_python_run_equals_the_cli_for_sign_flips_with_bootstrap_and_noise_ceiling(tmp_path):
+    # Per-subject RDMs (N x P x T): a shared signal along model 0 plus subject noise.
+    rng = np.random.default_rng(11)
+    S, N, T, L = 10, 7, 24, 3
+    P = S * (S - 1) // 2
+    models = rng.random((L, P))
+    signal = np.outer(models[0], np.r_[np.zeros(8), np.hanning(10), np.zeros(6)])
+    brain = signal[None] + 0.5 * rng.random((N, P, T))
+    np.save(tmp_path / "subjects.npy", brain)
+    np.save(tmp_path / "models.npy", models)
+    (tmp_path / "layers.txt").write_text("a\nb\nc\n")
+    settings = {"analysis": {"scheme": "sign-flip", "metric": "pearson", "permutations": 200,
+                             "seed": 5, "group_statistic": "t", "fisher_z": True},
+                "correction": {"cluster_threshold": "t-default", "cluster_alpha": 0.05},
+                "bootstrap": {"samples": 60, "compare_layers": ["a", "c"]}}
+    cfg = write_config(tmp_path / "c.toml", {
+        "brain": {"file": str(tmp_path / "subjects.npy"), "layout": "subjects-pairs-time",
+                  "time_start": -0.05, "time_step": 0.01, "baseline": [-0.05, 0.0]},
+        "models": {"file": str(tmp_path / "models.npy"), "names": str(tmp_path / "layers.txt")},
+        **settings, "output": {"file": str(tmp_path / "cli.h5")}})
+    run_cli(["run", cfg, "--quiet"])
+    res = permrsa.run(brain, models, layers=["a", "b", "c"], layout="subjects-pairs-time",
+                      time_start=-0.05, time_step=0.01, baseline=[-0.05, 0.0],
+                      scheme="sign-flip", metric="pearson", permutations=200, seed=5,
+                      group_statistic="t", fisher_z=True, correction=settings["correction"],
+                      bootstrap=settings["bootstrap"])
+    expected = h5_datasets(tmp_path / "cli.h5")
+    assert "/noise_ceiling/upper" in expected and "/bootstrap/difference/p" in expected
+    assert_datasets_identical(expected, res.datasets)
+    assert res.bootstrap["difference"]["layers"] == ("a", "c")
 
 
 def test_the_engine_runs_without_the_gil(tmp_path):
