@@ -228,6 +228,14 @@ ProblemShape shape_of(const RunSpec& spec, std::vector<std::size_t> brain, const
   return shape;
 }
 
+// Spearman sees only ranks, and the ranks of ranks are the ranks: each subject's columns are
+// ranked once at load, so the kernels, the noise ceiling and the bootstrap re-rank them on a
+// fast path (values on the half grid) instead of sorting them again. Results are unchanged.
+void rank_subjects_for_spearman(const RunSpec& spec, RsaProblem& problem) {
+  if (spec.analysis.metric == Metric::spearman)
+    for (auto& subject : problem.subjects) rank_columns(subject);
+}
+
 }  // namespace
 
 ProblemShape probe_problem_shape(const RunSpec& spec) {
@@ -351,11 +359,7 @@ RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
   }
   problem.layers = layer_names(spec, shape.layers, "models.file");
   validate_problem(problem, spec.brain.file, spec.models.file, spec.brain.files);
-  // Spearman sees only ranks, and the ranks of ranks are the ranks: each subject's columns are
-  // ranked once here, so the kernels, the noise ceiling and the bootstrap re-rank them on a
-  // fast path (values on the half grid) instead of sorting them again. Results are unchanged.
-  if (spec.analysis.metric == Metric::spearman)
-    for (auto& subject : problem.subjects) rank_columns(subject);
+  rank_subjects_for_spearman(spec, problem);
   auto hash = [&](const std::string& key, const std::string& src) {
     if (!src.empty()) problem.input_hashes.emplace_back(key, sha256_file(parse_array_source(src, key).file));
   };
@@ -420,6 +424,7 @@ RsaProblem problem_from_arrays(const RunSpec& spec, const ProblemArrays& arrays)
     for (std::size_t l = 0; l < shape.layers; ++l) problem.layers.push_back("layer_" + std::to_string(l));
   }
   validate_problem(problem, spec.brain.file, spec.models.file);
+  rank_subjects_for_spearman(spec, problem);
   return problem;
 }
 

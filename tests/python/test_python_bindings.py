@@ -114,7 +114,8 @@ def test_python_run_equals_the_cli_with_tfce_two_sided_and_time_clusters(tmp_pat
     assert_datasets_identical(h5_datasets(tmp_path / "cli.h5"), transposed.datasets)
 
 
-def test_python_run_equals_the_cli_for_sign_flips_with_bootstrap_and_noise_ceiling(tmp_path):
+@pytest.mark.parametrize("metric", ["pearson", "spearman"])
+def test_python_run_equals_the_cli_for_sign_flips_with_bootstrap_and_noise_ceiling(tmp_path, metric):
     # Per-subject RDMs (N x P x T): a shared signal along model 0 plus subject noise.
     rng = np.random.default_rng(11)
     S, N, T, L = 10, 7, 24, 3
@@ -125,7 +126,7 @@ def test_python_run_equals_the_cli_for_sign_flips_with_bootstrap_and_noise_ceili
     np.save(tmp_path / "subjects.npy", brain)
     np.save(tmp_path / "models.npy", models)
     (tmp_path / "layers.txt").write_text("a\nb\nc\n")
-    settings = {"analysis": {"scheme": "sign-flip", "metric": "pearson", "permutations": 200,
+    settings = {"analysis": {"scheme": "sign-flip", "metric": metric, "permutations": 200,
                              "seed": 5, "group_statistic": "t", "fisher_z": True},
                 "correction": {"cluster_threshold": "t-default", "cluster_alpha": 0.05},
                 "bootstrap": {"samples": 60, "compare_layers": ["a", "c"]}}
@@ -137,7 +138,7 @@ def test_python_run_equals_the_cli_for_sign_flips_with_bootstrap_and_noise_ceili
     run_cli(["run", cfg, "--quiet"])
     res = permrsa.run(brain, models, layers=["a", "b", "c"], layout="subjects-pairs-time",
                       time_start=-0.05, time_step=0.01, baseline=[-0.05, 0.0],
-                      scheme="sign-flip", metric="pearson", permutations=200, seed=5,
+                      scheme="sign-flip", metric=metric, permutations=200, seed=5,
                       group_statistic="t", fisher_z=True, correction=settings["correction"],
                       bootstrap=settings["bootstrap"])
     expected = h5_datasets(tmp_path / "cli.h5")
