@@ -191,7 +191,7 @@ py::dict attributes(const Analysis& a) {
   d["scheme"] = permrsa::to_string(spec.analysis.scheme);
   if (spec.analysis.scheme == permrsa::Scheme::sign_flip) {
     d["group_statistic"] = permrsa::to_string(spec.analysis.group_statistic);
-    d["subjects"] = a.problem.subjects.size();
+    d["subjects"] = a.problem.subject_count();
   }
   d["tail"] = permrsa::to_string(spec.analysis.tail);
   d["precision"] = permrsa::to_string(spec.analysis.precision);

@@ -213,6 +213,8 @@ def test_mismatched_models_raise_input_error_naming_the_arrays(tmp_path):
         permrsa.run(brain, models[:, :20])
     with pytest.raises(permrsa.InputError, match="expected a float32 or float64 array"):
         permrsa.run(brain.astype(str), models)
+    with pytest.raises(permrsa.InputError, match=r"subjects-layers-time.* expected no models.file"):
+        permrsa.run(np.ones((3, 2, 10)), models, layout="subjects-layers-time", scheme="sign-flip")
 
 
 def test_features_and_rdm_call_the_cli_stages_when_they_exist(tmp_path):
