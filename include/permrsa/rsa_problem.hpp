@@ -7,6 +7,7 @@
 
 #include "permrsa/analysis_spec.hpp"
 #include "permrsa/matrix.hpp"
+#include "permrsa/ndarray.hpp"
 #include "permrsa/permutations.hpp"
 #include "permrsa/process_grid.hpp"
 
@@ -51,6 +52,19 @@ ProblemShape probe_problem_shape(const RunSpec& spec);
 // the baseline window, are read from .npy and HDF5 files).
 RsaProblem load_problem(const RunSpec& spec);
 RsaProblem load_problem(const RunSpec& spec, const BlockRange& block);
+
+// Inputs held in memory (the Python bindings) instead of the files spec.brain.file and
+// spec.models.file name; those names then label the arrays in messages.
+struct ProblemArrays {
+  RealArray brain;                  // as spec.brain.layout says: P x T, T x P or N x P x T
+  RealArray models;                 // L x P condensed or L x S x S square
+  std::vector<double> times;        // T seconds; empty: spec.brain.time_start/time_step
+  std::vector<std::string> layers;  // L names; empty: layer_0..layer_{L-1}
+};
+
+// The same transformations (baseline, similarity, square to condensed) and checks as
+// load_problem, with the same messages, on arrays in memory. Serial: the whole grid.
+RsaProblem problem_from_arrays(const RunSpec& spec, const ProblemArrays& arrays);
 
 // The permutations a spec asks for: the explicit file, exhaustive enumeration, or Philox.
 PermutationSet load_permutations(const RunSpec& spec, std::size_t stimuli);

@@ -22,5 +22,6 @@ std::function<int()> add_info_command(CLI::App& app, GlobalOptions& global);
 std::function<int()> add_features_command(CLI::App& app, GlobalOptions& global);
 std::function<int()> add_rdm_command(CLI::App& app, GlobalOptions& global);
 std::function<int()> add_merge_command(CLI::App& app, GlobalOptions& global);
+std::function<int()> add_report_command(CLI::App& app, GlobalOptions& global);
 
 }  // namespace permrsa::cli

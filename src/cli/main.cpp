@@ -35,12 +35,14 @@ int main(int argc, char** argv) {
                                              cli::add_info_command(app, global),
                                              cli::add_features_command(app, global),
                                              cli::add_rdm_command(app, global),
-                                             cli::add_merge_command(app, global)};
+                                             cli::add_merge_command(app, global),
+                                             cli::add_report_command(app, global)};
   // Every subcommand documents and takes the common options.
   for (auto* sub : app.get_subcommands({})) {
     sub->add_flag("--quiet,-q", global.quiet, "Only warnings and errors on stderr");
     // Every compute stage (run, features, rdm, merge, ...) takes threads and progress.
-    if (sub->get_name() == "info" || sub->get_name() == "simulate") continue;
+    if (sub->get_name() == "info" || sub->get_name() == "simulate" || sub->get_name() == "report")
+      continue;
     sub->add_option("--threads", global.threads, "Worker threads (default: all cores)")
         ->check(CLI::NonNegativeNumber);
     sub->add_flag("--progress", global.progress,

@@ -65,8 +65,7 @@ std::vector<std::string> sibling_layer_names(const std::string& models_file, std
   return {};
 }
 
-Matrix<double> model_matrix(const RunSpec& spec, std::size_t pairs) {
-  auto a = read_real_array(spec.models.file, "models.file");
+Matrix<double> model_matrix(const RunSpec& spec, RealArray a, std::size_t pairs) {
   require_finite(a, "models.file");
   Matrix<double> m;
   if (a.dims() == 2) {
@@ -105,10 +104,12 @@ Matrix<double> model_matrix(const RunSpec& spec, std::size_t pairs) {
   return m;
 }
 
-std::vector<double> time_axis(const RunSpec& spec, std::size_t t_count) {
+// `given` holds the times when they come from memory (the bindings); else brain.times is read.
+std::vector<double> time_axis(const RunSpec& spec, std::size_t t_count,
+                              const RealArray* given = nullptr) {
   std::vector<double> times(t_count);
-  if (!spec.brain.times.empty()) {
-    auto a = read_real_array(spec.brain.times, "brain.times");
+  if (given != nullptr || !spec.brain.times.empty()) {
+    auto a = given != nullptr ? *given : read_real_array(spec.brain.times, "brain.times");
     require_finite(a, "brain.times");
     std::size_t nonunit = 0;
     for (auto d : a.shape) nonunit += d != 1;
@@ -199,37 +200,21 @@ void validate_problem(const RsaProblem& problem, const std::string& brain_name,
     }
 }
 
-ProblemShape probe_problem_shape(const RunSpec& spec) {
+namespace {
+
+// The dimensions from the brain's and the models' shapes (file headers or arrays in memory),
+// checked against each other.
+ProblemShape shape_of(const RunSpec& spec, std::vector<std::size_t> brain, const std::string& source,
+                      const std::string& key, const std::vector<std::size_t>& models,
+                      const std::string& msource) {
   ProblemShape shape;
-  const bool per_file = !spec.brain.files.empty();
-  const std::string first = per_file ? spec.brain.files.front() : spec.brain.file;
-  const std::string key = per_file ? "brain.files" : "brain.file";
-  auto brain = read_array_shape(first, key);
-  const std::string source = parse_array_source(first, key).text();
-  if (spec.brain.layout == BrainLayout::subjects_layers_time) {
-    if (brain.size() != 3)
-      bad(source, key, "expected a 3-D array of per-subject maps (subjects x layers x times), found shape " +
-          shape_text(brain));
-    if (brain[0] < 2)
-      bad(source, key, "expected at least 2 subjects for the sign-flip test, found " + std::to_string(brain[0]));
-    shape.subjects = brain[0];
-    shape.layers = brain[1];
-    shape.times = brain[2];
-    return shape;
-  }
   if (spec.brain.layout == BrainLayout::subjects_pairs_time) {
     if (brain.size() != 3)
       bad(source, key, "expected a 3-D array (subjects x pairs x times), found shape " + shape_text(brain));
     shape.subjects = brain[0];
     brain.erase(brain.begin());
-  } else if (per_file) {
+  } else if (!spec.brain.files.empty()) {
     shape.subjects = spec.brain.files.size();
-    for (const auto& other : spec.brain.files) {
-      const auto s = read_array_shape(other, key);
-      if (s != brain)
-        bad(parse_array_source(other, key).text(), key, "expected the same shape as " + source + " " +
-            shape_text(brain) + " (one subject per file), found " + shape_text(s));
-    }
   }
   const bool pairs_time = spec.brain.layout != BrainLayout::time_pairs;
   if (brain.size() != 2)
@@ -243,8 +228,6 @@ ProblemShape probe_problem_shape(const RunSpec& spec) {
         std::string(pairs_time ? "" : " (columns, layout time-pairs)") + ", found P = " +
         std::to_string(shape.pairs) + ", which is no such number");
   shape.stimuli = *S;
-  const auto models = read_array_shape(spec.models.file, "models.file");
-  const std::string msource = parse_array_source(spec.models.file, "models.file").text();
   if (models.size() == 2) {
     if (models[1] != shape.pairs) {
       const auto model_stimuli = stimuli_for_pairs(models[1]);
@@ -265,6 +248,45 @@ ProblemShape probe_problem_shape(const RunSpec& spec) {
   }
   shape.layers = models[0];
   return shape;
+}
+
+// Spearman sees only ranks, and the ranks of ranks are the ranks: each subject's columns are
+// ranked once at load, so the kernels, the noise ceiling and the bootstrap re-rank them on a
+// fast path (values on the half grid) instead of sorting them again. Results are unchanged.
+void rank_subjects_for_spearman(const RunSpec& spec, RsaProblem& problem) {
+  if (spec.analysis.metric == Metric::spearman)
+    for (auto& subject : problem.subjects) rank_columns(subject);
+}
+
+}  // namespace
+
+ProblemShape probe_problem_shape(const RunSpec& spec) {
+  const bool per_file = !spec.brain.files.empty();
+  const std::string first = per_file ? spec.brain.files.front() : spec.brain.file;
+  const std::string key = per_file ? "brain.files" : "brain.file";
+  const auto brain = read_array_shape(first, key);
+  const std::string source = parse_array_source(first, key).text();
+  if (spec.brain.layout == BrainLayout::subjects_layers_time) {
+    if (brain.size() != 3)
+      bad(source, key, "expected a 3-D array of per-subject maps (subjects x layers x times), found shape " +
+          shape_text(brain));
+    if (brain[0] < 2)
+      bad(source, key, "expected at least 2 subjects for the sign-flip test, found " + std::to_string(brain[0]));
+    ProblemShape shape;
+    shape.subjects = brain[0];
+    shape.layers = brain[1];
+    shape.times = brain[2];
+    return shape;
+  }
+  if (per_file && spec.brain.layout != BrainLayout::subjects_pairs_time)
+    for (const auto& other : spec.brain.files) {
+      const auto s = read_array_shape(other, key);
+      if (s != brain)
+        bad(parse_array_source(other, key).text(), key, "expected the same shape as " + source + " " +
+            shape_text(brain) + " (one subject per file), found " + shape_text(s));
+    }
+  return shape_of(spec, brain, source, key, read_array_shape(spec.models.file, "models.file"),
+                  parse_array_source(spec.models.file, "models.file").text());
 }
 
 RsaProblem load_problem(const RunSpec& spec) {
@@ -352,7 +374,7 @@ RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
     problem.brain = read(block.time_begin, block.time_end);
     if (spec.brain.baseline) subtract_baseline(spec, problem.times, problem.brain, read);
   }
-  const auto models = model_matrix(spec, shape.pairs);
+  const auto models = model_matrix(spec, read_real_array(spec.models.file, "models.file"), shape.pairs);
   problem.models = Matrix<double>(block.layers(), shape.pairs);
   for (std::size_t l = 0; l < block.layers(); ++l) {
     const auto row = models.row(block.layer_begin + l);
@@ -360,11 +382,7 @@ RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
   }
   problem.layers = layer_names(spec, shape.layers, "models.file");
   validate_problem(problem, spec.brain.file, spec.models.file, spec.brain.files);
-  // Spearman sees only ranks, and the ranks of ranks are the ranks: each subject's columns are
-  // ranked once here, so the kernels, the noise ceiling and the bootstrap re-rank them on a
-  // fast path (values on the half grid) instead of sorting them again. Results are unchanged.
-  if (spec.analysis.metric == Metric::spearman)
-    for (auto& subject : problem.subjects) rank_columns(subject);
+  rank_subjects_for_spearman(spec, problem);
   auto hash = [&](const std::string& key, const std::string& src) {
     if (!src.empty()) problem.input_hashes.emplace_back(key, sha256_file(parse_array_source(src, key).file));
   };
@@ -378,6 +396,58 @@ RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
     problem.input_hashes.emplace_back("models.names", sha256_file(spec.models.names.substr(0, colon)));
   }
   hash("analysis.permutation_file", spec.analysis.permutation_file);
+  return problem;
+}
+
+RsaProblem problem_from_arrays(const RunSpec& spec, const ProblemArrays& arrays) {
+  if (spec.brain.layout == BrainLayout::subjects_layers_time)
+    throw InputError(spec.source + ": brain.layout: \"subjects-layers-time\" (per-subject maps) is "
+                     "read from files only; from arrays, expected \"pairs-time\", \"time-pairs\" or "
+                     "\"subjects-pairs-time\"");
+  const std::string& source = spec.brain.file;
+  auto brain = arrays.brain;
+  brain.source = source;
+  auto models = arrays.models;
+  models.source = spec.models.file;
+  const auto shape = shape_of(spec, brain.shape, source, "brain.file", models.shape, models.source);
+  require_finite(brain, "brain.file");
+  RsaProblem problem;
+  problem.block = BlockRange{0, shape.layers, 0, shape.times};
+  problem.stimuli = shape.stimuli;
+  if (arrays.times.empty()) {
+    problem.times = time_axis(spec, shape.times);
+  } else {
+    const RealArray times{{arrays.times.size()}, arrays.times, "<times>"};
+    problem.times = time_axis(spec, shape.times, &times);
+  }
+  const std::size_t P = shape.pairs, T = shape.times;
+  // Subject n's columns [t0, t1) as P x (t1 - t0), from any of the three layouts.
+  auto columns = [&](std::size_t n, std::size_t t0, std::size_t t1) {
+    Matrix<double> m(P, t1 - t0);
+    for (std::size_t p = 0; p < P; ++p)
+      for (std::size_t t = t0; t < t1; ++t)
+        m(p, t - t0) = spec.brain.layout == BrainLayout::time_pairs ? brain.values[t * P + p]
+                                                                    : brain.values[(n * P + p) * T + t];
+    return m;
+  };
+  for (std::size_t n = 0; n < std::max<std::size_t>(1, shape.subjects); ++n) {
+    auto read = [&](std::size_t t0, std::size_t t1) { return columns(n, t0, t1); };
+    Matrix<double> m = read(0, T);
+    if (spec.brain.baseline) subtract_baseline(spec, problem.times, m, read);
+    if (shape.subjects == 0) problem.brain = std::move(m);
+    else problem.subjects.push_back(std::move(m));
+  }
+  problem.models = model_matrix(spec, std::move(models), P);
+  if (!arrays.layers.empty()) {
+    problem.layers = arrays.layers;
+    if (problem.layers.size() != shape.layers)
+      bad("<layers>", "models.names", "expected L = " + std::to_string(shape.layers) +
+          " layer names to match models.file, found " + std::to_string(problem.layers.size()));
+  } else {
+    for (std::size_t l = 0; l < shape.layers; ++l) problem.layers.push_back("layer_" + std::to_string(l));
+  }
+  validate_problem(problem, spec.brain.file, spec.models.file);
+  rank_subjects_for_spearman(spec, problem);
   return problem;
 }
 

@@ -1,0 +1,272 @@
+"""Publication figures of a permrsa analysis (matplotlib, Agg backend). Each function returns a
+matplotlib Figure; nothing is shown or saved here.
+
+Artists that tests and the report read back carry a gid: significance bars
+"sigbar:<cluster>:<layer index>", onset markers "onset:<layer index>", peak markers
+"peak:<layer index>", heatmap outlines "outline:<cluster>", observed clusters on the null
+histogram "observed:<cluster>"."""
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.collections import LineCollection  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
+
+
+def depth_colors(n, cmap="viridis"):
+    """One colour per layer, shallow (dark) to deep (bright)."""
+    return plt.get_cmap(cmap)(np.linspace(0.0, 0.9, max(n, 1)))[:n]
+
+
+def significance_runs(res, alpha=0.05):
+    """(cluster, layer index, first time index, last time index) for every run of consecutive
+    time points of a significant cluster within one layer: the bars under the curves."""
+    ids = res.cluster_id.to_numpy()
+    runs = []
+    for c in res.clusters.index[res.clusters["p"] <= alpha]:
+        for layer in range(ids.shape[0]):
+            inside = np.flatnonzero(ids[layer] == c)
+            if inside.size == 0:
+                continue
+            breaks = np.flatnonzero(np.diff(inside) > 1)
+            starts = np.r_[inside[0], inside[breaks + 1]]
+            ends = np.r_[inside[breaks], inside[-1]]
+            runs += [(int(c), layer, int(a), int(b)) for a, b in zip(starts, ends)]
+    return runs
+
+
+def _oriented(res):
+    tail = res.provenance.get("tail", "greater")
+    s = res.observed.to_numpy()
+    return -s if tail == "less" else (np.abs(s) if tail == "two-sided" else s)
+
+
+def peak_times(res):
+    """Each layer's peak latency: the first time of its largest tail-oriented statistic."""
+    return res.times[np.argmax(_oriented(res), axis=1)]
+
+
+def onset_times(res, alpha=0.05):
+    """Each layer's onset: the first time in a significant cluster (NaN if none)."""
+    onset = np.full(len(res.layers), np.nan)
+    for _, layer, first, _ in significance_runs(res, alpha):
+        t = res.times[first]
+        if np.isnan(onset[layer]) or t < onset[layer]:
+            onset[layer] = t
+    return onset
+
+
+def time_courses(res, layers=None, alpha=0.05, figsize=(9, 5.5)):
+    """Similarity time course per layer, coloured by depth; significant clusters (p <= alpha) as
+    bars under the curves spanning exactly their first to last time point; onset (triangle on the
+    bar row) and peak (dot on the curve) per layer."""
+    chosen = list(range(len(res.layers))) if layers is None else [
+        res.layers.index(x) if isinstance(x, str) else int(x) for x in layers]
+    colors = depth_colors(len(res.layers))
+    s = res.observed.to_numpy()
+    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    for i in chosen:
+        ax.plot(res.times, s[i], color=colors[i], lw=1.2, label=res.layers[i], gid=f"curve:{i}")
+    low, high = float(np.min(s[chosen])), float(np.max(s[chosen]))
+    step = 0.03 * max(high - low, 1e-12)
+    row = {layer: low - step * (1.5 + k) for k, layer in enumerate(chosen)}
+    dt = float(np.median(np.diff(res.times))) if len(res.times) > 1 else 1.0
+    for c, layer, first, last in significance_runs(res, alpha):
+        if layer not in row:
+            continue
+        x0, x1 = res.times[first], res.times[last]
+        # Zero-width bars (one time point) stay visible through their edge.
+        ax.add_patch(Rectangle((x0, row[layer] - 0.3 * step), x1 - x0, 0.6 * step,
+                               facecolor=colors[layer], edgecolor=colors[layer], lw=1.0,
+                               gid=f"sigbar:{c}:{layer}"))
+    peaks, onsets = peak_times(res), onset_times(res, alpha)
+    for i in chosen:
+        ti = int(np.searchsorted(res.times, peaks[i]))
+        ax.plot([peaks[i]], [s[i, ti]], "o", ms=4, color=colors[i], mec="black", mew=0.5,
+                gid=f"peak:{i}")
+        if not np.isnan(onsets[i]):
+            ax.plot([onsets[i]], [row[i]], marker=">", ms=5, color="black", gid=f"onset:{i}")
+    ax.axvline(0.0, color="grey", lw=0.8, ls=":")
+    ax.axhline(0.0, color="grey", lw=0.8)
+    ax.set_xlim(res.times[0] - dt / 2, res.times[-1] + dt / 2)
+    ax.set_ylim(min(row.values(), default=low) - step, high + step)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel(f"{res.provenance.get('metric', 'similarity')} (model vs brain RDM)")
+    ax.set_title(f"RDM similarity per layer; bars: clusters with p <= {alpha:g}, "
+                 "> onset, o peak")
+    ax.legend(fontsize=6, ncol=2, loc="upper left", frameon=False)
+    return fig
+
+
+def cluster_outline(mask, times, dt):
+    """The border of a set of cells (L x T mask) as line segments in (time, layer) data
+    coordinates: every cell side whose neighbour is outside the set."""
+    L, T = mask.shape
+    padded = np.pad(mask, 1)
+    segments = []
+    for layer, t in zip(*np.nonzero(mask)):
+        x0, x1 = times[t] - dt / 2, times[t] + dt / 2
+        y0, y1 = layer - 0.5, layer + 0.5
+        i, j = layer + 1, t + 1
+        if not padded[i - 1, j]:
+            segments.append([(x0, y0), (x1, y0)])
+        if not padded[i + 1, j]:
+            segments.append([(x0, y1), (x1, y1)])
+        if not padded[i, j - 1]:
+            segments.append([(x0, y0), (x0, y1)])
+        if not padded[i, j + 1]:
+            segments.append([(x1, y0), (x1, y1)])
+    return segments
+
+
+def heatmap(res, alpha=0.05, figsize=(9, 5)):
+    """The layer x time map of the observed statistic, with the outline of every significant
+    cluster."""
+    s = res.observed.to_numpy()
+    L, T = s.shape
+    dt = float(np.median(np.diff(res.times))) if T > 1 else 1.0
+    extent = (res.times[0] - dt / 2, res.times[-1] + dt / 2, L - 0.5, -0.5)
+    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    lim = float(np.max(np.abs(s))) or 1.0
+    im = ax.imshow(s, aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim, extent=extent,
+                   interpolation="nearest")
+    ids = res.cluster_id.to_numpy()
+    for c in res.clusters.index[res.clusters["p"] <= alpha]:
+        segments = cluster_outline(ids == c, res.times, dt)
+        ax.add_collection(LineCollection(segments, colors="black", linewidths=1.0,
+                                         gid=f"outline:{c}"))
+    ax.set_yticks(range(L), res.layers, fontsize=6)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("layer (network order)")
+    ax.set_title(f"observed {res.provenance.get('metric', '')}; outlines: clusters with p <= {alpha:g}")
+    fig.colorbar(im, ax=ax, shrink=0.8)
+    return fig
+
+
+def peak_latency(res, figsize=(7, 4.5)):
+    """Peak latency against layer depth, with the bootstrap 95% intervals when the results hold
+    them ([bootstrap])."""
+    L = len(res.layers)
+    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    colors = depth_colors(L)
+    if res.bootstrap is not None:
+        lat = res.bootstrap["latency"]
+        y = lat["peak_time"].to_numpy()
+        err = np.vstack([y - lat["peak_low"].to_numpy(), lat["peak_high"].to_numpy() - y])
+        ax.errorbar(np.arange(L), y, yerr=err, fmt="none", ecolor="grey", capsize=3, gid="ci")
+        ax.set_title("peak latency per layer (bootstrap 95% CI over subjects)")
+    else:
+        y = peak_times(res)
+        ax.set_title("peak latency per layer (no bootstrap in these results)")
+    ax.scatter(np.arange(L), y, c=colors, zorder=3, gid="peaks")
+    ax.set_xticks(range(L), res.layers, rotation=60, ha="right", fontsize=7)
+    ax.set_xlabel("layer depth")
+    ax.set_ylabel("peak latency (s)")
+    return fig
+
+
+def squareform(condensed):
+    """Square symmetric matrix of a condensed RDM (SciPy's squareform layout), diagonal 0."""
+    condensed = np.asarray(condensed, dtype=float)
+    S = int(round((1 + np.sqrt(1 + 8 * condensed.size)) / 2))
+    if S * (S - 1) // 2 != condensed.size:
+        raise ValueError(f"expected S(S-1)/2 condensed entries, found {condensed.size}")
+    out = np.zeros((S, S))
+    out[np.triu_indices(S, 1)] = condensed
+    return out + out.T
+
+
+def category_bounds(categories):
+    """Indices where the category label changes (the first stimulus of each new category)."""
+    categories = list(categories)
+    return [i for i in range(1, len(categories)) if categories[i] != categories[i - 1]]
+
+
+def rdm_images(rdms, categories=None, figsize=None):
+    """RDM images side by side: `rdms` maps a title to a condensed or square RDM; lines mark
+    the category boundaries (`categories`: one label per stimulus, in RDM order)."""
+    items = list(rdms.items())
+    n = len(items)
+    fig, axes = plt.subplots(1, n, figsize=figsize or (3.2 * n + 0.5, 3.6), layout="constrained",
+                             squeeze=False)
+    for ax, (title, rdm) in zip(axes[0], items):
+        m = np.asarray(rdm, dtype=float)
+        m = squareform(m) if m.ndim == 1 else m
+        # Rank-normalised colours, as RSA figures do: comparable across RDMs of any scale.
+        iu = np.triu_indices(m.shape[0], 1)
+        ranks = np.zeros_like(m)
+        ranks[iu] = (np.argsort(np.argsort(m[iu])) + 1) / len(iu[0])
+        ranks = ranks + ranks.T
+        ax.imshow(ranks, cmap="viridis", interpolation="nearest")
+        for b in category_bounds(categories) if categories is not None else []:
+            ax.axhline(b - 0.5, color="white", lw=0.8, gid="boundary")
+            ax.axvline(b - 0.5, color="white", lw=0.8, gid="boundary")
+        ax.set_title(title, fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return fig
+
+
+def classical_mds(rdm, dims=2):
+    """Classical (Torgerson) MDS: the top eigenvectors of the double-centred -D^2/2, scaled by
+    the square roots of their eigenvalues."""
+    D = np.asarray(rdm, dtype=float)
+    D = squareform(D) if D.ndim == 1 else D
+    n = D.shape[0]
+    J = np.eye(n) - np.ones((n, n)) / n
+    B = -0.5 * J @ (D ** 2) @ J
+    w, v = np.linalg.eigh(B)
+    order = np.argsort(w)[::-1][:dims]
+    return v[:, order] * np.sqrt(np.maximum(w[order], 0.0))
+
+
+def mds(brain, times, at, categories=None, figsize=None):
+    """Classical MDS of the brain RDM (P x T, condensed) at the chosen times (seconds; the
+    nearest time point), points coloured by category."""
+    brain = np.asarray(brain, dtype=float)
+    times = np.asarray(times, dtype=float)
+    at = list(at)
+    fig, axes = plt.subplots(1, len(at), figsize=figsize or (3.2 * len(at) + 1.5, 3.4),
+                             layout="constrained", squeeze=False)
+    labels = None if categories is None else list(categories)
+    names = list(dict.fromkeys(labels)) if labels is not None else []
+    palette = plt.get_cmap("tab10")
+    for ax, t in zip(axes[0], at):
+        ti = int(np.argmin(np.abs(times - t)))
+        xy = classical_mds(brain[:, ti])
+        if labels is None:
+            ax.scatter(xy[:, 0], xy[:, 1], s=12, color="black", gid=f"mds:{ti}")
+        else:
+            for k, name in enumerate(names):
+                pick = np.array([x == name for x in labels])
+                ax.scatter(xy[pick, 0], xy[pick, 1], s=12, color=palette(k % 10), label=name,
+                           gid=f"mds:{ti}:{name}")
+        ax.set_title(f"t = {times[ti] * 1000:.0f} ms", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_aspect("equal", adjustable="datalim")
+    if names:
+        axes[0][-1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+    return fig
+
+
+def null_distribution(res, alpha=0.05, figsize=(7, 4.2)):
+    """The null distribution of the largest cluster statistic (permutations k >= 1), with every
+    observed cluster marked (solid: p <= alpha) and the 1 - alpha quantile."""
+    null = np.asarray(res.null["max_cluster"])[1:]
+    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    ax.hist(null, bins=50, color="0.7", gid="null")
+    if null.size:
+        q = float(np.quantile(null, 1 - alpha))
+        ax.axvline(q, color="black", ls="--", lw=1, label=f"{1 - alpha:g} quantile", gid="quantile")
+    for c, row in res.clusters.iterrows():
+        sig = row["p"] <= alpha
+        ax.axvline(row["statistic"], color="crimson" if sig else "steelblue", lw=1.2,
+                   ls="-" if sig else ":", gid=f"observed:{c}")
+    ax.set_xlabel(f"largest cluster {res.provenance.get('cluster_statistic', 'statistic')} "
+                  "per permutation")
+    ax.set_ylabel("permutations")
+    ax.set_title(f"null of the max cluster statistic (K = {null.size}); lines: observed clusters")
+    ax.legend(fontsize=7, frameon=False)
+    return fig

@@ -1,0 +1,236 @@
+"""The HTML report of a results file:
+
+    python3 -m permrsa.report results.h5 --out report/ [--categories labels.txt]
+
+writes every figure as PNG and SVG into report/ and a self-contained report/index.html (the
+PNGs inlined as data: URIs, inline CSS, a Content-Security-Policy that forbids loading anything:
+it makes no network requests). The page holds the run's config, inputs and provenance, the
+table of significant clusters (layer, start, end, peak, statistic, p) and the figures.
+`permrsa report` (the CLI) runs this module. Exit codes as the CLI: 2 for a bad input."""
+import argparse
+import base64
+import html
+import io
+import os
+import pathlib
+import sys
+
+import numpy as np
+
+from . import figures
+from .errors import ResultsFileError
+from .results import load
+
+# Figures of every report, and those that need the input RDMs (read from the paths in the config).
+RESULT_FIGURES = ("time_courses", "heatmap", "peak_latency", "null_distribution")
+INPUT_FIGURES = ("rdms", "mds")
+CAPTIONS = {
+    "time_courses": "Similarity time course per layer (colour: depth). Bars under the curves: "
+                    "significant clusters; triangles: onsets; dots: peaks.",
+    "heatmap": "Layer x time map of the observed statistic with the outlines of significant clusters.",
+    "peak_latency": "Peak latency against layer depth (bootstrap 95% CIs when computed).",
+    "null_distribution": "Null distribution of the largest cluster statistic; lines: observed clusters.",
+    "rdms": "RDMs (rank-normalised colours): the brain at its peak time and three model layers; "
+            "lines: category boundaries.",
+    "mds": "Classical MDS of the brain RDM at selected times, coloured by category.",
+}
+
+
+def read_source(text, base="."):
+    """An array named like a config input: "file.npy", "file.mat:var", "file.h5:/ds"."""
+    file, sep, dataset = text.partition(":")
+    if not sep and not text.endswith(".npy"):
+        file, dataset = text, ""
+    path = pathlib.Path(base) / file
+    if path.suffix == ".npy":
+        return np.load(path)
+    if path.suffix == ".mat":
+        try:
+            import scipy.io
+            return np.asarray(scipy.io.loadmat(path)[dataset])
+        except NotImplementedError:  # v7.3: an HDF5 file (MATLAB stores it transposed)
+            pass
+    import h5py
+    with h5py.File(path, "r") as f:
+        return np.asarray(f[dataset][()])
+
+
+def input_rdms(res):
+    """(brain P x T, models L x P) from the inputs the config names, raw (before the baseline
+    correction), or None when they cannot be read (e.g. results of permrsa.run)."""
+    cfg = res.config or {}
+    brain_cfg, model_cfg = cfg.get("brain", {}), cfg.get("models", {})
+    try:
+        if brain_cfg.get("files"):
+            arrays = [read_source(f) for f in brain_cfg["files"]]
+            if brain_cfg.get("layout") == "time-pairs":
+                arrays = [a.T for a in arrays]
+            brain = np.mean(arrays, axis=0)
+        else:
+            brain = read_source(brain_cfg["file"])
+            layout = brain_cfg.get("layout", "pairs-time")
+            brain = brain.T if layout == "time-pairs" else brain
+            brain = brain.mean(axis=0) if layout == "subjects-pairs-time" else brain
+        models = read_source(model_cfg["file"]).astype(float)
+    except (KeyError, OSError, ValueError):
+        return None
+    if model_cfg.get("kind") == "similarity":
+        models = 1.0 - models
+    return checked_inputs(res, brain, models)
+
+
+def checked_inputs(res, brain, models):
+    """(brain P x T, models L x P) when they fit the results, else None."""
+    brain, models = np.asarray(brain, dtype=float), np.asarray(models, dtype=float)
+    if models.ndim == 3:
+        iu = np.triu_indices(models.shape[1], 1)
+        models = np.stack([m[iu] for m in models])
+    if brain.ndim != 2 or models.ndim != 2 or brain.shape != (models.shape[1], len(res.times)):
+        return None
+    return brain, models
+
+
+def make_figures(res, categories=None, mds_times=None, alpha=0.05, inputs=None):
+    """{name: Figure} for the report; the input figures only when the inputs can be read
+    (`inputs`: (brain P x T, model RDMs L x P or L x S x S), else the files the config names)."""
+    out = {
+        "time_courses": figures.time_courses(res, alpha=alpha),
+        "heatmap": figures.heatmap(res, alpha=alpha),
+        "peak_latency": figures.peak_latency(res),
+        "null_distribution": figures.null_distribution(res, alpha=alpha),
+    }
+    inputs = input_rdms(res) if inputs is None else checked_inputs(res, *inputs)
+    if inputs is not None:
+        brain, models = inputs
+        peak = int(np.unravel_index(np.argmax(res.observed.to_numpy()), res.observed.shape)[1])
+        L = len(res.layers)
+        chosen = sorted({0, L // 2, L - 1})
+        rdms = {f"brain, t = {res.times[peak] * 1000:.0f} ms": brain[:, peak]}
+        rdms.update({res.layers[i]: models[i] for i in chosen})
+        out["rdms"] = figures.rdm_images(rdms, categories)
+        if mds_times is None:
+            after = res.times[res.times >= 0]
+            after = after if after.size else res.times
+            mds_times = list(np.quantile(after, [0.0, 0.15, 0.3, 0.6]))
+        out["mds"] = figures.mds(brain, res.times, mds_times, categories)
+    return out
+
+
+def _table(frame, table_id):
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    rows = []
+    for _, r in frame.iterrows():
+        cells = []
+        for c in frame.columns:
+            v = r[c]
+            text = f"{v:.4g}" if isinstance(v, (float, np.floating)) else str(v)
+            cells.append(f"<td>{html.escape(text)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return (f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>'
+            + "".join(rows) + "</tbody></table>")
+
+
+def _dl(items):
+    return "<dl>" + "".join(f"<dt>{html.escape(str(k))}</dt><dd>{html.escape(str(v))}</dd>"
+                            for k, v in items) + "</dl>"
+
+
+STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
+table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #bbb;padding:2px 8px;text-align:right}
+th{background:#eee}figure{margin:1.5em 0}img{max-width:100%}pre{background:#f6f6f6;padding:1em;
+overflow-x:auto;font-size:12px}dl{display:grid;grid-template-columns:max-content auto;gap:2px 1em}
+dt{font-weight:bold}dd{margin:0;font-family:monospace;word-break:break-all}"""
+
+
+def render_html(res, figure_files, alpha):
+    """The page; figure_files maps a figure name to (png bytes, svg file name)."""
+    prov = res.provenance
+    sig = res.significant_clusters(alpha)
+    table = sig.reset_index()[["cluster", "layer", "start", "end", "peak", "statistic", "p"]]
+    settings = [(k, prov[k]) for k in ("metric", "scheme", "tail", "permutations", "precision",
+                                        "cluster_threshold", "cluster_statistic", "connectivity",
+                                        "stimuli", "subjects") if k in prov]
+    inputs = []
+    for section in ("brain", "models"):
+        for key, value in (res.config or {}).get(section, {}).items():
+            inputs.append((f"{section}.{key}", value))
+    inputs += [(k, v) for k, v in prov.items() if k.startswith("sha256_")]
+    provenance = [("results file", res.source), ("permrsa_version", prov.get("permrsa_version")),
+                  ("seed", prov.get("seed")), ("layers", len(res.layers)),
+                  ("time points", f"{len(res.times)} ({res.times[0]:.4g} .. {res.times[-1]:.4g} s)")]
+    figs = []
+    for name, (png, svg) in figure_files.items():
+        data = base64.b64encode(png).decode()
+        figs.append(f'<figure id="fig-{name}"><img alt="{name}" src="data:image/png;base64,{data}">'
+                    f'<figcaption>{html.escape(CAPTIONS[name])} '
+                    f'(<a href="{html.escape(svg)}">SVG</a>)</figcaption></figure>')
+    csp = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{csp}">
+<title>permrsa report: {html.escape(pathlib.Path(res.source).name)}</title>
+<style>{STYLE}</style></head><body>
+<h1>permrsa report</h1>
+<p>{len(res.clusters)} clusters, {len(sig)} with p &le; {alpha:g}
+({len(res.layers)} layers x {len(res.times)} time points).</p>
+<h2 id="significant-clusters">Significant clusters (p &le; {alpha:g})</h2>
+{_table(table, "clusters")}
+<h2>Figures</h2>
+{''.join(figs)}
+<h2>Settings</h2>{_dl(settings)}
+<h2>Inputs</h2>{_dl(inputs)}
+<h2>Provenance</h2>{_dl(provenance)}
+<h2>Config</h2><pre id="config">{html.escape(res.config_text)}</pre>
+</body></html>
+"""
+
+
+def write_report(results, out, categories=None, mds_times=None, alpha=0.05, inputs=None):
+    """Writes PNG and SVG figures and index.html into `out`; returns the index.html path.
+    `results`: a path or a Results object; `inputs`: (brain, model RDMs) arrays for the RDM and
+    MDS figures when the config's files do not hold them (results of permrsa.run).
+    index.html appears only when complete."""
+    res = load(results) if isinstance(results, (str, os.PathLike)) else results
+    out = pathlib.Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    files = {}
+    import matplotlib.pyplot as plt
+    for name, fig in make_figures(res, categories, mds_times, alpha, inputs).items():
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=110)
+        (out / f"{name}.png").write_bytes(buffer.getvalue())
+        fig.savefig(out / f"{name}.svg", format="svg")
+        plt.close(fig)
+        files[name] = (buffer.getvalue(), f"{name}.svg")
+    page = out / "index.html"
+    partial = out / "index.html.partial"
+    partial.write_text(render_html(res, files, alpha), encoding="utf-8")
+    partial.replace(page)
+    return page
+
+
+def read_categories(path):
+    """One label per stimulus, one per line (blank lines ignored)."""
+    return [x.strip() for x in pathlib.Path(path).read_text().splitlines() if x.strip()]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="permrsa report", description=__doc__.split("\n\n")[0])
+    parser.add_argument("results", help="results file written by permrsa run (or merge)")
+    parser.add_argument("--out", required=True, help="folder for index.html and the figures")
+    parser.add_argument("--categories", help="text file: one category label per stimulus")
+    parser.add_argument("--mds-times", type=float, nargs="+", help="times (s) of the MDS panels")
+    parser.add_argument("--alpha", type=float, default=0.05, help="cluster p threshold (0.05)")
+    args = parser.parse_args(argv)
+    try:
+        categories = read_categories(args.categories) if args.categories else None
+        page = write_report(args.results, args.out, categories, args.mds_times, args.alpha)
+    except (ResultsFileError, FileNotFoundError) as e:
+        print(f"permrsa report: error: {e}", file=sys.stderr)
+        return 2
+    print(f"wrote {page}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

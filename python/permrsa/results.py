@@ -1,0 +1,195 @@
+"""Results of one analysis with their axes: permrsa.load("results.h5") for a file written by
+`permrsa run` (one process or MPI ranks: the same layout) or by a merge, and the object
+permrsa.run returns. The layout is the README's "Output" table (src/io/results_writer.cpp)."""
+import dataclasses
+import pathlib
+import tomllib
+
+import numpy as np
+import pandas as pd
+
+from .errors import ResultsFileError
+
+# Files of these format versions (the writer's permrsa_version, major.minor) are read.
+SUPPORTED_VERSIONS = ("0.1",)
+# Present in every results file.
+REQUIRED = ("/observed", "/p_uncorrected", "/p_maxstat", "/p_cluster", "/cluster_id",
+            "/clusters/statistic", "/clusters/p", "/clusters/size", "/clusters/layer_first",
+            "/clusters/layer_last", "/clusters/time_first", "/clusters/time_last",
+            "/clusters/sign", "/null/max_statistic", "/null/max_cluster", "/axes/time",
+            "/axes/layer")
+MAPS = ("observed", "p_uncorrected", "p_maxstat", "p_cluster", "cluster_id", "tfce", "p_tfce")
+
+
+@dataclasses.dataclass(frozen=True)
+class Results:
+    """One analysis. Every (layer, time) map is a DataFrame with index "layer" (names, network
+    order) and columns "time" (seconds); `datasets` holds the raw arrays under the file's
+    dataset names, exactly as stored."""
+    source: str
+    layers: list
+    times: np.ndarray
+    observed: pd.DataFrame
+    p_uncorrected: pd.DataFrame
+    p_maxstat: pd.DataFrame
+    p_cluster: pd.DataFrame
+    cluster_id: pd.DataFrame
+    clusters: pd.DataFrame
+    null: dict
+    cell_threshold: pd.DataFrame = None
+    tfce: pd.DataFrame = None
+    p_tfce: pd.DataFrame = None
+    noise_ceiling: pd.DataFrame = None
+    bootstrap: dict = None
+    config: dict = None
+    config_text: str = ""
+    provenance: dict = None
+    datasets: dict = None
+    _analysis: object = None
+
+    @property
+    def version(self):
+        return self.provenance.get("permrsa_version")
+
+    def significant_clusters(self, alpha=0.05):
+        """The clusters with p <= alpha, most significant first."""
+        table = self.clusters[self.clusters["p"] <= alpha]
+        return table.sort_values(["p", "statistic"], ascending=[True, False], kind="stable")
+
+    def save(self, path):
+        """Writes the results file exactly as `permrsa run` would (results of permrsa.run)."""
+        if self._analysis is None:
+            raise ValueError(f"{self.source}: only results of permrsa.run can be saved; this one "
+                             "was loaded from a file already")
+        self._analysis.save(str(path))
+
+
+def _text(v):
+    return v.decode() if isinstance(v, bytes) else v
+
+
+def _grid(values, layers, times):
+    return pd.DataFrame(values, index=pd.Index(layers, name="layer"),
+                        columns=pd.Index(times, name="time"))
+
+
+def _cluster_table(d, layers, times, observed):
+    n = len(d["/clusters/p"])
+    tf = np.asarray(d["/clusters/time_first"], dtype=np.int64)
+    tl = np.asarray(d["/clusters/time_last"], dtype=np.int64)
+    lf = np.asarray(d["/clusters/layer_first"], dtype=np.int64)
+    ll = np.asarray(d["/clusters/layer_last"], dtype=np.int64)
+    sign = np.asarray(d["/clusters/sign"], dtype=np.int64)
+    ids = d["/cluster_id"]
+    peak_layer, peak_time = [], []
+    for c in range(n):
+        # The peak: the cluster's cell with the largest statistic in the cluster's direction.
+        cells = np.argwhere(ids == c)
+        e = sign[c] * observed[cells[:, 0], cells[:, 1]]
+        li, ti = cells[int(np.argmax(e))]
+        peak_layer.append(layers[li])
+        peak_time.append(times[ti])
+    return pd.DataFrame({
+        "cluster": np.arange(n),
+        "layer": [layers[a] if a == b else f"{layers[a]}..{layers[b]}" for a, b in zip(lf, ll)],
+        "start": times[tf] if n else np.array([]), "end": times[tl] if n else np.array([]),
+        "peak": np.asarray(peak_time, dtype=float), "peak_layer": peak_layer,
+        "statistic": np.asarray(d["/clusters/statistic"], dtype=float),
+        "p": np.asarray(d["/clusters/p"], dtype=float),
+        "size": np.asarray(d["/clusters/size"], dtype=np.int64),
+        "sign": sign, "layer_first": lf, "layer_last": ll, "time_first": tf, "time_last": tl,
+    }).set_index("cluster")
+
+
+def _bootstrap(d, layers):
+    if "/bootstrap/peak_time" not in d:
+        return None
+    out = {"latency": pd.DataFrame({
+        "peak_time": d["/bootstrap/peak_time"],
+        "peak_low": d["/bootstrap/peak_ci"][:, 0], "peak_high": d["/bootstrap/peak_ci"][:, 1],
+        "onset_time": d["/bootstrap/onset_time"],
+        "onset_low": d["/bootstrap/onset_ci"][:, 0], "onset_high": d["/bootstrap/onset_ci"][:, 1],
+        "onset_missing": d["/bootstrap/onset_missing"],
+    }, index=pd.Index(layers, name="layer")),
+        "peak_samples": d.get("/bootstrap/peak_samples")}
+    if "/bootstrap/difference/layers" in d:
+        out["difference"] = {
+            "layers": tuple(_text(x) for x in d["/bootstrap/difference/layers"]),
+            "estimate": float(d["/bootstrap/difference/estimate"][0]),
+            "ci": tuple(float(x) for x in d["/bootstrap/difference/ci"]),
+            "p": float(d["/bootstrap/difference/p"][0])}
+    return out
+
+
+def _build(source, d, attrs, analysis=None):
+    missing = [name for name in REQUIRED if name not in d]
+    if missing:
+        raise ResultsFileError(f"{source}: not a complete permrsa results file: missing "
+                               f"dataset{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+    layers = [_text(x) for x in d["/axes/layer"]]
+    times = np.asarray(d["/axes/time"], dtype=np.float64)
+    for name in MAPS:
+        if f"/{name}" in d and np.shape(d[f"/{name}"]) != (len(layers), len(times)):
+            raise ResultsFileError(f"{source}: /{name}: expected shape ({len(layers)}, "
+                                   f"{len(times)}) (layers x times from /axes), found "
+                                   f"{np.shape(d[f'/{name}'])}")
+    observed = np.asarray(d["/observed"])
+    grid = {name: _grid(d[f"/{name}"], layers, times) for name in MAPS if f"/{name}" in d}
+    null = {k.removeprefix("/null/"): v for k, v in d.items()
+            if k.startswith("/null/") and k != "/null/cell_threshold"}
+    noise = None
+    if "/noise_ceiling/lower" in d:
+        noise = pd.DataFrame({"lower": d["/noise_ceiling/lower"], "upper": d["/noise_ceiling/upper"]},
+                             index=pd.Index(times, name="time"))
+    config_text = _text(attrs.get("config", ""))
+    try:
+        config = tomllib.loads(config_text) if config_text else {}
+    except tomllib.TOMLDecodeError as e:
+        raise ResultsFileError(f"{source}: the config attribute is not valid TOML: {e}") from None
+    cell_threshold = d.get("/null/cell_threshold")
+    return Results(
+        source=str(source), layers=layers, times=times, clusters=_cluster_table(d, layers, times, observed),
+        null=null, noise_ceiling=noise, bootstrap=_bootstrap(d, layers), config=config,
+        config_text=config_text, provenance={k: _text(v) for k, v in attrs.items() if k != "config"},
+        datasets=d, _analysis=analysis,
+        cell_threshold=None if cell_threshold is None else _grid(cell_threshold, layers, times),
+        **{name: grid.get(name) for name in MAPS})
+
+
+def from_analysis(analysis):
+    """Results of permrsa.run from the engine's in-memory analysis."""
+    return _build("permrsa.run", dict(analysis.datasets()), dict(analysis.attributes()), analysis)
+
+
+def load(path):
+    """Reads a results file (CLI, MPI or merged run) into a Results object.
+
+    Raises FileNotFoundError for a missing file and ResultsFileError (a ValueError) naming the
+    file for a file that is not HDF5, comes from an unsupported permrsa version, or lacks
+    datasets."""
+    import h5py
+
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such results file")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as e:
+        raise ResultsFileError(f"{path}: not an HDF5 results file ({e})") from None
+    with f:
+        attrs = {k: f.attrs[k] for k in f.attrs}
+        version = _text(attrs.get("permrsa_version"))
+        if version is None:
+            raise ResultsFileError(f"{path}: not a permrsa results file: the root attribute "
+                                   "permrsa_version is missing")
+        if ".".join(str(version).split(".")[:2]) not in SUPPORTED_VERSIONS:
+            raise ResultsFileError(
+                f"{path}: written by permrsa {version}; this module reads results files of "
+                f"version {', '.join(v + '.x' for v in SUPPORTED_VERSIONS)} (use the matching permrsa)")
+        d = {}
+
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                d["/" + name] = obj[()]
+        f.visititems(visit)
+    return _build(path, d, attrs)

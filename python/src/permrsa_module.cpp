@@ -1,0 +1,256 @@
+// permrsa._permrsa: the engine behind `permrsa.run` (python/permrsa/engine.py). NumPy arrays
+// in, the same analysis as `permrsa run` (src/cli/run_command.cpp) on one process, results out
+// under the results file's dataset names. The GIL is released while the engine runs.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+#include <tbb/global_control.h>
+
+#include <memory>
+#include <optional>
+
+#include "permrsa/config.hpp"
+#include "permrsa/error.hpp"
+#include "permrsa/permutation_analysis.hpp"
+#include "permrsa/process_grid.hpp"
+#include "permrsa/results_file.hpp"
+#include "permrsa/rsa_problem.hpp"
+#include "permrsa/sign_flips.hpp"
+#include "permrsa/subject_summaries.hpp"
+
+namespace py = pybind11;
+using permrsa::Matrix;
+
+namespace {
+
+using DoubleArray = py::array_t<double, py::array::c_style | py::array::forcecast>;
+
+permrsa::RealArray to_real_array(const DoubleArray& a, const std::string& name) {
+  permrsa::RealArray out;
+  for (py::ssize_t d = 0; d < a.ndim(); ++d)
+    out.shape.push_back(static_cast<std::size_t>(a.shape(d)));
+  out.values.assign(a.data(), a.data() + a.size());
+  out.source = name;
+  return out;
+}
+
+// One finished analysis: what write_results needs, kept for Results.save().
+struct Analysis {
+  permrsa::RunSpec spec;
+  permrsa::RsaProblem problem;
+  permrsa::AnalysisResult result;
+};
+
+// The steps of `permrsa run` with one rank: spec, null design, grid, analysis, summaries.
+std::shared_ptr<Analysis> analyse(const permrsa::RunSpec& spec,
+                                  const permrsa::ProblemArrays& arrays, std::size_t batch_size) {
+  using namespace permrsa;
+  auto a = std::make_shared<Analysis>();
+  a->spec = spec;
+  a->problem = problem_from_arrays(spec, arrays);
+  const RsaProblem& problem = a->problem;
+  const std::size_t subjects = problem.subjects.size();
+  const std::size_t pairs = subjects ? problem.subjects.front().rows() : problem.brain.rows();
+  for (const auto& name : spec.bootstrap.compare_layers)
+    if (std::find(problem.layers.begin(), problem.layers.end(), name) == problem.layers.end())
+      throw InputError(spec.source + ": bootstrap.compare_layers: expected a layer name, found \"" +
+                       name + "\"; the layers are those of models.names (" +
+                       problem.layers.front() + ", ...)");
+  NullDesign design;
+  if (spec.analysis.scheme == Scheme::sign_flip) {
+    if (!spec.analysis.permutation_file.empty())
+      throw InputError(spec.source +
+                       ": analysis.permutation_file: applies to the stimulus scheme, "
+                       "not to \"sign-flip\"");
+    design.flips.emplace(
+        SignFlipSet::generated(subjects, spec.analysis.permutations, spec.analysis.seed));
+  } else {
+    design.permutations.emplace(load_permutations(spec, problem.stimuli));
+  }
+  const auto serial = make_serial_communicator();
+  const std::size_t L = problem.layers.size(), T = problem.times.size();
+  const ProcessGrid grid =
+      plan_grid(1, pairs * std::max<std::size_t>(1, subjects), L, T, design.count(),
+                spec.correction.cluster_alpha, batch_size, GridRequest{});
+  RunOptions options;
+  options.batch_size = batch_size;
+  const double budget = 2.0 * 1024.0 * 1024.0 * 1024.0;  // the CLI's --memory-per-rank default
+  options.map_cache_bytes =
+      budget - estimate_rank_bytes(pairs * std::max<std::size_t>(1, subjects), L, T, L * T,
+                                   design.count(), spec.correction.cluster_alpha, batch_size);
+  a->result = run_analysis(problem, spec.analysis, spec.correction, design, grid, *serial, options);
+  const double fixed_threshold =
+      spec.correction.cluster_threshold == ClusterThreshold::t_default
+          ? t_default_threshold(spec.correction.cluster_alpha, spec.analysis.tail, subjects)
+          : spec.correction.cluster_value;
+  auto summaries = summarize_subjects(problem, spec, a->result, fixed_threshold, grid, *serial);
+  a->result.noise_ceiling = std::move(summaries.noise_ceiling);
+  a->result.bootstrap = std::move(summaries.bootstrap);
+  return a;
+}
+
+template <class T>
+py::array_t<T> vector_array(const std::vector<T>& v) {
+  return py::array_t<T>(static_cast<py::ssize_t>(v.size()), v.data());
+}
+
+template <class T>
+py::array_t<T> matrix_array(const std::vector<T>& v, std::size_t rows, std::size_t cols) {
+  return py::array_t<T>({static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(cols)}, v.data());
+}
+
+template <class T>
+py::array_t<T> map_array(const Matrix<T>& m) {
+  return matrix_array<T>(m.values(), m.rows(), m.cols());
+}
+
+// The datasets of the results file (src/io/results_writer.cpp), under the same names and dtypes.
+py::dict datasets(const Analysis& a) {
+  const auto& r = a.result;
+  const auto& problem = a.problem;
+  py::dict d;
+  d["/observed"] = map_array(r.observed);
+  d["/p_uncorrected"] = map_array(r.p_uncorrected);
+  d["/p_maxstat"] = map_array(r.p_maxstat);
+  d["/p_cluster"] = map_array(r.p_cluster);
+  d["/cluster_id"] = map_array(r.cluster_id);
+  std::vector<double> statistic;
+  std::vector<std::int64_t> size, lf, ll, tf, tl;
+  std::vector<std::int8_t> sign;
+  for (const auto& c : r.clusters) {
+    statistic.push_back(c.statistic);
+    size.push_back(c.size);
+    lf.push_back(c.layer_first);
+    ll.push_back(c.layer_last);
+    tf.push_back(c.time_first);
+    tl.push_back(c.time_last);
+    sign.push_back(c.sign);
+  }
+  d["/clusters/statistic"] = vector_array(statistic);
+  d["/clusters/p"] = vector_array(r.cluster_p);
+  d["/clusters/size"] = vector_array(size);
+  d["/clusters/layer_first"] = vector_array(lf);
+  d["/clusters/layer_last"] = vector_array(ll);
+  d["/clusters/time_first"] = vector_array(tf);
+  d["/clusters/time_last"] = vector_array(tl);
+  d["/clusters/sign"] = vector_array(sign);
+  d["/null/max_statistic"] = vector_array(r.null_max_statistic);
+  d["/null/max_cluster"] = vector_array(r.null_max_cluster);
+  if (r.cell_thresholds.size() > 0) d["/null/cell_threshold"] = map_array(r.cell_thresholds);
+  if (a.spec.correction.tfce) {
+    d["/tfce"] = map_array(r.tfce);
+    d["/p_tfce"] = map_array(r.p_tfce);
+    d["/null/max_tfce"] = vector_array(r.null_max_tfce);
+  }
+  if (r.noise_ceiling) {
+    d["/noise_ceiling/lower"] = vector_array(r.noise_ceiling->lower);
+    d["/noise_ceiling/upper"] = vector_array(r.noise_ceiling->upper);
+  }
+  if (r.bootstrap) {
+    const auto& b = *r.bootstrap;
+    const std::size_t L = problem.layers.size();
+    std::vector<double> peak, peak_ci, onset, onset_ci;
+    std::vector<std::int64_t> onset_missing;
+    for (const auto& x : b.peak)
+      peak.push_back(x.estimate), peak_ci.insert(peak_ci.end(), {x.low, x.high});
+    for (const auto& x : b.onset) {
+      onset.push_back(x.estimate);
+      onset_ci.insert(onset_ci.end(), {x.low, x.high});
+      onset_missing.push_back(x.missing);
+    }
+    d["/bootstrap/peak_time"] = vector_array(peak);
+    d["/bootstrap/peak_ci"] = matrix_array(peak_ci, L, 2);
+    d["/bootstrap/onset_time"] = vector_array(onset);
+    d["/bootstrap/onset_ci"] = matrix_array(onset_ci, L, 2);
+    d["/bootstrap/onset_missing"] = vector_array(onset_missing);
+    d["/bootstrap/peak_samples"] =
+        matrix_array(b.peak_samples, static_cast<std::size_t>(b.samples), L);
+    for (const auto& diff : b.differences) {
+      d["/bootstrap/difference/layers"] = py::make_tuple(diff.layer_a, diff.layer_b);
+      d["/bootstrap/difference/estimate"] =
+          vector_array(std::vector<double>{diff.interval.estimate});
+      d["/bootstrap/difference/ci"] =
+          vector_array(std::vector<double>{diff.interval.low, diff.interval.high});
+      d["/bootstrap/difference/p"] = vector_array(std::vector<double>{diff.p});
+    }
+  }
+  d["/axes/time"] = vector_array(problem.times);
+  d["/axes/layer"] = problem.layers;
+  return d;
+}
+
+// The root attributes of the results file, as results_writer.cpp writes them.
+py::dict attributes(const Analysis& a) {
+  const auto& spec = a.spec;
+  py::dict d;
+  d["permrsa_version"] = PERMRSA_VERSION;
+  d["config"] = spec.resolved_toml;
+  d["seed"] = spec.analysis.seed;
+  d["permutations"] = a.result.permutations;
+  d["metric"] = permrsa::to_string(spec.analysis.metric);
+  d["scheme"] = permrsa::to_string(spec.analysis.scheme);
+  if (spec.analysis.scheme == permrsa::Scheme::sign_flip) {
+    d["group_statistic"] = permrsa::to_string(spec.analysis.group_statistic);
+    d["subjects"] = a.problem.subject_count();
+  }
+  d["tail"] = permrsa::to_string(spec.analysis.tail);
+  d["precision"] = permrsa::to_string(spec.analysis.precision);
+  d["cluster_threshold"] = permrsa::to_string(spec.correction.cluster_threshold);
+  d["cluster_statistic"] = permrsa::to_string(spec.correction.cluster_statistic);
+  d["connectivity"] = permrsa::to_string(spec.correction.connectivity);
+  d["stimuli"] = a.problem.stimuli;
+  return d;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_permrsa, m) {
+  m.doc() = "permrsa's C++ engine (use the permrsa package, not this module)";
+  m.attr("__version__") = PERMRSA_VERSION;
+  // Bad input is the caller's to fix: a ValueError, with the CLI's message.
+  static py::exception<permrsa::InputError> input_error(m, "InputError", PyExc_ValueError);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const permrsa::InputError& e) {
+      input_error(e.what());
+    }
+  });
+
+  py::class_<Analysis, std::shared_ptr<Analysis>>(m, "Analysis")
+      .def("datasets", &datasets, "The results file's datasets: {'/observed': array, ...}")
+      .def("attributes", &attributes, "The results file's root attributes")
+      .def(
+          "save",
+          [](const Analysis& a, const std::string& path) {
+            permrsa::check_output_location(path);
+            const auto serial = permrsa::make_serial_communicator();
+            py::gil_scoped_release release;
+            permrsa::write_results(path, a.spec, a.problem, a.result, *serial);
+          },
+          py::arg("path"), "Writes the results file exactly as `permrsa run` does");
+
+  m.def(
+      "run",
+      [](const DoubleArray& brain, const DoubleArray& models, std::optional<DoubleArray> times,
+         std::vector<std::string> layers, const std::string& toml, int threads,
+         std::size_t batch_size) {
+        const auto spec = permrsa::parse_run_spec(toml, "permrsa.run", "", {});
+        permrsa::ProblemArrays arrays{to_real_array(brain, spec.brain.file),
+                                      to_real_array(models, spec.models.file),
+                                      {},
+                                      std::move(layers)};
+        if (times) arrays.times = to_real_array(*times, "<times>").values;
+        if (batch_size < 1)
+          throw permrsa::InputError("permrsa.run: batch_size: expected >= 1, found 0");
+        py::gil_scoped_release release;
+        std::optional<tbb::global_control> limit;
+        if (threads > 0)
+          limit.emplace(tbb::global_control::max_allowed_parallelism,
+                        static_cast<std::size_t>(threads));
+        return analyse(spec, arrays, batch_size);
+      },
+      py::arg("brain"), py::arg("models"), py::arg("times"), py::arg("layers"), py::arg("toml"),
+      py::arg("threads") = 0, py::arg("batch_size") = 64,
+      "Runs the analysis the TOML text describes on in-memory arrays (the GIL is released)");
+}
