@@ -53,8 +53,10 @@ struct LayerRdms {
 // Called on rank 0 after every batch: images done so far (all ranks), total.
 using FeaturesProgress = std::function<void(std::size_t done, std::size_t total)>;
 
-// True when this build has LibTorch.
-bool features_available();
+// Loads LibTorch for `permrsa features` (nothing else pays its start-up). InputError for a
+// build without LibTorch, RuntimeFailure when its module is missing or cannot be loaded; the
+// message says where it looked.
+void require_features_backend();
 
 // The images of `images_arg`: a folder (its .png/.jpg/.jpeg files, sorted by file name) or a
 // text file with one path per line, in that order (relative paths are relative to the list's
@@ -66,6 +68,7 @@ struct StimulusList {
 StimulusList list_stimuli(const std::string& images_arg);
 
 // Intra-op threads of LibTorch (0 = all cores); set together with TBB's by the caller.
+// Loads LibTorch, as require_features_backend() does.
 void set_feature_threads(int threads);
 
 // Collective over `world`: ranks share the images; every rank returns the same RDMs, equal to

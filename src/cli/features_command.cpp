@@ -60,11 +60,7 @@ int features(FeaturesOptions& opt, const GlobalOptions& global) {
   FeaturesSpec& spec = opt.spec;
   StimulusList stimuli;
   agree(world, [&] {
-    if (!features_available())
-      throw InputError(
-          "permrsa features: this build has no LibTorch (configured with "
-          "-DPERMRSA_WITH_TORCH=OFF); rebuild with -DPERMRSA_WITH_TORCH=ON "
-          "(Debian package libtorch-dev)");
+    require_features_backend();
     spec.memory_budget = parse_bytes(opt.budget);
     if (!opt.mean.empty()) {
       if (opt.mean.size() != 3) throw InputError("--mean: expected 3 values (R,G,B)");

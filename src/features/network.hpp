@@ -1,6 +1,6 @@
 // A model that maps a batch of images to named layer activations. The LibTorch implementation
-// (libtorch/torch_network.cpp) is the only code that sees torch headers; a build without
-// LibTorch links without_libtorch/network_unavailable.cpp instead.
+// (libtorch/torch_network.cpp, built as a module) is the only code that sees torch headers;
+// torch_backend_loader.cpp loads it on first use, and says so in a build without LibTorch.
 #pragma once
 
 #include <memory>

@@ -1,6 +1,7 @@
 // The LibTorch side of `permrsa features`: the only translation unit that includes torch
-// headers (they are slow to compile). Loads a TorchScript model, preprocesses images on the
-// CPU and returns the selected layers' activations as plain float arrays.
+// headers (they are slow to compile), built as the module libpermrsa_torch.so that
+// features/torch_backend_loader.cpp opens on demand. Loads a TorchScript model, preprocesses
+// images on the CPU and returns the selected layers' activations as plain float arrays.
 #include <ATen/Parallel.h>
 #include <torch/script.h>
 
@@ -10,22 +11,16 @@
 #include <sstream>
 #include <thread>
 
-#include "features/network.hpp"
+#include "features/torch_backend.hpp"
 #include "permrsa/error.hpp"
 
-namespace permrsa {
+namespace permrsa::features {
+namespace {
 
-bool features_available() {
-  return true;
-}
-
-void set_feature_threads(int threads) {
+void set_torch_threads(int threads) {
   const auto n = threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency());
   at::set_num_threads(std::max(n, 1));
 }
-
-namespace features {
-namespace {
 
 std::string shape_text(const at::Tensor& t) {
   std::ostringstream s;
@@ -202,11 +197,9 @@ class TorchNetwork final : public Network {
   std::vector<std::size_t> selected_;
 };
 
-}  // namespace
-
-std::unique_ptr<Network> open_network(const std::string& model_path,
-                                      const ImagePreprocessing& preprocessing,
-                                      const DecodedImage& probe) {
+std::unique_ptr<Network> open_torch_network(const std::string& model_path,
+                                            const ImagePreprocessing& preprocessing,
+                                            const DecodedImage& probe) {
   std::error_code error;
   if (!std::filesystem::is_regular_file(model_path, error))
     throw InputError(model_path +
@@ -226,5 +219,13 @@ std::unique_ptr<Network> open_network(const std::string& model_path,
   return network;
 }
 
-}  // namespace features
-}  // namespace permrsa
+}  // namespace
+}  // namespace permrsa::features
+
+extern "C" __attribute__((visibility("default"))) const permrsa::features::TorchBackend*
+permrsa_torch_backend() {
+  static const permrsa::features::TorchBackend backend{permrsa::features::kTorchBackendAbi,
+                                                       &permrsa::features::open_torch_network,
+                                                       &permrsa::features::set_torch_threads};
+  return &backend;
+}
