@@ -21,6 +21,14 @@ struct Cluster {
   std::int8_t sign = 1;
 };
 
+// Clusters as columns: the layout of /clusters/* in the results file and the Python module.
+struct ClusterColumns {
+  std::vector<double> statistic;
+  std::vector<std::int64_t> size, layer_first, layer_last, time_first, time_last;
+  std::vector<std::int8_t> sign;
+};
+ClusterColumns cluster_columns(const std::vector<Cluster>& clusters);
+
 struct ClusterMap {
   std::vector<std::int32_t> id;   // L*T, -1 outside clusters
   std::vector<Cluster> clusters;  // numbered by their first cell in a row-major scan

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 
+#include "permrsa/clusters.hpp"
 #include "permrsa/config.hpp"
 #include "permrsa/error.hpp"
 #include "permrsa/permutation_analysis.hpp"
@@ -114,26 +115,15 @@ py::dict datasets(const Analysis& a) {
   d["/p_maxstat"] = map_array(r.p_maxstat);
   d["/p_cluster"] = map_array(r.p_cluster);
   d["/cluster_id"] = map_array(r.cluster_id);
-  std::vector<double> statistic;
-  std::vector<std::int64_t> size, lf, ll, tf, tl;
-  std::vector<std::int8_t> sign;
-  for (const auto& c : r.clusters) {
-    statistic.push_back(c.statistic);
-    size.push_back(c.size);
-    lf.push_back(c.layer_first);
-    ll.push_back(c.layer_last);
-    tf.push_back(c.time_first);
-    tl.push_back(c.time_last);
-    sign.push_back(c.sign);
-  }
-  d["/clusters/statistic"] = vector_array(statistic);
+  const permrsa::ClusterColumns c = permrsa::cluster_columns(r.clusters);
+  d["/clusters/statistic"] = vector_array(c.statistic);
   d["/clusters/p"] = vector_array(r.cluster_p);
-  d["/clusters/size"] = vector_array(size);
-  d["/clusters/layer_first"] = vector_array(lf);
-  d["/clusters/layer_last"] = vector_array(ll);
-  d["/clusters/time_first"] = vector_array(tf);
-  d["/clusters/time_last"] = vector_array(tl);
-  d["/clusters/sign"] = vector_array(sign);
+  d["/clusters/size"] = vector_array(c.size);
+  d["/clusters/layer_first"] = vector_array(c.layer_first);
+  d["/clusters/layer_last"] = vector_array(c.layer_last);
+  d["/clusters/time_first"] = vector_array(c.time_first);
+  d["/clusters/time_last"] = vector_array(c.time_last);
+  d["/clusters/sign"] = vector_array(c.sign);
   d["/null/max_statistic"] = vector_array(r.null_max_statistic);
   d["/null/max_cluster"] = vector_array(r.null_max_cluster);
   if (r.cell_thresholds.size() > 0) d["/null/cell_threshold"] = map_array(r.cell_thresholds);

@@ -59,4 +59,18 @@ ClusterMap find_clusters(const ClusterRule& rule, std::span<const double> e,
   return map;
 }
 
+ClusterColumns cluster_columns(const std::vector<Cluster>& clusters) {
+  ClusterColumns columns;
+  for (const Cluster& c : clusters) {
+    columns.statistic.push_back(c.statistic);
+    columns.size.push_back(c.size);
+    columns.layer_first.push_back(c.layer_first);
+    columns.layer_last.push_back(c.layer_last);
+    columns.time_first.push_back(c.time_first);
+    columns.time_last.push_back(c.time_last);
+    columns.sign.push_back(c.sign);
+  }
+  return columns;
+}
+
 }  // namespace permrsa

@@ -17,9 +17,10 @@
 #include <filesystem>
 
 #include "io/h5_handles.hpp"
+#include "permrsa/bootstrap_latency.hpp"
+#include "permrsa/clusters.hpp"
 #include "permrsa/error.hpp"
 #include "permrsa/results_file.hpp"
-#include "permrsa/bootstrap_latency.hpp"
 #ifdef PERMRSA_WITH_MPI
 #include "dist/mpi/mpi_communicator.hpp"
 #endif
@@ -96,9 +97,10 @@ class ResultsWriter {
     const std::vector<hsize_t> shape{rows, cols};
     file_.create_dataset<T>(name, shape);
     const bool mine = is_root() && !values.empty();
-    check(name, file_.write_hyperslab<T>(name, mine ? std::span<const T>(values) : std::span<const T>(),
-                                         mine ? std::vector<hsize_t>{0, 0} : std::vector<hsize_t>{},
-                                         mine ? shape : std::vector<hsize_t>{}, true));
+    check(name,
+          file_.write_hyperslab<T>(name, mine ? std::span<const T>(values) : std::span<const T>(),
+                                   mine ? std::vector<hsize_t>{0, 0} : std::vector<hsize_t>{},
+                                   mine ? shape : std::vector<hsize_t>{}, true));
   }
 
   void rank0_strings(const std::string& name, const std::vector<std::string>& values) {
@@ -158,26 +160,15 @@ void write_contents(h5::File& f, const RunSpec& spec, const RsaProblem& problem,
   out.grid_map<double>("/p_cluster", r.p_cluster, r.block, r.writes_maps, grid);
   out.grid_map<std::int32_t>("/cluster_id", r.cluster_id, r.block, r.writes_maps, grid);
 
-  std::vector<double> statistic;
-  std::vector<std::int64_t> size, lf, ll, tf, tl;
-  std::vector<std::int8_t> sign;
-  for (const auto& c : r.clusters) {
-    statistic.push_back(c.statistic);
-    size.push_back(c.size);
-    lf.push_back(c.layer_first);
-    ll.push_back(c.layer_last);
-    tf.push_back(c.time_first);
-    tl.push_back(c.time_last);
-    sign.push_back(c.sign);
-  }
-  out.rank0_vector<double>("/clusters/statistic", statistic);
+  const ClusterColumns c = cluster_columns(r.clusters);
+  out.rank0_vector<double>("/clusters/statistic", c.statistic);
   out.rank0_vector<double>("/clusters/p", r.cluster_p);
-  out.rank0_vector<std::int64_t>("/clusters/size", size);
-  out.rank0_vector<std::int64_t>("/clusters/layer_first", lf);
-  out.rank0_vector<std::int64_t>("/clusters/layer_last", ll);
-  out.rank0_vector<std::int64_t>("/clusters/time_first", tf);
-  out.rank0_vector<std::int64_t>("/clusters/time_last", tl);
-  out.rank0_vector<std::int8_t>("/clusters/sign", sign);
+  out.rank0_vector<std::int64_t>("/clusters/size", c.size);
+  out.rank0_vector<std::int64_t>("/clusters/layer_first", c.layer_first);
+  out.rank0_vector<std::int64_t>("/clusters/layer_last", c.layer_last);
+  out.rank0_vector<std::int64_t>("/clusters/time_first", c.time_first);
+  out.rank0_vector<std::int64_t>("/clusters/time_last", c.time_last);
+  out.rank0_vector<std::int8_t>("/clusters/sign", c.sign);
 
   out.rank0_vector<double>("/null/max_statistic", r.null_max_statistic);
   out.rank0_vector<double>("/null/max_cluster", r.null_max_cluster);
