@@ -7,27 +7,22 @@
 #include "core/ranks.hpp"
 #include "permrsa/condensed.hpp"
 #include "permrsa/permutations.hpp"
+#include "sim/philox_normals.hpp"
 
 namespace permrsa {
 namespace {
 
 constexpr std::uint32_t kSimulationStream = 0x53494d55u;  // "SIMU"
 
-// Standard normal draws (Box-Muller) from a Philox stream: a pure function of (seed, index).
-class Normals {
+// Standard normal draws: a pure function of (seed, stream).
+class Normals : public PhiloxNormals {
  public:
-  Normals(std::uint64_t seed, std::uint64_t stream) : words_(seed, stream, kSimulationStream) {}
-  double operator()() {
-    const double u1 = (static_cast<double>(words_()) + 0.5) / 4294967296.0;
-    const double u2 = (static_cast<double>(words_()) + 0.5) / 4294967296.0;
-    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
-  }
-
- private:
-  PhiloxStream words_;
+  Normals(std::uint64_t seed, std::uint64_t stream)
+      : PhiloxNormals(seed, stream, kSimulationStream) {}
 };
 
-Matrix<double> gaussian(std::size_t rows, std::size_t cols, std::uint64_t seed, std::uint64_t stream) {
+Matrix<double> gaussian(std::size_t rows, std::size_t cols, std::uint64_t seed,
+                        std::uint64_t stream) {
   Normals draw(seed, stream);
   Matrix<double> m(rows, cols);
   for (auto& v : m.values()) v = draw();
@@ -65,7 +60,8 @@ SyntheticData make_synthetic(const SyntheticSpec& spec) {
     Matrix<double> features(S, kFeatures);
     for (std::size_t i = 0; i < S; ++i)
       for (std::size_t k = 0; k < kFeatures; ++k)
-        features(i, k) = (1 - w) * low(i, k) + w * prototypes(i * kCategories / S, k) + 0.5 * own(i, k);
+        features(i, k) =
+            (1 - w) * low(i, k) + w * prototypes(i * kCategories / S, k) + 0.5 * own(i, k);
     const auto rdm = correlation_rdm(features);
     std::copy(rdm.begin(), rdm.end(), data.models.row(l).begin());
     data.layers.push_back("layer" + std::to_string(l + 1));
@@ -88,8 +84,9 @@ SyntheticData make_synthetic(const SyntheticSpec& spec) {
       const double time = spec.time_start + spec.time_step * static_cast<double>(t);
       data.times[t] = time;
       if (t > 0) noise = rho * noise + innovation * draw();
-      const double signal = spec.early_amplitude * bump(time, spec.early_peak, spec.early_width) * early[p] +
-                            spec.late_amplitude * bump(time, spec.late_peak, spec.late_width) * late[p];
+      const double signal =
+          spec.early_amplitude * bump(time, spec.early_peak, spec.early_width) * early[p] +
+          spec.late_amplitude * bump(time, spec.late_peak, spec.late_width) * late[p];
       data.brain(p, t) = 0.5 + 0.05 * (scale * signal + noise);
     }
   }

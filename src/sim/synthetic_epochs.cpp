@@ -6,25 +6,17 @@
 
 #include "permrsa/condensed.hpp"
 #include "permrsa/permutations.hpp"
+#include "sim/philox_normals.hpp"
 
 namespace permrsa {
 namespace {
 
 constexpr std::uint32_t kEpochsStream = 0x45504f43u;  // "EPOC"
 
-// Standard normals (Box-Muller) from one Philox stream.
-class Normals {
+// Standard normals and raw words of one Philox stream.
+class Normals : public PhiloxNormals {
  public:
-  Normals(std::uint64_t seed, std::uint64_t stream) : words_(seed, stream, kEpochsStream) {}
-  double operator()() {
-    const double u1 = (static_cast<double>(words_()) + 0.5) / 4294967296.0;
-    const double u2 = (static_cast<double>(words_()) + 0.5) / 4294967296.0;
-    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
-  }
-  std::uint32_t word() { return words_(); }
-
- private:
-  PhiloxStream words_;
+  Normals(std::uint64_t seed, std::uint64_t stream) : PhiloxNormals(seed, stream, kEpochsStream) {}
 };
 
 std::size_t category_of(std::size_t stimulus, std::size_t stimuli) {
