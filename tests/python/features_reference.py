@@ -72,3 +72,13 @@ def rdms_from_chunks(chunks, layers, metric="correlation"):
 
 def feature_extractor(model, layers):
     return create_feature_extractor(model, return_nodes={n: n for n in layers}).eval()
+
+
+def save_tiny_sequential(path):
+    """A tiny scripted nn.Sequential (conv, ReLU, flatten; seed 0) for fast `permrsa features`
+    runs on small crops: three layers named '0', '1', '2'. Returns path."""
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, stride=4), torch.nn.ReLU(),
+                              torch.nn.Flatten()).eval()
+    torch.jit.script(net).save(str(path))
+    return path

@@ -12,6 +12,7 @@ import shutil
 import pytest
 import torch
 
+from features_reference import save_tiny_sequential
 from permrsa_testing import SEED_DATA, run, write_config
 
 STIMULI = SEED_DATA / "stimuli"
@@ -21,13 +22,6 @@ class TupleNet(torch.nn.Module):
     def forward(self, x):
         return x.mean(dim=1), x.amax(dim=1)
 
-
-def tiny_sequential(path):
-    torch.manual_seed(0)
-    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, stride=4), torch.nn.ReLU(),
-                              torch.nn.Flatten()).eval()
-    torch.jit.script(net).save(str(path))
-    return path
 
 
 def image_folder(root, count):
@@ -55,7 +49,7 @@ def assert_input_error(proc, leftovers, *tokens):
 
 
 def test_a_valid_small_case_runs(tmp_path):
-    proc, leftovers = features(tmp_path, "--model", tiny_sequential(tmp_path / "m.pt"),
+    proc, leftovers = features(tmp_path, "--model", save_tiny_sequential(tmp_path / "m.pt"),
                                "--images", image_folder(tmp_path, 5))
     assert proc.returncode == 0, proc.stderr
     assert [p.name for p in leftovers] == ["rdms.h5"]
@@ -75,7 +69,7 @@ def test_a_file_that_is_not_torchscript_is_refused(tmp_path):
 
 
 def test_an_unknown_layer_lists_the_valid_names(tmp_path):
-    proc, leftovers = features(tmp_path, "--model", tiny_sequential(tmp_path / "m.pt"),
+    proc, leftovers = features(tmp_path, "--model", save_tiny_sequential(tmp_path / "m.pt"),
                                "--images", image_folder(tmp_path, 5), "--layers", "0,fc7")
     assert_input_error(proc, leftovers, "--layers", "unknown layer 'fc7'",
                        "the model's layers are: 0, 1, 2")
@@ -85,7 +79,7 @@ def test_a_corrupt_image_is_named(tmp_path):
     folder = image_folder(tmp_path, 5)
     victim = sorted(folder.iterdir())[3]
     victim.write_bytes(victim.read_bytes()[:300])  # a PNG cut short
-    proc, leftovers = features(tmp_path, "--model", tiny_sequential(tmp_path / "m.pt"),
+    proc, leftovers = features(tmp_path, "--model", save_tiny_sequential(tmp_path / "m.pt"),
                                "--images", folder)
     assert_input_error(proc, leftovers, victim.name, "--images", "expected a readable PNG or JPEG")
 
@@ -94,13 +88,13 @@ def test_a_missing_image_in_a_list_is_named(tmp_path):
     listing = tmp_path / "list.txt"
     images = sorted(STIMULI.glob("*.png"))[:4]
     listing.write_text("\n".join(str(p) for p in images) + "\nmissing.png\n")
-    proc, leftovers = features(tmp_path, "--model", tiny_sequential(tmp_path / "m.pt"),
+    proc, leftovers = features(tmp_path, "--model", save_tiny_sequential(tmp_path / "m.pt"),
                                "--images", listing)
     assert_input_error(proc, leftovers, "missing.png", "--images")
 
 
 def test_fewer_than_three_images_are_refused(tmp_path):
-    proc, leftovers = features(tmp_path, "--model", tiny_sequential(tmp_path / "m.pt"),
+    proc, leftovers = features(tmp_path, "--model", save_tiny_sequential(tmp_path / "m.pt"),
                                "--images", image_folder(tmp_path, 2))
     assert_input_error(proc, leftovers, "--images", "expected at least 3 images", "found 2")
 
@@ -114,21 +108,21 @@ def test_a_model_returning_a_tuple_is_refused(tmp_path):
 
 
 def test_a_budget_below_the_model_is_refused(tmp_path):
-    proc, leftovers = features(tmp_path, "--model", tiny_sequential(tmp_path / "m.pt"),
+    proc, leftovers = features(tmp_path, "--model", save_tiny_sequential(tmp_path / "m.pt"),
                                "--images", image_folder(tmp_path, 5), "--memory-budget", "16MiB")
     assert_input_error(proc, leftovers, "--memory-budget 16 MiB", "too small")
 
 
 @pytest.mark.parametrize("text", ["lots", "-1G", "4XB"])
 def test_a_budget_that_is_not_a_size_is_refused(tmp_path, text):
-    proc, leftovers = features(tmp_path, "--model", tiny_sequential(tmp_path / "m.pt"),
+    proc, leftovers = features(tmp_path, "--model", save_tiny_sequential(tmp_path / "m.pt"),
                                "--images", image_folder(tmp_path, 5), "--memory-budget", text)
     assert_input_error(proc, leftovers, "--memory-budget", text)
 
 
 def test_run_refuses_a_features_file_with_another_stimulus_count(tmp_path):
     rdms = tmp_path / "ten.h5"
-    run(["features", "--model", tiny_sequential(tmp_path / "m.pt"), "--images",
+    run(["features", "--model", save_tiny_sequential(tmp_path / "m.pt"), "--images",
          image_folder(tmp_path, 10), "--out", rdms, "--resize", 40, "--crop", 32])
     out_dir = tmp_path / "results"
     out_dir.mkdir()

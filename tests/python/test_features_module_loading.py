@@ -11,19 +11,11 @@ import subprocess
 
 import h5py
 import numpy as np
-import torch
 
+from features_reference import save_tiny_sequential
 from permrsa_testing import BIN, SEED_DATA, run
 
 BUILD_DIR = pathlib.Path(BIN).resolve().parents[1]  # <build>/src/permrsa
-
-
-def tiny_model(path):
-    torch.manual_seed(0)
-    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, stride=4), torch.nn.ReLU(),
-                              torch.nn.Flatten()).eval()
-    torch.jit.script(net).save(str(path))
-    return path
 
 
 def image_list(tmp_path, count=4):
@@ -33,7 +25,7 @@ def image_list(tmp_path, count=4):
 
 
 def features_args(tmp_path, out):
-    return ["features", "--model", tiny_model(tmp_path / "m.pt"), "--images",
+    return ["features", "--model", save_tiny_sequential(tmp_path / "m.pt"), "--images",
             image_list(tmp_path), "--resize", 40, "--crop", 32, "--out", out]
 
 
