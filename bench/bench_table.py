@@ -1,6 +1,8 @@
 """What the benchmarks share: the table format (a plain-text table for the terminal and the
 same rows as markdown, for --out and the closing notes) and the machine description."""
 
+import os
+import pathlib
 import platform
 
 
@@ -35,3 +37,19 @@ def cpu_name():
     except OSError:
         pass
     return platform.processor() or "unknown CPU"
+
+
+def permrsa_binary(build, script):
+    """<build>/src/permrsa, or exits with a message naming `script` when it is not built."""
+    binary = pathlib.Path(build).resolve() / "src" / "permrsa"
+    if not os.access(binary, os.X_OK):
+        raise SystemExit(f"{script}: {binary} not found: build it first (ninja -C {build} permrsa)")
+    return binary
+
+
+def emit(header, text, md, out=None):
+    """Prints the header and the table; with `out`, writes the same as markdown there."""
+    print(header)
+    print(text)
+    if out:
+        pathlib.Path(out).write_text(header + "\n\n" + md + "\n")

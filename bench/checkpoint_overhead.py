@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 
-from bench_table import cpu_name, fmt_time, table
+from bench_table import cpu_name, emit, fmt_time, permrsa_binary, table
 
 SEED = dict(stimuli=49, layers=22, times=218)
 SETTINGS = ["analysis.scheme=stimulus", "analysis.metric=spearman", "analysis.tail=greater",
@@ -52,7 +52,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out")
     args = ap.parse_args()
-    permrsa = pathlib.Path(args.build).resolve() / "src" / "permrsa"
+    permrsa = permrsa_binary(args.build, "checkpoint_overhead")
     work = pathlib.Path(tempfile.mkdtemp(prefix="permrsa-ckpt-bench-"))
     run([permrsa, "simulate", "--out", work / "data", "--stimuli", SEED["stimuli"], "--layers", SEED["layers"],
          "--times", SEED["times"], "--quiet"])
@@ -95,10 +95,7 @@ def main():
     text, md = table(head, rows)
     header = (f"checkpoint overhead on {cpu_name()}, {os.cpu_count()} cores, --threads {args.threads}, "
               f"median of {args.repeats} interleaved runs (all outputs h5diff-identical)")
-    print(header)
-    print(text)
-    if args.out:
-        pathlib.Path(args.out).write_text(header + "\n\n" + md + "\n")
+    emit(header, text, md, args.out)
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ def main():
 
     images = sorted(pathlib.Path(args.images).glob("*.png"))
     layers = args.layers.split(",")
-    binary = pathlib.Path(args.build) / "src" / "permrsa"
+    binary = bench_table.permrsa_binary(args.build, "features_vs_pytorch")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
         weights = tmp / "w.pth"
@@ -101,10 +101,7 @@ def main():
                                   "speed vs baseline"], rows)
     header = (f"{bench_table.cpu_name()}, {args.threads} threads on both sides, torch "
               f"{torch.__version__}, batch {args.batch}")
-    print(header)
-    print(text)
-    if args.out:
-        pathlib.Path(args.out).write_text(header + "\n\n" + md + "\n")
+    bench_table.emit(header, text, md, args.out)
 
 
 if __name__ == "__main__":

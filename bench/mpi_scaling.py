@@ -48,7 +48,7 @@ import time
 
 import numpy as np
 
-from bench_table import fmt_time, table
+from bench_table import fmt_time, permrsa_binary, table
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -337,10 +337,7 @@ def main(argv=None):
     ap.add_argument("--workdir", help="keep inputs and outputs here (default: a temporary folder)")
     args = ap.parse_args(argv)
 
-    permrsa = pathlib.Path(args.build).resolve() / "src" / "permrsa"
-    if not os.access(permrsa, os.X_OK):
-        raise SystemExit(f"mpi_scaling: {permrsa} not found: build it first "
-                         f"(ninja -C {args.build} permrsa)")
+    permrsa = permrsa_binary(args.build, "mpi_scaling")
     if shutil.which("mpirun") is None:
         raise SystemExit("mpi_scaling: mpirun not found (Debian openmpi-bin)")
     if args.workdir:

@@ -46,7 +46,7 @@ import h5py
 import numpy as np
 from scipy import stats
 
-from bench_table import cpu_name, fmt_time, table
+from bench_table import cpu_name, fmt_time, permrsa_binary, table
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -238,10 +238,7 @@ def main(argv=None):
     ap.add_argument("--workdir", help="keep inputs and outputs here (default: a temporary folder)")
     args = ap.parse_args(argv)
 
-    permrsa = pathlib.Path(args.build).resolve() / "src" / "permrsa"
-    if not os.access(permrsa, os.X_OK):
-        raise SystemExit(f"signflip_vs_mne: {permrsa} not found: build it first "
-                         f"(ninja -C {args.build} permrsa)")
+    permrsa = permrsa_binary(args.build, "signflip_vs_mne")
     try:
         import mne
     except ImportError:
@@ -286,7 +283,7 @@ def main(argv=None):
     if engine["permutations"] != K:
         log(f"      note: the engine ran K = {engine['permutations']}")
 
-    log(f"      permrsa on the same maps (brain.layout = subjects-layers-time)")
+    log("      permrsa on the same maps (brain.layout = subjects-layers-time)")
     on_maps_runs = [run_engine(permrsa, maps_config, work / "maps_0.h5", args.threads)]
     log(f"      {on_maps_runs[-1]:.2f} s")
     on_maps = read_engine(work / "maps_0.h5")
