@@ -113,7 +113,10 @@ def main():
     if mpirun:
         files = [str(work / f"sub-{n + 1:02d}_epochs.h5") for n in range(subjects)]
         for ranks, threads in [(1, a.threads), (a.threads, 1)]:
-            cmd = [mpirun, "-n", str(ranks), "--oversubscribe", "--allow-run-as-root", binary, "rdm",
+            # Each rank gets `threads` cores: without --map-by PE, Open MPI binds a job of at
+            # most two ranks one core per rank, and 1 rank x 2 threads would share one core.
+            cmd = [mpirun, "-n", str(ranks), "--map-by", f"slot:PE={threads}", "--oversubscribe",
+                   "--allow-run-as-root", binary, "rdm",
                    "--epochs", *files, "--method", "lda", "--folds", str(F), "--out",
                    work / f"study{ranks}.h5", "--threads", str(threads), "--quiet"]
             t = timed(cmd)

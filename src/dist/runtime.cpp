@@ -1,5 +1,7 @@
 #include "permrsa/runtime.hpp"
 
+#include <sched.h>
+#include <spdlog/spdlog.h>
 #include <tbb/global_control.h>
 
 #include <cstdlib>
@@ -58,11 +60,32 @@ Runtime::~Runtime() {
   mpi_.reset();
 }
 
+namespace {
+
+// CPUs this process may run on (the affinity mask that mpirun, srun or taskset set); 0 if unknown.
+int cpus_allowed() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return 0;
+  return CPU_COUNT(&set);
+}
+
+}  // namespace
+
 void Runtime::set_threads(int threads) {
   threads_->control.reset();
-  if (threads > 0)
-    threads_->control.emplace(tbb::global_control::max_allowed_parallelism,
-                              static_cast<std::size_t>(threads));
+  if (threads <= 0) return;
+  threads_->control.emplace(tbb::global_control::max_allowed_parallelism,
+                            static_cast<std::size_t>(threads));
+  // Open MPI binds each rank to one core when it starts at most two ranks: `mpirun -n 1
+  // permrsa ... --threads 2` then runs both threads on one core, at half the speed.
+  const int cpus = cpus_allowed();
+  if (cpus > 0 && threads > cpus && world_->rank() == 0)
+    spdlog::warn(
+        "--threads {} is more than the {} CPU(s) this process may run on (its affinity mask, "
+        "set by mpirun, srun or taskset), so threads will share CPUs. Give each rank its cores: "
+        "mpirun --map-by slot:PE={} (or --bind-to none); srun/sbatch --cpus-per-task={}",
+        threads, cpus, threads, threads);
 }
 
 }  // namespace permrsa

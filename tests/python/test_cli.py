@@ -11,6 +11,7 @@ planted time window (peak +- 4 sd). No statistic is recomputed here.
 """
 import os
 import re
+import shutil
 import subprocess
 
 import numpy as np
@@ -219,3 +220,22 @@ def test_output_file_is_relative_to_the_current_directory(tmp_path, simulated):
     assert proc.returncode == 0, proc.stderr
     assert (cwd / "results.h5").is_file(), sorted(os.listdir(cwd))
     assert not (simulated["dir"] / "results.h5").exists()
+
+
+def test_more_threads_than_allowed_cpus_warns(tmp_path, simulated):
+    """`--threads N` above the process's CPU affinity (what `mpirun -n 1` sets by default: one
+    core per rank) would make the threads share a core; permrsa says so and how to fix it.
+    Expected text: src/dist/runtime.cpp's contract. The CPU count comes from os.sched_getaffinity."""
+    if shutil.which("taskset") is None:
+        pytest.skip("taskset (util-linux) not installed")
+    config = simulated["dir"] / "config.toml"
+    args = ["run", config, "--set", "analysis.permutations=9", "--threads", 2]
+    pinned = subprocess.run(["taskset", "-c", str(min(os.sched_getaffinity(0))), BIN,
+                             *map(str, args), "--set", f"output.file={tmp_path / 'a.h5'}"],
+                            capture_output=True, text=True, timeout=600)
+    assert pinned.returncode == 0, pinned.stderr
+    assert "--threads 2 is more than the 1 CPU(s)" in pinned.stderr, pinned.stderr
+    assert "--map-by slot:PE=2" in pinned.stderr and "--cpus-per-task=2" in pinned.stderr
+    if len(os.sched_getaffinity(0)) >= 2:
+        free = run([*args, "--set", f"output.file={tmp_path / 'b.h5'}"])
+        assert "more than the" not in free.stderr, free.stderr
