@@ -96,52 +96,69 @@ def _cli():
                             "build/src/permrsa or put it on PATH")
 
 
-def _has_subcommand(name):
-    try:
-        proc = subprocess.run([_cli(), name, "--help"], capture_output=True, text=True, timeout=60)
-    except FileNotFoundError:
-        return False
-    return proc.returncode == 0
-
-
 def _call_stage(name, args):
-    if not _has_subcommand(name):
-        raise NotImplementedError(f"permrsa.{name}: this permrsa build has no `permrsa {name}` "
-                                  "subcommand")
     proc = subprocess.run([_cli(), name, *map(str, args)], capture_output=True, text=True)
     if proc.returncode == 2:
-        raise InputError(proc.stderr.strip().removeprefix("permrsa: error: "))
+        raise InputError(proc.stderr.strip().splitlines()[-1].removeprefix("permrsa: error: ")
+                         .removeprefix("permrsa: "))
     if proc.returncode != 0:
         raise RuntimeError(f"permrsa {name} failed (exit {proc.returncode}): {proc.stderr.strip()}")
     return proc
 
 
-def _load_array(path):
-    path = str(path)
-    if path.endswith(".npy"):
-        return np.load(path)
+def _read_stage_file(path):
+    """Every dataset of an HDF5 file `permrsa features` or `permrsa rdm` wrote, by name without
+    the leading '/' (strings decoded), and the root attributes under "attrs"."""
     import h5py
-    file, _, dataset = path.partition(":")
-    with h5py.File(file, "r") as f:
-        return f[dataset or "/"][()]
+    out = {}
+    with h5py.File(path, "r") as f:
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                value = obj[()]
+                if obj.dtype.kind in "OS":
+                    value = [v.decode() if isinstance(v, bytes) else str(v) for v in value]
+                out[name] = value
+        f.visititems(visit)
+        out["attrs"] = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
+    return out
 
 
-def features(config, *, out=None, args=()):
-    """Layer RDMs from images with a TorchScript model: runs `permrsa features CONFIG` (the CLI
-    stage, see its --help) and loads the file it writes. `out` is passed as --out; `args` are
-    further command-line options. Returns the loaded array (L x P) when `out` is a .npy or
-    HDF5 source, else the CompletedProcess."""
-    extra = ["--out", out] if out is not None else []
-    proc = _call_stage("features", [config, *extra, *args])
-    return _load_array(out) if out is not None else proc
+def _options(**options):
+    args = []
+    for name, value in options.items():
+        if value is None:
+            continue
+        flag = "--" + name.replace("_", "-")
+        if isinstance(value, (list, tuple)):
+            value = ",".join(map(str, value))
+        args += [flag, value]
+    return args
 
 
-def rdm(config, *, out=None, args=()):
-    """Brain RDMs from EEG epochs: runs `permrsa rdm CONFIG` (the CLI stage, see its --help) and
-    loads the file it writes, as features()."""
-    extra = ["--out", out] if out is not None else []
-    proc = _call_stage("rdm", [config, *extra, *args])
-    return _load_array(out) if out is not None else proc
+def features(model, images, out, *, layers=None, batch=None, threads=None, args=()):
+    """Layer RDMs of a TorchScript model on a set of images: runs `permrsa features --model MODEL
+    --images IMAGES --out OUT` (see its --help; `args` adds further options such as
+    ["--resize", 256, "--crop", 224]) and reads the file it writes, which `permrsa run` takes as
+    models.file. Returns a dict: "rdms" (L x P float64, condensed upper triangles), "layers",
+    "stimuli" and "attrs" (model, sha256, preprocessing...). Bad input raises InputError with
+    the CLI's message."""
+    _call_stage("features", ["--model", model, "--images", images, "--out", out,
+                             *_options(layers=layers, batch=batch, threads=threads), *args])
+    return _read_stage_file(out)
+
+
+def rdm(epochs, out, *, method="lda", folds=None, threads=None, args=()):
+    """Brain RDMs from EEG/MEG epochs, one subject per file: runs `permrsa rdm --epochs FILE...
+    --method METHOD --out OUT` (see its --help; `args` adds options such as ["--window", 3]) and
+    reads the file it writes, which `permrsa run` takes as brain.file. `epochs` is a path, a glob
+    or a list of them. Returns a dict: "rdms" (N x P x T, or P x T for one subject), "mean"
+    (P x T), "axes/time", "stimuli", "subjects", "folds" and "attrs". Bad input raises
+    InputError with the CLI's message."""
+    files = [epochs] if isinstance(epochs, (str, os.PathLike)) else list(epochs)
+    epoch_args = [a for f in files for a in ("--epochs", f)]
+    _call_stage("rdm", [*epoch_args, "--method", method, "--out", out,
+                        *_options(folds=folds, threads=threads), *args])
+    return _read_stage_file(out)
 
 
 def run_config(config, *, overrides=(), threads=None):

@@ -217,13 +217,20 @@ def test_mismatched_models_raise_input_error_naming_the_arrays(tmp_path):
         permrsa.run(np.ones((3, 2, 10)), models, layout="subjects-layers-time", scheme="sign-flip")
 
 
-def test_features_and_rdm_call_the_cli_stages_when_they_exist(tmp_path):
-    from permrsa import engine
-    for stage, call in (("features", permrsa.features), ("rdm", permrsa.rdm)):
-        if not engine._has_subcommand(stage):
-            with pytest.raises(NotImplementedError, match=f"no `permrsa {stage}` subcommand"):
-                call(tmp_path / "none.toml")
-            continue
-        # The stage exists: a missing config is the CLI's input error, raised as InputError.
-        with pytest.raises(permrsa.InputError):
-            call(tmp_path / "none.toml", out=tmp_path / "out.npy")
+def test_rdm_runs_the_cli_stage_and_reads_the_file_it_writes(tmp_path):
+    """permrsa.rdm against `permrsa rdm` with the same arguments (its file read with h5py)."""
+    run_cli(["simulate", "--epochs", "--out", tmp_path / "ep", "--stimuli", 6, "--subjects", 2,
+             "--channels", 8, "--trials", 6, "--times", 10])
+    files = sorted((tmp_path / "ep").glob("sub-*_epochs.h5"))
+    got = permrsa.rdm(files, tmp_path / "py.h5", folds=3)
+    run_cli(["rdm", *[a for f in files for a in ("--epochs", f)], "--method", "lda", "--folds", 3,
+             "--out", tmp_path / "cli.h5"])
+    cli = h5_datasets(tmp_path / "cli.h5")
+    assert got["rdms"].shape == (2, 15, 10)
+    for name in ("/rdms", "/mean", "/axes/time", "/stimuli"):
+        assert np.array_equal(got[name[1:]], cli[name]), name
+    assert got["attrs"]["method"] == "lda" and got["attrs"]["folds"] == 3
+    assert len(got["subjects"]) == 2
+    with pytest.raises(permrsa.InputError, match="nope_epochs.h5"):
+        permrsa.rdm(tmp_path / "nope_epochs.h5", tmp_path / "x.h5")
+    assert not (tmp_path / "x.h5").exists()

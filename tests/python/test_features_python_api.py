@@ -1,0 +1,38 @@
+"""permrsa.features (python/permrsa/engine.py) against `permrsa features` with the same
+arguments: the same file, read back as a dict. Expected values come from the CLI itself (the
+peer; its RDMs are checked against PyTorch in test_features_pytorch.py), read with h5py."""
+import shutil
+
+import h5py
+import numpy as np
+import pytest
+
+from features_reference import save_tiny_sequential
+from permrsa_testing import SEED_DATA, run
+from python_package import permrsa
+
+
+def test_features_runs_the_cli_stage_and_reads_the_file_it_writes(tmp_path):
+    stimuli = sorted((SEED_DATA / "stimuli").glob("*.png"))[:5]
+    if len(stimuli) < 5:
+        pytest.skip(f"the real stimuli are missing ({SEED_DATA}/stimuli, PERMRSA_SEED_DATA)")
+    images = tmp_path / "images"
+    images.mkdir()
+    for p in stimuli:
+        shutil.copy(p, images / p.name)
+    model = save_tiny_sequential(tmp_path / "m.pt")
+    crop = ["--resize", 40, "--crop", 32]
+    got = permrsa.features(model, images, tmp_path / "py.h5", layers=["0", "2"], threads=1,
+                           args=crop)
+    run(["features", "--model", model, "--images", images, "--layers", "0,2", "--threads", 1,
+         *crop, "--out", tmp_path / "cli.h5"])
+    with h5py.File(tmp_path / "cli.h5", "r") as f:
+        assert np.array_equal(got["rdms"], f["rdms"][()])
+    assert got["rdms"].shape == (2, 10)
+    assert got["layers"] == ["0", "2"]
+    assert got["stimuli"] == [p.name for p in stimuli]
+    assert got["attrs"]["model"] == str(model)
+
+    with pytest.raises(permrsa.InputError, match=r"nope\.pt: --model: no such file"):
+        permrsa.features(tmp_path / "nope.pt", images, tmp_path / "x.h5")
+    assert not (tmp_path / "x.h5").exists()
