@@ -3,13 +3,13 @@
 #include <cmath>
 #include <sstream>
 
+#include "core/ranks.hpp"
+#include "io/source_readers.hpp"
 #include "permrsa/array_io.hpp"
 #include "permrsa/condensed.hpp"
 #include "permrsa/error.hpp"
 #include "permrsa/file_hash.hpp"
 #include "permrsa/rsa_problem.hpp"
-#include "core/ranks.hpp"
-#include "io/source_readers.hpp"
 
 namespace permrsa {
 namespace {
@@ -28,8 +28,8 @@ void require_finite(const RealArray& a, const std::string& key) {
   for (std::size_t i = 0; i < a.values.size(); ++i)
     if (!std::isfinite(a.values[i])) {
       std::ostringstream m;
-      m << "expected finite values, found " << a.values[i] << " at flat index " << i
-        << " of shape " << shape_text(a.shape);
+      m << "expected finite values, found " << a.values[i] << " at flat index " << i << " of shape "
+        << shape_text(a.shape);
       bad(a.source, key, m.str());
     }
 }
@@ -70,17 +70,20 @@ Matrix<double> model_matrix(const RunSpec& spec, RealArray a, std::size_t pairs)
   Matrix<double> m;
   if (a.dims() == 2) {
     if (a.shape[1] != pairs)
-      bad(a.source, "models.file", "expected L x " + std::to_string(pairs) +
-          " condensed RDMs (P must match brain.file), found shape " + shape_text(a.shape));
+      bad(a.source, "models.file",
+          "expected L x " + std::to_string(pairs) +
+              " condensed RDMs (P must match brain.file), found shape " + shape_text(a.shape));
     m = Matrix<double>(a.shape[0], a.shape[1], a.values);
   } else if (a.dims() == 3) {
     const std::size_t s = a.shape[1];
     if (a.shape[2] != s)
-      bad(a.source, "models.file", "expected L x S x S square RDMs, found shape " + shape_text(a.shape));
+      bad(a.source, "models.file",
+          "expected L x S x S square RDMs, found shape " + shape_text(a.shape));
     if (pair_count(s) != pairs)
-      bad(a.source, "models.file", "expected S = " + std::to_string(*stimuli_for_pairs(pairs)) +
-          " stimuli to match brain.file, found S = " + std::to_string(s) + " (shape " +
-          shape_text(a.shape) + ")");
+      bad(a.source, "models.file",
+          "expected S = " + std::to_string(*stimuli_for_pairs(pairs)) +
+              " stimuli to match brain.file, found S = " + std::to_string(s) + " (shape " +
+              shape_text(a.shape) + ")");
     m = Matrix<double>(a.shape[0], pairs);
     for (std::size_t l = 0; l < a.shape[0]; ++l) {
       const double* sq = a.values.data() + l * s * s;
@@ -114,11 +117,13 @@ std::vector<double> time_axis(const RunSpec& spec, std::size_t t_count,
     std::size_t nonunit = 0;
     for (auto d : a.shape) nonunit += d != 1;
     if (nonunit > 1 || a.values.size() != t_count)
-      bad(a.source, "brain.times", "expected a vector of T = " + std::to_string(t_count) +
-          " time points to match brain.file, found shape " + shape_text(a.shape));
+      bad(a.source, "brain.times",
+          "expected a vector of T = " + std::to_string(t_count) +
+              " time points to match brain.file, found shape " + shape_text(a.shape));
     times = a.values;
   } else {
-    const double start = spec.brain.time_start.value_or(0.0), step = spec.brain.time_step.value_or(1.0);
+    const double start = spec.brain.time_start.value_or(0.0),
+                 step = spec.brain.time_step.value_or(1.0);
     for (std::size_t t = 0; t < t_count; ++t) times[t] = start + step * static_cast<double>(t);
   }
   return times;
@@ -176,20 +181,24 @@ void check_brain(const RsaProblem& problem, const Matrix<double>& brain, const s
 }  // namespace
 
 void validate_problem(const RsaProblem& problem, const std::string& brain_name,
-                      const std::string& models_name, const std::vector<std::string>& subject_names) {
+                      const std::string& models_name,
+                      const std::vector<std::string>& subject_names) {
   const std::size_t L = problem.models.rows();
-  const std::size_t P = problem.subjects.empty() ? problem.brain.rows() : problem.subjects.front().rows();
+  const std::size_t P =
+      problem.subjects.empty() ? problem.brain.rows() : problem.subjects.front().rows();
   if (problem.subjects.empty()) {
     check_brain(problem, problem.brain, brain_name, "brain.file");
   } else {
     for (std::size_t n = 0; n < problem.subjects.size(); ++n)
       check_brain(problem, problem.subjects[n],
-                  n < subject_names.size() ? subject_names[n] : brain_name + " subject " + std::to_string(n),
+                  n < subject_names.size() ? subject_names[n]
+                                           : brain_name + " subject " + std::to_string(n),
                   subject_names.empty() ? "brain.file" : "brain.files");
   }
   if (problem.models.cols() != P)
     throw InputError(models_name + " (models.file): expected P = " + std::to_string(P) +
-                     " pairs to match the brain RDMs, found " + std::to_string(problem.models.cols()));
+                     " pairs to match the brain RDMs, found " +
+                     std::to_string(problem.models.cols()));
   std::vector<double> z(P);
   for (std::size_t l = 0; l < L; ++l)
     if (!standardize(problem.models.row(l), z)) {
@@ -204,13 +213,14 @@ namespace {
 
 // The dimensions from the brain's and the models' shapes (file headers or arrays in memory),
 // checked against each other.
-ProblemShape shape_of(const RunSpec& spec, std::vector<std::size_t> brain, const std::string& source,
-                      const std::string& key, const std::vector<std::size_t>& models,
-                      const std::string& msource) {
+ProblemShape shape_of(const RunSpec& spec, std::vector<std::size_t> brain,
+                      const std::string& source, const std::string& key,
+                      const std::vector<std::size_t>& models, const std::string& msource) {
   ProblemShape shape;
   if (spec.brain.layout == BrainLayout::subjects_pairs_time) {
     if (brain.size() != 3)
-      bad(source, key, "expected a 3-D array (subjects x pairs x times), found shape " + shape_text(brain));
+      bad(source, key,
+          "expected a 3-D array (subjects x pairs x times), found shape " + shape_text(brain));
     shape.subjects = brain[0];
     brain.erase(brain.begin());
   } else if (!spec.brain.files.empty()) {
@@ -218,31 +228,36 @@ ProblemShape shape_of(const RunSpec& spec, std::vector<std::size_t> brain, const
   }
   const bool pairs_time = spec.brain.layout != BrainLayout::time_pairs;
   if (brain.size() != 2)
-    bad(source, key, "expected a 2-D array (" +
-        std::string(pairs_time ? "pairs x times" : "times x pairs") + "), found shape " + shape_text(brain));
+    bad(source, key,
+        "expected a 2-D array (" + std::string(pairs_time ? "pairs x times" : "times x pairs") +
+            "), found shape " + shape_text(brain));
   shape.pairs = pairs_time ? brain[0] : brain[1];
   shape.times = pairs_time ? brain[1] : brain[0];
   const auto S = stimuli_for_pairs(shape.pairs);
   if (!S)
-    bad(source, key, "expected P = S(S-1)/2 rows of stimulus pairs" +
-        std::string(pairs_time ? "" : " (columns, layout time-pairs)") + ", found P = " +
-        std::to_string(shape.pairs) + ", which is no such number");
+    bad(source, key,
+        "expected P = S(S-1)/2 rows of stimulus pairs" +
+            std::string(pairs_time ? "" : " (columns, layout time-pairs)") +
+            ", found P = " + std::to_string(shape.pairs) + ", which is no such number");
   shape.stimuli = *S;
   if (models.size() == 2) {
     if (models[1] != shape.pairs) {
       const auto model_stimuli = stimuli_for_pairs(models[1]);
-      bad(msource, "models.file", "expected L x " + std::to_string(shape.pairs) +
-          " condensed RDMs (P must match brain.file, S = " + std::to_string(shape.stimuli) +
-          " stimuli), found shape " + shape_text(models) +
-          (model_stimuli ? " (S = " + std::to_string(*model_stimuli) + " stimuli)" : ""));
+      bad(msource, "models.file",
+          "expected L x " + std::to_string(shape.pairs) +
+              " condensed RDMs (P must match brain.file, S = " + std::to_string(shape.stimuli) +
+              " stimuli), found shape " + shape_text(models) +
+              (model_stimuli ? " (S = " + std::to_string(*model_stimuli) + " stimuli)" : ""));
     }
   } else if (models.size() == 3) {
     if (models[1] != models[2])
-      bad(msource, "models.file", "expected L x S x S square RDMs, found shape " + shape_text(models));
+      bad(msource, "models.file",
+          "expected L x S x S square RDMs, found shape " + shape_text(models));
     if (models[1] != shape.stimuli)
-      bad(msource, "models.file", "expected S = " + std::to_string(shape.stimuli) +
-          " stimuli to match brain.file, found S = " + std::to_string(models[1]) + " (shape " +
-          shape_text(models) + ")");
+      bad(msource, "models.file",
+          "expected S = " + std::to_string(shape.stimuli) +
+              " stimuli to match brain.file, found S = " + std::to_string(models[1]) + " (shape " +
+              shape_text(models) + ")");
   } else {
     bad(msource, "models.file", "expected L x P or L x S x S, found shape " + shape_text(models));
   }
@@ -268,10 +283,12 @@ ProblemShape probe_problem_shape(const RunSpec& spec) {
   const std::string source = parse_array_source(first, key).text();
   if (spec.brain.layout == BrainLayout::subjects_layers_time) {
     if (brain.size() != 3)
-      bad(source, key, "expected a 3-D array of per-subject maps (subjects x layers x times), found shape " +
-          shape_text(brain));
+      bad(source, key,
+          "expected a 3-D array of per-subject maps (subjects x layers x times), found shape " +
+              shape_text(brain));
     if (brain[0] < 2)
-      bad(source, key, "expected at least 2 subjects for the sign-flip test, found " + std::to_string(brain[0]));
+      bad(source, key,
+          "expected at least 2 subjects for the sign-flip test, found " + std::to_string(brain[0]));
     ProblemShape shape;
     shape.subjects = brain[0];
     shape.layers = brain[1];
@@ -282,8 +299,9 @@ ProblemShape probe_problem_shape(const RunSpec& spec) {
     for (const auto& other : spec.brain.files) {
       const auto s = read_array_shape(other, key);
       if (s != brain)
-        bad(parse_array_source(other, key).text(), key, "expected the same shape as " + source + " " +
-            shape_text(brain) + " (one subject per file), found " + shape_text(s));
+        bad(parse_array_source(other, key).text(), key,
+            "expected the same shape as " + source + " " + shape_text(brain) +
+                " (one subject per file), found " + shape_text(s));
     }
   return shape_of(spec, brain, source, key, read_array_shape(spec.models.file, "models.file"),
                   parse_array_source(spec.models.file, "models.file").text());
@@ -297,13 +315,15 @@ RsaProblem load_problem(const RunSpec& spec) {
 namespace {
 
 // Names from models.names, or layer_0 .. layer_{L-1}.
-std::vector<std::string> layer_names(const RunSpec& spec, std::size_t L, const std::string& against) {
+std::vector<std::string> layer_names(const RunSpec& spec, std::size_t L,
+                                     const std::string& against) {
   std::vector<std::string> names;
   if (!spec.models.names.empty()) {
     names = read_names(spec.models.names, "models.names");
     if (names.size() != L)
-      bad(spec.models.names, "models.names", "expected L = " + std::to_string(L) +
-          " layer names to match " + against + ", found " + std::to_string(names.size()));
+      bad(spec.models.names, "models.names",
+          "expected L = " + std::to_string(L) + " layer names to match " + against + ", found " +
+              std::to_string(names.size()));
   } else {
     if (against == "models.file") names = sibling_layer_names(spec.models.file, L);
     for (std::size_t l = names.size(); l < L; ++l) names.push_back("layer_" + std::to_string(l));
@@ -312,7 +332,8 @@ std::vector<std::string> layer_names(const RunSpec& spec, std::size_t L, const s
 }
 
 // brain.layout = subjects-layers-time: the block's cells of every subject's map.
-RsaProblem load_subject_maps(const RunSpec& spec, const ProblemShape& shape, const BlockRange& block) {
+RsaProblem load_subject_maps(const RunSpec& spec, const ProblemShape& shape,
+                             const BlockRange& block) {
   RsaProblem problem;
   problem.block = block;
   problem.times = time_axis(spec, shape.times);
@@ -329,9 +350,11 @@ RsaProblem load_subject_maps(const RunSpec& spec, const ProblemShape& shape, con
             a.values[(n * L + block.layer_begin + l) * T + block.time_begin + t];
   problem.models = Matrix<double>(Lb, 0);
   problem.layers = layer_names(spec, L, "brain.file (N x L x T maps)");
-  problem.input_hashes.emplace_back("brain.file", sha256_file(parse_array_source(spec.brain.file, "brain.file").file));
+  problem.input_hashes.emplace_back(
+      "brain.file", sha256_file(parse_array_source(spec.brain.file, "brain.file").file));
   if (!spec.brain.times.empty())
-    problem.input_hashes.emplace_back("brain.times", sha256_file(parse_array_source(spec.brain.times, "brain.times").file));
+    problem.input_hashes.emplace_back(
+        "brain.times", sha256_file(parse_array_source(spec.brain.times, "brain.times").file));
   return problem;
 }
 
@@ -339,7 +362,8 @@ RsaProblem load_subject_maps(const RunSpec& spec, const ProblemShape& shape, con
 
 RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
   const auto shape = probe_problem_shape(spec);
-  if (spec.brain.layout == BrainLayout::subjects_layers_time) return load_subject_maps(spec, shape, block);
+  if (spec.brain.layout == BrainLayout::subjects_layers_time)
+    return load_subject_maps(spec, shape, block);
   RsaProblem problem;
   problem.block = block;
   problem.stimuli = shape.stimuli;
@@ -350,7 +374,8 @@ RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
         return brain_columns(file, "brain.files", spec.brain.layout, t0, t1);
       };
       problem.subjects.push_back(read(block.time_begin, block.time_end));
-      if (spec.brain.baseline) subtract_baseline(spec, problem.times, problem.subjects.back(), read);
+      if (spec.brain.baseline)
+        subtract_baseline(spec, problem.times, problem.subjects.back(), read);
     }
   } else if (spec.brain.layout == BrainLayout::subjects_pairs_time) {
     // One N x P x T array: read whole (a 3-D block read is not implemented), keep the block.
@@ -365,7 +390,8 @@ RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
         return m;
       };
       problem.subjects.push_back(read(block.time_begin, block.time_end));
-      if (spec.brain.baseline) subtract_baseline(spec, problem.times, problem.subjects.back(), read);
+      if (spec.brain.baseline)
+        subtract_baseline(spec, problem.times, problem.subjects.back(), read);
     }
   } else {
     auto read = [&](std::size_t t0, std::size_t t1) {
@@ -374,7 +400,8 @@ RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
     problem.brain = read(block.time_begin, block.time_end);
     if (spec.brain.baseline) subtract_baseline(spec, problem.times, problem.brain, read);
   }
-  const auto models = model_matrix(spec, read_real_array(spec.models.file, "models.file"), shape.pairs);
+  const auto models =
+      model_matrix(spec, read_real_array(spec.models.file, "models.file"), shape.pairs);
   problem.models = Matrix<double>(block.layers(), shape.pairs);
   for (std::size_t l = 0; l < block.layers(); ++l) {
     const auto row = models.row(block.layer_begin + l);
@@ -384,7 +411,8 @@ RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
   validate_problem(problem, spec.brain.file, spec.models.file, spec.brain.files);
   rank_subjects_for_spearman(spec, problem);
   auto hash = [&](const std::string& key, const std::string& src) {
-    if (!src.empty()) problem.input_hashes.emplace_back(key, sha256_file(parse_array_source(src, key).file));
+    if (!src.empty())
+      problem.input_hashes.emplace_back(key, sha256_file(parse_array_source(src, key).file));
   };
   hash("brain.file", spec.brain.file);
   for (std::size_t n = 0; n < spec.brain.files.size(); ++n)
@@ -393,7 +421,8 @@ RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
   hash("models.file", spec.models.file);
   if (!spec.models.names.empty()) {
     const auto colon = spec.models.names.find(':');
-    problem.input_hashes.emplace_back("models.names", sha256_file(spec.models.names.substr(0, colon)));
+    problem.input_hashes.emplace_back("models.names",
+                                      sha256_file(spec.models.names.substr(0, colon)));
   }
   hash("analysis.permutation_file", spec.analysis.permutation_file);
   return problem;
@@ -401,9 +430,11 @@ RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
 
 RsaProblem problem_from_arrays(const RunSpec& spec, const ProblemArrays& arrays) {
   if (spec.brain.layout == BrainLayout::subjects_layers_time)
-    throw InputError(spec.source + ": brain.layout: \"subjects-layers-time\" (per-subject maps) is "
-                     "read from files only; from arrays, expected \"pairs-time\", \"time-pairs\" or "
-                     "\"subjects-pairs-time\"");
+    throw InputError(
+        spec.source +
+        ": brain.layout: \"subjects-layers-time\" (per-subject maps) is "
+        "read from files only; from arrays, expected \"pairs-time\", \"time-pairs\" or "
+        "\"subjects-pairs-time\"");
   const std::string& source = spec.brain.file;
   auto brain = arrays.brain;
   brain.source = source;
@@ -426,25 +457,30 @@ RsaProblem problem_from_arrays(const RunSpec& spec, const ProblemArrays& arrays)
     Matrix<double> m(P, t1 - t0);
     for (std::size_t p = 0; p < P; ++p)
       for (std::size_t t = t0; t < t1; ++t)
-        m(p, t - t0) = spec.brain.layout == BrainLayout::time_pairs ? brain.values[t * P + p]
-                                                                    : brain.values[(n * P + p) * T + t];
+        m(p, t - t0) = spec.brain.layout == BrainLayout::time_pairs
+                           ? brain.values[t * P + p]
+                           : brain.values[(n * P + p) * T + t];
     return m;
   };
   for (std::size_t n = 0; n < std::max<std::size_t>(1, shape.subjects); ++n) {
     auto read = [&](std::size_t t0, std::size_t t1) { return columns(n, t0, t1); };
     Matrix<double> m = read(0, T);
     if (spec.brain.baseline) subtract_baseline(spec, problem.times, m, read);
-    if (shape.subjects == 0) problem.brain = std::move(m);
-    else problem.subjects.push_back(std::move(m));
+    if (shape.subjects == 0)
+      problem.brain = std::move(m);
+    else
+      problem.subjects.push_back(std::move(m));
   }
   problem.models = model_matrix(spec, std::move(models), P);
   if (!arrays.layers.empty()) {
     problem.layers = arrays.layers;
     if (problem.layers.size() != shape.layers)
-      bad("<layers>", "models.names", "expected L = " + std::to_string(shape.layers) +
-          " layer names to match models.file, found " + std::to_string(problem.layers.size()));
+      bad("<layers>", "models.names",
+          "expected L = " + std::to_string(shape.layers) +
+              " layer names to match models.file, found " + std::to_string(problem.layers.size()));
   } else {
-    for (std::size_t l = 0; l < shape.layers; ++l) problem.layers.push_back("layer_" + std::to_string(l));
+    for (std::size_t l = 0; l < shape.layers; ++l)
+      problem.layers.push_back("layer_" + std::to_string(l));
   }
   validate_problem(problem, spec.brain.file, spec.models.file);
   rank_subjects_for_spearman(spec, problem);
@@ -453,11 +489,13 @@ RsaProblem problem_from_arrays(const RunSpec& spec, const ProblemArrays& arrays)
 
 PermutationSet load_permutations(const RunSpec& spec, std::size_t stimuli) {
   const auto& file = spec.analysis.permutation_file;
-  if (file.empty()) return PermutationSet::generated(stimuli, spec.analysis.permutations, spec.analysis.seed);
+  if (file.empty())
+    return PermutationSet::generated(stimuli, spec.analysis.permutations, spec.analysis.seed);
   const auto a = read_int_array(file, "analysis.permutation_file");
   if (a.dims() != 2 || a.shape[1] != stimuli || a.shape[0] < 1)
-    bad(a.source, "analysis.permutation_file", "expected a K x S array with S = " +
-        std::to_string(stimuli) + " stimuli and K >= 1, found shape " + shape_text(a.shape));
+    bad(a.source, "analysis.permutation_file",
+        "expected a K x S array with S = " + std::to_string(stimuli) +
+            " stimuli and K >= 1, found shape " + shape_text(a.shape));
   std::vector<std::uint32_t> rows(a.values.size());
   std::vector<char> seen(stimuli);
   for (std::size_t k = 0; k < a.shape[0]; ++k) {
@@ -465,10 +503,11 @@ PermutationSet load_permutations(const RunSpec& spec, std::size_t stimuli) {
     for (std::size_t i = 0; i < stimuli; ++i) {
       const auto v = a.values[k * stimuli + i];
       if (v < 0 || static_cast<std::size_t>(v) >= stimuli || seen[static_cast<std::size_t>(v)])
-        bad(a.source, "analysis.permutation_file", "expected each row to be a permutation of 0.." +
-            std::to_string(stimuli - 1) + ", found row " + std::to_string(k) + " (permutation " +
-            std::to_string(k + 1) + ") with value " + std::to_string(v) + " at column " + std::to_string(i) +
-            (v >= 0 && static_cast<std::size_t>(v) < stimuli ? " repeated" : " out of range"));
+        bad(a.source, "analysis.permutation_file",
+            "expected each row to be a permutation of 0.." + std::to_string(stimuli - 1) +
+                ", found row " + std::to_string(k) + " (permutation " + std::to_string(k + 1) +
+                ") with value " + std::to_string(v) + " at column " + std::to_string(i) +
+                (v >= 0 && static_cast<std::size_t>(v) < stimuli ? " repeated" : " out of range"));
       seen[static_cast<std::size_t>(v)] = 1;
       rows[k * stimuli + i] = static_cast<std::uint32_t>(v);
     }
