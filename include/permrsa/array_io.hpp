@@ -30,14 +30,15 @@ RealArray read_real_array(const std::string& spec, const std::string& what);
 // the same messages.
 std::vector<std::size_t> read_array_shape(const std::string& spec, const std::string& what);
 
-// The rows [begin, end) (axis 0) or columns [begin, end) (axis 1) of a 2-D float32/float64
-// array, as float64 in C order: shape {end - begin, n1} or {n0, end - begin}. Checks what
-// read_real_array checks, and that the array is 2-D. Memory is proportional to the block:
-// .npy reads only the bytes of the block (in a few large reads), HDF5 selects a hyperslab.
-// A .mat variable is read whole and then cut (matio reads whole variables only). A range
-// outside the array is an InternalError (callers take it from read_array_shape).
+// The indices [begin, end) along `axis` of a float32/float64 array of `rank` dimensions, as
+// float64 in C order: the array's shape with extent end - begin on `axis` (rows or columns of
+// a matrix; the time columns of an N x P x T stack). Checks what read_real_array checks, and
+// that the array has `rank` dimensions. Memory is proportional to the block: .npy reads only
+// the bytes of the block (in a few large reads), HDF5 selects a hyperslab. A .mat variable is
+// read whole and then cut (matio reads whole variables only). A range outside the array is an
+// InternalError (callers take it from read_array_shape).
 RealArray read_real_array_block(const std::string& spec, const std::string& what, std::size_t axis,
-                                std::size_t begin, std::size_t end);
+                                std::size_t begin, std::size_t end, std::size_t rank = 2);
 
 // Integer data (int8..int64, uint8..uint32), returned as int64 in C order.
 IntArray read_int_array(const std::string& spec, const std::string& what);

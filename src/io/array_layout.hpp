@@ -52,4 +52,30 @@ std::vector<T> fortran_to_c(const std::vector<T>& in, const std::vector<std::siz
   return out;
 }
 
+// A run of `length` elements starting at element `first` of an array's storage.
+struct StorageRun {
+  std::size_t first = 0, length = 0;
+};
+
+// The runs, in storage order, that hold the block [begin, end) along `axis` of an array of
+// `shape` stored in C order (or Fortran order): the axes stored before `axis` repeat one run
+// per index, those after it are contiguous inside the run. Empty for an empty block.
+inline std::vector<StorageRun> block_runs(const std::vector<std::size_t>& shape, std::size_t axis,
+                                          std::size_t begin, std::size_t end, bool fortran) {
+  std::size_t outer = 1, inner = 1;
+  for (std::size_t a = 0; a < shape.size(); ++a) {
+    const bool stored_before = fortran ? a > axis : a < axis;
+    if (stored_before)
+      outer *= shape[a];
+    else if (a != axis)
+      inner *= shape[a];
+  }
+  std::vector<StorageRun> runs;
+  if (end <= begin || inner == 0) return runs;
+  runs.reserve(outer);
+  for (std::size_t o = 0; o < outer; ++o)
+    runs.push_back({(o * shape[axis] + begin) * inner, (end - begin) * inner});
+  return runs;
+}
+
 }  // namespace permrsa::io

@@ -48,23 +48,21 @@ std::vector<std::size_t> read_array_shape(const std::string& spec, const std::st
 }
 
 RealArray read_real_array_block(const std::string& spec, const std::string& what, std::size_t axis,
-                                std::size_t begin, std::size_t end) {
+                                std::size_t begin, std::size_t end, std::size_t rank) {
   const ArraySource source = parse_array_source(spec, what);
-  const io::BlockRequest block{axis, begin, end};
+  const io::BlockRequest block{axis, begin, end, rank};
   switch (io::container_of(source.file)) {
     case io::Container::npy:
       return io::read_npy_real_block(source, what, block);
     case io::Container::mat: {
       // matio reads whole variables only: read it, then keep the block.
       RealArray whole = io::read_mat_real(source, what);
-      io::require_2d_block(whole.shape, block, source, what);
+      io::require_block(whole.shape, block, source, what);
       RealArray cut{io::block_shape(whole.shape, block), {}, whole.source};
-      cut.values.reserve(cut.shape[0] * cut.shape[1]);
-      const std::size_t columns = whole.shape[1];
-      for (std::size_t row = 0; row < cut.shape[0]; ++row) {
-        const std::size_t first = axis == 0 ? (begin + row) * columns : row * columns + begin;
-        const auto from = whole.values.begin() + static_cast<std::ptrdiff_t>(first);
-        cut.values.insert(cut.values.end(), from, from + static_cast<std::ptrdiff_t>(cut.shape[1]));
+      cut.values.reserve(io::checked_element_count(cut.shape).value_or(0));
+      for (const io::StorageRun& run : io::block_runs(whole.shape, axis, begin, end, false)) {
+        const auto from = whole.values.begin() + static_cast<std::ptrdiff_t>(run.first);
+        cut.values.insert(cut.values.end(), from, from + static_cast<std::ptrdiff_t>(run.length));
       }
       return cut;
     }
@@ -78,13 +76,13 @@ RealArray read_real_array_block(const std::string& spec, const std::string& what
 
 namespace io {
 
-void require_2d_block(const std::vector<std::size_t>& shape, const BlockRequest& block,
-                      const ArraySource& source, const std::string& what) {
-  if (shape.size() != 2) {
-    throw InputError(where(source, what) + ": expected a 2-D array, found shape " +
-                     shape_text(shape));
+void require_block(const std::vector<std::size_t>& shape, const BlockRequest& block,
+                   const ArraySource& source, const std::string& what) {
+  if (shape.size() != block.rank) {
+    throw InputError(where(source, what) + ": expected a " + std::to_string(block.rank) +
+                     "-D array, found shape " + shape_text(shape));
   }
-  if (block.axis > 1 || block.begin > block.end || block.end > shape[block.axis]) {
+  if (block.axis >= block.rank || block.begin > block.end || block.end > shape[block.axis]) {
     throw InternalError(where(source, what) + ": block [" + std::to_string(block.begin) + ", " +
                         std::to_string(block.end) + ") along axis " + std::to_string(block.axis) +
                         " does not fit the shape " + shape_text(shape));

@@ -65,9 +65,9 @@ RealArray read_hdf5_real_block(const ArraySource& source, const std::string& wha
   const OpenDataset dataset = open_dataset(source, what);
   require_float(dataset, source, what);
   const std::vector<std::size_t> shape(dataset.info.shape.begin(), dataset.info.shape.end());
-  require_2d_block(shape, block, source, what);
+  require_block(shape, block, source, what);
   const std::vector<std::size_t> out_shape = block_shape(shape, block);
-  std::vector<h5::hsize_t> offset{0, 0};
+  std::vector<h5::hsize_t> offset(shape.size(), 0);
   offset[block.axis] = block.begin;
   const std::vector<h5::hsize_t> count(out_shape.begin(), out_shape.end());
   return read_as<double>(source, what, [&](std::vector<h5::hsize_t>* read_shape) {

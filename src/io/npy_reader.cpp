@@ -147,16 +147,11 @@ void require_float(const NpyDtype& dtype, const ArraySource& source, const std::
   }
 }
 
-// A run of `length` elements starting at element `first` of the data.
-struct Run {
-  std::size_t first = 0, length = 0;
-};
-
 // Reads `runs` (ascending, not overlapping) and decodes them, one after the other, into `out`.
 // Runs separated by less than kMaxGap bytes are read together in one read of at most
 // kChunkBytes (or one run, if longer), so the buffer stays bounded and small gaps cost no seek.
 template <class Raw>
-void read_runs(NpyFile& npy, const std::vector<Run>& runs, std::vector<double>& out,
+void read_runs(NpyFile& npy, const std::vector<StorageRun>& runs, std::vector<double>& out,
                const ArraySource& source, const std::string& what) {
   constexpr std::size_t kMaxGap = 64 * 1024;
   constexpr std::size_t kChunkBytes = 8 * 1024 * 1024;
@@ -203,25 +198,12 @@ RealArray read_npy_real_block(const ArraySource& source, const std::string& what
   require_float(npy.header.dtype, source, what);
   check_data_length(npy, source, what);
   const std::vector<std::size_t>& shape = npy.header.shape;
-  require_2d_block(shape, block, source, what);
+  require_block(shape, block, source, what);
   const std::vector<std::size_t> out_shape = block_shape(shape, block);
-  // In storage order an array is `outer` runs of `inner` elements; a block along the outer
-  // axis is one run, along the inner axis one piece of every run.
   const bool fortran = npy.header.fortran_order;
-  const std::size_t inner_axis = fortran ? 0 : 1;
-  const std::size_t inner = shape[inner_axis];
-  const std::size_t outer = shape[1 - inner_axis];
-  std::vector<Run> runs;
-  if (block.length() > 0 && inner > 0) {
-    if (block.axis == inner_axis) {
-      runs.reserve(outer);
-      for (std::size_t o = 0; o < outer; ++o)
-        runs.push_back({o * inner + block.begin, block.length()});
-    } else {
-      runs.push_back({block.begin * inner, block.length() * inner});
-    }
-  }
-  std::vector<double> values(out_shape[0] * out_shape[1]);
+  const std::vector<StorageRun> runs =
+      block_runs(shape, block.axis, block.begin, block.end, fortran);
+  std::vector<double> values(checked_element_count(out_shape).value_or(0));
   if (npy.header.dtype.item_size == 4) {
     read_runs<float>(npy, runs, values, source, what);
   } else {

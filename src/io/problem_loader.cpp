@@ -1,6 +1,7 @@
 // Config -> validated RsaProblem. Every check names the file, the config key and the expected
 // vs actual value, and runs before any heavy work.
 #include <cmath>
+#include <map>
 #include <sstream>
 
 #include "core/ranks.hpp"
@@ -24,12 +25,23 @@ std::string shape_text(const std::vector<std::size_t>& shape) {
   throw InputError(source + " (" + key + "): " + msg);
 }
 
-void require_finite(const RealArray& a, const std::string& key) {
+// InputError for the first NaN or infinity, naming its index in the whole array: `a` is the
+// block that starts at `offset` along `axis` of it (a whole array: offset 0).
+void require_finite(const RealArray& a, const std::string& key, std::size_t axis = 0,
+                    std::size_t offset = 0) {
   for (std::size_t i = 0; i < a.values.size(); ++i)
     if (!std::isfinite(a.values[i])) {
+      std::vector<std::size_t> index(a.shape.size());
+      std::size_t rest = i;
+      for (std::size_t d = a.shape.size(); d-- > 0;) {
+        index[d] = rest % a.shape[d];
+        rest /= a.shape[d];
+      }
+      if (axis < index.size()) index[axis] += offset;
       std::ostringstream m;
-      m << "expected finite values, found " << a.values[i] << " at flat index " << i << " of shape "
-        << shape_text(a.shape);
+      m << "expected finite values, found " << a.values[i] << " at index [";
+      for (std::size_t d = 0; d < index.size(); ++d) m << (d > 0 ? ", " : "") << index[d];
+      m << "] (0-based)";
       bad(a.source, key, m.str());
     }
 }
@@ -39,8 +51,9 @@ void require_finite(const RealArray& a, const std::string& key) {
 Matrix<double> brain_columns(const std::string& source, const std::string& key, BrainLayout layout,
                              std::size_t t0, std::size_t t1) {
   const bool pairs_time = layout != BrainLayout::time_pairs;
-  auto a = read_real_array_block(source, key, pairs_time ? 1 : 0, t0, t1);
-  require_finite(a, key);
+  const std::size_t time_axis = pairs_time ? 1 : 0;
+  auto a = read_real_array_block(source, key, time_axis, t0, t1);
+  require_finite(a, key, time_axis, t0);
   if (pairs_time) return Matrix<double>(a.shape[0], a.shape[1], std::move(a.values));
   Matrix<double> m(a.shape[1], a.shape[0]);
   for (std::size_t t = 0; t < a.shape[0]; ++t)
@@ -337,9 +350,11 @@ RsaProblem load_subject_maps(const RunSpec& spec, const ProblemShape& shape,
   RsaProblem problem;
   problem.block = block;
   problem.times = time_axis(spec, shape.times);
-  auto a = read_real_array(spec.brain.file, "brain.file");
-  require_finite(a, "brain.file");
-  const std::size_t N = shape.subjects, L = shape.layers, T = shape.times;
+  // Only the block's time points are read (N x L x Tb), then its layers are kept.
+  auto a =
+      read_real_array_block(spec.brain.file, "brain.file", 2, block.time_begin, block.time_end, 3);
+  require_finite(a, "brain.file", 2, block.time_begin);
+  const std::size_t N = shape.subjects, L = shape.layers;
   const std::size_t Lb = block.layers(), Tb = block.times();
   problem.map_subjects = N;
   problem.subject_maps.resize(N * Lb * Tb);
@@ -347,7 +362,7 @@ RsaProblem load_subject_maps(const RunSpec& spec, const ProblemShape& shape,
     for (std::size_t l = 0; l < Lb; ++l)
       for (std::size_t t = 0; t < Tb; ++t)
         problem.subject_maps[(n * Lb + l) * Tb + t] =
-            a.values[(n * L + block.layer_begin + l) * T + block.time_begin + t];
+            a.values[(n * L + block.layer_begin + l) * Tb + t];
   problem.models = Matrix<double>(Lb, 0);
   problem.layers = layer_names(spec, L, "brain.file (N x L x T maps)");
   problem.input_hashes.emplace_back(
@@ -378,16 +393,25 @@ RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
         subtract_baseline(spec, problem.times, problem.subjects.back(), read);
     }
   } else if (spec.brain.layout == BrainLayout::subjects_pairs_time) {
-    // One N x P x T array: read whole (a 3-D block read is not implemented), keep the block.
-    auto a = read_real_array(spec.brain.file, "brain.file");
-    require_finite(a, "brain.file");
-    const std::size_t N = shape.subjects, P = shape.pairs, T = shape.times;
+    // One N x P x T array: only the time columns of the block (and of the baseline window) are
+    // read, for all subjects at once (an .npy reads those bytes only, HDF5 a hyperslab).
+    const std::size_t N = shape.subjects, P = shape.pairs;
+    std::map<std::pair<std::size_t, std::size_t>, RealArray> stacks;  // [t0, t1) -> N x P x W
+    auto stack = [&](std::size_t t0, std::size_t t1) -> const RealArray& {
+      auto [it, fresh] = stacks.try_emplace({t0, t1});
+      if (fresh) {
+        it->second = read_real_array_block(spec.brain.file, "brain.file", 2, t0, t1, 3);
+        require_finite(it->second, "brain.file", 2, t0);
+      }
+      return it->second;
+    };
     for (std::size_t n = 0; n < N; ++n) {
       auto read = [&](std::size_t t0, std::size_t t1) {
-        Matrix<double> m(P, t1 - t0);
-        for (std::size_t p = 0; p < P; ++p)
-          for (std::size_t t = t0; t < t1; ++t) m(p, t - t0) = a.values[(n * P + p) * T + t];
-        return m;
+        const auto& values = stack(t0, t1).values;
+        const auto first = values.begin() + static_cast<std::ptrdiff_t>(n * P * (t1 - t0));
+        return Matrix<double>(
+            P, t1 - t0,
+            std::vector<double>(first, first + static_cast<std::ptrdiff_t>(P * (t1 - t0))));
       };
       problem.subjects.push_back(read(block.time_begin, block.time_end));
       if (spec.brain.baseline)

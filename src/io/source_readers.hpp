@@ -28,20 +28,21 @@ IntArray read_mat_int(const ArraySource& source, const std::string& what);
 RealArray read_hdf5_real(const ArraySource& source, const std::string& what);
 IntArray read_hdf5_int(const ArraySource& source, const std::string& what);
 
-// Shapes and 2-D blocks of float arrays (read_array_shape, read_real_array_block).
+// Shapes and blocks of float arrays (read_array_shape, read_real_array_block).
 std::vector<std::size_t> read_npy_real_shape(const ArraySource& source, const std::string& what);
 std::vector<std::size_t> read_mat_real_shape(const ArraySource& source, const std::string& what);
 std::vector<std::size_t> read_hdf5_real_shape(const ArraySource& source, const std::string& what);
 
-// A block request, checked by require_2d_block against the array's shape.
+// A block request: [begin, end) along `axis` of an array of `rank` dimensions, checked by
+// require_block against the array's shape.
 struct BlockRequest {
-  std::size_t axis = 0, begin = 0, end = 0;
+  std::size_t axis = 0, begin = 0, end = 0, rank = 2;
   std::size_t length() const { return end - begin; }
 };
-// InputError unless `shape` is 2-D; InternalError unless the request fits it.
-void require_2d_block(const std::vector<std::size_t>& shape, const BlockRequest& block,
-                      const ArraySource& source, const std::string& what);
-// The block's shape within a 2-D `shape`.
+// InputError unless `shape` has block.rank dimensions; InternalError unless the request fits.
+void require_block(const std::vector<std::size_t>& shape, const BlockRequest& block,
+                   const ArraySource& source, const std::string& what);
+// The block's shape within `shape`.
 std::vector<std::size_t> block_shape(const std::vector<std::size_t>& shape,
                                      const BlockRequest& block);
 

@@ -1,8 +1,9 @@
 // read_array_shape and read_real_array_block: every block equals the same cut of the whole
 // array that read_real_array returns (itself checked against the formats in the reader tests),
 // for .npy in C and Fortran order, float32 and float64, little- and big-endian, HDF5 and .mat
-// v5/v7.3. The shape probe and the block reader reject what read_real_array rejects, with the
-// same message.
+// v5/v7.3; every block of a 3-D stack along each axis equals the cut written out from the
+// formula that filled it. The shape probe and the block reader reject what read_real_array rejects,
+// with the same message.
 #include <gtest/gtest.h>
 #include <matio.h>
 
@@ -186,6 +187,98 @@ TEST(NpyBlockReads, NeedATwoDimensionalArrayAndARangeInsideIt) {
   EXPECT_THROW(read_real_array_block(matrix, "x", 2, 0, 1), InternalError);
 }
 
+// ---- 3-D stacks (N x P x T: per-subject RDMs, per-subject maps) ----
+
+// s(i, j, k) = 10000 i + 100 j + k + 0.25: exact in float32 for the sizes used here.
+const std::vector<std::size_t> kStack{4, 5, 3};
+
+double stack_element(std::size_t i, std::size_t j, std::size_t k) {
+  return 10000.0 * double(i) + 100.0 * double(j) + double(k) + 0.25;
+}
+
+template <class T>
+std::vector<T> stored_stack(bool fortran) {
+  std::vector<T> values;
+  const auto [n0, n1, n2] = std::tuple(kStack[0], kStack[1], kStack[2]);
+  if (fortran) {
+    for (std::size_t k = 0; k < n2; ++k)
+      for (std::size_t j = 0; j < n1; ++j)
+        for (std::size_t i = 0; i < n0; ++i)
+          values.push_back(static_cast<T>(stack_element(i, j, k)));
+  } else {
+    for (std::size_t i = 0; i < n0; ++i)
+      for (std::size_t j = 0; j < n1; ++j)
+        for (std::size_t k = 0; k < n2; ++k)
+          values.push_back(static_cast<T>(stack_element(i, j, k)));
+  }
+  return values;
+}
+
+// Every block along every axis of a 4 x 5 x 3 stack equals the cut written out index by index
+// from stack_element (the whole-array reader is not needed as the peer here).
+void expect_every_stack_block_matches(const std::string& spec) {
+  EXPECT_EQ(read_array_shape(spec, "brain.file"), kStack);
+  for (std::size_t axis = 0; axis < 3; ++axis) {
+    for (std::size_t begin = 0; begin <= kStack[axis]; ++begin) {
+      for (std::size_t end = begin; end <= kStack[axis]; ++end) {
+        std::vector<std::size_t> shape = kStack;
+        shape[axis] = end - begin;
+        std::vector<double> expected;
+        for (std::size_t i = 0; i < kStack[0]; ++i)
+          for (std::size_t j = 0; j < kStack[1]; ++j)
+            for (std::size_t k = 0; k < kStack[2]; ++k) {
+              const std::size_t along = axis == 0 ? i : axis == 1 ? j : k;
+              if (along >= begin && along < end) expected.push_back(stack_element(i, j, k));
+            }
+        const RealArray block = read_real_array_block(spec, "brain.file", axis, begin, end, 3);
+        ASSERT_EQ(block.shape, shape)
+            << spec << " axis " << axis << " [" << begin << ", " << end << ")";
+        ASSERT_EQ(block.values, expected)
+            << spec << " axis " << axis << " [" << begin << ", " << end << ")";
+      }
+    }
+  }
+}
+
+TEST(StackBlockReads, NpyInCAndFortranOrderFloat32AndFloat64) {
+  ScratchDir dir;
+  for (const bool fortran : {false, true}) {
+    for (const bool is_double : {false, true}) {
+      const std::string path =
+          dir.file(std::string(fortran ? "f" : "c") + (is_double ? "8" : "4") + ".npy");
+      const std::string header = std::string("{'descr': '<f") + (is_double ? "8" : "4") +
+                                 "', 'fortran_order': " + (fortran ? "True" : "False") +
+                                 ", 'shape': (4, 5, 3), }";
+      write_bytes(path, is_double ? npy_bytes(header, raw_bytes(stored_stack<double>(fortran)))
+                                  : npy_bytes(header, raw_bytes(stored_stack<float>(fortran))));
+      expect_every_stack_block_matches(path);
+    }
+  }
+}
+
+TEST(StackBlockReads, Hdf5Float32AndFloat64Datasets) {
+  ScratchDir dir;
+  const std::string path = dir.file("stack.h5");
+  {
+    h5::File file = h5::File::create(path);
+    file.write<double>("/f8", stored_stack<double>(false), {4, 5, 3});
+    file.write<float>("/f4", stored_stack<float>(false), {4, 5, 3});
+    file.close();
+  }
+  expect_every_stack_block_matches(path + ":/f8");
+  expect_every_stack_block_matches(path + ":/f4");
+}
+
+TEST(StackBlockReads, NeedTheExpectedNumberOfDimensions) {
+  ScratchDir dir;
+  const std::string matrix = dir.file("m.npy");
+  write_npy_fixture<double>(matrix, 2, 3, false);
+  EXPECT_EQ(
+      message_of<InputError>([&] { read_real_array_block(matrix, "brain.file", 2, 0, 1, 3); }),
+      matrix + " (brain.file): expected a 3-D array, found shape 2 x 3");
+  EXPECT_THROW(read_real_array_block(matrix, "x", 2, 0, 1), InternalError);
+}
+
 // ---- HDF5 ----
 
 TEST(Hdf5BlockReads, EveryBlockOfFloat32AndFloat64DatasetsEqualsTheCut) {
@@ -242,6 +335,8 @@ class MatBlocks : public testing::TestWithParam<mat_ft> {
     add(mat, "S", MAT_C_SINGLE, MAT_T_SINGLE, {3, 6}, singles.data());
     add(mat, "I", MAT_C_INT32, MAT_T_INT32, {2, 2}, ints.data());
     add(mat, "Z", MAT_C_DOUBLE, MAT_T_DOUBLE, {2, 1}, &complex, MAT_F_COMPLEX);
+    std::vector<double> stack = stored_stack<double>(true);
+    add(mat, "C", MAT_C_DOUBLE, MAT_T_DOUBLE, kStack, stack.data());
     Mat_Close(mat);
   }
   static void add(mat_t* mat, const char* name, matio_classes class_type, matio_types data_type,
@@ -265,6 +360,10 @@ TEST_P(MatBlocks, EveryBlockOfDoubleAndSingleVariablesEqualsTheCut) {
   expect_every_block_matches(path + ":D");
   expect_every_block_matches(path + ":S");
   EXPECT_EQ(read_array_shape(path + ":D", "x"), (std::vector<std::size_t>{5, 4}));
+}
+
+TEST_P(MatBlocks, EveryBlockOfAThreeDimensionalVariableEqualsTheCut) {
+  expect_every_stack_block_matches(path + ":C");
 }
 
 TEST_P(MatBlocks, ShapeProbeRejectsWhatTheWholeReaderRejectsWithTheSameMessage) {
