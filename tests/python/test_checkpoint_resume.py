@@ -79,6 +79,29 @@ def test_under_mpirun_with_two_ranks_a_killed_run_resumes_to_the_single_process_
     resume_after(study, tmp_path, signal.SIGUSR1, launcher)
 
 
+def test_a_checkpoint_resumes_on_another_number_of_ranks(study, tmp_path):
+    # The checkpoint holds the state of the whole run (gathered to rank 0), not of a rank grid:
+    # stopped under mpirun -n 2, it resumes in one process, and stopped in one process, under
+    # mpirun -n 3, each to the single-process file.
+    folder, config, reference = study
+    out = folder / "results.h5"
+    for first, second in ([MPIRUN, "-n", "2"], []), ([], [MPIRUN, "-n", "3"]):
+        ckpt = tmp_path / f"grid{len(first)}.ckpt.h5"
+        def command(launcher):
+            extra = ["--oversubscribe", "--allow-run-as-root"] if launcher else []
+            return [*launcher, *extra, BIN, "run", config, "--set", f"output.file={out}",
+                    "--threads", "1", "--checkpoint", ckpt, "--checkpoint-every", "250"]
+        code, seen, err = stop_half_way(command(first), ckpt, signal.SIGUSR1)
+        assert code == EXIT_STOPPED and 0.3 <= seen < 0.9, err
+        proc = subprocess.run([str(c) for c in command(second)], capture_output=True, text=True,
+                              timeout=600)
+        assert proc.returncode == 0, proc.stderr
+        code, diff = h5diff(reference, out)
+        out.unlink()
+        assert code == 0, diff
+        assert not ckpt.exists()
+
+
 def test_a_checkpoint_of_another_config_is_refused(study, tmp_path):
     folder, config, _ = study
     ckpt = tmp_path / "other.ckpt.h5"
