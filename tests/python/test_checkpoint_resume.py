@@ -8,7 +8,6 @@ tolerance (attributes included), on files written under the same name. The data 
 threshold, whose two passes make the checkpoint hold both the per-cell top values and the
 per-permutation cluster maxima.
 """
-import os
 import pathlib
 import signal
 import subprocess
