@@ -9,7 +9,7 @@ import tempfile
 import numpy as np
 
 from .errors import InputError
-from .results import Results, from_analysis, load
+from .results import from_analysis, load
 
 # The names that label in-memory inputs in the engine's messages (they stand where the CLI
 # prints a file name).

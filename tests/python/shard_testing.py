@@ -1,15 +1,13 @@
 """Helpers for the shard, checkpoint and Slurm tests: synthetic data big enough to stop a run
 half-way, configs, a single-run reference, h5diff, and reading a checkpoint's progress."""
-import os
 import pathlib
 import shutil
-import signal
 import subprocess
 import time
 
 import h5py
 
-from permrsa_testing import BIN, run
+from permrsa_testing import run
 
 MPIRUN = shutil.which("mpirun") or "/usr/bin/mpirun"
 H5DIFF = shutil.which("h5diff") or "/usr/bin/h5diff"

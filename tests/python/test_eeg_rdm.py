@@ -226,8 +226,8 @@ def test_output_plugs_into_permrsa_run_for_stimulus_and_sign_flip_schemes(tmp_pa
     """Expected: the stimulus scheme's observed map equals scipy.stats.spearmanr between each
     model layer and /mean; the sign-flip scheme's observed map equals the one-sample t (ddof 1)
     of the per-subject Spearman correlations with /rdms."""
-    files = simulate(tmp_path / "sim", stimuli=12, channels=16, times=30, trials=10,
-                     subjects=3, onset=0.0)
+    simulate(tmp_path / "sim", stimuli=12, channels=16, times=30, trials=10,
+             subjects=3, onset=0.0)
     run(["rdm", "--epochs", str(tmp_path / "sim" / "sub-*_epochs.h5"), "--method", "lda",
          "--out", tmp_path / "group.h5", "--quiet"])
     ours = read_rdm(tmp_path / "group.h5")
@@ -264,7 +264,7 @@ def test_output_plugs_into_permrsa_run_for_stimulus_and_sign_flip_schemes(tmp_pa
 
 
 def test_results_do_not_depend_on_the_thread_count(tmp_path):
-    files = simulate(tmp_path / "sim", stimuli=8, channels=16, times=20, trials=10, subjects=2)
+    simulate(tmp_path / "sim", stimuli=8, channels=16, times=20, trials=10, subjects=2)
     outs = []
     for threads in (1, 2):
         outs.append(tmp_path / f"t{threads}.h5")

@@ -3,7 +3,6 @@ naming the file, the field and what was expected vs found, and no output file le
 The inputs are small NumPy arrays written here; each test states the message it expects."""
 import h5py
 import numpy as np
-import pytest
 
 from permrsa_testing import run
 

@@ -7,7 +7,6 @@ import sys
 
 import h5py
 import numpy as np
-import pytest
 import torch
 from torchvision.models.feature_extraction import get_graph_node_names
 

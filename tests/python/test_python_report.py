@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from permrsa_testing import SEED_DATA, run as run_cli
-from python_package import permrsa
+from python_package import permrsa  # noqa: F401  (skips without the package)
 from permrsa import report
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
