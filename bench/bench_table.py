@@ -4,6 +4,17 @@ same rows as markdown, for --out and the closing notes) and the machine descript
 import os
 import pathlib
 import platform
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tools"))
+import seed_data  # noqa: E402  (tools/seed_data.py: the one lookup of the real data folder)
+
+
+def seed_data_folder():
+    """The real data folder as tools/seed_data.py finds it (a string for argparse defaults), or
+    "" when there is none (the benchmarks then use synthetic data of the same shape)."""
+    found = seed_data.find_seed_data()
+    return str(found) if found else ""
 
 
 def table(head, rows):

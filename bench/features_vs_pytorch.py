@@ -9,7 +9,7 @@ model in eager mode under torch.inference_mode, batches of the same size, and th
 either scipy.spatial.distance.pdist (the definition) or a NumPy Gram/corrcoef in float64 (the
 fast way). permrsa's phases come from its log lines ("forward pass: ...", "RDMs: ...").
 
-    /usr/bin/python3 bench/features_vs_pytorch.py --build build --images ../shared/data/seed-eeg-vgg16/stimuli \\
+    /usr/bin/python3 bench/features_vs_pytorch.py --build build --images "$(python3 tools/seed_data.py)/stimuli" \\
         [--arch resnet18] [--layers a,b] [--threads 2] [--out table.md]
 """
 import argparse

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """permrsa's distributed scaling benchmark (issue 3: "Memory scaling", "Scaling benchmark").
 
-  /usr/bin/python3 bench/mpi_scaling.py [--build build] [--real-data ../shared/data/seed-eeg-vgg16]
+  /usr/bin/python3 bench/mpi_scaling.py [--build build] [--real-data DIR (default: tools/seed_data.py)]
                                         [--quick] [--out table.md] [--workdir DIR]
 
 (a) Memory: a synthetic problem with S = 200 (P = 19900 pairs), L = 20, T = 1000, K = 1000
@@ -48,7 +48,7 @@ import time
 
 import numpy as np
 
-from bench_table import fmt_time, permrsa_binary, table
+from bench_table import fmt_time, permrsa_binary, seed_data_folder, table
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -325,8 +325,9 @@ def scaling_benchmark(permrsa, real, work, permutations, rounds):
 def main(argv=None):
     ap = argparse.ArgumentParser(description="permrsa distributed memory and time scaling")
     ap.add_argument("--build", default=str(REPO / "build"), help="CMake build folder")
-    ap.add_argument("--real-data", default=str(REPO.parent / "shared" / "data" / "seed-eeg-vgg16"),
-                    help="the seed-eeg-vgg16 folder (synthetic data of the same shape if absent)")
+    ap.add_argument("--real-data", default=seed_data_folder(),
+                    help="the seed-eeg-vgg16 folder (default: tools/seed_data.py's lookup; "
+                         "synthetic data of the same shape if absent)")
     ap.add_argument("--quick", action="store_true",
                     help="K = 200 for the memory problem, K = 1000 for the timing, one round")
     ap.add_argument("--permutations", type=int, help="K for the timing runs (overrides)")

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """permrsa's benchmark suite: everything measured side by side, in one run, on this machine.
 
-  /usr/bin/python3 bench/run_benchmarks.py --build build [--real-data ../shared/data/seed-eeg-vgg16]
+  /usr/bin/python3 bench/run_benchmarks.py --build build [--real-data DIR (default: tools/seed_data.py)]
                                            [--quick] [--threads 2] [--out table.md]
 
 Workloads (seed shape: S = 49 -> P = 1176 pairs, L = 22 layers, T = 218 time points):
@@ -42,7 +42,7 @@ import time
 
 import numpy as np
 
-from bench_table import cpu_name, fmt_time, table
+from bench_table import cpu_name, fmt_time, seed_data_folder, table
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -312,8 +312,9 @@ RESULT_HEAD = ["workload", "permrsa time", "throughput", "baseline (named)", "ba
 def main(argv=None):
     ap = argparse.ArgumentParser(description="permrsa benchmarks, side by side with NumPy/SciPy")
     ap.add_argument("--build", default=str(REPO / "build"), help="CMake build folder")
-    ap.add_argument("--real-data", default=str(REPO.parent / "shared" / "data" / "seed-eeg-vgg16"),
-                    help="the seed-eeg-vgg16 folder (synthetic data of the same shape if absent)")
+    ap.add_argument("--real-data", default=seed_data_folder(),
+                    help="the seed-eeg-vgg16 folder (default: tools/seed_data.py's lookup; "
+                         "synthetic data of the same shape if absent)")
     ap.add_argument("--quick", action="store_true", help="K = 1000 and shorter timings")
     ap.add_argument("--permutations", type=int, help="K for the end-to-end run (overrides)")
     ap.add_argument("--threads", type=int, default=2, help="threads for both sides")

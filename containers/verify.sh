@@ -22,7 +22,8 @@
 #   PERMRSA_DEBOOTSTRAP_TARBALL optional cache of step 1: reused if the file exists, else made
 #                               (debootstrap --make-tarball) and then used. Default: none, fresh.
 #   PERMRSA_SEED_DATA           the real data folder to bind at /data/seed-eeg-vgg16 for %test
-#                               (default ../shared/data/seed-eeg-vgg16 beside the checkout).
+#                               (default: tools/seed_data.py's lookup, i.e. ../shared/data/
+#                               seed-eeg-vgg16 beside the checkout or the fetch tool's cache).
 #   PERMRSA_HOST_BIN            a host permrsa binary for step 6 (default: build one).
 set -euo pipefail
 
@@ -167,7 +168,7 @@ install_runtime() {
 step "%environment, %runscript, %test, %labels, %help" install_runtime
 
 # ---- 5. read-only view: %test, %runscript, exec ---------------------------------------------
-seed="${PERMRSA_SEED_DATA:-$repo/../shared/data/seed-eeg-vgg16}"
+seed="${PERMRSA_SEED_DATA:-$(/usr/bin/python3 "$repo/tools/seed_data.py" 2>/dev/null || true)}"
 open_view() {
   mount --bind "$rootfs" "$view"
   mount -o remount,bind,ro "$view"

@@ -6,13 +6,14 @@ Run it (notebook-style: each "# %%" cell also runs on its own in Jupyter or VS C
     PYTHONPATH=build/python /usr/bin/python3 examples/seed_study.py --out seed-study/
     # data elsewhere:  PERMRSA_SEED_DATA=/path/to/seed-eeg-vgg16 ... (or --data)
 
-It reads the data in place (../shared/data/seed-eeg-vgg16 beside the repository) and writes
-results.h5, the figures and report/index.html into --out.
+It reads the data in place, from the folder tools/seed_data.py finds ($PERMRSA_SEED_DATA,
+../shared/data/seed-eeg-vgg16 beside the repository, or where `python3 tools/fetch_seed_data.py`
+put it), and writes results.h5, the figures and report/index.html into --out.
 """
 # %% Settings
 import argparse
-import os
 import pathlib
+import sys
 import time
 
 import numpy as np
@@ -22,13 +23,18 @@ import permrsa
 from permrsa import figures, report
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tools"))
+import seed_data  # noqa: E402  (tools/seed_data.py: the one lookup of the data folder)
+
 parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-parser.add_argument("--data", default=os.environ.get("PERMRSA_SEED_DATA",
-                                                     REPO.parent / "shared" / "data" / "seed-eeg-vgg16"))
+parser.add_argument("--data", default=seed_data.find_seed_data(),
+                    help="the seed-eeg-vgg16 folder (default: tools/seed_data.py's lookup)")
 parser.add_argument("--out", default="seed-study")
 parser.add_argument("--permutations", type=int, default=10000)
 parser.add_argument("--metric", default="spearman", help="the study used kendall-b (slower)")
 args, _ = parser.parse_known_args()
+if args.data is None:
+    sys.exit(f"seed_study.py: {seed_data.missing_message()}")
 data, out = pathlib.Path(args.data), pathlib.Path(args.out)
 out.mkdir(parents=True, exist_ok=True)
 

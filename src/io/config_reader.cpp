@@ -9,6 +9,7 @@
 #include <sstream>
 #include <toml.hpp>
 
+#include "io/seed_data_folder.hpp"
 #include "permrsa/config.hpp"
 #include "permrsa/error.hpp"
 
@@ -138,10 +139,27 @@ void apply_override(Value& root, const std::string& text) {
   root.as_table()[section].as_table()[key] = parsed;
 }
 
+std::string resolve_path(const std::string& spec, const std::string& base_dir) {
+  if (spec.empty()) return spec;
+  fs::path p(spec);
+  if (p.is_absolute() || base_dir.empty()) return spec;
+  return (fs::path(base_dir) / p).lexically_normal().string();
+}
+
+// ${PERMRSA_SEED_DATA:-default} without the variable: the default (relative to the config's
+// folder: ../shared/data/seed-eeg-vgg16 beside the repository in config/seed-eeg-vgg16.toml),
+// else the fetch tool's cache folder (io/seed_data_folder.hpp). Neither: a clear error.
+std::string seed_data_fallback(const std::string& fallback, const std::string& base_dir,
+                               const std::string& origin, const std::string& key) {
+  const std::string beside = resolve_path(fallback, base_dir);
+  if (const auto found = find_seed_data_folder(beside)) return *found;
+  fail(origin, key, seed_data_missing_message(beside));
+}
+
 // ${NAME} and ${NAME:-default} in paths are replaced from the environment, so one config can
 // point at data that lives in different places on different machines.
 std::string expand_environment(const std::string& text, const std::string& origin,
-                               const std::string& key) {
+                               const std::string& key, const std::string& base_dir) {
   std::string out;
   std::size_t i = 0;
   while (i < text.size()) {
@@ -159,6 +177,8 @@ std::string expand_environment(const std::string& text, const std::string& origi
     }
     const char* value = std::getenv(name.c_str());
     if (value && *value) out += value;
+    else if (has_fallback && name == seed_data_variable)
+      out += seed_data_fallback(fallback, base_dir, origin, key);
     else if (has_fallback) out += fallback;
     else fail(origin, key, "environment variable " + name + " is not set (used in \"" + text + "\")");
     i = close + 1;
@@ -184,13 +204,6 @@ std::vector<std::string> expand_glob(const std::string& pattern, const std::stri
   return out;
 }
 
-std::string resolve_path(const std::string& spec, const std::string& base_dir) {
-  if (spec.empty()) return spec;
-  fs::path p(spec);
-  if (p.is_absolute() || base_dir.empty()) return spec;
-  return (fs::path(base_dir) / p).lexically_normal().string();
-}
-
 RunSpec build_spec(const Value& root, const std::string& origin, const std::string& base_dir,
                    const std::vector<std::string>& overridden_paths) {
   check_keys(root, origin);
@@ -202,10 +215,11 @@ RunSpec build_spec(const Value& root, const std::string& origin, const std::stri
     auto v = r.string(section, key);
     if (!v) return {};
     const std::string dotted = section + "." + key;
-    *v = expand_environment(*v, origin, dotted);
     const bool from_cli = std::find(overridden_paths.begin(), overridden_paths.end(), dotted) !=
                           overridden_paths.end();
-    return resolve_path(*v, from_cli ? std::string() : base_dir);
+    const std::string base = from_cli ? std::string() : base_dir;
+    *v = expand_environment(*v, origin, dotted, base);
+    return resolve_path(*v, base);
   };
 
   spec.brain.file = input_path("brain", "file");
@@ -214,7 +228,7 @@ RunSpec build_spec(const Value& root, const std::string& origin, const std::stri
                                     std::string("brain.files")) != overridden_paths.end();
     const std::string base = from_cli ? std::string() : base_dir;
     auto one = [&](const std::string& text) {
-      return resolve_path(expand_environment(text, origin, "brain.files"), base);
+      return resolve_path(expand_environment(text, origin, "brain.files", base), base);
     };
     if (files->is_string()) {
       spec.brain.files = expand_glob(one(files->as_string().str), origin, "brain.files");

@@ -7,8 +7,8 @@ command run by one process without mpirun, keeping its activations in memory; th
 (2 ranks, --batch 3 so that the 20 images make 7 batches, split 3 + 4) must write identical
 /rdms (np.array_equal, no tolerance), /layers and /stimuli, once in memory and once with
 --spill (activations through the scratch file). The model is a torchvision ResNet-18 with
-random weights (seed 2), exported by tools/export_model.py; the images are the first 20 real
-stimuli."""
+random weights (seed 2), exported by tools/export_model.py; the images are 20 generated ones
+(synthetic_images.py), so the test runs without the real data."""
 import os
 import pathlib
 import shutil
@@ -19,7 +19,8 @@ import h5py
 import numpy as np
 import pytest
 
-from permrsa_testing import BIN, SEED_DATA, run
+from permrsa_testing import BIN, run
+from synthetic_images import write_images
 
 MPIRUN = shutil.which("mpirun")
 RANKS = int(os.environ.get("PERMRSA_MPI_RANKS", "2"))
@@ -39,7 +40,7 @@ def test_ranks_sharing_the_images_give_the_serial_rdms_bit_for_bit(tmp_path):
     subprocess.run([sys.executable, str(EXPORT), "--arch", "resnet18", "--seed", "2",
                     "--layers", LAYERS, "--out", str(model)], check=True, capture_output=True)
     listing = tmp_path / "list.txt"
-    listing.write_text("\n".join(str(p) for p in sorted((SEED_DATA / "stimuli").glob("*.png"))[:20]))
+    listing.write_text("\n".join(str(p) for p in write_images(tmp_path / "images", 20)))
     common = ["--model", model, "--images", listing, "--batch", 3, "--resize", 128, "--crop", 112,
               "--threads", 1]
     serial = tmp_path / "serial.h5"

@@ -27,15 +27,13 @@ import numpy as np
 import pytest
 
 from mpi_test_grids import MPIRUN, h5diff, mpirun
-from permrsa_testing import SEED_DATA, run, write_config
+from permrsa_testing import SEED_DATA, real_data, run, write_config
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 CONFIG = REPO / "config" / "seed-eeg-vgg16.toml"
 
 needs_mpirun = pytest.mark.skipif(MPIRUN is None, reason="mpirun is not installed")
-needs_data = pytest.mark.skipif(
-    not (SEED_DATA / "brain_rdms.npy").is_file(),
-    reason=f"real data folder {SEED_DATA} is missing (set PERMRSA_SEED_DATA)")
+needs_data = real_data
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,17 +1,27 @@
 """Shared helpers for the Python cross-check tests: run the permrsa binary, write inputs and
-configs, read results. The binary comes from $PERMRSA_BIN (set by ctest), the real data folder
-from $PERMRSA_SEED_DATA."""
+configs, read results. The binary comes from $PERMRSA_BIN (set by ctest); the real data folder
+from tools/seed_data.py's lookup ($PERMRSA_SEED_DATA, ../shared/data/seed-eeg-vgg16 beside the
+repository, or the fetch tool's cache folder). Tests that read it carry the `real_data` marker
+(conftest.py skips them, with the fetch command, when it is missing)."""
 import os
 import pathlib
 import subprocess
+import sys
 
 import h5py
 import numpy as np
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tools"))
+import seed_data  # noqa: E402  (tools/seed_data.py: the one lookup of the real data folder)
 
 BIN = os.environ.get("PERMRSA_BIN", "permrsa")
-SEED_DATA = pathlib.Path(os.environ.get(
-    "PERMRSA_SEED_DATA",
-    pathlib.Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "seed-eeg-vgg16"))
+SEED_DATA_FOUND = seed_data.find_seed_data()
+SEED_DATA_MISSING = seed_data.missing_message()
+# The folder (or, when it is missing, the first place looked in: tests that use it are skipped).
+SEED_DATA = SEED_DATA_FOUND or seed_data.candidates()[0][1]
+real_data = pytest.mark.real_data
 
 
 def run(args, check=True, env=None, timeout=600):

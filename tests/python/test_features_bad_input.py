@@ -6,16 +6,15 @@ Expected values come from the contract of issue 5 ("Errors (exit 2, clear messag
 non-TorchScript model file; unknown layer; unreadable or corrupt image; fewer than 3 images; a
 model output that is not a tensor or dict of tensors; a stimulus count that does not match the
 brain data when the file is used in run") and DESIGN.md invariants 2 and 3. Models are tiny
-TorchScript modules scripted here; images are copies of the real stimuli (or cut versions)."""
-import shutil
-
+TorchScript modules scripted here; images are generated ones (synthetic_images.py, or cut
+versions), and the brain RDMs of the stimulus-count check are random, so nothing needs the real data."""
+import numpy as np
 import pytest
 import torch
 
 from features_reference import save_tiny_sequential
-from permrsa_testing import SEED_DATA, run, write_config
-
-STIMULI = SEED_DATA / "stimuli"
+from permrsa_testing import run, write_config
+from synthetic_images import write_images
 
 
 class TupleNet(torch.nn.Module):
@@ -26,9 +25,7 @@ class TupleNet(torch.nn.Module):
 
 def image_folder(root, count):
     folder = root / "images"
-    folder.mkdir()
-    for p in sorted(STIMULI.glob("*.png"))[:count]:
-        shutil.copy(p, folder / p.name)
+    write_images(folder, count)
     return folder
 
 
@@ -86,7 +83,7 @@ def test_a_corrupt_image_is_named(tmp_path):
 
 def test_a_missing_image_in_a_list_is_named(tmp_path):
     listing = tmp_path / "list.txt"
-    images = sorted(STIMULI.glob("*.png"))[:4]
+    images = write_images(tmp_path / "images", 4)
     listing.write_text("\n".join(str(p) for p in images) + "\nmissing.png\n")
     proc, leftovers = features(tmp_path, "--model", save_tiny_sequential(tmp_path / "m.pt"),
                                "--images", listing)
@@ -122,12 +119,14 @@ def test_a_budget_that_is_not_a_size_is_refused(tmp_path, text):
 
 def test_run_refuses_a_features_file_with_another_stimulus_count(tmp_path):
     rdms = tmp_path / "ten.h5"
+    brain = tmp_path / "brain49.npy"  # 49 stimuli: 1176 pairs x 5 times
+    np.save(brain, np.random.default_rng(0).random((49 * 48 // 2, 5)))
     run(["features", "--model", save_tiny_sequential(tmp_path / "m.pt"), "--images",
          image_folder(tmp_path, 10), "--out", rdms, "--resize", 40, "--crop", 32])
     out_dir = tmp_path / "results"
     out_dir.mkdir()
     config = write_config(tmp_path / "c.toml", {
-        "brain": {"file": str(SEED_DATA / "brain_rdms.npy"), "layout": "pairs-time"},
+        "brain": {"file": str(brain), "layout": "pairs-time"},
         "models": {"file": f"{rdms}:/rdms"},
         "analysis": {"permutations": 10},
         "output": {"file": str(out_dir / "results.h5")}})

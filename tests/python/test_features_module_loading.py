@@ -13,14 +13,15 @@ import h5py
 import numpy as np
 
 from features_reference import save_tiny_sequential
-from permrsa_testing import BIN, SEED_DATA, run
+from permrsa_testing import BIN, run
+from synthetic_images import write_images
 
 BUILD_DIR = pathlib.Path(BIN).resolve().parents[1]  # <build>/src/permrsa
 
 
 def image_list(tmp_path, count=4):
     listing = tmp_path / "images.txt"
-    listing.write_text("".join(f"{p}\n" for p in sorted((SEED_DATA / "stimuli").glob("*.png"))[:count]))
+    listing.write_text("".join(f"{p}\n" for p in write_images(tmp_path / "images", count)))
     return listing
 
 

@@ -1,25 +1,19 @@
 """permrsa.features (python/permrsa/engine.py) against `permrsa features` with the same
 arguments: the same file, read back as a dict. Expected values come from the CLI itself (the
 peer; its RDMs are checked against PyTorch in test_features_pytorch.py), read with h5py."""
-import shutil
-
 import h5py
 import numpy as np
 import pytest
 
 from features_reference import save_tiny_sequential
-from permrsa_testing import SEED_DATA, run
+from permrsa_testing import run
+from synthetic_images import write_images
 from python_package import permrsa
 
 
 def test_features_runs_the_cli_stage_and_reads_the_file_it_writes(tmp_path):
-    stimuli = sorted((SEED_DATA / "stimuli").glob("*.png"))[:5]
-    if len(stimuli) < 5:
-        pytest.skip(f"the real stimuli are missing ({SEED_DATA}/stimuli, PERMRSA_SEED_DATA)")
     images = tmp_path / "images"
-    images.mkdir()
-    for p in stimuli:
-        shutil.copy(p, images / p.name)
+    stimuli = write_images(images, 5)
     model = save_tiny_sequential(tmp_path / "m.pt")
     crop = ["--resize", 40, "--crop", 32]
     got = permrsa.features(model, images, tmp_path / "py.h5", layers=["0", "2"], threads=1,

@@ -4,8 +4,12 @@
 The commands are read from README.md (the sh block after `<!-- readme-example: features -->`),
 so the README cannot drift from what works. Substitutions, and nothing else: `python3` is
 this interpreter (Debian's, with torch), `build/src/permrsa` is $PERMRSA_BIN,
-`../shared/data/seed-eeg-vgg16` is $PERMRSA_SEED_DATA and `config/` is the repository's;
-the lines run in a temporary folder.
+`../shared/data/seed-eeg-vgg16` is the data folder (also given as $PERMRSA_SEED_DATA) and
+`config/` is the repository's; the lines run in a temporary folder.
+
+The data folder is a generated stand-in laid out like seed-eeg-vgg16 (49 generated images,
+random brain RDMs on the study's time axis), so the example's shapes are checked everywhere;
+and the real folder, as a real-data test.
 
 Where the expected values come from: the results file must be complete (the datasets README
 "Output" lists, with L = the 6 ResNet-18 layers asked for and T = 218 time points of the real
@@ -18,8 +22,12 @@ import subprocess
 import sys
 
 import h5py
+import numpy as np
+import pytest
+import scipy.io
 
-from permrsa_testing import BIN, SEED_DATA
+from permrsa_testing import BIN, SEED_DATA, real_data
+from synthetic_images import write_images
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -31,17 +39,39 @@ def readme_example():
     return [line for line in block.group(1).splitlines() if line.strip()]
 
 
-def test_the_readme_features_example_runs_from_images_to_results(tmp_path):
+def standin_data(folder):
+    """seed-eeg-vgg16's layout with generated contents: stimuli/ (49 images), brain_rdms.npy
+    (1176 x 218 random), time_vector.mat (the study's axis: -0.19921875 + i/256 s), 22 random
+    layer correlation matrices and their names."""
+    write_images(folder / "stimuli", 49, seed=7, prefix="stim")
+    rng = np.random.Generator(np.random.Philox(7))
+    np.save(folder / "brain_rdms.npy", rng.random((49 * 48 // 2, 218)))
+    scipy.io.savemat(folder / "time_vector.mat", {"time": (-51 + np.arange(218))[None, :] / 256})
+    activations = rng.standard_normal((22, 49, 30))
+    np.save(folder / "vgg16_layer_corr.npy", np.stack([np.corrcoef(a) for a in activations]))
+    (folder / "vgg16_layers.txt").write_text("".join(f"layer{i}\n" for i in range(22)))
+    return folder
+
+
+@pytest.mark.parametrize("data", ["stand-in", pytest.param("real", marks=real_data)])
+def test_the_readme_features_example_runs_from_images_to_results(tmp_path, data):
+    folder = SEED_DATA if data == "real" else standin_data(tmp_path / "seed-eeg-vgg16")
     lines = readme_example()
-    env = dict(os.environ, PERMRSA_SEED_DATA=str(SEED_DATA))
+    env = dict(os.environ, PERMRSA_SEED_DATA=str(folder))
+    variables = {}
     for line in lines:
-        args = shlex.split(line)
+        line = line.split("  #")[0]
+        assignment = re.fullmatch(r"(\w+)=\$\((.*)\)\s*", line)  # NAME=$(command)
+        args = shlex.split(assignment.group(2) if assignment else line)
         args = [{"python3": sys.executable, "build/src/permrsa": BIN}.get(a, a) for a in args]
-        args = [a.replace("../shared/data/seed-eeg-vgg16", str(SEED_DATA)) for a in args]
         args = [str(REPO / a) if a.startswith(("config/", "tools/")) else a for a in args]
+        args = [re.sub(r"\$(\w+)", lambda m: variables[m.group(1)], a) for a in args]
         proc = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True,
                               timeout=1800)
         assert proc.returncode == 0, f"{line}\n{proc.stderr}"
+        if assignment:
+            variables[assignment.group(1)] = proc.stdout.strip()
+    assert variables["DATA"] == str(folder)  # tools/seed_data.py found the folder in use
 
     with h5py.File(tmp_path / "resnet18_rdms.h5") as f:
         layers = [s.decode() for s in f["/layers"][()]]

@@ -15,12 +15,10 @@ import numpy as np
 import pytest
 import scipy.io
 
-from permrsa_testing import SEED_DATA, run as run_cli, write_config
+from permrsa_testing import SEED_DATA, real_data, run as run_cli, write_config
 from python_package import permrsa
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-real_data = pytest.mark.skipif(not (SEED_DATA / "brain_rdms.npy").is_file(),
-                               reason=f"real data folder {SEED_DATA} is missing (PERMRSA_SEED_DATA)")
 
 
 def h5_datasets(path):

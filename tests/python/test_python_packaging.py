@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from permrsa_testing import SEED_DATA
+from permrsa_testing import SEED_DATA, real_data
 from python_package import permrsa
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -48,8 +48,7 @@ def test_pip_install_of_the_python_folder_works_offline(tmp_path):
     assert numbers == permrsa.run(b, m, permutations=50, seed=2).observed.to_numpy().tobytes().hex()
 
 
-@pytest.mark.skipif(not (SEED_DATA / "brain_rdms.npy").is_file(),
-                    reason=f"real data folder {SEED_DATA} is missing (PERMRSA_SEED_DATA)")
+@real_data
 def test_the_example_runs_the_real_data_end_to_end(tmp_path):
     env = clean_env() | {"PYTHONPATH": str(BUILD_PYTHON), "PERMRSA_SEED_DATA": str(SEED_DATA)}
     proc = subprocess.run([sys.executable, REPO / "examples" / "seed_study.py", "--out", tmp_path,

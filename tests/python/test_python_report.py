@@ -20,7 +20,7 @@ import h5py
 import numpy as np
 import pytest
 
-from permrsa_testing import SEED_DATA, run as run_cli
+from permrsa_testing import SEED_DATA, real_data, run as run_cli
 from python_package import permrsa  # noqa: F401  (skips without the package)
 from permrsa import report
 
@@ -28,8 +28,7 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 webdriver = pytest.importorskip("selenium.webdriver", reason="python3-selenium is not installed")
 pytestmark = [
-    pytest.mark.skipif(not (SEED_DATA / "brain_rdms.npy").is_file(),
-                       reason=f"real data folder {SEED_DATA} is missing (PERMRSA_SEED_DATA)"),
+    real_data,
     pytest.mark.skipif(CHROMIUM is None or DRIVER is None,
                        reason="Debian chromium and chromium-driver are not installed"),
 ]

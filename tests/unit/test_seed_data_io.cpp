@@ -1,23 +1,25 @@
-// Reading the real EEG x VGG16 data set (../shared/data/seed-eeg-vgg16). The folder comes from
-// $PERMRSA_SEED_DATA; without it the tests are skipped. Expected shapes and values are the ones
-// the data set's README.md states.
+// Reading the real EEG x VGG16 data set. Its folder is found by find_seed_data_folder
+// ($PERMRSA_SEED_DATA, ../shared/data/seed-eeg-vgg16 beside the repository, or the fetch tool's
+// cache folder); without it the tests are skipped (ctest reports them as skipped, not passed)
+// with the fetch command in the message. Expected shapes and values are the ones the data
+// set's README.md states (and tools/fetch_seed_data.py's README, which says the same).
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-
+#include "io/seed_data_folder.hpp"
 #include "permrsa/array_io.hpp"
 
 namespace permrsa {
 namespace {
 
-std::string seed_data_dir() {
-  const char* dir = std::getenv("PERMRSA_SEED_DATA");
-  return dir != nullptr ? dir : "";
-}
+const std::string beside_repository = PERMRSA_SOURCE_DIR "/../shared/data/seed-eeg-vgg16";
+
+#define PERMRSA_SEED_DATA_OR_SKIP(dir)                                             \
+  const auto found_folder = find_seed_data_folder(beside_repository);              \
+  if (!found_folder) GTEST_SKIP() << seed_data_missing_message(beside_repository); \
+  const std::string dir = *found_folder
 
 TEST(SeedDataIo, ReadsTheTimeVectorFromTheMatFile) {
-  const std::string dir = seed_data_dir();
-  if (dir.empty()) GTEST_SKIP() << "PERMRSA_SEED_DATA is not set";
+  PERMRSA_SEED_DATA_OR_SKIP(dir);
   // README: time_vector.mat, variable `time`, (1, 218) float64, -0.19921875 to 0.6484375.
   const RealArray time = read_real_array(dir + "/time_vector.mat:time", "brain.times");
   ASSERT_EQ(time.shape, (std::vector<std::size_t>{1, 218}));
@@ -27,8 +29,7 @@ TEST(SeedDataIo, ReadsTheTimeVectorFromTheMatFile) {
 }
 
 TEST(SeedDataIo, ReadsTheBrainRdmsFromTheNpyFile) {
-  const std::string dir = seed_data_dir();
-  if (dir.empty()) GTEST_SKIP() << "PERMRSA_SEED_DATA is not set";
+  PERMRSA_SEED_DATA_OR_SKIP(dir);
   // README: brain_rdms.npy, float64, (1176, 218), C order.
   const RealArray rdms = read_real_array(dir + "/brain_rdms.npy", "brain.file");
   EXPECT_EQ(rdms.shape, (std::vector<std::size_t>{1176, 218}));
@@ -36,8 +37,7 @@ TEST(SeedDataIo, ReadsTheBrainRdmsFromTheNpyFile) {
 }
 
 TEST(SeedDataIo, ReadsTheLayerNamesAndLayerCorrelations) {
-  const std::string dir = seed_data_dir();
-  if (dir.empty()) GTEST_SKIP() << "PERMRSA_SEED_DATA is not set";
+  PERMRSA_SEED_DATA_OR_SKIP(dir);
   // README: vgg16_layers.txt has 22 lines, block1_conv1 ... predictions;
   // vgg16_layer_corr.npy is float64 (22, 49, 49).
   const std::vector<std::string> names = read_names(dir + "/vgg16_layers.txt", "model.names");
