@@ -6,10 +6,13 @@
 // Collectives must be called by every rank of the communicator in the same order.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace permrsa {
@@ -35,8 +38,32 @@ class Communicator {
   virtual std::vector<double> gatherv(std::span<const double> mine, int root) const = 0;
   // The same, received by every rank.
   virtual std::vector<double> allgatherv(std::span<const double> mine) const = 0;
+  // Raw bytes: the root's bytes into every rank's buffer of the same size; every rank's bytes
+  // concatenated in rank order on `root`.
+  virtual void broadcast_bytes(std::span<std::byte> bytes, int root) const = 0;
+  virtual std::vector<std::byte> gatherv_bytes(std::span<const std::byte> mine, int root) const = 0;
   // Ends every process of the job (a runtime failure that cannot be agreed on).
   [[noreturn]] virtual void abort(int exit_code) const = 0;
+
+  // Typed collectives for trivially copyable structs (all ranks run the same build, so the
+  // layout is the same): the root's values, resized on every rank; every rank's values in rank
+  // order on `root`.
+  template <class T>
+    requires std::is_trivially_copyable_v<T>
+  void broadcast_values(std::vector<T>& values, int root) const {
+    std::int64_t n[1] = {static_cast<std::int64_t>(values.size())};
+    broadcast(std::span<std::int64_t>(n), root);
+    values.resize(static_cast<std::size_t>(n[0]));
+    broadcast_bytes(std::as_writable_bytes(std::span<T>(values)), root);
+  }
+  template <class T>
+    requires std::is_trivially_copyable_v<T>
+  std::vector<T> gather_values(std::span<const T> mine, int root) const {
+    const auto bytes = gatherv_bytes(std::as_bytes(mine), root);
+    std::vector<T> out(bytes.size() / sizeof(T));
+    if (!out.empty()) std::memcpy(out.data(), bytes.data(), bytes.size());
+    return out;
+  }
 };
 
 std::unique_ptr<Communicator> make_serial_communicator();

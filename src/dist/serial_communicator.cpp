@@ -26,6 +26,10 @@ class SerialCommunicator final : public Communicator {
   std::vector<double> allgatherv(std::span<const double> mine) const override {
     return {mine.begin(), mine.end()};
   }
+  void broadcast_bytes(std::span<std::byte>, int) const override {}
+  std::vector<std::byte> gatherv_bytes(std::span<const std::byte> mine, int) const override {
+    return {mine.begin(), mine.end()};
+  }
   [[noreturn]] void abort(int exit_code) const override { std::_Exit(exit_code); }
 };
 

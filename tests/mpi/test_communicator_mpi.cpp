@@ -119,5 +119,29 @@ TEST(MpiCommunicator, SplitsByColorAndOrdersByKey) {
   world().barrier();
 }
 
+struct ClusterLike {  // trivially copyable, as the cluster table moved between ranks
+  double statistic;
+  std::int64_t size;
+  std::int8_t sign;
+};
+
+TEST(MpiCommunicator, MovesTriviallyCopyableStructsAsValues) {
+  const int n = world().size(), r = world().rank();
+  std::vector<ClusterLike> table;
+  if (r == 0) table = {{2.5, 3, -1}, {0.125, 7, 1}};
+  world().broadcast_values(table, 0);
+  ASSERT_EQ(table.size(), 2u);
+  EXPECT_EQ(table[1].statistic, 0.125);
+  EXPECT_EQ(table[0].sign, -1);
+  const ClusterLike mine{double(r), r, static_cast<std::int8_t>(r % 2 ? -1 : 1)};
+  const auto all = world().gather_values(std::span<const ClusterLike>(&mine, 1), n - 1);
+  if (r == n - 1) {
+    ASSERT_EQ(all.size(), static_cast<std::size_t>(n));
+    for (int q = 0; q < n; ++q) EXPECT_EQ(all[static_cast<std::size_t>(q)].size, q);
+  } else {
+    EXPECT_TRUE(all.empty());
+  }
+}
+
 }  // namespace
 }  // namespace permrsa

@@ -65,6 +65,20 @@ class MpiCommunicator final : public Communicator {
                    offsets.data(), MPI_DOUBLE, MPI_Comm(comm_));
     return out;
   }
+  void broadcast_bytes(std::span<std::byte> bytes, int root) const override {
+    MPI_Bcast(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, root, MPI_Comm(comm_));
+  }
+  std::vector<std::byte> gatherv_bytes(std::span<const std::byte> mine, int root) const override {
+    std::vector<int> sizes;
+    mpi::gather(comm_, static_cast<int>(mine.size()), sizes, root);
+    std::vector<int> offsets(sizes.size(), 0);
+    for (std::size_t i = 1; i < sizes.size(); ++i) offsets[i] = offsets[i - 1] + sizes[i - 1];
+    std::vector<std::byte> out;
+    if (comm_.rank() == root) out.resize(static_cast<std::size_t>(std::accumulate(sizes.begin(), sizes.end(), 0)));
+    MPI_Gatherv(mine.data(), static_cast<int>(mine.size()), MPI_BYTE, out.data(), sizes.data(),
+                offsets.data(), MPI_BYTE, root, MPI_Comm(comm_));
+    return out;
+  }
   [[noreturn]] void abort(int exit_code) const override {
     comm_.abort(exit_code);
     std::abort();
