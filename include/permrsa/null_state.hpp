@@ -26,6 +26,8 @@ struct KRange {
 using KRanges = std::vector<KRange>;
 
 KRanges normalized(KRanges ranges);
+// The union of two sets of ranges, normalized.
+KRanges unite(const KRanges& a, const KRanges& b);
 KRanges subtract(const KRanges& from, const KRanges& remove);
 KRanges intersect(const KRanges& a, const KRanges& b);
 std::int64_t count(const KRanges& ranges);

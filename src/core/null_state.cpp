@@ -23,6 +23,12 @@ KRanges normalized(KRanges ranges) {
   return out;
 }
 
+KRanges unite(const KRanges& a, const KRanges& b) {
+  KRanges all = a;
+  all.insert(all.end(), b.begin(), b.end());
+  return normalized(std::move(all));
+}
+
 KRanges subtract(const KRanges& from, const KRanges& remove) {
   KRanges out;
   const KRanges cut = normalized(remove);
@@ -167,16 +173,8 @@ void NullState::absorb(const NullState& other) {
     top_held = held;
   }
   if (thresholds.empty()) thresholds = other.thresholds;
-  pass1 = normalized([&] {
-    auto r = pass1;
-    r.insert(r.end(), other.pass1.begin(), other.pass1.end());
-    return r;
-  }());
-  pass2 = normalized([&] {
-    auto r = pass2;
-    r.insert(r.end(), other.pass2.begin(), other.pass2.end());
-    return r;
-  }());
+  pass1 = unite(pass1, other.pass1);
+  pass2 = unite(pass2, other.pass2);
 }
 
 NullState NullState::only_pass2() const {
