@@ -6,6 +6,7 @@
 #pragma once
 
 #include <span>
+#include <string>
 #include <vector>
 
 #include "permrsa/analysis_spec.hpp"
@@ -17,8 +18,13 @@ struct NoiseCeiling {
   std::vector<double> lower, upper;  // one per column (time point)
 };
 
-// subjects: N matrices of P x T brain RDMs.
+// subjects: N matrices of P x T brain RDMs. With N = 1 both bounds are NaN (undefined: there
+// are no other subjects), and NaN wherever a group mean RDM is constant.
 NoiseCeiling noise_ceiling(const std::vector<Matrix<double>>& subjects, Metric metric);
+
+// The warning to show when the noise ceiling of `subjects` subjects is undefined (N = 1); empty
+// otherwise.
+std::string noise_ceiling_warning(std::size_t subjects);
 
 // The metric between two vectors (pearson, spearman on average ranks, kendall tau-b or tau-a
 // by Knight's O(P log P) algorithm).

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cmath>
+#include <limits>
 
 #include "permrsa/analysis_spec.hpp"
 
@@ -14,6 +15,14 @@ inline double oriented(double s, Tail tail) {
     case Tail::two_sided: return std::fabs(s);
   }
   return s;
+}
+
+// The oriented statistic of a permutation's map. A NaN there (an undefined statistic, which the
+// checks before the run rule out for the observed map) counts as +inf, the most extreme value:
+// it can then only raise the p-values it enters (exceedance counts, maxima, clusters, TFCE),
+// where a NaN, comparing false with everything, would lower them. Finite values are unchanged.
+inline double null_oriented(double s, Tail tail) {
+  return std::isnan(s) ? std::numeric_limits<double>::infinity() : oriented(s, tail);
 }
 
 }  // namespace permrsa

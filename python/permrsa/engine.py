@@ -5,6 +5,7 @@ import pathlib
 import shutil
 import subprocess
 import tempfile
+import warnings
 
 import numpy as np
 
@@ -42,7 +43,7 @@ def _toml(sections):
 def run(brain, models, *, times=None, layers=None, layout=None, baseline=None, time_start=None,
         time_step=None, model_kind=None, metric=None, scheme=None, permutations=None, seed=None,
         tail=None, precision=None, group_statistic=None, fisher_z=None, correction=None,
-        bootstrap=None, threads=0, batch_size=64):
+        bootstrap=None, threads=0, batch_size=64, memory_gib=2.0):
     """Runs the permutation analysis on arrays in memory; returns a :class:`Results`.
 
     The settings are the config keys of `permrsa run` (README "Config"); None keeps the engine's
@@ -57,6 +58,8 @@ def run(brain, models, *, times=None, layers=None, layout=None, baseline=None, t
     correction: dict of [correction] keys, e.g. {"connectivity": "layer-time", "tfce": True}.
     bootstrap: dict of [bootstrap] keys ({"samples": 1000}), needs per-subject data.
     threads: worker threads (0 = all cores). The GIL is released while the engine runs.
+    memory_gib: the memory budget (the CLI's --memory-per-rank): a run estimated to need more,
+        e.g. for too many permutations or bootstrap samples, raises InputError up front.
     Bad input raises permrsa.InputError (a ValueError) with the CLI's message.
     """
     from . import _permrsa  # the C++ engine: built with -DPERMRSA_WITH_PYTHON=ON
@@ -80,7 +83,9 @@ def run(brain, models, *, times=None, layers=None, layout=None, baseline=None, t
             raise InputError(f"{name}: expected a float32 or float64 array, found dtype {a.dtype}")
     times = None if times is None else np.asarray(times, dtype=np.float64).ravel()
     analysis = _permrsa.run(brain, models, times, [str(x) for x in (layers or [])],
-                            _toml(sections), int(threads), int(batch_size))
+                            _toml(sections), int(threads), int(batch_size), float(memory_gib))
+    for message in analysis.warnings:
+        warnings.warn(message, RuntimeWarning, stacklevel=2)
     return from_analysis(analysis)
 
 

@@ -12,11 +12,14 @@
 #include "permrsa/clusters.hpp"
 #include "permrsa/config.hpp"
 #include "permrsa/error.hpp"
+#include "permrsa/memory_budget.hpp"
+#include "permrsa/noise_ceiling.hpp"
 #include "permrsa/permutation_analysis.hpp"
 #include "permrsa/process_grid.hpp"
 #include "permrsa/results_file.hpp"
 #include "permrsa/rsa_problem.hpp"
 #include "permrsa/sign_flips.hpp"
+#include "permrsa/statistic_checks.hpp"
 #include "permrsa/subject_summaries.hpp"
 
 namespace py = pybind11;
@@ -40,11 +43,14 @@ struct Analysis {
   permrsa::RunSpec spec;
   permrsa::RsaProblem problem;
   permrsa::AnalysisResult result;
+  std::vector<std::string> warnings;  // for Python's warnings.warn (python/permrsa/engine.py)
 };
 
-// The steps of `permrsa run` with one rank: spec, null design, grid, analysis, summaries.
+// The steps of `permrsa run` with one rank: spec, checks, null design, grid, analysis,
+// summaries. `budget` (bytes) plays --memory-per-rank.
 std::shared_ptr<Analysis> analyse(const permrsa::RunSpec& spec,
-                                  const permrsa::ProblemArrays& arrays, std::size_t batch_size) {
+                                  const permrsa::ProblemArrays& arrays, std::size_t batch_size,
+                                  double budget) {
   using namespace permrsa;
   auto a = std::make_shared<Analysis>();
   a->spec = spec;
@@ -52,6 +58,7 @@ std::shared_ptr<Analysis> analyse(const permrsa::RunSpec& spec,
   const RsaProblem& problem = a->problem;
   const std::size_t subjects = problem.subjects.size();
   const std::size_t pairs = subjects ? problem.subjects.front().rows() : problem.brain.rows();
+  check_subject_count(spec, subjects);
   for (const auto& name : spec.bootstrap.compare_layers)
     if (std::find(problem.layers.begin(), problem.layers.end(), name) == problem.layers.end())
       throw InputError(spec.source + ": bootstrap.compare_layers: expected a layer name, found \"" +
@@ -73,12 +80,14 @@ std::shared_ptr<Analysis> analyse(const permrsa::RunSpec& spec,
   const ProcessGrid grid =
       plan_grid(1, pairs * std::max<std::size_t>(1, subjects), L, T, design.count(),
                 spec.correction.cluster_alpha, batch_size, GridRequest{});
+  const ProblemShape shape{problem.stimuli, pairs, L, T, subjects};
+  const RunFootprint footprint = run_footprint(spec, shape, grid.block(0), batch_size);
+  check_memory_budget(spec, shape, footprint, design.count(), budget, "memory_gib");
+  check_statistics(problem, spec);
   RunOptions options;
   options.batch_size = batch_size;
-  const double budget = 2.0 * 1024.0 * 1024.0 * 1024.0;  // the CLI's --memory-per-rank default
   options.map_cache_bytes =
-      budget - estimate_rank_bytes(pairs * std::max<std::size_t>(1, subjects), L, T, L * T,
-                                   design.count(), spec.correction.cluster_alpha, batch_size);
+      budget - footprint.bytes(design.count(), spec.bootstrap.enabled ? spec.bootstrap.samples : 0);
   a->result = run_analysis(problem, spec.analysis, spec.correction, design, grid, *serial, options);
   const double fixed_threshold =
       spec.correction.cluster_threshold == ClusterThreshold::t_default
@@ -87,6 +96,9 @@ std::shared_ptr<Analysis> analyse(const permrsa::RunSpec& spec,
   auto summaries = summarize_subjects(problem, spec, a->result, fixed_threshold, grid, *serial);
   a->result.noise_ceiling = std::move(summaries.noise_ceiling);
   a->result.bootstrap = std::move(summaries.bootstrap);
+  if (const auto warning = noise_ceiling_warning(subjects);
+      a->result.noise_ceiling && !warning.empty())
+    a->warnings.push_back(warning);
   return a;
 }
 
@@ -210,6 +222,7 @@ PYBIND11_MODULE(_permrsa, m) {
   py::class_<Analysis, std::shared_ptr<Analysis>>(m, "Analysis")
       .def("datasets", &datasets, "The results file's datasets: {'/observed': array, ...}")
       .def("attributes", &attributes, "The results file's root attributes")
+      .def_readonly("warnings", &Analysis::warnings, "Warnings of the run, for warnings.warn")
       .def(
           "save",
           [](const Analysis& a, const std::string& path) {
@@ -224,7 +237,7 @@ PYBIND11_MODULE(_permrsa, m) {
       "run",
       [](const DoubleArray& brain, const DoubleArray& models, std::optional<DoubleArray> times,
          std::vector<std::string> layers, const std::string& toml, int threads,
-         std::size_t batch_size) {
+         std::size_t batch_size, double memory_gib) {
         const auto spec = permrsa::parse_run_spec(toml, "permrsa.run", "", {});
         permrsa::ProblemArrays arrays{to_real_array(brain, spec.brain.file),
                                       to_real_array(models, spec.models.file),
@@ -233,14 +246,18 @@ PYBIND11_MODULE(_permrsa, m) {
         if (times) arrays.times = to_real_array(*times, "<times>").values;
         if (batch_size < 1)
           throw permrsa::InputError("permrsa.run: batch_size: expected >= 1, found 0");
+        if (!(memory_gib > 0))
+          throw permrsa::InputError(
+              "permrsa.run: memory_gib: expected a positive number of GiB, found " +
+              std::to_string(memory_gib));
         py::gil_scoped_release release;
         std::optional<tbb::global_control> limit;
         if (threads > 0)
           limit.emplace(tbb::global_control::max_allowed_parallelism,
                         static_cast<std::size_t>(threads));
-        return analyse(spec, arrays, batch_size);
+        return analyse(spec, arrays, batch_size, memory_gib * 1024.0 * 1024.0 * 1024.0);
       },
       py::arg("brain"), py::arg("models"), py::arg("times"), py::arg("layers"), py::arg("toml"),
-      py::arg("threads") = 0, py::arg("batch_size") = 64,
+      py::arg("threads") = 0, py::arg("batch_size") = 64, py::arg("memory_gib") = 2.0,
       "Runs the analysis the TOML text describes on in-memory arrays (the GIL is released)");
 }

@@ -8,8 +8,10 @@
 #include "cli/agreement.hpp"
 #include "permrsa/config.hpp"
 #include "permrsa/error.hpp"
+#include "permrsa/memory_budget.hpp"
 #include "permrsa/results_file.hpp"
 #include "permrsa/sign_flips.hpp"
+#include "permrsa/statistic_checks.hpp"
 #include "permrsa/subject_summaries.hpp"
 #include "permrsa/synthetic.hpp"
 
@@ -68,6 +70,7 @@ PreparedAnalysis prepare_analysis(const std::function<RunSpec()>& load_spec, boo
     a.shape = demo ? demo_shape() : probe_problem_shape(spec);
   });
   agree(world, [&] {
+    check_subject_count(spec, a.shape.subjects);
     if (spec.analysis.scheme == Scheme::sign_flip) {
       if (!spec.analysis.permutation_file.empty())
         throw InputError(spec.source +
@@ -85,10 +88,17 @@ PreparedAnalysis prepare_analysis(const std::function<RunSpec()>& load_spec, boo
     request.memory_per_rank = opt.memory_per_rank_gib * 1024.0 * 1024.0 * 1024.0;
     a.grid = plan_grid(world.size(), values_per_cell(a.shape), a.shape.layers, a.shape.times,
                        a.design.count(), spec.correction.cluster_alpha, opt.batch_size, request);
+    // Before anything grows with K or B: refuse what cannot fit (every rank checks its block).
+    check_memory_budget(
+        spec, a.shape,
+        run_footprint(spec, a.shape, a.grid.block(a.grid.block_of(world.rank())), opt.batch_size),
+        a.design.count(), request.memory_per_rank, "--memory-per-rank");
   });
   const BlockRange block = a.grid.block(a.grid.block_of(world.rank()));
   agree(world, [&] {
     a.problem = demo ? demo_problem(block) : load_problem(spec, block);
+    // The observed statistics (k = 0) and what a permutation can reach, before the sweep.
+    check_statistics(a.problem, spec);
     for (const auto& name : spec.bootstrap.compare_layers)
       if (std::find(a.problem.layers.begin(), a.problem.layers.end(), name) ==
           a.problem.layers.end())
@@ -114,12 +124,12 @@ NullStateOrigin origin_of(const PreparedAnalysis& a) {
 RunOptions run_options_for(const PreparedAnalysis& a, const GridOptions& opt) {
   RunOptions run_options;
   run_options.batch_size = opt.batch_size;
-  const BlockRange& block = a.problem.block;
-  // What the memory budget leaves after the block's inputs and buffers may hold pass 1's maps.
+  // What the memory budget leaves after everything else of the run may hold pass 1's maps.
+  const auto& spec = a.spec;
   run_options.map_cache_bytes =
       opt.memory_per_rank_gib * 1024.0 * 1024.0 * 1024.0 -
-      estimate_rank_bytes(values_per_cell(a.shape), block.layers(), block.times(), block.cells(),
-                          a.design.count(), a.spec.correction.cluster_alpha, opt.batch_size);
+      run_footprint(spec, a.shape, a.problem.block, opt.batch_size)
+          .bytes(a.design.count(), spec.bootstrap.enabled ? spec.bootstrap.samples : 0);
   return run_options;
 }
 
@@ -133,6 +143,9 @@ void finish_and_write(const PreparedAnalysis& a, AnalysisResult& result, const s
   auto summaries = summarize_subjects(a.problem, spec, result, fixed_threshold, a.grid, world);
   result.noise_ceiling = std::move(summaries.noise_ceiling);
   result.bootstrap = std::move(summaries.bootstrap);
+  if (const auto warning = noise_ceiling_warning(a.shape.subjects);
+      result.noise_ceiling && !warning.empty() && world.rank() == 0)
+    spdlog::warn("{}", warning);
   if (result.bootstrap)
     for (std::size_t l = 0; l < a.shape.layers; ++l)
       spdlog::info("bootstrap peak of {}: {:.4g} s, 95% CI [{:.4g}, {:.4g}]", a.problem.layers[l],

@@ -144,8 +144,10 @@ std::function<int()> add_merge_command(CLI::App& app, GlobalOptions& global) {
                   "The results file (or, with pass-1 shards of the permutation-p "
                   "threshold, the pass-1 file for --pass1-from)")
       ->required();
-  cmd->add_option("--memory-per-rank", opt->grid.memory_per_rank_gib,
-                  "Memory budget per rank in GiB")
+  cmd->add_option(
+         "--memory-per-rank", opt->grid.memory_per_rank_gib,
+         "Memory budget per rank in GiB: steers the automatic grid; permutations or bootstrap "
+         "samples estimated to need more are refused up front (exit 2)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   return [opt, &global] { return merge(*opt, global); };

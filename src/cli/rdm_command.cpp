@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <memory>
 
@@ -118,6 +119,11 @@ int rdm(const RdmOptions& opt, const GlobalOptions& global) {
       headers.push_back(read_epochs_header(sources));
     }
     check_same_layout(headers);
+    if (spec.method == RdmMethod::correlation && headers[0].channels < 2)
+      throw InputError(headers[0].sources.data +
+                       ": data: --method correlation: expected at least 2 channels "
+                       "(a Pearson r between mean patterns over one channel is undefined), found " +
+                       std::to_string(headers[0].channels));
     for (const auto& h : headers)
       designs.push_back(make_trial_design(h.labels, spec, h.sources.labels));
     if (!opt.decisions.empty() && (spec.method != RdmMethod::lda || headers.size() != 1 ||
@@ -175,6 +181,19 @@ int rdm(const RdmOptions& opt, const GlobalOptions& global) {
         for (std::size_t t = 0; t < nt; ++t)
           out.rdms[(item.subject * P + p) * T + item.t_begin + t] = gathered[offset + p * nt + t];
       offset += P * nt;
+    }
+    // As `permrsa features` does: an undefined dissimilarity (a stimulus whose mean pattern is
+    // constant over the channels has no correlation distance) is stored as NaN, said here, and
+    // refused by `permrsa run` with its position.
+    for (std::size_t n = 0; n < N; ++n) {
+      const auto own = out.rdms.begin() + static_cast<std::ptrdiff_t>(n * P * T);
+      const auto undefined = std::count_if(own, own + static_cast<std::ptrdiff_t>(P * T),
+                                           [](double v) { return !std::isfinite(v); });
+      if (undefined > 0)
+        spdlog::warn(
+            "{}: {} of {} dissimilarities (pairs x time points) are undefined ({} of a constant "
+            "mean pattern); stored as NaN",
+            headers[n].sources.data, undefined, P * T, opt.method);
     }
     out.time = headers[0].time;
     out.stimuli = designs[0].stimuli;

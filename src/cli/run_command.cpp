@@ -227,8 +227,10 @@ std::function<int()> add_run_command(CLI::App& app, GlobalOptions& global) {
                   "and --memory-per-rank)");
   cmd->add_option("--block-shape", opt->grid.block_shape,
                   "Split the D data blocks as LBxTB layer x time ranges (default: time first)");
-  cmd->add_option("--memory-per-rank", opt->grid.memory_per_rank_gib,
-                  "Memory budget per rank in GiB for the automatic grid")
+  cmd->add_option(
+         "--memory-per-rank", opt->grid.memory_per_rank_gib,
+         "Memory budget per rank in GiB: steers the automatic grid; permutations or bootstrap "
+         "samples estimated to need more are refused up front (exit 2)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--batch-size", opt->grid.batch_size,

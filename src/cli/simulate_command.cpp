@@ -18,6 +18,19 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// The demo data are built in memory before they are written: refuse sizes that cannot be
+// (instead of std::bad_alloc, or the kernel's OOM killer, halfway through).
+constexpr double kMaxSimulatedBytes = 4.0 * 1024 * 1024 * 1024;
+
+void check_simulated_size(double values, const std::string& what) {
+  const double bytes = 8.0 * values;
+  if (bytes <= kMaxSimulatedBytes) return;
+  char text[64];
+  std::snprintf(text, sizeof text, "%.1f GiB", bytes / (1024.0 * 1024 * 1024));
+  throw InputError(what + ": expected synthetic data of at most 4 GiB (held in memory), found " +
+                   text);
+}
+
 struct SimulateOptions {
   std::string out;
   SyntheticSpec spec;
@@ -54,6 +67,10 @@ int simulate_epochs(const SimulateOptions& opt) {
     throw InputError("--stimuli: expected at least 6 (one per category) with --epochs, found " + std::to_string(spec.stimuli));
   if (spec.subjects < 1 || spec.channels < 1 || spec.trials_per_stimulus < 2 || spec.times < 1)
     throw InputError("--subjects/--channels/--trials/--times: expected >= 1 subject, channel and time point and >= 2 trials");
+  check_simulated_size(static_cast<double>(spec.stimuli) *
+                           static_cast<double>(spec.trials_per_stimulus) *
+                           static_cast<double>(spec.channels) * static_cast<double>(spec.times),
+                       "--stimuli x --trials x --channels x --times (one subject's epochs)");
   const fs::path dir(opt.out);
   fs::create_directories(dir);
   std::string names;
@@ -84,6 +101,10 @@ int simulate(const SimulateOptions& opt) {
   if (opt.spec.stimuli < 3) throw InputError("--stimuli: expected at least 3, found " + std::to_string(opt.spec.stimuli));
   if (opt.spec.layers < 1 || opt.spec.times < 2)
     throw InputError("--layers/--times: expected at least 1 layer and 2 time points");
+  const double stimuli = static_cast<double>(opt.spec.stimuli), pairs = stimuli * (stimuli - 1) / 2;
+  check_simulated_size(
+      pairs * (static_cast<double>(opt.spec.times) + static_cast<double>(opt.spec.layers)),
+      "--stimuli/--layers/--times (P x T brain and L x P model RDMs)");
   const auto data = make_synthetic(opt.spec);
   const fs::path dir(opt.out);
   fs::create_directories(dir);

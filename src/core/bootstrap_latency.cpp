@@ -16,24 +16,30 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // Peak and onset time of each layer for one group of subjects (indices into in.per_subject).
+// Cells whose statistic is undefined (NaN: zero variance in the sample) are neither peak nor
+// onset; a layer without a defined cell has no peak (NaN, counted as missing), rather than the
+// first time point a NaN-blind maximum would return.
 void latencies(const LatencyInputs& in, const std::vector<std::uint32_t>& pick, double* peak, double* onset) {
   const std::size_t cells = in.layers * in.times, n = pick.size();
   std::vector<double> x(n);
   for (std::size_t l = 0; l < in.layers; ++l) {
     double best = -std::numeric_limits<double>::infinity();
     std::size_t best_t = 0;
+    bool defined = false;
     onset[l] = kNaN;
     for (std::size_t t = 0; t < in.times; ++t) {
       const std::size_t c = l * in.times + t;
       for (std::size_t i = 0; i < n; ++i) x[i] = in.per_subject[pick[i] * cells + c];
       const double e = oriented(group_statistic(x.data(), n, in.t_statistic), in.tail);
-      if (e > best) {
+      if (std::isnan(e)) continue;
+      if (!defined || e > best) {
         best = e;
         best_t = t;
+        defined = true;
       }
       if (std::isnan(onset[l]) && e > in.threshold[c]) onset[l] = in.time_axis[t];
     }
-    peak[l] = in.time_axis[best_t];
+    peak[l] = defined ? in.time_axis[best_t] : kNaN;
   }
 }
 
@@ -108,14 +114,20 @@ BootstrapLatency bootstrap_latency(const LatencyInputs& in, std::int64_t samples
     LatencyDifference d;
     d.layer_a = compare_layers[0];
     d.layer_b = compare_layers[1];
-    std::int64_t at_most_zero = 0, at_least_zero = 0;
+    // Over the samples with both peaks: a missing difference (NaN) compares false both ways,
+    // and dividing by all B would make p smaller than the samples support.
+    std::int64_t at_most_zero = 0, at_least_zero = 0, defined = 0;
     for (std::size_t b = 0; b < B; ++b) {
       column[b] = out.peak_samples[b * L + a] - out.peak_samples[b * L + c];
       at_most_zero += column[b] <= 0;
       at_least_zero += column[b] >= 0;
+      defined += !std::isnan(column[b]);
     }
     d.interval = interval(peak0[a] - peak0[c], column);
-    d.p = std::min(1.0, 2.0 * static_cast<double>(std::min(at_most_zero, at_least_zero)) / static_cast<double>(B));
+    d.p = defined == 0
+              ? kNaN
+              : std::min(1.0, 2.0 * static_cast<double>(std::min(at_most_zero, at_least_zero)) /
+                                  static_cast<double>(defined));
     out.differences.push_back(d);
   }
   return out;

@@ -10,7 +10,8 @@ ClusterMap find_clusters(const ClusterRule& rule, std::span<const double> e,
   const std::size_t L = rule.layers, T = rule.times, n = L * T;
   ClusterMap map;
   map.id.assign(n, -1);
-  auto positive = [&](std::size_t c) { return !rule.split_by_sign || s[c] >= 0; };
+  // !(s < 0) rather than s >= 0: a NaN falls on the same side as in max_cluster_statistic().
+  auto positive = [&](std::size_t c) { return !rule.split_by_sign || !(s[c] < 0); };
   auto joins = [&](std::size_t a, std::size_t b) {
     return pass[b] && map.id[b] < 0 && positive(a) == positive(b);
   };

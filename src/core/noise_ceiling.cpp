@@ -4,13 +4,17 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
+#include <string>
 
 #include "core/ranks.hpp"
 #include "kernels/inversion_count.hpp"
 
 namespace permrsa {
 namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 double pearson(std::span<const double> x, std::span<const double> y) {
   std::vector<double> zx(x.size()), zy(y.size());
@@ -63,10 +67,21 @@ double correlate(Metric metric, std::span<const double> x, std::span<const doubl
   return std::numeric_limits<double>::quiet_NaN();
 }
 
+std::string noise_ceiling_warning(std::size_t subjects) {
+  if (subjects != 1) return "";
+  return "noise ceiling: one subject has no other subjects to be compared with, so its bounds are "
+         "undefined; /noise_ceiling/lower and /noise_ceiling/upper hold NaN";
+}
+
 NoiseCeiling noise_ceiling(const std::vector<Matrix<double>>& subjects, Metric metric) {
   NoiseCeiling out;
   if (subjects.empty()) return out;
   const std::size_t N = subjects.size(), P = subjects.front().rows(), T = subjects.front().cols();
+  if (N < 2) {  // no "other subjects" (0 / 0), and a subject against itself says nothing
+    out.lower.assign(T, kNaN);
+    out.upper.assign(T, kNaN);
+    return out;
+  }
   const bool ranked = metric != Metric::pearson;
   const bool kendall_metric = metric == Metric::kendall_b || metric == Metric::kendall_a;
   out.lower.assign(T, 0.0);
@@ -84,9 +99,12 @@ NoiseCeiling noise_ceiling(const std::vector<Matrix<double>>& subjects, Metric m
     for (std::size_t p = 0; p < P; ++p) mean[p] = total[p] / static_cast<double>(N);
     // Pearson and Spearman are dot products of standardised vectors: a subject's own basis
     // (its ranks for Spearman) is standardised once, and each group mean once per subject.
+    // A constant vector has no correlation: NaN, which the dot products carry into the bound
+    // (not the zeros standardize() leaves, which would read as r = 0).
     auto z = [&](const std::vector<double>& v) {
       std::vector<double> out_z(P);
-      standardize(metric == Metric::spearman ? average_ranks(v) : v, out_z);
+      if (!standardize(metric == Metric::spearman ? average_ranks(v) : v, out_z))
+        out_z.assign(P, kNaN);
       return out_z;
     };
     auto dot = [&](const std::vector<double>& a, const std::vector<double>& b) {
@@ -107,7 +125,8 @@ NoiseCeiling noise_ceiling(const std::vector<Matrix<double>>& subjects, Metric m
         lower += correlate(metric, rdm[n], others);
       } else {
         std::vector<double> z_own(P);
-        standardize(basis[n], z_own);  // the ranks themselves for Spearman
+        if (!standardize(basis[n], z_own))
+          z_own.assign(P, kNaN);  // the ranks themselves for Spearman
         upper += dot(z_own, z_mean);
         lower += dot(z_own, z(others));
       }

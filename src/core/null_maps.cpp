@@ -14,7 +14,8 @@ namespace {
 
 void orient(Batch& batch, std::size_t cells, Tail tail) {
   tbb::parallel_for(std::size_t{0}, batch.count, [&](std::size_t b) {
-    for (std::size_t i = b * cells; i < (b + 1) * cells; ++i) batch.e[i] = oriented(batch.s[i], tail);
+    for (std::size_t i = b * cells; i < (b + 1) * cells; ++i)
+      batch.e[i] = null_oriented(batch.s[i], tail);
   });
 }
 

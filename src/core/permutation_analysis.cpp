@@ -44,6 +44,11 @@ std::int64_t NullDesign::count() const {
 }
 
 double t_default_threshold(double alpha, Tail tail, std::size_t subjects) {
+  if (subjects < 2)  // Boost would throw a domain_error for 0 degrees of freedom
+    throw InputError(
+        "correction.cluster_threshold = \"t-default\": the Student t quantile has N - 1 degrees "
+        "of freedom: expected at least 2 subjects, found " +
+        std::to_string(subjects));
   const boost::math::students_t dist(static_cast<double>(subjects) - 1.0);
   // Boost's quantile is correct to the last bits (checked against mpmath in the unit test);
   // scipy.stats.t.ppf (1.10) can be ~6e-11 off, far below any t value's resolution here.
@@ -65,6 +70,9 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
   const bool leader = group->rank() == 0;
 
   const std::size_t L = grid.layers, T = grid.times, cells = L * T, bcells = blk.cells();
+  if (cells == 0)  // the loaders refuse empty axes; maxima over no cells are undefined
+    throw InputError("expected at least 1 layer and 1 time point, found L = " + std::to_string(L) +
+                     " and T = " + std::to_string(T));
   const std::int64_t K = design.count();
   const int G = grid.perm_groups;
   const std::size_t batch_size = std::max<std::size_t>(1, options.batch_size);
@@ -308,7 +316,8 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
           if (!fresh) e.resize(s.size());
           tbb::parallel_for(std::size_t{0}, count, [&](std::size_t b) {
             if (!fresh)
-              for (std::size_t c = b * cells; c < (b + 1) * cells; ++c) e[c] = oriented(s[c], analysis.tail);
+              for (std::size_t c = b * cells; c < (b + 1) * cells; ++c)
+                e[c] = null_oriented(s[c], analysis.tail);
             const double* eb = (fresh ? batch.e.data() : e.data()) + b * cells;
             whole(static_cast<std::size_t>(first) + b, s.data() + b * cells, eb);
           });

@@ -106,6 +106,11 @@ LayerRdms compute_layer_rdms(const FeaturesSpec& spec, const Communicator& world
     network = features::open_network(spec.model, spec.preprocessing,
                                      features::decode_image(spec.images[0]));
     selected = select_layers(spec.layers, network->layer_names(), spec.model);
+    for (const auto i : selected)  // an RDM of no features is undefined (and divides by 0)
+      if (network->layer_sizes()[i] == 0)
+        throw InputError(spec.model + ": --layers: layer '" + network->layer_names()[i] +
+                         "' has no activations (its output has 0 elements); leave it out with "
+                         "--layers");
   });
   network->select(selected);
   std::vector<std::size_t> sizes;

@@ -237,6 +237,9 @@ RunSpec build_spec(const Value& root, const std::string& origin, const std::stri
         if (!f.is_string()) fail(origin, "brain.files", "expected a glob or a list of file names");
         spec.brain.files.push_back(one(f.as_string().str));
       }
+      if (spec.brain.files.empty())
+        fail(origin, "brain.files",
+             "expected at least one file (one per subject), found an empty list");
     } else {
       fail(origin, "brain.files", "expected a glob or a list of file names, found " + toml::format(*files));
     }

@@ -230,6 +230,7 @@ ProblemShape shape_of(const RunSpec& spec, std::vector<std::size_t> brain,
                       const std::string& source, const std::string& key,
                       const std::vector<std::size_t>& models, const std::string& msource) {
   ProblemShape shape;
+  const std::vector<std::size_t> brain_shape = brain;
   if (spec.brain.layout == BrainLayout::subjects_pairs_time) {
     if (brain.size() != 3)
       bad(source, key,
@@ -253,6 +254,19 @@ ProblemShape shape_of(const RunSpec& spec, std::vector<std::size_t> brain,
             std::string(pairs_time ? "" : " (columns, layout time-pairs)") +
             ", found P = " + std::to_string(shape.pairs) + ", which is no such number");
   shape.stimuli = *S;
+  // Every axis must hold something: an empty axis leaves no cell to test (and, unchecked, the
+  // statistics would index empty arrays).
+  if (shape.stimuli < 3)
+    bad(source, key,
+        "expected at least 3 stimuli (P >= 3 pairs; a correlation between RDMs needs 3 values), "
+        "found S = " +
+            std::to_string(shape.stimuli) + " (P = " + std::to_string(shape.pairs) + ")");
+  if (shape.times == 0)
+    bad(source, key,
+        "expected at least 1 time point, found T = 0 (shape " + shape_text(brain_shape) + ")");
+  if (spec.brain.layout == BrainLayout::subjects_pairs_time && shape.subjects == 0)
+    bad(source, key,
+        "expected at least 1 subject, found N = 0 (shape " + shape_text(brain_shape) + ")");
   if (models.size() == 2) {
     if (models[1] != shape.pairs) {
       const auto model_stimuli = stimuli_for_pairs(models[1]);
@@ -275,6 +289,9 @@ ProblemShape shape_of(const RunSpec& spec, std::vector<std::size_t> brain,
     bad(msource, "models.file", "expected L x P or L x S x S, found shape " + shape_text(models));
   }
   shape.layers = models[0];
+  if (shape.layers == 0)
+    bad(msource, "models.file",
+        "expected at least 1 layer, found L = 0 (shape " + shape_text(models) + ")");
   return shape;
 }
 
@@ -302,6 +319,10 @@ ProblemShape probe_problem_shape(const RunSpec& spec) {
     if (brain[0] < 2)
       bad(source, key,
           "expected at least 2 subjects for the sign-flip test, found " + std::to_string(brain[0]));
+    if (brain[1] == 0 || brain[2] == 0)
+      bad(source, key,
+          "expected at least 1 layer and 1 time point, found L = " + std::to_string(brain[1]) +
+              " and T = " + std::to_string(brain[2]) + " (shape " + shape_text(brain) + ")");
     ProblemShape shape;
     shape.subjects = brain[0];
     shape.layers = brain[1];

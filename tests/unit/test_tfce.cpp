@@ -5,8 +5,11 @@
 
 #include <cmath>
 #include <deque>
+#include <limits>
 #include <random>
+#include <string>
 
+#include "permrsa/error.hpp"
 #include "permrsa/tfce.hpp"
 
 namespace permrsa {
@@ -75,6 +78,64 @@ TEST(Tfce, CellsBelowTheFirstStepScoreZero) {
   // 0.3: heights 0.1, 0.2, 0.3 (3 * 0.1 <= 0.3 in floating point? 0.30000000000000004 > 0.3)
   const double expected = (0.01 + 0.04) * 0.1;  // extent 1 at h = 0.1, 0.2
   EXPECT_NEAR(map[2], expected, 1e-15);
+}
+
+// Issue 15 (D5): an infinite statistic used to make the height loop run forever. The heights
+// now stop at the largest finite value; the infinite cell's sum diverges (+inf) and every other
+// cell gets what it gets with that cell at any finite value above the rest (its own heights
+// never reach it), here checked against the brute-force formula with the cell at 10.
+TEST(Tfce, AnInfiniteCellEndsTheLoopAndEnhancesToInfinity) {
+  const ClusterRule rule{2, 6, Connectivity::layer_time, ClusterStatistic::mass, false};
+  std::vector<double> e{0.2, 0.5, 0.9, 0.4, 0.0, 0.3, 0.1, 0.6, 0.7, 0.2, 0.5, 0.05};
+  std::vector<double> with_inf = e, with_ten = e;
+  with_inf[2] = std::numeric_limits<double>::infinity();
+  with_ten[2] = 10.0;
+  const double dh = 0.05;
+  const auto map = tfce_map(rule, with_inf, with_inf, dh);
+  EXPECT_EQ(map[2], std::numeric_limits<double>::infinity());
+  for (std::size_t v = 0; v < e.size(); ++v)
+    if (v != 2) {
+      EXPECT_NEAR(map[v], brute_tfce(2, 6, true, false, with_ten, with_ten, dh, v), 1e-12) << v;
+    }
+}
+
+// A NaN (an undefined statistic in a permutation's map) reads as +inf: the most extreme value,
+// so that it can only raise p-values. Its map equals the map with +inf in its place.
+TEST(Tfce, ANaNCellReadsAsInfinite) {
+  const ClusterRule rule{1, 5, Connectivity::time, ClusterStatistic::mass, false};
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::vector<double> with_nan{0.3, std::nan(""), 0.2, 0.0, 0.4};
+  const std::vector<double> with_inf{0.3, inf, 0.2, 0.0, 0.4};
+  EXPECT_EQ(tfce_map(rule, with_nan, with_nan, 0.1), tfce_map(rule, with_inf, with_inf, 0.1));
+}
+
+// D5: tfce_step = 1e-12 never ended. 10^6 heights is the limit; the message names the step,
+// the statistic and the smallest step that fits (1.5 / 10^6).
+TEST(Tfce, AStepThatTakesMoreThanAMillionHeightsIsRefused) {
+  const ClusterRule rule{1, 3, Connectivity::time, ClusterStatistic::mass, false};
+  const std::vector<double> e{0.5, 1.5, 0.2};
+  try {
+    tfce_map(rule, e, e, 1e-12);
+    FAIL() << "expected InputError";
+  } catch (const InputError& error) {
+    const std::string m = error.what();
+    EXPECT_NE(m.find("correction.tfce_step"), std::string::npos) << m;
+    EXPECT_NE(m.find("1e-12"), std::string::npos) << m;
+    EXPECT_NE(m.find("1.5e+12 heights"), std::string::npos) << m;
+    EXPECT_NE(m.find("at least 1.5e-06"), std::string::npos) << m;
+  }
+  EXPECT_NO_THROW(tfce_map(rule, e, e, 1.5e-6));  // exactly 10^6 heights
+}
+
+// The count of heights dh, 2 dh, ... <= top: floor(top / dh); none below dh; unbounded for a
+// non-finite top.
+TEST(Tfce, HeightCountIsTheNumberOfStepsUpToTheTop) {
+  EXPECT_EQ(tfce_height_count(1.0, 0.25), 4.0);
+  EXPECT_EQ(tfce_height_count(0.1, 0.25), 0.0);
+  EXPECT_EQ(tfce_height_count(-std::numeric_limits<double>::infinity(), 0.25), 0.0);
+  EXPECT_EQ(tfce_height_count(std::numeric_limits<double>::infinity(), 0.25),
+            std::numeric_limits<double>::infinity());
+  EXPECT_EQ(tfce_height_count(std::nan(""), 0.25), std::numeric_limits<double>::infinity());
 }
 
 }  // namespace
