@@ -107,4 +107,8 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
 // the Student t quantile 1 - alpha/2 (two-sided) or 1 - alpha (one-sided), N - 1 dof.
 double t_default_threshold(double alpha, Tail tail, std::size_t subjects);
 
+// The fixed cluster-forming threshold on e: t-default's Student t quantile, else cluster_value
+// (the permutation-p threshold is per cell and comes from the null instead).
+double fixed_cluster_threshold(const CorrectionSettings& correction, Tail tail, std::size_t subjects);
+
 }  // namespace permrsa

@@ -1,0 +1,215 @@
+#include "core/null_accumulator.hpp"
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+
+#include "core/block_maps.hpp"
+#include "core/work_share.hpp"
+#include "permrsa/error.hpp"
+#include "permrsa/tfce.hpp"
+
+namespace permrsa {
+
+NullAccumulator::NullAccumulator(const AnalysisFrame& frame, const RankTopology& topology,
+                                 const NullPlan& plan, std::span<const double> e0,
+                                 const NullState* resume)
+    : f_(frame),
+      t_(topology),
+      plan_(plan),
+      resume_(resume),
+      e0_(e0.begin(), e0.end()),
+      exceed_(topology.block.cells(), 0),
+      max_statistic_(static_cast<std::size_t>(frame.permutations + 1), 0.0),
+      max_cluster_(max_statistic_.size(), 0.0),
+      max_tfce_(frame.tfce ? max_statistic_.size() : 0, 0.0),
+      threshold_(frame.cells, frame.fixed_threshold) {
+  if (resume && (resume->permutations != f_.permutations || resume->cells != f_.cells ||
+                 resume->two_pass != f_.two_pass || resume->tfce != f_.tfce ||
+                 resume->top_capacity != f_.top_capacity))
+    throw InternalError("the resumed null state does not belong to this analysis");
+  const std::size_t bcells = t_.block.cells();
+  if (resume && t_.group_id == 0)  // what is done already enters the sums once
+    for (std::size_t c = 0; c < bcells; ++c) exceed_[c] = resume->exceed[t_.whole_cell(c)];
+  // After pass 1 a state holds the thresholds instead of the top values they came from.
+  thresholds_given_ =
+      resume && f_.two_pass && resume->pass1_complete() && resume->top_values.empty();
+  if (f_.two_pass) seed_top_values();
+}
+
+void NullAccumulator::seed_top_values() {
+  const std::size_t bcells = t_.block.cells();
+  top_.emplace(bcells, f_.top_capacity);
+  if (t_.group_id != 0 || thresholds_given_) return;
+  if (resume_)
+    for (std::size_t c = 0; c < bcells; ++c)
+      for (std::size_t j = 0; j < resume_->top_held; ++j)
+        top_->push(c, resume_->top_values[t_.whole_cell(c) * resume_->top_held + j]);
+  if (plan_.pass1.observed_included)  // k = 0 enters the null once
+    for (std::size_t c = 0; c < bcells; ++c) top_->push(c, e0_[c]);
+}
+
+void NullAccumulator::add_block(const Batch& batch) {
+  const std::size_t bcells = t_.block.cells();
+  // Cells in chunks, permutations in order within each cell: rows are read contiguously.
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, bcells, 256),
+                    [&](const tbb::blocked_range<std::size_t>& range) {
+                      for (std::size_t b = 0; b < batch.count; ++b) {
+                        const double* e = batch.e.data() + b * bcells;
+                        for (std::size_t c = range.begin(); c != range.end(); ++c)
+                          exceed_[c] += e[c] >= e0_[c];
+                        if (top_)
+                          for (std::size_t c = range.begin(); c != range.end(); ++c)
+                            top_->push(c, e[c]);
+                      }
+                    });
+}
+
+void NullAccumulator::add_whole(int pass, std::size_t k, const double* s, const double* e) {
+  const std::span<const double> es(e, f_.cells), ss(s, f_.cells);
+  if (pass == 2) {
+    max_cluster_[k] = max_cluster_statistic(f_.rule, es, ss, std::span<const double>(threshold_));
+    return;
+  }
+  max_statistic_[k] = *std::max_element(e, e + f_.cells);
+  if (!f_.two_pass)
+    max_cluster_[k] = max_cluster_statistic(f_.rule, es, ss, std::span<const double>(threshold_));
+  if (f_.tfce) {
+    const auto t = tfce_map(f_.rule, es, ss, f_.tfce_step);
+    max_tfce_[k] = *std::max_element(t.begin(), t.end());
+  }
+}
+
+// The top values of this block over every group, group by group (cells x held each).
+CellTopValues NullAccumulator::merged_top() const {
+  if (t_.grid->perm_groups == 1) return *top_;
+  const std::size_t bcells = t_.block.cells();
+  CellTopValues merged(bcells, f_.top_capacity);
+  const auto values = t_.same_block->allgatherv(top_->held_values());
+  const std::vector<double> mine_count{static_cast<double>(top_->held_per_cell())};
+  const auto counts = t_.same_block->allgatherv(mine_count);
+  std::size_t offset = 0;
+  for (double h : counts) {
+    const auto held = static_cast<std::size_t>(h);
+    for (std::size_t c = 0; c < bcells; ++c)
+      for (std::size_t j = 0; j < held; ++j) merged.push(c, values[offset + c * held + j]);
+    offset += bcells * held;
+  }
+  return merged;
+}
+
+void NullAccumulator::merge_groups() {
+  t_.same_block->allreduce_sum(exceed_);
+  if (top_) top_ = merged_top();
+  merged_ = true;
+}
+
+void NullAccumulator::settle_thresholds() {
+  const std::size_t bcells = t_.block.cells();
+  std::vector<double> mine(bcells);
+  if (thresholds_given_) {
+    if (resume_->thresholds.size() != f_.cells)
+      throw InternalError("the resumed state has no thresholds");
+    for (std::size_t c = 0; c < bcells; ++c) mine[c] = resume_->thresholds[t_.whole_cell(c)];
+  } else {
+    mine = top_->thresholds(f_.permutations + 1);
+  }
+  block_threshold_ = Matrix<double>(t_.block.layers(), t_.block.times(), mine);
+  const auto whole = gather_block_map(*t_.group, *t_.grid, mine);
+  if (t_.leader()) threshold_ = whole;
+  if (after_pass1_ && t_.world->rank() == 0) after_pass1_->thresholds = threshold_;
+}
+
+// The whole map's top values on world rank 0 (cells x held).
+void NullAccumulator::gather_top(const CellTopValues& block_top, NullState& s) const {
+  const std::size_t held = block_top.held_per_cell(), bcells = t_.block.cells();
+  const auto values = block_top.held_values();  // bcells x held -> held maps of the block
+  std::vector<double> maps_of_block(held * bcells), assembled;
+  for (std::size_t c = 0; c < bcells; ++c)
+    for (std::size_t j = 0; j < held; ++j) maps_of_block[j * bcells + c] = values[c * held + j];
+  // Every block holds the same count (all cells see the same k).
+  const auto w = gather_block_maps(*t_.group, *t_.grid, maps_of_block, held, assembled);
+  if (t_.world->rank() != 0) return;
+  s.top_held = held;
+  s.top_values.assign(f_.cells * held, 0.0);
+  for (std::size_t c = 0; c < f_.cells; ++c)
+    for (std::size_t j = 0; j < held; ++j) s.top_values[c * held + j] = w[j * f_.cells + c];
+}
+
+void NullAccumulator::gather_exceed(std::vector<std::int64_t> sums, NullState& s) const {
+  if (!merged_) t_.same_block->allreduce_sum(sums);
+  const std::vector<double> mine(sums.begin(), sums.end());  // counts < 2^53: exact
+  const auto w = gather_block_map(*t_.group, *t_.grid, mine);
+  if (t_.world->rank() == 0)
+    for (std::size_t c = 0; c < f_.cells; ++c) s.exceed[c] = static_cast<std::int64_t>(w[c]);
+}
+
+// Per-k values of the leaders at the k each group did (`did[g]`), over `base`, on world rank 0.
+std::vector<double> NullAccumulator::gather_k(const std::vector<double>& mine,
+                                              const std::vector<KRanges>& did,
+                                              std::vector<double> base) const {
+  std::vector<double> send;
+  if (t_.leader())
+    for (const auto& r : did[static_cast<std::size_t>(t_.group_id)])
+      for (std::int64_t k = r.first; k < r.last; ++k)
+        send.push_back(mine[static_cast<std::size_t>(k)]);
+  const auto got = t_.world->gatherv(send, 0);
+  if (t_.world->rank() != 0) return base;
+  std::size_t at = 0;
+  for (const auto& ranges : did)
+    for (const auto& r : ranges)
+      for (std::int64_t k = r.first; k < r.last; ++k) base[static_cast<std::size_t>(k)] = got[at++];
+  return base;
+}
+
+std::vector<double> NullAccumulator::resumed(std::vector<double> NullState::*member) const {
+  if (resume_) return resume_->*member;
+  const bool absent = member == &NullState::max_tfce && !f_.tfce;
+  return std::vector<double>(absent ? 0 : static_cast<std::size_t>(f_.permutations + 1), 0.0);
+}
+
+std::vector<KRanges> NullAccumulator::did_after(const PassPlan& pass, std::size_t steps) const {
+  std::vector<KRanges> did;
+  for (const auto& share : pass.shares) did.push_back(first_batches(share, pass.batch_size, steps));
+  return did;
+}
+
+NullState NullAccumulator::pass1_state(std::size_t steps) {
+  NullState s = NullState::empty(f_.permutations, f_.cells, f_.two_pass, f_.tfce, f_.top_capacity);
+  const auto did = did_after(plan_.pass1, steps);
+  s.pass1 = plan_.pass1.done_after(steps);
+  gather_exceed(exceed_, s);
+  s.max_statistic = gather_k(max_statistic_, did, resumed(&NullState::max_statistic));
+  if (f_.tfce) s.max_tfce = gather_k(max_tfce_, did, resumed(&NullState::max_tfce));
+  if (!f_.two_pass) s.max_cluster = gather_k(max_cluster_, did, resumed(&NullState::max_cluster));
+  // Once pass 1 is complete only the thresholds matter (set by settle_thresholds).
+  if (f_.two_pass && !(merged_ && plan_.pass1_complete))
+    gather_top(merged_ ? *top_ : merged_top(), s);
+  return s;
+}
+
+NullState NullAccumulator::pass2_state(std::size_t steps) {
+  NullState s = *after_pass1_;
+  s.pass2 = plan_.pass2.done_after(steps);
+  s.max_cluster =
+      gather_k(max_cluster_, did_after(plan_.pass2, steps), resumed(&NullState::max_cluster));
+  return s;
+}
+
+NullState NullAccumulator::state(int pass, std::size_t steps) {
+  return pass == 1 ? pass1_state(steps) : pass2_state(steps);
+}
+
+NullMaxima NullAccumulator::maxima() {
+  NullMaxima m;
+  const auto& cluster_shares = f_.two_pass ? plan_.pass2.shares : plan_.pass1.shares;
+  m.statistic = gather_k(max_statistic_, plan_.pass1.shares, resumed(&NullState::max_statistic));
+  m.cluster = gather_k(max_cluster_, cluster_shares, resumed(&NullState::max_cluster));
+  if (f_.tfce) m.tfce = gather_k(max_tfce_, plan_.pass1.shares, resumed(&NullState::max_tfce));
+  m.statistic[0] = m.cluster[0] = 0.0;
+  if (f_.tfce) m.tfce[0] = 0.0;
+  return m;
+}
+
+}  // namespace permrsa

@@ -1,0 +1,90 @@
+// The null distribution as one rank accumulates it (DESIGN.md "Statistics"):
+// - per cell of its data block: the exceedance counts #{k >= 1 : e_k >= e_0} and, with the
+//   permutation-p threshold, the largest values of pass 1 (CellTopValues);
+// - on its group's leader, per permutation k of the group's share: the maximum of the whole map,
+//   its largest cluster and its largest TFCE value.
+// Everything combines exactly (integer sums, multisets, values per k), so the result does not
+// depend on the grid. Its file form is NullState.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "core/analysis_frame.hpp"
+#include "core/cell_thresholds.hpp"
+#include "core/null_maps.hpp"
+#include "core/null_plan.hpp"
+#include "core/rank_topology.hpp"
+#include "permrsa/matrix.hpp"
+#include "permrsa/null_state.hpp"
+
+namespace permrsa {
+
+// The per-permutation maxima of the whole run, K + 1 each in k order ([0]: the observed map,
+// filled in by the caller).
+struct NullMaxima {
+  std::vector<double> statistic, cluster, tfce;  // tfce empty without TFCE
+};
+
+class NullAccumulator {
+ public:
+  // e0: this block's observed oriented map. A resumed state's counts and top values enter on
+  // permutation group 0 only, so that they are counted once.
+  NullAccumulator(const AnalysisFrame& frame, const RankTopology& topology, const NullPlan& plan,
+                  std::span<const double> e0, const NullState* resume);
+
+  // Every rank, pass 1: a batch of block maps enters the counts (and the top values).
+  void add_block(const Batch& batch);
+  // The leader: permutation k's whole map (s raw, e oriented) in pass 1 or 2.
+  void add_whole(int pass, std::size_t k, const double* s, const double* e);
+  // After pass 1. Collective over the ranks of this block: counts summed, top values merged.
+  void merge_groups();
+  // Two passes, pass 1 complete, after merge_groups(). Collective over the group: each cell's
+  // threshold on e for pass 2 (this block's, and the whole grid's on the leader).
+  void settle_thresholds();
+
+  // The state after `steps` batch steps of `pass`. Collective over the world; the state is on
+  // world rank 0 (empty elsewhere). Pass 2's states build on pass 1's, kept by keep_pass1().
+  NullState state(int pass, std::size_t steps);
+  void keep_pass1() { after_pass1_ = state(1, plan_.pass1.steps); }
+  bool has_pass1() const { return after_pass1_.has_value(); }
+
+  // Collective over the world: the per-k maxima of every group, on world rank 0 (the resumed
+  // or zero values elsewhere); [0] is left 0 for the observed map.
+  NullMaxima maxima();
+
+  const std::vector<std::int64_t>& exceed() const { return exceed_; }
+  const Matrix<double>& block_thresholds() const { return block_threshold_; }
+  // The cluster-forming threshold of every cell of the whole grid (on leaders).
+  std::span<const double> thresholds() const { return threshold_; }
+
+ private:
+  std::vector<double> resumed(std::vector<double> NullState::*member) const;
+  void seed_top_values();
+  CellTopValues merged_top() const;
+  void gather_top(const CellTopValues& block_top, NullState& s) const;
+  void gather_exceed(std::vector<std::int64_t> sums, NullState& s) const;
+  std::vector<double> gather_k(const std::vector<double>& mine, const std::vector<KRanges>& did,
+                               std::vector<double> base) const;
+  std::vector<KRanges> did_after(const PassPlan& pass, std::size_t steps) const;
+  NullState pass1_state(std::size_t steps);
+  NullState pass2_state(std::size_t steps);
+
+  const AnalysisFrame& f_;
+  const RankTopology& t_;
+  const NullPlan& plan_;
+  const NullState* resume_;
+  std::vector<double> e0_;
+  std::vector<std::int64_t> exceed_;
+  std::optional<CellTopValues> top_;
+  bool merged_ = false;
+  bool thresholds_given_ = false;  // the resumed state holds pass 2's thresholds
+  std::vector<double> max_statistic_, max_cluster_, max_tfce_;  // K + 1 slots (leader)
+  std::vector<double> threshold_;                               // whole grid, on leaders
+  Matrix<double> block_threshold_;
+  std::optional<NullState> after_pass1_;
+};
+
+}  // namespace permrsa

@@ -1,0 +1,107 @@
+#include "core/null_sweep.hpp"
+
+#include <tbb/parallel_for.h>
+
+#include "core/block_maps.hpp"
+#include "core/work_share.hpp"
+#include "permrsa/tail.hpp"
+
+namespace permrsa {
+
+NullSweep::NullSweep(const AnalysisFrame& frame, const RankTopology& topology, const NullPlan& plan,
+                     const NullMaps& maps, NullAccumulator& accumulator, const RunOptions& options)
+    : f_(frame),
+      t_(topology),
+      plan_(plan),
+      maps_(maps),
+      acc_(accumulator),
+      options_(options),
+      total_work_(plan.work(topology.group_id)),
+      last_save_(std::chrono::steady_clock::now()) {
+  const auto g = static_cast<std::size_t>(t_.group_id);
+  const KRanges& mine1 = plan.pass1.shares[g];
+  const double cache_bytes =
+      static_cast<double>(count(mine1)) * static_cast<double>(t_.block.cells()) * 8.0;
+  cache_maps_ = f_.two_pass && mine1 == plan.pass2.shares[g] && !mine1.empty() &&
+                cache_bytes <= options.map_cache_bytes;
+  if (cache_maps_) cached_.reserve(static_cast<std::size_t>(count(mine1)) * t_.block.cells());
+}
+
+void NullSweep::pass2() {
+  replay_ = cache_maps_;
+  sweep(2, plan_.pass2);
+}
+
+// This rank's block maps of permutations first .. first + count - 1: computed (pass 1 adds them
+// to the block's counts and, when pass 2 will replay them, keeps them), or replayed.
+std::span<const double> NullSweep::block_maps(int pass, std::int64_t first, std::size_t count) {
+  const std::size_t bcells = t_.block.cells();
+  if (replay_) {
+    const auto s = std::span<const double>(cached_).subspan(replayed_ * bcells, count * bcells);
+    replayed_ += count;
+    return s;
+  }
+  maps_.fill(batch_, first, count);
+  if (pass == 1) acc_.add_block(batch_);
+  if (cache_maps_ && pass == 1) cached_.insert(cached_.end(), batch_.s.begin(), batch_.s.end());
+  return batch_.s;
+}
+
+void NullSweep::on_whole_maps(int pass, std::int64_t first, std::size_t count,
+                              std::span<const double> s) {
+  // One block and fresh maps: the batch's own oriented maps are the whole maps.
+  const bool fresh = !replay_ && t_.grid->data_blocks == 1;
+  const std::size_t cells = f_.cells;
+  if (!fresh) oriented_.resize(s.size());
+  tbb::parallel_for(std::size_t{0}, count, [&](std::size_t b) {
+    if (!fresh)
+      for (std::size_t c = b * cells; c < (b + 1) * cells; ++c)
+        oriented_[c] = null_oriented(s[c], f_.tail);
+    const double* e = (fresh ? batch_.e.data() : oriented_.data()) + b * cells;
+    acc_.add_whole(pass, static_cast<std::size_t>(first) + b, s.data() + b * cells, e);
+  });
+}
+
+// `steps` batch steps on every rank (a group whose share is done idles), each followed by a
+// checkpoint step.
+void NullSweep::sweep(int pass, const PassPlan& pass_plan) {
+  const auto todo = pass_plan.batches(t_.group_id);
+  for (std::size_t step = 0; step < pass_plan.steps; ++step) {
+    if (step < todo.size()) {
+      const std::int64_t first = todo[step].first;
+      const auto count = static_cast<std::size_t>(todo[step].size());
+      const auto mine = block_maps(pass, first, count);  // local kernel
+      const auto s = gather_block_maps(*t_.group, *t_.grid, mine, count, assembled_);  // collective
+      if (t_.leader()) on_whole_maps(pass, first, count, s);
+      done_ += static_cast<std::int64_t>(count);
+      since_save_ += static_cast<std::int64_t>(count) * t_.grid->perm_groups;
+      if (options_.progress && t_.world->rank() == 0) options_.progress(done_, total_work_);
+    }
+    checkpoint_step(pass, step + 1);
+  }
+}
+
+// Rank 0 says when a checkpoint is due, any rank may ask to stop; then the state is saved.
+void NullSweep::checkpoint_step(int pass, std::size_t steps) {
+  const auto& hooks = options_.checkpoint;
+  if (!hooks.save) return;
+  std::vector<std::int64_t> flags{0, hooks.stop_requested && hooks.stop_requested() ? 1 : 0};
+  if (t_.world->rank() == 0) {
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - last_save_).count();
+    flags[0] = (hooks.seconds > 0 && seconds >= hooks.seconds) ||
+               (hooks.permutations > 0 && since_save_ >= hooks.permutations);
+  }
+  t_.world->allreduce_sum(flags);
+  if (flags[0] == 0 && flags[1] == 0) return;
+  const auto t0 = std::chrono::steady_clock::now();
+  const NullState s = acc_.state(pass, steps);
+  if (t_.world->rank() == 0) hooks.save(s);
+  last_save_ = std::chrono::steady_clock::now();
+  if (hooks.seconds_spent)
+    *hooks.seconds_spent += std::chrono::duration<double>(last_save_ - t0).count();
+  since_save_ = 0;
+  if (flags[1] != 0) throw StoppedAtCheckpoint("stopped by a signal after saving the checkpoint");
+}
+
+}  // namespace permrsa

@@ -1,0 +1,52 @@
+// The sweep over the permutations of one pass: batch by batch, each rank computes its block's
+// maps (the local kernel), then one gather assembles the group's whole maps on its leader, which
+// finds their maxima and clusters; a checkpoint step follows every batch step.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "core/analysis_frame.hpp"
+#include "core/null_accumulator.hpp"
+#include "core/null_maps.hpp"
+#include "core/null_plan.hpp"
+#include "core/rank_topology.hpp"
+#include "permrsa/permutation_analysis.hpp"
+
+namespace permrsa {
+
+class NullSweep {
+ public:
+  NullSweep(const AnalysisFrame& frame, const RankTopology& topology, const NullPlan& plan,
+            const NullMaps& maps, NullAccumulator& accumulator, const RunOptions& options);
+  // Pass 1: block counts and top values, the leader's maxima (and clusters at a fixed threshold).
+  void pass1() { sweep(1, plan_.pass1); }
+  // Pass 2 (permutation-p threshold): the leader's largest clusters, over pass 1's maps when
+  // they were kept (the same values, so the same results), else over regenerated ones.
+  void pass2();
+
+ private:
+  void sweep(int pass, const PassPlan& pass_plan);
+  std::span<const double> block_maps(int pass, std::int64_t first, std::size_t count);
+  void on_whole_maps(int pass, std::int64_t first, std::size_t count, std::span<const double> s);
+  void checkpoint_step(int pass, std::size_t steps);
+
+  const AnalysisFrame& f_;
+  const RankTopology& t_;
+  const NullPlan& plan_;
+  const NullMaps& maps_;
+  NullAccumulator& acc_;
+  const RunOptions& options_;
+  Batch batch_;
+  std::vector<double> assembled_, oriented_;  // the leader's whole maps, reused
+  // Pass 1's maps kept for pass 2 when they fit the budget (options.map_cache_bytes).
+  bool cache_maps_ = false, replay_ = false;
+  std::vector<double> cached_;
+  std::size_t replayed_ = 0;
+  std::int64_t done_ = 0, total_work_ = 0, since_save_ = 0;
+  std::chrono::steady_clock::time_point last_save_;
+};
+
+}  // namespace permrsa
