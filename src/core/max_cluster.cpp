@@ -33,73 +33,85 @@ std::uint32_t root(std::vector<std::uint32_t>& parent, std::uint32_t i) {
   return i;
 }
 
+// Appends the runs of row l (T cells of pass kinds) to `runs`.
+void add_row_runs(const std::uint8_t* row, std::size_t l, std::size_t T, std::vector<Run>& runs) {
+  for (std::size_t t = 0; t < T;) {
+    if (t + 8 <= T) {  // skip 8 failing cells at a time: a null map passes few
+      std::uint64_t word;
+      std::memcpy(&word, row + t, 8);
+      if (word == 0) {
+        t += 8;
+        continue;
+      }
+    }
+    if (!row[t]) {
+      ++t;
+      continue;
+    }
+    const std::uint8_t kind = row[t];
+    std::size_t u = t + 1;
+    while (u < T && row[u] == kind) ++u;
+    runs.push_back({static_cast<std::uint32_t>(l), static_cast<std::uint32_t>(t),
+                    static_cast<std::uint32_t>(u - 1), kind == 1});
+    t = u;
+  }
+}
+
+// Joins the runs [below, end) of a row with the overlapping runs of one sign of the row above,
+// [above, below), walking both rows in time order.
+void join_rows(const std::vector<Run>& runs, std::vector<std::uint32_t>& parent, std::size_t above,
+               std::size_t below) {
+  std::size_t a = above, b = below;
+  const std::size_t above_end = below;
+  while (a < above_end && b < runs.size()) {
+    const Run &up = runs[a], &down = runs[b];
+    if (up.last >= down.first && down.last >= up.first && up.positive == down.positive) {
+      const auto ra = root(parent, static_cast<std::uint32_t>(a));
+      const auto rb = root(parent, static_cast<std::uint32_t>(b));
+      if (ra != rb) parent[std::max(ra, rb)] = std::min(ra, rb);
+    }
+    if (up.last < down.last)
+      ++a;
+    else
+      ++b;
+  }
+}
+
+// The statistics added cell by cell in row-major order into each run's root; the largest.
+double largest_root(const ClusterRule& rule, std::span<const double> e, Scratch& scratch) {
+  auto& runs = scratch.runs;
+  auto& statistic = scratch.statistic;
+  statistic.assign(runs.size(), 0.0);
+  const bool mass = rule.statistic == ClusterStatistic::mass;
+  for (std::size_t r = 0; r < runs.size(); ++r) {  // runs and their cells in row-major order
+    double& into = statistic[root(scratch.parent, static_cast<std::uint32_t>(r))];
+    const std::size_t base = runs[r].row * rule.times;
+    for (std::size_t t = runs[r].first; t <= runs[r].last; ++t) into += mass ? e[base + t] : 1.0;
+  }
+  double best = 0;
+  for (std::size_t r = 0; r < runs.size(); ++r)
+    if (scratch.parent[r] == r) best = std::max(best, statistic[r]);
+  return best;
+}
+
 // pass: L*T bytes, 0 (fails), 1 (passes, positive or unsplit), 2 (passes, negative and split).
 double largest(const ClusterRule& rule, std::span<const double> e, const std::uint8_t* pass) {
   thread_local Scratch scratch;
   auto& runs = scratch.runs;
   auto& parent = scratch.parent;
   runs.clear();
-  const std::size_t L = rule.layers, T = rule.times;
-  const bool layer_time = rule.connectivity == Connectivity::layer_time;
-  std::size_t above_begin = 0, above_end = 0;  // the previous row's runs
-  for (std::size_t l = 0; l < L; ++l) {
+  const std::size_t T = rule.times;
+  std::size_t above = 0;  // the previous row's first run
+  for (std::size_t l = 0; l < rule.layers; ++l) {
     const std::size_t row_begin = runs.size();
-    const std::size_t base = l * T;
-    const std::uint8_t* row = pass + base;
-    for (std::size_t t = 0; t < T;) {
-      if (t + 8 <= T) {  // skip 8 failing cells at a time: a null map passes few
-        std::uint64_t word;
-        std::memcpy(&word, row + t, 8);
-        if (word == 0) {
-          t += 8;
-          continue;
-        }
-      }
-      if (!row[t]) {
-        ++t;
-        continue;
-      }
-      const std::uint8_t kind = row[t];
-      const bool positive = kind == 1;
-      std::size_t u = t + 1;
-      while (u < T && row[u] == kind) ++u;
-      runs.push_back({static_cast<std::uint32_t>(l), static_cast<std::uint32_t>(t),
-                      static_cast<std::uint32_t>(u - 1), positive});
-      t = u;
-    }
+    add_row_runs(pass + l * T, l, T, runs);
     parent.resize(runs.size());
     for (std::size_t r = row_begin; r < runs.size(); ++r) parent[r] = static_cast<std::uint32_t>(r);
-    if (layer_time) {  // join overlapping runs of one sign, walking both rows in time order
-      std::size_t a = above_begin, b = row_begin;
-      while (a < above_end && b < runs.size()) {
-        const Run &up = runs[a], &down = runs[b];
-        if (up.last >= down.first && down.last >= up.first && up.positive == down.positive) {
-          const auto ra = root(parent, static_cast<std::uint32_t>(a));
-          const auto rb = root(parent, static_cast<std::uint32_t>(b));
-          if (ra != rb) parent[std::max(ra, rb)] = std::min(ra, rb);
-        }
-        if (up.last < down.last) ++a;
-        else ++b;
-      }
-    }
-    above_begin = row_begin;
-    above_end = runs.size();
+    if (rule.connectivity == Connectivity::layer_time) join_rows(runs, parent, above, row_begin);
+    above = row_begin;
   }
-  if (runs.empty()) return 0.0;
-  auto& statistic = scratch.statistic;
-  statistic.assign(runs.size(), 0.0);
-  const bool mass = rule.statistic == ClusterStatistic::mass;
-  for (std::size_t r = 0; r < runs.size(); ++r) {  // runs and their cells in row-major order
-    double& into = statistic[root(parent, static_cast<std::uint32_t>(r))];
-    const std::size_t base = runs[r].row * T;
-    for (std::size_t t = runs[r].first; t <= runs[r].last; ++t) into += mass ? e[base + t] : 1.0;
-  }
-  double best = 0;
-  for (std::size_t r = 0; r < runs.size(); ++r)
-    if (parent[r] == r) best = std::max(best, statistic[r]);
-  return best;
+  return runs.empty() ? 0.0 : largest_root(rule, e, scratch);
 }
-
 
 // Cells that pass, with their side: a run never mixes 1 and 2.
 template <class Passes>
@@ -117,12 +129,14 @@ double largest_of(const ClusterRule& rule, std::span<const double> e, std::span<
 
 double max_cluster_statistic(const ClusterRule& rule, std::span<const double> e,
                              std::span<const double> s, std::span<const std::uint8_t> pass) {
-  return largest_of(rule, e, s, [&](std::size_t c) { return static_cast<std::uint8_t>(pass[c] != 0); });
+  return largest_of(rule, e, s,
+                    [&](std::size_t c) { return static_cast<std::uint8_t>(pass[c] != 0); });
 }
 
 double max_cluster_statistic(const ClusterRule& rule, std::span<const double> e,
                              std::span<const double> s, std::span<const double> threshold) {
-  return largest_of(rule, e, s, [&](std::size_t c) { return static_cast<std::uint8_t>(e[c] > threshold[c]); });
+  return largest_of(rule, e, s,
+                    [&](std::size_t c) { return static_cast<std::uint8_t>(e[c] > threshold[c]); });
 }
 
 }  // namespace permrsa

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -79,106 +80,139 @@ void check_subject_count(const RunSpec& spec, std::size_t subjects) {
                    found + " (every resample of one subject is that subject)");
 }
 
+namespace {
+
+// Under analysis.fisher_z every subject's r must lie strictly inside (-1, 1).
+void check_fisher_range(const RsaProblem& problem, const RunSpec& spec,
+                        std::span<const double> raw) {
+  const std::size_t N = problem.subject_count(), cells = problem.block.cells();
+  for (std::size_t c = 0; c < cells; ++c)
+    for (std::size_t n = 0; n < N; ++n) {
+      const double r = raw[n * cells + c];
+      if (std::fabs(r) < 1) continue;
+      // A perfect match computed in floating point may land a few ulps beyond 1.
+      const bool one = std::fabs(r) - 1 <= 64 * std::numeric_limits<double>::epsilon();
+      const std::string rounding =
+          std::fabs(r) != 1 && one ? " (" + std::string(r < 0 ? "-1" : "1") + " to rounding)" : "";
+      refuse(spec, problem, c,
+             subject_name(spec, n) + " has r = " + number(r) + rounding +
+                 ", and analysis.fisher_z takes atanh(r), " +
+                 (one ? "which is infinite at |r| = 1"
+                      : "which is undefined for |r| > 1 (a correlation lies in [-1, 1])"));
+    }
+}
+
+// One cell's subjects under sign flips (x: what the test sees; raw: the user's values).
+struct FlipCell {
+  double sum = 0, magnitude_sum = 0, square_sum = 0, largest = 0;
+  bool equal = true, equal_magnitude = true;
+};
+
+FlipCell flip_cell(std::span<const double> x, std::size_t cells, std::size_t subjects,
+                   std::size_t c) {
+  FlipCell f;
+  const double first = x[c];
+  for (std::size_t i = 0; i < subjects; ++i) {
+    const double v = x[i * cells + c];
+    f.sum += v;
+    f.magnitude_sum += std::fabs(v);
+    f.square_sum += v * v;
+    f.largest = std::max(f.largest, std::fabs(v));
+    f.equal = f.equal && v == first;
+    f.equal_magnitude = f.equal_magnitude && std::fabs(v) == std::fabs(first);
+  }
+  return f;
+}
+
+// The largest statistic a sign flip can reach at cell c (all values made positive), after
+// checking that the observed statistic and that one are defined.
+double checked_flip_reach(const RsaProblem& problem, const RunSpec& spec, std::span<const double> x,
+                          std::span<const double> raw, std::size_t c) {
+  const std::size_t N = problem.subject_count();
+  const bool t = spec.analysis.group_statistic == GroupStatistic::t;
+  const bool fisher = spec.analysis.fisher_z;
+  const FlipCell f = flip_cell(x, problem.block.cells(), N, c);
+  const double n = static_cast<double>(N);
+  const std::string count = std::to_string(N);
+  // The user's value (before atanh) and, with Fisher z, the value the test sees.
+  const std::string value =
+      number(std::fabs(raw[c])) + (fisher ? " (Fisher z " + number(std::fabs(x[c])) + ")" : "");
+  if (t && f.equal)
+    refuse(
+        spec, problem, c,
+        "all " + count + " subjects have the value " + (raw[c] < 0 ? "-" : "") + value +
+            ": zero variance, so the t statistic is undefined (analysis.group_statistic = \"t\")");
+  if (t && f.equal_magnitude)
+    refuse(spec, problem, c,
+           "all " + count + " subjects have the magnitude |x| = " + value +
+               ": the sign flip that makes them all positive has zero variance, so its "
+               "t statistic is undefined (analysis.group_statistic = \"t\")");
+  const double observed = t ? flip_t(f.sum, f.square_sum, n) : f.sum / n;
+  const double reach = t ? flip_t(f.magnitude_sum, f.square_sum, n) : f.magnitude_sum / n;
+  if (std::isfinite(observed) && std::isfinite(reach)) return reach;
+  const std::string values = "the " + count + " subjects' values";
+  const bool overflow = !std::isfinite(f.square_sum) || !std::isfinite(f.magnitude_sum);
+  refuse(
+      spec, problem, c,
+      (std::isfinite(observed)
+           ? "the sign flip that makes all subjects' values positive gives a group statistic of " +
+                 number(reach)
+           : "the group statistic is " + number(observed)) +
+          ": " +
+          (overflow ? values + " reach |x| = " + number(f.largest) +
+                          ", which overflows a double in their sums"
+                    : values + " have zero variance to rounding"));
+}
+
+// The largest e any permutation's map can reach, and what it is (for the TFCE height check).
+struct Reach {
+  double value = std::numeric_limits<double>::quiet_NaN();
+  std::string text;
+};
+
+Reach flip_reach(const RsaProblem& problem, const RunSpec& spec, std::span<const double> x,
+                 std::span<const double> raw) {
+  Reach r;
+  r.value = -std::numeric_limits<double>::infinity();
+  std::size_t at = problem.block.cells();
+  for (std::size_t c = 0; c < problem.block.cells(); ++c)
+    if (const double reach = checked_flip_reach(problem, spec, x, raw, c); reach > r.value) {
+      r.value = reach;
+      at = c;
+    }
+  if (at < problem.block.cells())
+    r.text = "the largest statistic a sign flip can reach, at " + cell_text(problem, at);
+  return r;
+}
+
+}  // namespace
+
 void check_statistics(const RsaProblem& problem, const RunSpec& spec) {
   const auto& analysis = spec.analysis;
-  const auto& correction = spec.correction;
   const bool flip = analysis.scheme == Scheme::sign_flip;
-  const std::size_t N = problem.subject_count(), cells = problem.block.cells();
-  const bool fisher = analysis.fisher_z && N > 0;
-  // The largest e any permutation's map can reach, and the cell where it does (for TFCE).
-  double top = std::numeric_limits<double>::quiet_NaN();
-  std::size_t top_cell = cells;
-  std::string top_text;
-
+  const bool fisher = analysis.fisher_z && problem.subject_count() > 0;
+  Reach reach;
   if (flip || fisher) {
     // Each subject's own values (r before atanh), N x block cells.
     AnalysisSettings plain = analysis;
     plain.fisher_z = false;
     const std::vector<double> raw =
         problem.has_rdms() ? per_subject_maps(problem, plain) : problem.subject_maps;
-    if (fisher)
-      for (std::size_t c = 0; c < cells; ++c)
-        for (std::size_t n = 0; n < N; ++n) {
-          const double r = raw[n * cells + c];
-          if (std::fabs(r) < 1) continue;
-          // A perfect match computed in floating point may land a few ulps beyond 1.
-          const bool one = std::fabs(r) - 1 <= 64 * std::numeric_limits<double>::epsilon();
-          refuse(spec, problem, c,
-                 subject_name(spec, n) + " has r = " + number(r) +
-                     (std::fabs(r) != 1 && one
-                          ? " (" + std::string(r < 0 ? "-1" : "1") + " to rounding)"
-                          : "") +
-                     ", and analysis.fisher_z takes atanh(r), " +
-                     (one ? "which is infinite at |r| = 1"
-                          : "which is undefined for |r| > 1 (a correlation lies in [-1, 1])"));
-        }
+    if (fisher) check_fisher_range(problem, spec, raw);
     std::vector<double> x(raw);
     if (fisher)
       for (auto& v : x) v = std::atanh(v);
-    if (flip) {
-      const bool t = analysis.group_statistic == GroupStatistic::t;
-      const double n = static_cast<double>(N);
-      top = -std::numeric_limits<double>::infinity();
-      for (std::size_t c = 0; c < cells; ++c) {
-        double sum = 0, magnitude_sum = 0, square_sum = 0, largest = 0;
-        bool equal = true, equal_magnitude = true;
-        const double first = x[c];
-        for (std::size_t i = 0; i < N; ++i) {
-          const double v = x[i * cells + c];
-          sum += v;
-          magnitude_sum += std::fabs(v);
-          square_sum += v * v;
-          largest = std::max(largest, std::fabs(v));
-          equal = equal && v == first;
-          equal_magnitude = equal_magnitude && std::fabs(v) == std::fabs(first);
-        }
-        const std::string values = "the " + std::to_string(N) + " subjects' values";
-        // The user's value (before atanh) and, with Fisher z, the value the test sees.
-        const std::string value = number(std::fabs(raw[c])) +
-                                  (fisher ? " (Fisher z " + number(std::fabs(first)) + ")" : "");
-        if (t && equal)
-          refuse(spec, problem, c,
-                 "all " + std::to_string(N) + " subjects have the value " +
-                     (raw[c] < 0 ? "-" : "") + value +
-                     ": zero variance, so the t statistic is undefined "
-                     "(analysis.group_statistic = \"t\")");
-        if (t && equal_magnitude)
-          refuse(spec, problem, c,
-                 "all " + std::to_string(N) + " subjects have the magnitude |x| = " + value +
-                     ": the sign flip that makes them all positive has zero variance, so its "
-                     "t statistic is undefined (analysis.group_statistic = \"t\")");
-        const double observed = t ? flip_t(sum, square_sum, n) : sum / n;
-        const double reach = t ? flip_t(magnitude_sum, square_sum, n) : magnitude_sum / n;
-        if (!std::isfinite(observed) || !std::isfinite(reach)) {
-          const bool overflow = !std::isfinite(square_sum) || !std::isfinite(magnitude_sum);
-          refuse(spec, problem, c,
-                 (std::isfinite(observed) ? "the sign flip that makes all subjects' values "
-                                            "positive gives a group statistic of " +
-                                                number(reach)
-                                          : "the group statistic is " + number(observed)) +
-                     ": " +
-                     (overflow ? values + " reach |x| = " + number(largest) +
-                                     ", which overflows a double in their sums"
-                               : values + " have zero variance to rounding"));
-        }
-        if (reach > top) {
-          top = reach;
-          top_cell = c;
-        }
-      }
-      if (top_cell < cells)
-        top_text =
-            "the largest statistic a sign flip can reach, at " + cell_text(problem, top_cell);
-    }
+    if (flip) reach = flip_reach(problem, spec, x, raw);
   }
   if (!flip) {
     // Correlations lie in [-1, 1]; their Fisher z below the atanh of the largest double < 1.
-    top = fisher ? std::atanh(std::nextafter(1.0, 0.0)) : 1.0;
-    top_text = fisher ? "the largest Fisher z of a correlation below 1"
-                      : "the largest value a correlation can reach";
+    reach.value = fisher ? std::atanh(std::nextafter(1.0, 0.0)) : 1.0;
+    reach.text = fisher ? "the largest Fisher z of a correlation below 1"
+                        : "the largest value a correlation can reach";
   }
-  if (!correction.tfce || top_text.empty()) return;
-  if (const auto why = tfce_heights_problem(top, correction.tfce_step, top_text); !why.empty())
+  if (!spec.correction.tfce || reach.text.empty()) return;
+  if (const auto why = tfce_heights_problem(reach.value, spec.correction.tfce_step, reach.text);
+      !why.empty())
     throw InputError(spec.source + " (correction.tfce_step): " + why);
 }
 

@@ -175,48 +175,62 @@ class CorrelationKernel final : public StatisticKernel {
     const std::size_t blocks = (rows + kRows - 1) / kRows;
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, blocks, 2),
                       [&](const tbb::blocked_range<std::size_t>& range) {
-      std::vector<T> a(pairs_ * kRows);
-      std::vector<double> c(kRows * nr);
-      for (std::size_t blk = range.begin(); blk != range.end(); ++blk) {
-        // Gather the permuted model rows of this tile, pair-major (zero rows past the end).
-        for (std::size_t r = 0; r < kRows; ++r) {
-          const std::size_t row = blk * kRows + r;
-          if (row >= rows) {
-            for (std::size_t p = 0; p < pairs_; ++p) a[p * kRows + r] = T{};
-            continue;
-          }
-          const std::uint32_t* g = gathers.data() + (row / layers_) * pairs_;
-          const T* z = zmodels_.data() + (row % layers_) * pairs_;
-          for (std::size_t p = 0; p < pairs_; ++p) a[p * kRows + r] = z[g[p]];
-        }
-        for (std::size_t panel = 0; panel < panels_; ++panel) {
-          const T* b = packed_brain_.data() + panel * pairs_ * nr;
-          if constexpr (std::is_same_v<T, float>) {
-            if (exact_chunk_ > 0)
-              micro_tile_exact(a.data(), b, pairs_, exact_chunk_, c.data(), nr);
-            else
-              micro_tile<T>(a.data(), b, pairs_, c.data(), nr);
-          } else {
-            micro_tile<T>(a.data(), b, pairs_, c.data(), nr);
-          }
-          for (std::size_t r = 0; r < kRows; ++r) {
-            const std::size_t row = blk * kRows + r;
-            if (row >= rows) break;
-            const std::size_t t0 = panel * nr, t1 = std::min(times_, t0 + nr);
-            const double m = model_norm_[row % layers_];
-            double* dst = out.data() + row * times_;
-            for (std::size_t t = t0; t < t1; ++t) {
-              const double dot = c[r * nr + t - t0];
-              // Spearman: one division by a per-cell constant, so equal dots give equal rho.
-              dst[t] = exact_ ? dot / (m * brain_norm_[t]) : dot;
-            }
-          }
-        }
-      }
-    });
+                        std::vector<T> a(pairs_ * kRows);
+                        std::vector<double> c(kRows * nr);
+                        for (std::size_t blk = range.begin(); blk != range.end(); ++blk) {
+                          gather_rows(gathers, rows, blk, a);
+                          for (std::size_t panel = 0; panel < panels_; ++panel) {
+                            tile(a.data(), packed_brain_.data() + panel * pairs_ * nr, c.data());
+                            write_tile(c, rows, blk, panel, out);
+                          }
+                        }
+                      });
   }
 
  private:
+  // The permuted model rows of tile `blk`, pair-major (zero rows past the end).
+  void gather_rows(std::span<const std::uint32_t> gathers, std::size_t rows, std::size_t blk,
+                   std::vector<T>& a) const {
+    for (std::size_t r = 0; r < kRows; ++r) {
+      const std::size_t row = blk * kRows + r;
+      if (row >= rows) {
+        for (std::size_t p = 0; p < pairs_; ++p) a[p * kRows + r] = T{};
+        continue;
+      }
+      const std::uint32_t* g = gathers.data() + (row / layers_) * pairs_;
+      const T* z = zmodels_.data() + (row % layers_) * pairs_;
+      for (std::size_t p = 0; p < pairs_; ++p) a[p * kRows + r] = z[g[p]];
+    }
+  }
+
+  void tile(const T* a, const T* b, double* c) const {
+    constexpr std::size_t nr = kVectors * Simd<T>::lanes;
+    if constexpr (std::is_same_v<T, float>) {
+      if (exact_chunk_ > 0) {
+        micro_tile_exact(a, b, pairs_, exact_chunk_, c, nr);
+        return;
+      }
+    }
+    micro_tile<T>(a, b, pairs_, c, nr);
+  }
+
+  void write_tile(const std::vector<double>& c, std::size_t rows, std::size_t blk, std::size_t panel,
+                  std::span<double> out) const {
+    constexpr std::size_t nr = kVectors * Simd<T>::lanes;
+    for (std::size_t r = 0; r < kRows; ++r) {
+      const std::size_t row = blk * kRows + r;
+      if (row >= rows) break;
+      const std::size_t t0 = panel * nr, t1 = std::min(times_, t0 + nr);
+      const double m = model_norm_[row % layers_];
+      double* dst = out.data() + row * times_;
+      for (std::size_t t = t0; t < t1; ++t) {
+        const double dot = c[r * nr + t - t0];
+        // Spearman: one division by a per-cell constant, so equal dots give equal rho.
+        dst[t] = exact_ ? dot / (m * brain_norm_[t]) : dot;
+      }
+    }
+  }
+
   void prepare(std::span<const double> values, std::vector<double>& out, double& out_norm) const {
     if (exact_) {
       out = centred_ranks(values);
