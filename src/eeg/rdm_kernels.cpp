@@ -91,15 +91,88 @@ Eigen::MatrixXd pooled_solve(const ShrunkClass& a, double prior_a, const ShrunkC
 
 }  // namespace
 
+namespace {
+
+// One fold's test decision values of a pair: class a's units, then class b's.
+struct PairDecisions {
+  std::vector<double> a, b;
+};
+
+double fold_score(const PairDecisions& dec, DecodingScore score) {
+  if (score != DecodingScore::accuracy) return roc_auc(dec.b, dec.a);
+  std::size_t correct = 0;
+  for (double v : dec.a) correct += v > 0 ? 0 : 1;  // predicted class b when > 0
+  for (double v : dec.b) correct += v > 0 ? 1 : 0;
+  return static_cast<double>(correct) / static_cast<double>(dec.a.size() + dec.b.size());
+}
+
+// scikit-learn: priors from the training class frequencies, pooled covariance = the
+// prior-weighted sum, coef_k = Sigma^-1 m_k (lstsq), intercept_k = -m_k.coef_k/2 + log prior_k;
+// the binary classifier is class b (the larger label) minus class a.
+PairDecisions pair_decisions(const Eigen::MatrixXd& x, const ShrunkClass& a, double count_a,
+                             const ShrunkClass& b, double count_b,
+                             const std::vector<std::size_t>& test_a,
+                             const std::vector<std::size_t>& test_b, bool low_rank) {
+  const double total = count_a + count_b;
+  const double prior_a = count_a / total, prior_b = count_b / total;
+  Eigen::MatrixXd rhs(x.cols(), 2);
+  rhs.col(0) = a.mean;
+  rhs.col(1) = b.mean;
+  const Eigen::MatrixXd w = pooled_solve(a, prior_a, b, prior_b, rhs, low_rank);
+  const Eigen::VectorXd coef = w.col(1) - w.col(0);
+  const double intercept = (-0.5 * b.mean.dot(w.col(1)) + std::log(prior_b)) -
+                           (-0.5 * a.mean.dot(w.col(0)) + std::log(prior_a));
+  PairDecisions dec;
+  for (std::size_t u : test_a)
+    dec.a.push_back(x.row(static_cast<Eigen::Index>(u)).dot(coef) + intercept);
+  for (std::size_t u : test_b)
+    dec.b.push_back(x.row(static_cast<Eigen::Index>(u)).dot(coef) + intercept);
+  return dec;
+}
+
+// One fold's classes: their training means and shrunk covariances, test units, and whether
+// every pair takes the low-rank path (even the two largest classes together have fewer
+// training units than there are channels).
+struct FoldClasses {
+  std::vector<ShrunkClass> shrunk;
+  std::vector<double> train_count;
+  std::vector<std::vector<std::size_t>> test_units;
+  bool low_rank = false;
+};
+
+FoldClasses fold_classes(const Eigen::MatrixXd& x, const TrialDesign& d, std::int32_t fold) {
+  const std::size_t S = d.stimuli.size(), units = d.unit_class.size();
+  FoldClasses f;
+  f.shrunk.resize(S);
+  f.train_count.resize(S);
+  f.test_units.resize(S);
+  std::vector<std::size_t> counts(S, 0);
+  for (std::size_t u = 0; u < units; ++u) {
+    if (d.unit_fold[u] == fold)
+      f.test_units[d.unit_class[u]].push_back(u);
+    else
+      ++counts[d.unit_class[u]];
+  }
+  std::vector<std::size_t> sorted = counts;
+  std::sort(sorted.rbegin(), sorted.rend());
+  f.low_rank = sorted[0] + sorted[1] < static_cast<std::size_t>(x.cols());
+  tbb::parallel_for(std::size_t{0}, S, [&](std::size_t c) {
+    const auto train = select_rows(
+        x, units, [&](std::size_t u) { return d.unit_class[u] == c && d.unit_fold[u] != fold; });
+    f.train_count[c] = static_cast<double>(train.rows());
+    f.shrunk[c] = sklearn_lw_class_covariance(train, !f.low_rank);
+  });
+  return f;
+}
+
+}  // namespace
+
 void lda_scores(const Eigen::MatrixXd& x, const TrialDesign& d, DecodingScore score,
                 std::span<double> scores, std::span<double> decisions) {
   const std::size_t S = d.stimuli.size(), P = pair_count(S), units = d.unit_class.size();
   std::fill(scores.begin(), scores.end(), 0.0);
   if (!decisions.empty())
     std::fill(decisions.begin(), decisions.end(), std::numeric_limits<double>::quiet_NaN());
-  std::vector<ShrunkClass> classes(S);
-  std::vector<double> train_count(S);
-  std::vector<std::vector<std::size_t>> test_units(S);
   std::vector<std::size_t> pair_first, pair_second;
   for (std::size_t a = 0; a < S; ++a)
     for (std::size_t b = a + 1; b < S; ++b) {
@@ -107,63 +180,18 @@ void lda_scores(const Eigen::MatrixXd& x, const TrialDesign& d, DecodingScore sc
       pair_second.push_back(b);
     }
   for (std::size_t f = 0; f < d.folds; ++f) {
-    const auto fold = static_cast<std::int32_t>(f);
-    for (auto& t : test_units) t.clear();
-    std::vector<std::size_t> counts(S, 0);
-    for (std::size_t u = 0; u < units; ++u) {
-      if (d.unit_fold[u] == fold)
-        test_units[d.unit_class[u]].push_back(u);
-      else
-        ++counts[d.unit_class[u]];
-    }
-    // One path for every pair of the fold: low rank when even the two largest classes together
-    // have fewer training units than there are channels.
-    std::vector<std::size_t> sorted = counts;
-    std::sort(sorted.rbegin(), sorted.rend());
-    const bool low_rank = sorted[0] + sorted[1] < static_cast<std::size_t>(x.cols());
-    tbb::parallel_for(std::size_t{0}, S, [&](std::size_t c) {
-      const auto train = select_rows(
-          x, units, [&](std::size_t u) { return d.unit_class[u] == c && d.unit_fold[u] != fold; });
-      train_count[c] = static_cast<double>(train.rows());
-      classes[c] = sklearn_lw_class_covariance(train, !low_rank);
-    });
+    const FoldClasses fc = fold_classes(x, d, static_cast<std::int32_t>(f));
     tbb::parallel_for(std::size_t{0}, P, [&](std::size_t pair) {
       const std::size_t a = pair_first[pair], b = pair_second[pair];
-      // scikit-learn: priors from the training class frequencies, pooled covariance = the
-      // prior-weighted sum, coef_k = Sigma^-1 m_k (lstsq), intercept_k = -m_k.coef_k/2 + log
-      // prior_k; the binary classifier is class b (the larger label) minus class a.
-      const double total = train_count[a] + train_count[b];
-      const double prior_a = train_count[a] / total, prior_b = train_count[b] / total;
-      Eigen::MatrixXd rhs(x.cols(), 2);
-      rhs.col(0) = classes[a].mean;
-      rhs.col(1) = classes[b].mean;
-      const Eigen::MatrixXd w =
-          pooled_solve(classes[a], prior_a, classes[b], prior_b, rhs, low_rank);
-      const Eigen::VectorXd coef = w.col(1) - w.col(0);
-      const double intercept = (-0.5 * classes[b].mean.dot(w.col(1)) + std::log(prior_b)) -
-                               (-0.5 * classes[a].mean.dot(w.col(0)) + std::log(prior_a));
-      std::vector<double> dec_a, dec_b;
-      for (std::size_t u : test_units[a])
-        dec_a.push_back(x.row(static_cast<Eigen::Index>(u)).dot(coef) + intercept);
-      for (std::size_t u : test_units[b])
-        dec_b.push_back(x.row(static_cast<Eigen::Index>(u)).dot(coef) + intercept);
-      double fold_score;
-      if (score == DecodingScore::accuracy) {
-        std::size_t correct = 0;
-        for (double v : dec_a) correct += v > 0 ? 0 : 1;  // predicted class b when > 0
-        for (double v : dec_b) correct += v > 0 ? 1 : 0;
-        fold_score =
-            static_cast<double>(correct) / static_cast<double>(dec_a.size() + dec_b.size());
-      } else {
-        fold_score = roc_auc(dec_b, dec_a);
-      }
-      scores[pair] += fold_score;
-      if (!decisions.empty()) {
-        for (std::size_t i = 0; i < dec_a.size(); ++i)
-          decisions[pair * units + test_units[a][i]] = dec_a[i];
-        for (std::size_t i = 0; i < dec_b.size(); ++i)
-          decisions[pair * units + test_units[b][i]] = dec_b[i];
-      }
+      const PairDecisions dec =
+          pair_decisions(x, fc.shrunk[a], fc.train_count[a], fc.shrunk[b], fc.train_count[b],
+                         fc.test_units[a], fc.test_units[b], fc.low_rank);
+      scores[pair] += fold_score(dec, score);
+      if (decisions.empty()) return;
+      for (std::size_t i = 0; i < dec.a.size(); ++i)
+        decisions[pair * units + fc.test_units[a][i]] = dec.a[i];
+      for (std::size_t i = 0; i < dec.b.size(); ++i)
+        decisions[pair * units + fc.test_units[b][i]] = dec.b[i];
     });
   }
   for (auto& s : scores) s /= static_cast<double>(d.folds);
