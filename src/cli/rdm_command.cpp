@@ -6,12 +6,12 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <memory>
 
 #include "cli/agreement.hpp"
 #include "cli/commands.hpp"
 #include "cli/progress_line.hpp"
+#include "io/atomic_file.hpp"
 #include "io/h5_handles.hpp"
 #include "permrsa/brain_rdm_file.hpp"
 #include "permrsa/condensed.hpp"
@@ -80,13 +80,13 @@ std::vector<Item> work_items(std::size_t subjects, std::size_t times, std::size_
 
 void write_decisions(const std::string& path, const std::vector<double>& decisions, std::size_t P,
                      std::size_t T, const EpochsHeader& header, const TrialDesign& design) {
-  const std::string partial = path + ".partial";
-  auto file = h5::File::create(partial);
+  AtomicFile out(path);  // declared first: `file` closes before a failure removes the temporary
+  auto file = h5::File::create(out.temp_path());
   file.write<double>("/decision", decisions, {P, T, header.trials});
   file.write<std::int32_t>("/folds", design.trial_fold, {header.trials});
   file.write<std::int64_t>("/labels", header.labels, {header.trials});
   file.close();
-  std::filesystem::rename(partial, path);
+  out.commit();
 }
 
 int rdm(const RdmOptions& opt, const GlobalOptions& global) {

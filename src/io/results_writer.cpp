@@ -12,10 +12,10 @@
 // serial file must match the parallel one. String attributes stay variable-length (attributes
 // are metadata; parallel HDF5 writes them).
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <filesystem>
 
+#include "io/atomic_file.hpp"
 #include "io/h5_handles.hpp"
 #include "permrsa/bootstrap_latency.hpp"
 #include "permrsa/clusters.hpp"
@@ -221,15 +221,14 @@ void write_contents(h5::File& f, const RunSpec& spec, const RsaProblem& problem,
   }
 }
 
-// Rank 0 renames the finished file; every rank learns whether that worked (the broadcast also
-// orders the rename after every rank's close).
-void publish(const std::string& temp, const std::string& path, const Communicator& world) {
+// Rank 0 (the owner) renames the finished file; every rank learns whether that worked (the
+// broadcast also orders the rename after every rank's close).
+void publish(AtomicFile& out, const Communicator& world) {
   std::string failure;
-  if (world.rank() == 0) {
-    std::error_code error;
-    fs::rename(temp, path, error);
-    if (error)
-      failure = path + ": cannot move the finished results file into place: " + error.message();
+  try {
+    out.commit();
+  } catch (const std::exception& e) {
+    failure = e.what();
   }
   world.broadcast(failure, 0);
   if (!failure.empty()) throw RuntimeFailure(failure);
@@ -277,21 +276,14 @@ void check_output_location(const std::string& path) {
 void write_results(const std::string& path, const RunSpec& spec, const RsaProblem& problem,
                    const AnalysisResult& result, const Communicator& world) {
   check_blocks_agree(result, problem, world);
-  std::string temp = path + ".tmp-" + std::to_string(::getpid());
-  world.broadcast(temp, 0);  // rank 0's name
-  try {
-    h5::File f = create_file(temp, world);
-    write_contents(f, spec, problem, result, world);
-    f.close();  // collective in a parallel file
-    world.barrier();
-    publish(temp, path, world);
-  } catch (...) {
-    if (world.rank() == 0) {
-      std::error_code ignored;
-      fs::remove(temp, ignored);
-    }
-    throw;
-  }
+  std::string temp = AtomicFile::temporary_name(path);
+  world.broadcast(temp, 0);  // rank 0's name: one file for all ranks
+  AtomicFile out(path, temp, world.rank() == 0);
+  h5::File f = create_file(out.temp_path(), world);  // closed before `out` removes a failure
+  write_contents(f, spec, problem, result, world);
+  f.close();  // collective in a parallel file
+  world.barrier();
+  publish(out, world);
 }
 
 }  // namespace permrsa
