@@ -139,7 +139,8 @@ void finish_and_write(const PreparedAnalysis& a, AnalysisResult& result, const s
                    result.bootstrap->peak[l].estimate, result.bootstrap->peak[l].low,
                    result.bootstrap->peak[l].high);
 
-  write_results(path, spec, a.problem, result, world);
+  // write_results throws the same failure on every rank (a full disk): one message, exit 1.
+  agree(world, [&] { write_results(path, spec, a.problem, result, world); });
   if (world.size() > 1) {
     // Per-rank peak memory, gathered to rank 0 for the log.
     const double mine = static_cast<double>(peak_rss_kib()) / 1024.0;
