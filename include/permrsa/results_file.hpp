@@ -19,7 +19,4 @@ namespace permrsa {
 void write_results(const std::string& path, const RunSpec& spec, const RsaProblem& problem,
                    const AnalysisResult& result, const Communicator& world);
 
-// Fails early (InputError naming output.file) when the output folder does not exist.
-void check_output_location(const std::string& path);
-
 }  // namespace permrsa

@@ -56,7 +56,8 @@ long peak_rss_kib() {
 }  // namespace
 
 PreparedAnalysis prepare_analysis(const std::function<RunSpec()>& load_spec, bool demo,
-                                  const GridOptions& opt, const Communicator& world) {
+                                  const GridOptions& opt, const Communicator& world,
+                                  const std::function<void(const RunSpec&)>& check_outputs) {
   PreparedAnalysis a;
   a.demo = demo;
   RunSpec& spec = a.spec;
@@ -64,7 +65,7 @@ PreparedAnalysis prepare_analysis(const std::function<RunSpec()>& load_spec, boo
   // any heavy work.
   agree(world, [&] {
     spec = load_spec();
-    check_output_location(spec.output.file);
+    check_outputs(spec);
     a.shape = demo ? demo_shape() : probe_problem_shape(spec);
   });
   agree(world, [&] {

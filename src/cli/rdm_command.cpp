@@ -10,9 +10,11 @@
 
 #include "cli/agreement.hpp"
 #include "cli/commands.hpp"
+#include "cli/output_checks.hpp"
 #include "cli/progress_line.hpp"
 #include "io/atomic_file.hpp"
 #include "io/h5_handles.hpp"
+#include "permrsa/array_io.hpp"
 #include "permrsa/brain_rdm_file.hpp"
 #include "permrsa/condensed.hpp"
 #include "permrsa/eeg_rdm.hpp"
@@ -59,6 +61,28 @@ std::string per_subject(const std::vector<std::string>& given, std::size_t n, st
     throw InputError(option + ": expected 1 source or one per subject (" +
                      std::to_string(subjects) + "), found " + std::to_string(given.size()));
   return given[n];
+}
+
+// The file of a source "file.h5:/dataset" or "file.npy" (the source itself when it is neither:
+// reading it reports that).
+std::string file_of(const std::string& source, const std::string& option) {
+  try {
+    return parse_array_source(source, option).file;
+  } catch (const InputError&) {
+    return source;
+  }
+}
+
+// --out and --decision-values: before any work, and never onto an input (issue 15, D6 and D14).
+void check_rdm_outputs(const RdmOptions& opt, const std::vector<std::string>& files,
+                       const Communicator& world) {
+  std::vector<FileRole> outputs{{opt.out, "--out"}};
+  if (!opt.decisions.empty()) outputs.push_back({opt.decisions, "--decision-values"});
+  std::vector<FileRole> inputs;
+  for (const auto& f : files) inputs.push_back({file_of(f, "--epochs"), "--epochs"});
+  for (const auto& f : opt.labels) inputs.push_back({file_of(f, "--labels"), "--labels"});
+  for (const auto& f : opt.times) inputs.push_back({file_of(f, "--times"), "--times"});
+  prepare_outputs(outputs, inputs, world);
 }
 
 struct Item {
@@ -111,6 +135,7 @@ int rdm(const RdmOptions& opt, const GlobalOptions& global) {
                        "\"");
     if (spec.window < 1) throw InputError("--window: expected at least 1 sample, found 0");
     const auto files = expand(opt.epochs);
+    check_rdm_outputs(opt, files, world);
     for (std::size_t n = 0; n < files.size(); ++n) {
       const auto sources =
           epochs_sources(files[n], per_subject(opt.labels, n, files.size(), "--labels"),

@@ -13,7 +13,6 @@
 // are metadata; parallel HDF5 writes them).
 #include <spdlog/spdlog.h>
 
-#include <filesystem>
 #include <limits>
 #include <optional>
 
@@ -30,7 +29,6 @@
 namespace permrsa {
 namespace {
 
-namespace fs = std::filesystem;
 using h5::hsize_t;
 
 #ifdef PERMRSA_WITH_MPI
@@ -307,14 +305,6 @@ void check_blocks_agree(const AnalysisResult& r, const RsaProblem& problem,
 }
 
 }  // namespace
-
-void check_output_location(const std::string& path) {
-  const auto parent = fs::absolute(fs::path(path)).parent_path();
-  if (!fs::is_directory(parent))
-    throw InputError(
-        path + " (output.file): expected an existing folder for the results, found no folder " +
-        parent.string());
-}
 
 // Every failure throws on every rank with one message: the blocks are checked (and agreed on)
 // first, and each collective step after them is agreed on (a full disk that only the writing
