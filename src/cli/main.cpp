@@ -9,6 +9,7 @@
 
 #include "cli/agreement.hpp"
 #include "cli/commands.hpp"
+#include "cli/stop_signals.hpp"
 #include "permrsa/error.hpp"
 #include "permrsa/hdf5_library.hpp"
 #include "permrsa/runtime.hpp"
@@ -59,6 +60,7 @@ int run_cli(permrsa::Runtime& runtime, int argc, char** argv) {
   if (::isatty(2)) global.progress = global.progress || !global.quiet;
 
   runtime.set_threads(global.threads);
+  cli::remove_temporaries_on_signals();
   try {
     for (std::size_t i = 0; i < commands.size(); ++i)
       if (app.get_subcommands({})[i]->parsed()) return commands[i]();

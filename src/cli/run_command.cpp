@@ -265,8 +265,8 @@ std::function<int()> add_run_command(CLI::App& app, GlobalOptions& global) {
                   "first array's shards); --permutations then names a range of pass 2")
       ->check(CLI::ExistingFile);
   cmd->add_option("--checkpoint", opt->checkpoint,
-                  "Save progress to this file and resume from it when it exists; SIGTERM and SIGUSR1 "
-                  "save it and stop with exit code 75");
+                  "Save progress to this file and resume from it when it exists; SIGTERM, SIGUSR1 "
+                  "and SIGINT (Ctrl-C; twice: stop at once) save it and stop with exit code 75");
   cmd->add_option("--checkpoint-every", opt->checkpoint_every,
                   "Also save the checkpoint every N permutations (0: only by time)")
       ->check(CLI::NonNegativeNumber)
