@@ -14,11 +14,9 @@ namespace permrsa {
 // Collective: every rank of `world` calls it. Ranks with result.writes_maps write their block's
 // hyperslab of each (L, T) map; world rank 0 writes the rest (clusters, null, axes). With MPI
 // running this is one parallel-HDF5 file written with collective transfers; serially a plain
-// HDF5 file. The file appears under its name only when complete (rank 0 renames it).
+// HDF5 file. The file appears under its name only when complete (rank 0 renames it); a failure
+// (e.g. a full disk) is thrown on every rank with the same message, and leaves no file.
 void write_results(const std::string& path, const RunSpec& spec, const RsaProblem& problem,
                    const AnalysisResult& result, const Communicator& world);
-
-// Fails early (InputError naming output.file) when the output folder does not exist.
-void check_output_location(const std::string& path);
 
 }  // namespace permrsa

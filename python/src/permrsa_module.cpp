@@ -14,6 +14,7 @@
 #include "permrsa/error.hpp"
 #include "permrsa/memory_budget.hpp"
 #include "permrsa/noise_ceiling.hpp"
+#include "permrsa/output_location.hpp"
 #include "permrsa/permutation_analysis.hpp"
 #include "permrsa/process_grid.hpp"
 #include "permrsa/results_file.hpp"
@@ -226,7 +227,7 @@ PYBIND11_MODULE(_permrsa, m) {
       .def(
           "save",
           [](const Analysis& a, const std::string& path) {
-            permrsa::check_output_location(path);
+            permrsa::check_output_locations({{path, "path"}}, permrsa::run_input_files(a.spec));
             const auto serial = permrsa::make_serial_communicator();
             py::gil_scoped_release release;
             permrsa::write_results(path, a.spec, a.problem, a.result, *serial);

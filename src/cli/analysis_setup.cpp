@@ -58,7 +58,8 @@ long peak_rss_kib() {
 }  // namespace
 
 PreparedAnalysis prepare_analysis(const std::function<RunSpec()>& load_spec, bool demo,
-                                  const GridOptions& opt, const Communicator& world) {
+                                  const GridOptions& opt, const Communicator& world,
+                                  const std::function<void(const RunSpec&)>& check_outputs) {
   PreparedAnalysis a;
   a.demo = demo;
   RunSpec& spec = a.spec;
@@ -66,7 +67,7 @@ PreparedAnalysis prepare_analysis(const std::function<RunSpec()>& load_spec, boo
   // any heavy work.
   agree(world, [&] {
     spec = load_spec();
-    check_output_location(spec.output.file);
+    check_outputs(spec);
     a.shape = demo ? demo_shape() : probe_problem_shape(spec);
   });
   agree(world, [&] {
@@ -152,7 +153,8 @@ void finish_and_write(const PreparedAnalysis& a, AnalysisResult& result, const s
                    result.bootstrap->peak[l].estimate, result.bootstrap->peak[l].low,
                    result.bootstrap->peak[l].high);
 
-  write_results(path, spec, a.problem, result, world);
+  // write_results throws the same failure on every rank (a full disk): one message, exit 1.
+  agree(world, [&] { write_results(path, spec, a.problem, result, world); });
   if (world.size() > 1) {
     // Per-rank peak memory, gathered to rank 0 for the log.
     const double mine = static_cast<double>(peak_rss_kib()) / 1024.0;

@@ -30,9 +30,12 @@ struct PreparedAnalysis {
   RsaProblem problem;  // this rank's block
 };
 
-// Collective. `load_spec` runs inside the agreement (it may throw InputError).
+// Collective. `load_spec` runs inside the agreement (it may throw InputError), and then
+// `check_outputs` with the spec: before anything is read, so that a bad output location is
+// found in the first second (cli/output_checks.hpp).
 PreparedAnalysis prepare_analysis(const std::function<RunSpec()>& load_spec, bool demo,
-                                  const GridOptions& opt, const Communicator& world);
+                                  const GridOptions& opt, const Communicator& world,
+                                  const std::function<void(const RunSpec&)>& check_outputs);
 
 // What a shard or checkpoint of this analysis must carry to be merged or resumed.
 NullStateOrigin origin_of(const PreparedAnalysis& a);

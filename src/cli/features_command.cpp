@@ -9,6 +9,7 @@
 
 #include "cli/agreement.hpp"
 #include "cli/commands.hpp"
+#include "cli/output_checks.hpp"
 #include "cli/progress_line.hpp"
 #include "permrsa/error.hpp"
 #include "permrsa/features.hpp"
@@ -74,11 +75,15 @@ int features(FeaturesOptions& opt, const GlobalOptions& global) {
     }
     if (!(spec.preprocessing.scale_divisor > 0))
       throw InputError("--scale-divisor: expected a positive number");
-    const fs::path out_dir = fs::absolute(opt.out).parent_path();
-    if (!fs::is_directory(out_dir))
-      throw InputError(opt.out + ": --out: the folder " + out_dir.string() + " does not exist");
-    spec.scratch_dir = opt.scratch_dir.empty() ? out_dir.string() : opt.scratch_dir;
+    // --out: before any work, and never onto an input (issue 15, D6 and D14).
+    std::vector<FileRole> inputs{{spec.model, "--model"}};
+    if (fs::is_regular_file(opt.images)) inputs.push_back({opt.images, "--images"});
+    check_output_locations({{opt.out, "--out"}}, inputs);
     stimuli = list_stimuli(opt.images);
+    for (const auto& image : stimuli.paths) inputs.push_back({image, "--images"});
+    prepare_outputs({{opt.out, "--out"}}, inputs, world);
+    const fs::path out_dir = fs::absolute(opt.out).parent_path();
+    spec.scratch_dir = opt.scratch_dir.empty() ? out_dir.string() : opt.scratch_dir;
     spec.images = stimuli.paths;
   });
   set_feature_threads(global.threads);

@@ -9,27 +9,24 @@
 
 #include "cli/agreement.hpp"
 #include "cli/commands.hpp"
-#include "permrsa/runtime.hpp"
+#include "cli/stop_signals.hpp"
 #include "permrsa/error.hpp"
+#include "permrsa/hdf5_library.hpp"
+#include "permrsa/runtime.hpp"
 
-int main(int argc, char** argv) {
+namespace {
+
+// The command line, parsed and run: the exit code.
+int run_cli(permrsa::Runtime& runtime, int argc, char** argv) {
   using namespace permrsa;
-  // Owns MPI (when launched by mpirun/srun) and the threads; finalises MPI on every exit path.
-  std::optional<Runtime> runtime;
-  try {
-    runtime.emplace(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "permrsa: failed: %s\n", e.what());
-    return kExitRuntimeFailure;
-  }
-  const Communicator& world = runtime->world();
+  const Communicator& world = runtime.world();
   CLI::App app{"permrsa " PERMRSA_VERSION
                ": time-resolved representational similarity analysis between brain and model "
                "RDMs, with permutation statistics and cluster / max-statistic corrections"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("permrsa ") + PERMRSA_VERSION);
   cli::GlobalOptions global;
-  global.runtime = &*runtime;
+  global.runtime = &runtime;
   std::vector<std::function<int()>> commands{cli::add_run_command(app, global),
                                              cli::add_simulate_command(app, global),
                                              cli::add_info_command(app, global),
@@ -62,7 +59,8 @@ int main(int argc, char** argv) {
   spdlog::set_level(global.quiet || world.rank() != 0 ? spdlog::level::warn : spdlog::level::info);
   if (::isatty(2)) global.progress = global.progress || !global.quiet;
 
-  runtime->set_threads(global.threads);
+  runtime.set_threads(global.threads);
+  cli::remove_temporaries_on_signals();
   try {
     for (std::size_t i = 0; i < commands.size(); ++i)
       if (app.get_subcommands({})[i]->parsed()) return commands[i]();
@@ -80,4 +78,23 @@ int main(int argc, char** argv) {
     return code;
   }
   return kExitInputError;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace permrsa;
+  // HDF5 starts before MPI and is closed before MPI_Finalize (see permrsa/hdf5_library.hpp).
+  Hdf5Library hdf5;
+  // Owns MPI (when launched by mpirun/srun) and the threads; finalises MPI on every exit path.
+  std::optional<Runtime> runtime;
+  try {
+    runtime.emplace(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "permrsa: failed: %s\n", e.what());
+    return kExitRuntimeFailure;
+  }
+  const int code = run_cli(*runtime, argc, argv);
+  hdf5.close();
+  return code;
 }

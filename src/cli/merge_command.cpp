@@ -14,6 +14,7 @@
 #include "cli/agreement.hpp"
 #include "cli/analysis_setup.hpp"
 #include "cli/commands.hpp"
+#include "cli/output_checks.hpp"
 #include "permrsa/config.hpp"
 #include "permrsa/error.hpp"
 #include "permrsa/null_state_file.hpp"
@@ -95,10 +96,27 @@ NullStateFile merge_shards(const std::vector<std::string>& paths) {
   return merged;
 }
 
+// The config the shards were computed with, as the merge runs it (output.file = --out).
+RunSpec merged_spec(const NullStateFile& merged, const MergeOptionsCli& opt) {
+  RunSpec spec = parse_run_spec(merged.origin.config, opt.shards.front() + " (config)", "", {});
+  spec.output.file = opt.out;
+  spec.resolved_toml = to_toml(spec);
+  return spec;
+}
+
 int merge(const MergeOptionsCli& opt, const GlobalOptions& global) {
   const Communicator& world = global.runtime->world();
   NullStateFile merged;
-  agree(world, [&] { merged = merge_shards(opt.shards); });
+  agree(world, [&] {
+    // --out may be neither a shard (checked before reading them) nor an input of the analysis.
+    std::vector<FileRole> inputs;
+    for (const auto& shard : opt.shards) inputs.push_back({shard, "a shard"});
+    prepare_outputs({{opt.out, "--out"}}, inputs, world);
+    merged = merge_shards(opt.shards);
+    if (merged.origin.inputs != "embedded-demo")
+      for (auto& file : run_input_files(merged_spec(merged, opt))) inputs.push_back(file);
+    check_output_locations({{opt.out, "--out"}}, inputs);
+  });
   const NullState& m = merged.state;
   if (!m.complete()) {  // pass 1 of the permutation-p threshold: the second array's input
     agree(world, [&] {
@@ -109,15 +127,9 @@ int merge(const MergeOptionsCli& opt, const GlobalOptions& global) {
         opt.out, m.permutations, opt.shards.size(), opt.out);
     return 0;
   }
-  const auto a = prepare_analysis(
-      [&] {
-        RunSpec spec =
-            parse_run_spec(merged.origin.config, opt.shards.front() + " (config)", "", {});
-        spec.output.file = opt.out;
-        spec.resolved_toml = to_toml(spec);
-        return spec;
-      },
-      merged.origin.inputs == "embedded-demo", opt.grid, world);
+  const auto a = prepare_analysis([&] { return merged_spec(merged, opt); },
+                                  merged.origin.inputs == "embedded-demo", opt.grid, world,
+                                  [](const RunSpec&) {});  // checked above
   agree(world, [&] {
     if (const auto why = origin_mismatch(merged.origin, origin_of(a)); !why.empty())
       throw InputError(opt.shards.front() +

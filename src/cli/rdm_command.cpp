@@ -12,8 +12,11 @@
 
 #include "cli/agreement.hpp"
 #include "cli/commands.hpp"
+#include "cli/output_checks.hpp"
 #include "cli/progress_line.hpp"
+#include "io/atomic_file.hpp"
 #include "io/h5_handles.hpp"
+#include "permrsa/array_io.hpp"
 #include "permrsa/brain_rdm_file.hpp"
 #include "permrsa/condensed.hpp"
 #include "permrsa/eeg_rdm.hpp"
@@ -62,6 +65,28 @@ std::string per_subject(const std::vector<std::string>& given, std::size_t n, st
   return given[n];
 }
 
+// The file of a source "file.h5:/dataset" or "file.npy" (the source itself when it is neither:
+// reading it reports that).
+std::string file_of(const std::string& source, const std::string& option) {
+  try {
+    return parse_array_source(source, option).file;
+  } catch (const InputError&) {
+    return source;
+  }
+}
+
+// --out and --decision-values: before any work, and never onto an input (issue 15, D6 and D14).
+void check_rdm_outputs(const RdmOptions& opt, const std::vector<std::string>& files,
+                       const Communicator& world) {
+  std::vector<FileRole> outputs{{opt.out, "--out"}};
+  if (!opt.decisions.empty()) outputs.push_back({opt.decisions, "--decision-values"});
+  std::vector<FileRole> inputs;
+  for (const auto& f : files) inputs.push_back({file_of(f, "--epochs"), "--epochs"});
+  for (const auto& f : opt.labels) inputs.push_back({file_of(f, "--labels"), "--labels"});
+  for (const auto& f : opt.times) inputs.push_back({file_of(f, "--times"), "--times"});
+  prepare_outputs(outputs, inputs, world);
+}
+
 struct Item {
   std::size_t subject, t_begin, t_end;
 };
@@ -81,13 +106,13 @@ std::vector<Item> work_items(std::size_t subjects, std::size_t times, std::size_
 
 void write_decisions(const std::string& path, const std::vector<double>& decisions, std::size_t P,
                      std::size_t T, const EpochsHeader& header, const TrialDesign& design) {
-  const std::string partial = path + ".partial";
-  auto file = h5::File::create(partial);
+  AtomicFile out(path);  // declared first: `file` closes before a failure removes the temporary
+  auto file = h5::File::create(out.temp_path());
   file.write<double>("/decision", decisions, {P, T, header.trials});
   file.write<std::int32_t>("/folds", design.trial_fold, {header.trials});
   file.write<std::int64_t>("/labels", header.labels, {header.trials});
   file.close();
-  std::filesystem::rename(partial, path);
+  out.commit();
 }
 
 int rdm(const RdmOptions& opt, const GlobalOptions& global) {
@@ -112,6 +137,7 @@ int rdm(const RdmOptions& opt, const GlobalOptions& global) {
                        "\"");
     if (spec.window < 1) throw InputError("--window: expected at least 1 sample, found 0");
     const auto files = expand(opt.epochs);
+    check_rdm_outputs(opt, files, world);
     for (std::size_t n = 0; n < files.size(); ++n) {
       const auto sources =
           epochs_sources(files[n], per_subject(opt.labels, n, files.size(), "--labels"),

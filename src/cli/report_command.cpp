@@ -17,6 +17,7 @@
 
 #include "cli/commands.hpp"
 #include "permrsa/error.hpp"
+#include "permrsa/output_location.hpp"
 
 #ifndef PERMRSA_PYTHON_EXECUTABLE
 #define PERMRSA_PYTHON_EXECUTABLE "/usr/bin/python3"
@@ -49,6 +50,10 @@ std::string module_path() {
 }
 
 int report(const ReportOptions& opt, const GlobalOptions& global) {
+  // --out is a folder (created); before Python starts, and never onto an input (issue 15, D14).
+  std::vector<FileRole> inputs{{opt.results, "results"}};
+  if (!opt.categories.empty()) inputs.push_back({opt.categories, "--categories"});
+  check_output_locations({{opt.out, "--out", true}}, inputs);
   const std::string python = env_or("PERMRSA_PYTHON", PERMRSA_PYTHON_EXECUTABLE);
   std::vector<std::string> args{python,  "-m",    "permrsa.report", opt.results,
                                 "--out", opt.out, "--alpha",        std::to_string(opt.alpha)};

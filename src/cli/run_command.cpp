@@ -6,18 +6,21 @@
 
 #include "cli/agreement.hpp"
 #include "cli/analysis_setup.hpp"
-#include "cli/stop_signals.hpp"
 #include "cli/commands.hpp"
 #include "cli/demo_spec.hpp"
+#include "cli/output_checks.hpp"
 #include "cli/progress_line.hpp"
+#include "cli/stop_signals.hpp"
+#include "io/atomic_file.hpp"
 #include "permrsa/config.hpp"
-#include "permrsa/results_file.hpp"
-#include "permrsa/rsa_problem.hpp"
+#include "permrsa/error.hpp"
+#include "permrsa/null_state_file.hpp"
+#include "permrsa/output_location.hpp"
 #include "permrsa/permutation_analysis.hpp"
 #include "permrsa/process_grid.hpp"
+#include "permrsa/results_file.hpp"
+#include "permrsa/rsa_problem.hpp"
 #include "permrsa/sign_flips.hpp"
-#include "permrsa/null_state_file.hpp"
-#include "permrsa/error.hpp"
 #include "permrsa/synthetic.hpp"
 
 namespace permrsa::cli {
@@ -82,6 +85,20 @@ void log_design(const PreparedAnalysis& a, const Communicator& world) {
   if (world.size() > 1) spdlog::info("{} ranks: {}", world.size(), a.grid.describe());
 }
 
+// Where this run writes (the results file, or the shard; the checkpoint), and what it reads: none
+// may be another (D2 and D6 of issue 15: a checkpoint named like the output deleted the results,
+// an output named like an input overwrote it).
+void check_run_outputs(const RunOptionsCli& opt, const RunSpec& spec, bool demo,
+                       const Communicator& world) {
+  std::vector<FileRole> outputs{opt.shard_out.empty() ? FileRole{spec.output.file, "output.file"}
+                                                      : FileRole{opt.shard_out, "--shard-out"}};
+  if (!opt.checkpoint.empty()) outputs.push_back({opt.checkpoint, "--checkpoint"});
+  std::vector<FileRole> inputs = demo ? std::vector<FileRole>{} : run_input_files(spec);
+  if (!demo) inputs.push_back({opt.config, "the config file"});
+  if (!opt.pass1_from.empty()) inputs.push_back({opt.pass1_from, "--pass1-from"});
+  prepare_outputs(outputs, inputs, world);
+}
+
 // Rank 0 writes a state file; every rank learns whether that worked.
 void write_state_agreed(const std::string& path, const NullStateFile& file, const Communicator& world) {
   agree(world, [&] {
@@ -94,8 +111,11 @@ int run(const RunOptionsCli& opt, const GlobalOptions& global) {
   const bool demo = opt.config.empty();
   if (!opt.checkpoint.empty()) catch_stop_signals();
   const auto a = prepare_analysis(
-      [&] { return demo ? demo_run_spec(opt.overrides) : load_run_spec(opt.config, opt.overrides); }, demo,
-      opt.grid, world);
+      [&] {
+        return demo ? demo_run_spec(opt.overrides) : load_run_spec(opt.config, opt.overrides);
+      },
+      demo, opt.grid, world,
+      [&](const RunSpec& spec) { check_run_outputs(opt, spec, demo, world); });
   const auto origin = origin_of(a);
   const std::int64_t K = a.design.count();
   const bool two_pass = a.spec.correction.cluster_threshold == ClusterThreshold::permutation_p;
@@ -205,6 +225,7 @@ int run(const RunOptionsCli& opt, const GlobalOptions& global) {
                  "that the output is complete", opt.checkpoint, checkpoints_saved, checkpoint_seconds);
     std::error_code ignored;
     std::filesystem::remove(opt.checkpoint, ignored);  // the finished output supersedes it
+    remove_stale_temporaries(opt.checkpoint);
   }
   return 0;
 }
@@ -246,8 +267,8 @@ std::function<int()> add_run_command(CLI::App& app, GlobalOptions& global) {
                   "first array's shards); --permutations then names a range of pass 2")
       ->check(CLI::ExistingFile);
   cmd->add_option("--checkpoint", opt->checkpoint,
-                  "Save progress to this file and resume from it when it exists; SIGTERM and SIGUSR1 "
-                  "save it and stop with exit code 75");
+                  "Save progress to this file and resume from it when it exists; SIGTERM, SIGUSR1 "
+                  "and SIGINT (Ctrl-C; twice: stop at once) save it and stop with exit code 75");
   cmd->add_option("--checkpoint-every", opt->checkpoint_every,
                   "Also save the checkpoint every N permutations (0: only by time)")
       ->check(CLI::NonNegativeNumber)

@@ -7,9 +7,10 @@
 
 #include "cli/commands.hpp"
 #include "cli/demo_spec.hpp"
+#include "io/atomic_file.hpp"
+#include "io/h5_handles.hpp"
 #include "permrsa/array_io.hpp"
 #include "permrsa/error.hpp"
-#include "io/h5_handles.hpp"
 #include "permrsa/synthetic.hpp"
 #include "permrsa/synthetic_epochs.hpp"
 
@@ -39,15 +40,18 @@ struct SimulateOptions {
 };
 
 void write_text(const fs::path& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary);
+  AtomicFile out(path.string());
+  std::ofstream f(out.temp_path(), std::ios::binary);
   f << text;
+  f.close();
   if (!f) throw RuntimeFailure(path.string() + ": cannot be written");
+  out.commit();
 }
 
 // One subject's epochs file: /data (float32, trials x channels x times), /labels, /times.
 void write_epochs_file(const fs::path& path, const SyntheticEpochs& e, std::size_t channels) {
-  const std::string partial = path.string() + ".partial";
-  auto file = h5::File::create(partial);
+  AtomicFile out(path.string());  // declared first: `file` closes before a failure removes it
+  auto file = h5::File::create(out.temp_path());
   const std::size_t trials = e.labels.size(), times = e.times.size();
   std::vector<float> narrowed(e.data.size());
   for (std::size_t i = 0; i < e.data.size(); ++i) narrowed[i] = static_cast<float>(e.data[i]);
@@ -55,7 +59,7 @@ void write_epochs_file(const fs::path& path, const SyntheticEpochs& e, std::size
   file.write<std::int64_t>("/labels", e.labels, {trials});
   file.write<double>("/times", e.times, {times});
   file.close();
-  fs::rename(partial, path);
+  out.commit();
 }
 
 int simulate_epochs(const SimulateOptions& opt) {

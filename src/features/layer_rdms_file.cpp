@@ -1,8 +1,5 @@
 // write_layer_rdms: the output of `permrsa features`, a valid `models.file` for `permrsa run`.
-#include <unistd.h>
-
-#include <filesystem>
-
+#include "io/atomic_file.hpp"
 #include "io/h5_handles.hpp"
 #include "permrsa/error.hpp"
 #include "permrsa/features.hpp"
@@ -12,13 +9,12 @@ namespace permrsa {
 
 void write_layer_rdms(const std::string& path, const FeaturesSpec& spec, const LayerRdms& rdms,
                       const std::vector<std::string>& stimulus_names) {
-  namespace fs = std::filesystem;
-  const std::string temp = path + ".tmp-" + std::to_string(::getpid());
   const std::size_t P = rdms.stimuli * (rdms.stimuli - 1) / 2;
   if (rdms.rdms.size() != rdms.layers.size() * P || stimulus_names.size() != rdms.stimuli)
     throw InternalError("write_layer_rdms: RDMs, layers and stimuli do not match");
-  try {
-    h5::File f = h5::File::create(temp);
+  AtomicFile out(path);  // declared first: `f` closes before a failure removes the temporary
+  {
+    h5::File f = h5::File::create(out.temp_path());
     f.write<double>("/rdms", rdms.rdms, {rdms.layers.size(), P});
     f.write_strings("/layers", rdms.layers);
     f.write_strings("/stimuli", stimulus_names);
@@ -33,17 +29,8 @@ void write_layer_rdms(const std::string& path, const FeaturesSpec& spec, const L
                                 "(0,1),(0,2),...,(S-2,S-1) as scipy squareform"));
     f.set_attribute("/rdms", "kind", std::string("dissimilarity"));
     f.close();
-  } catch (...) {
-    std::error_code ignored;
-    fs::remove(temp, ignored);
-    throw;
   }
-  std::error_code error;
-  fs::rename(temp, path, error);
-  if (error) {
-    fs::remove(temp, error);
-    throw RuntimeFailure(path + ": cannot move the finished file into place: " + error.message());
-  }
+  out.commit();
 }
 
 }  // namespace permrsa

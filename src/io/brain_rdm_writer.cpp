@@ -1,19 +1,18 @@
 #include <algorithm>
-#include <filesystem>
 
+#include "io/atomic_file.hpp"
 #include "io/h5_handles.hpp"
 #include "permrsa/brain_rdm_file.hpp"
 
 namespace permrsa {
 
 void write_brain_rdm_file(const std::string& path, const BrainRdmFile& in) {
-  namespace fs = std::filesystem;
-  const std::string partial = path + ".partial";
   const std::size_t N = in.subjects, P = in.pairs, T = in.times;
   if (in.rdms.size() != N * P * T || in.time.size() != T || in.folds.size() != N || N == 0)
     throw InternalError("write_brain_rdm_file: inconsistent sizes");
-  try {
-    auto file = h5::File::create(partial);
+  AtomicFile out(path);  // declared first: `file` closes before a failure removes the temporary
+  {
+    auto file = h5::File::create(out.temp_path());
     using h5::hsize_t;
     if (N == 1) {
       file.write<double>("/rdms", in.rdms, {P, T});
@@ -42,15 +41,8 @@ void write_brain_rdm_file(const std::string& path, const BrainRdmFile& in) {
     for (const auto& [name, value] : in.text_attributes) file.set_attribute("/", name, value);
     for (const auto& [name, value] : in.integer_attributes) file.set_attribute("/", name, value);
     file.close();
-  } catch (...) {
-    std::error_code ignored;
-    fs::remove(partial, ignored);
-    throw;
   }
-  std::error_code error;
-  fs::rename(partial, path, error);
-  if (error)
-    throw RuntimeFailure(path + ": cannot rename " + partial + " to it: " + error.message());
+  out.commit();
 }
 
 }  // namespace permrsa

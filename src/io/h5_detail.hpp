@@ -15,6 +15,9 @@ namespace permrsa::h5::detail {
 [[noreturn]] void throw_last_error(const std::string& file, const std::string& object,
                                    const std::string& action);
 
+// Records that an H5Fclose failed (see a_file_failed_to_close).
+void note_failed_file_close() noexcept;
+
 // Returns `id`, or throws when it is negative (HDF5's failure value).
 inline hid_t check_id(hid_t id, const std::string& file, const std::string& object,
                       const char* action) {

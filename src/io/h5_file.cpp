@@ -214,7 +214,10 @@ File File::create_parallel(const std::string& path, MPI_Comm comm) {
 void File::close() {
   if (!id_.valid()) return;
   const hid_t id = id_.release();
-  check_status(H5Fclose(id), path_, "", "close file");
+  if (H5Fclose(id) < 0) {
+    detail::note_failed_file_close();
+    detail::throw_last_error(path_, "", "close file");
+  }
 }
 
 // ---- datasets ----
@@ -337,6 +340,65 @@ bool File::exists(const std::string& path) const {
   const htri_t resolves = H5Oexists_by_name(id_.get(), path.c_str(), H5P_DEFAULT);
   if (resolves < 0) H5Eclear2(H5E_DEFAULT);
   return resolves > 0;
+}
+
+namespace {
+
+herr_t collect_object(hid_t, const char* name, const H5O_info_t* info, void* data) {
+  static_cast<std::vector<std::pair<std::string, H5O_type_t>>*>(data)->emplace_back(name,
+                                                                                    info->type);
+  return 0;
+}
+
+// Reads `count` elements of `type` through `read(type, buffer)` (H5Dread or H5Aread), in the
+// stored type itself, and frees what variable-length data HDF5 allocated.
+template <class ReadFn>
+void read_and_drop(hid_t type, hid_t space, ReadFn read, const std::string& file,
+                   const std::string& object, const char* action) {
+  const hssize_t count = H5Sget_select_npoints(space);
+  if (count <= 0) return;
+  std::vector<unsigned char> buffer(static_cast<std::size_t>(count) * H5Tget_size(type));
+  check_status(read(type, buffer.data()), file, object, action);
+  if (H5Tdetect_class(type, H5T_VLEN) > 0 || H5Tis_variable_str(type) > 0)
+    H5Dvlen_reclaim(type, space, H5P_DEFAULT, buffer.data());
+}
+
+}  // namespace
+
+void File::read_everything() const {
+  std::vector<std::pair<std::string, H5O_type_t>> objects{{".", H5O_TYPE_GROUP}};
+  check_status(
+      H5Ovisit2(id_.get(), H5_INDEX_NAME, H5_ITER_INC, collect_object, &objects, H5O_INFO_BASIC),
+      path_, "/", "list objects");
+  for (const auto& [name, type] : objects) {
+    const std::string object = name == "." ? "/" : "/" + name;
+    H5O_info_t info{};
+    check_status(
+        H5Oget_info_by_name2(id_.get(), name.c_str(), &info, H5O_INFO_NUM_ATTRS, H5P_DEFAULT),
+        path_, object, "read the object header");
+    for (hsize_t a = 0; a < info.num_attrs; ++a) {
+      const AttributeId attribute(check_id(H5Aopen_by_idx(id_.get(), name.c_str(), H5_INDEX_NAME,
+                                                          H5_ITER_INC, a, H5P_DEFAULT, H5P_DEFAULT),
+                                           path_, object, "open an attribute"));
+      const DatatypeId stored(check_id(H5Aget_type(attribute.get()), path_, object, "read"));
+      const DataspaceId space(check_id(H5Aget_space(attribute.get()), path_, object, "read"));
+      read_and_drop(
+          stored.get(), space.get(),
+          [&](hid_t t, void* buffer) { return H5Aread(attribute.get(), t, buffer); }, path_, object,
+          "read an attribute");
+    }
+    if (type != H5O_TYPE_DATASET) continue;
+    const DatasetId dataset(
+        check_id(H5Dopen2(id_.get(), name.c_str(), H5P_DEFAULT), path_, object, "open dataset"));
+    const DatatypeId stored(check_id(H5Dget_type(dataset.get()), path_, object, "get type"));
+    const DataspaceId space(check_id(H5Dget_space(dataset.get()), path_, object, "get dataspace"));
+    read_and_drop(
+        stored.get(), space.get(),
+        [&](hid_t t, void* buffer) {
+          return H5Dread(dataset.get(), t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer);
+        },
+        path_, object, "read dataset");
+  }
 }
 
 // ---- hyperslabs ----

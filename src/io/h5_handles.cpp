@@ -3,11 +3,15 @@
 
 #include <hdf5.h>
 
+#include <atomic>
+
 #include "io/h5_detail.hpp"
 
 namespace permrsa::h5 {
 
 namespace {
+
+std::atomic<bool> file_close_failed{false};
 
 std::string compose(const std::string& file, const std::string& object, const std::string& action,
                     const std::string& detail) {
@@ -20,6 +24,19 @@ std::string compose(const std::string& file, const std::string& object, const st
 struct StackText {
   std::string innermost;
 };
+
+// HDF5's file drivers describe a failed system call over several lines ("file write failed:
+// time = ..., filename = ..., errno = 28, error message = 'No space left on device', buf = ...");
+// keep what failed and the system's reason.
+std::string tidy(const std::string& detail) {
+  const std::string marker = "error message = '";
+  const std::size_t at = detail.find(marker);
+  if (at == std::string::npos) return detail;
+  const std::size_t begin = at + marker.size();
+  const std::size_t end = detail.find('\'', begin);
+  std::string what = detail.substr(0, detail.find(':'));
+  return what + ": " + detail.substr(begin, end == std::string::npos ? end : end - begin);
+}
 
 herr_t collect_innermost(unsigned n, const H5E_error2_t* record, void* data) {
   auto* text = static_cast<StackText*>(data);
@@ -40,7 +57,7 @@ void close_id(Kind kind, hid id) noexcept {
   // A failed close cannot be reported from a destructor; File::close() reports it instead.
   switch (kind) {
     case Kind::file:
-      H5Fclose(id);
+      if (H5Fclose(id) < 0) detail::note_failed_file_close();
       break;
     case Kind::group:
       H5Gclose(id);
@@ -73,6 +90,10 @@ void silence_errors() noexcept {
   (void)silenced;
 }
 
+bool a_file_failed_to_close() noexcept {
+  return file_close_failed.load();
+}
+
 std::string DatasetInfo::type_name() const {
   switch (type_class) {
     case Class::integer:
@@ -89,13 +110,17 @@ std::string DatasetInfo::type_name() const {
 
 namespace detail {
 
+void note_failed_file_close() noexcept {
+  file_close_failed.store(true);
+}
+
 void throw_last_error(const std::string& file, const std::string& object,
                       const std::string& action) {
   StackText text;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, collect_innermost, &text);
   H5Eclear2(H5E_DEFAULT);
   if (text.innermost.empty()) text.innermost = "HDF5 reported no reason";
-  throw Error(file, object, action, text.innermost);
+  throw Error(file, object, action, tidy(text.innermost));
 }
 
 }  // namespace detail

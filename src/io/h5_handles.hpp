@@ -63,6 +63,10 @@ void close_id(Kind kind, hid id) noexcept;
 // Switches off HDF5's automatic error printing for this process. Idempotent.
 void silence_errors() noexcept;
 
+// True once an H5Fclose failed in this process: HDF5 1.10 then holds a dangling file id, and
+// closing the library would crash (see permrsa/hdf5_library.hpp).
+bool a_file_failed_to_close() noexcept;
+
 // Owns one HDF5 identifier of a given kind. A negative id means "empty".
 template <Kind K>
 class Id {
@@ -206,6 +210,12 @@ class File {
 
   // True when every link on the path exists and the last one resolves to an object.
   bool exists(const std::string& path) const;
+
+  // Reads every attribute and every dataset whole (and drops the values), throwing h5::Error
+  // at the first that cannot be read. After a parallel write this shows that the file is
+  // complete: Open MPI 4.1's MPI-IO (OMPIO) can lose a collective write on a full disk without
+  // returning an error to HDF5.
+  void read_everything() const;
 
   // ---- scalar attributes on a group or dataset (replaced if present) ----
   void set_attribute(const std::string& object_path, const std::string& name,

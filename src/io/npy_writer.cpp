@@ -1,10 +1,10 @@
 // Writing .npy files: format 1.0, little-endian, C order (what numpy.save writes).
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 
 #include "io/array_layout.hpp"
+#include "io/atomic_file.hpp"
 #include "permrsa/array_io.hpp"
 #include "permrsa/error.hpp"
 
@@ -35,8 +35,8 @@ std::string npy_prefix(const std::string& descr, const std::vector<std::size_t>&
   return prefix + dict;
 }
 
-// Writes to "<path>.partial" and renames, so a failed write never leaves a file that looks
-// complete.
+// Written to a temporary name and renamed (AtomicFile), so a failed write never leaves a file
+// that looks complete.
 template <class T>
 void write_npy_file(const std::string& path, const NdArray<T>& array, const std::string& descr) {
   const auto count = io::checked_element_count(array.shape);
@@ -44,26 +44,19 @@ void write_npy_file(const std::string& path, const NdArray<T>& array, const std:
     throw InternalError("write_npy(" + path + "): " + std::to_string(array.values.size()) +
                         " values for a shape of " + io::shape_text(array.shape));
   }
-  const std::string partial = path + ".partial";
-  std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+  AtomicFile file(path);
+  std::ofstream out(file.temp_path(), std::ios::binary | std::ios::trunc);
   if (!out) {
-    throw RuntimeFailure("cannot create '" + partial + "': " + std::strerror(errno));
+    throw RuntimeFailure(path + ": cannot create the temporary file " + file.temp_path() + ": " +
+                         std::strerror(errno));
   }
   const std::string prefix = npy_prefix(descr, array.shape);
   out.write(prefix.data(), static_cast<std::streamsize>(prefix.size()));
   out.write(reinterpret_cast<const char*>(array.values.data()),
             static_cast<std::streamsize>(array.values.size() * sizeof(T)));
   out.close();
-  std::error_code error;
-  if (!out) {
-    std::filesystem::remove(partial, error);
-    throw RuntimeFailure("cannot write '" + partial + "' (disk full?)");
-  }
-  std::filesystem::rename(partial, path, error);
-  if (error) {
-    std::filesystem::remove(partial, error);
-    throw RuntimeFailure("cannot rename '" + partial + "' to '" + path + "': " + error.message());
-  }
+  if (!out) throw RuntimeFailure(path + ": cannot write it (disk full?)");
+  file.commit();
 }
 
 }  // namespace

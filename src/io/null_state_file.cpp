@@ -5,17 +5,13 @@
 // two-pass), /top_values (cells x top_held), /thresholds (cells, or empty).
 #include "permrsa/null_state_file.hpp"
 
-#include <unistd.h>
-
-#include <filesystem>
-
+#include "io/atomic_file.hpp"
 #include "io/h5_handles.hpp"
 #include "permrsa/error.hpp"
 
 namespace permrsa {
 namespace {
 
-namespace fs = std::filesystem;
 using h5::hsize_t;
 constexpr const char* kFormat = "permrsa-null-state-1";
 
@@ -45,44 +41,35 @@ std::string origin_mismatch(const NullStateOrigin& a, const NullStateOrigin& b) 
 
 void write_null_state(const std::string& path, const NullStateFile& file) {
   const NullState& s = file.state;
-  const std::string temp = path + ".tmp-" + std::to_string(::getpid());
-  try {
-    auto f = h5::File::create(temp);
-    f.set_attribute("/", "format", std::string(kFormat));
-    f.set_attribute("/", "kind", file.kind);
-    f.set_attribute("/", "permrsa_version", file.origin.version);
-    f.set_attribute("/", "config", file.origin.config);
-    f.set_attribute("/", "inputs", file.origin.inputs);
-    f.set_attribute("/", "seed", file.origin.seed);
-    f.set_attribute("/", "permutations", s.permutations);
-    f.set_attribute("/", "cells", static_cast<std::int64_t>(s.cells));
-    f.set_attribute("/", "two_pass", static_cast<std::int64_t>(s.two_pass));
-    f.set_attribute("/", "tfce", static_cast<std::int64_t>(s.tfce));
-    f.set_attribute("/", "top_capacity", static_cast<std::int64_t>(s.top_capacity));
-    f.set_attribute("/", "top_held", static_cast<std::int64_t>(s.top_held));
-    f.write<std::int64_t>("/pass1", flat(s.pass1), {s.pass1.size(), 2});
-    f.write<std::int64_t>("/pass2", flat(s.pass2), {s.pass2.size(), 2});
-    const bool has_pass1 = !s.pass1.empty();
-    f.write<std::int64_t>("/exceed", has_pass1 ? s.exceed : std::vector<std::int64_t>{},
-                          {has_pass1 ? s.cells : 0});
-    const auto stat = at_ks(s.max_statistic, s.pass1);
-    f.write<double>("/max_statistic", stat, {stat.size()});
-    const auto clust = at_ks(s.max_cluster, s.two_pass ? s.pass2 : s.pass1);
-    f.write<double>("/max_cluster", clust, {clust.size()});
-    const auto tfce = s.tfce ? at_ks(s.max_tfce, s.pass1) : std::vector<double>{};
-    f.write<double>("/max_tfce", tfce, {tfce.size()});
-    f.write<double>("/top_values", s.top_values, {s.top_values.empty() ? 0 : s.cells, s.top_held});
-    f.write<double>("/thresholds", s.thresholds, {s.thresholds.size()});
-    f.close();
-    std::error_code error;
-    fs::rename(temp, path, error);
-    if (error)
-      throw RuntimeFailure(path + ": cannot move the finished file into place: " + error.message());
-  } catch (...) {
-    std::error_code ignored;
-    fs::remove(temp, ignored);
-    throw;
-  }
+  AtomicFile out(path);  // declared first: `f` closes before a failure removes the temporary
+  auto f = h5::File::create(out.temp_path());
+  f.set_attribute("/", "format", std::string(kFormat));
+  f.set_attribute("/", "kind", file.kind);
+  f.set_attribute("/", "permrsa_version", file.origin.version);
+  f.set_attribute("/", "config", file.origin.config);
+  f.set_attribute("/", "inputs", file.origin.inputs);
+  f.set_attribute("/", "seed", file.origin.seed);
+  f.set_attribute("/", "permutations", s.permutations);
+  f.set_attribute("/", "cells", static_cast<std::int64_t>(s.cells));
+  f.set_attribute("/", "two_pass", static_cast<std::int64_t>(s.two_pass));
+  f.set_attribute("/", "tfce", static_cast<std::int64_t>(s.tfce));
+  f.set_attribute("/", "top_capacity", static_cast<std::int64_t>(s.top_capacity));
+  f.set_attribute("/", "top_held", static_cast<std::int64_t>(s.top_held));
+  f.write<std::int64_t>("/pass1", flat(s.pass1), {s.pass1.size(), 2});
+  f.write<std::int64_t>("/pass2", flat(s.pass2), {s.pass2.size(), 2});
+  const bool has_pass1 = !s.pass1.empty();
+  f.write<std::int64_t>("/exceed", has_pass1 ? s.exceed : std::vector<std::int64_t>{},
+                        {has_pass1 ? s.cells : 0});
+  const auto stat = at_ks(s.max_statistic, s.pass1);
+  f.write<double>("/max_statistic", stat, {stat.size()});
+  const auto clust = at_ks(s.max_cluster, s.two_pass ? s.pass2 : s.pass1);
+  f.write<double>("/max_cluster", clust, {clust.size()});
+  const auto tfce = s.tfce ? at_ks(s.max_tfce, s.pass1) : std::vector<double>{};
+  f.write<double>("/max_tfce", tfce, {tfce.size()});
+  f.write<double>("/top_values", s.top_values, {s.top_values.empty() ? 0 : s.cells, s.top_held});
+  f.write<double>("/thresholds", s.thresholds, {s.thresholds.size()});
+  f.close();
+  out.commit();
 }
 
 NullStateFile read_null_state(const std::string& path) {

@@ -12,10 +12,11 @@
 // serial file must match the parallel one. String attributes stay variable-length (attributes
 // are metadata; parallel HDF5 writes them).
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
-#include <filesystem>
+#include <limits>
+#include <optional>
 
+#include "io/atomic_file.hpp"
 #include "io/h5_handles.hpp"
 #include "permrsa/bootstrap_latency.hpp"
 #include "permrsa/clusters.hpp"
@@ -28,7 +29,6 @@
 namespace permrsa {
 namespace {
 
-namespace fs = std::filesystem;
 using h5::hsize_t;
 
 #ifdef PERMRSA_WITH_MPI
@@ -54,8 +54,28 @@ h5::File create_file(const std::string& path, const Communicator& world) {
   return h5::File::create(path);
 }
 
-// Writes one dataset and warns when a parallel transfer fell back to independent I/O (the
-// content is still right, only slower).
+// Runs one collective step of the write on every rank and agrees on its outcome: a failure on
+// any rank (a full disk, seen by the rank whose write hit it) is thrown on every rank, with the
+// message of the lowest failing rank. Otherwise that rank would leave for the error path (whose
+// H5Fclose is collective) while the others went on to the next collective call, and the job
+// would wait forever.
+template <class Step>
+void agreed(const Communicator& world, Step&& step) {
+  std::string failure;
+  try {
+    step();
+  } catch (const std::exception& e) {
+    failure = *e.what() != '\0' ? e.what() : "unknown failure";
+  }
+  constexpr std::int64_t none = std::numeric_limits<std::int64_t>::max();
+  const std::int64_t first = world.allreduce_min(failure.empty() ? none : world.rank());
+  if (first == none) return;
+  world.broadcast(failure, static_cast<int>(first));
+  throw RuntimeFailure(failure);
+}
+
+// Writes one dataset (one agreed step) and warns when a parallel transfer fell back to
+// independent I/O (the content is still right, only slower).
 class ResultsWriter {
  public:
   ResultsWriter(h5::File& file, const Communicator& world) : file_(file), world_(world) {}
@@ -66,50 +86,63 @@ class ResultsWriter {
   template <class T>
   void grid_map(const std::string& name, const Matrix<T>& block_values, const BlockRange& block,
                 bool writes, const std::vector<hsize_t>& grid) {
-    file_.create_dataset<T>(name, grid);
-    const bool mine = writes && !block.empty();
-    std::vector<hsize_t> offset, count;
-    if (mine) {
-      offset = {block.layer_begin, block.time_begin};
-      count = {block.layers(), block.times()};
-    }
-    const std::span<const T> values =
-        mine ? std::span<const T>(block_values.values()) : std::span<const T>();
-    check(name, file_.write_hyperslab<T>(name, values, offset, count, true));
+    agreed(world_, [&] {
+      file_.create_dataset<T>(name, grid);
+      const bool mine = writes && !block.empty();
+      std::vector<hsize_t> offset, count;
+      if (mine) {
+        offset = {block.layer_begin, block.time_begin};
+        count = {block.layers(), block.times()};
+      }
+      const std::span<const T> values =
+          mine ? std::span<const T>(block_values.values()) : std::span<const T>();
+      check(name, file_.write_hyperslab<T>(name, values, offset, count, true));
+    });
   }
 
   // A 1-D dataset whose values every rank holds; rank 0 writes it.
   template <class T>
   void rank0_vector(const std::string& name, const std::vector<T>& values) {
-    const hsize_t n = values.size();
-    file_.create_dataset<T>(name, {n});
-    const bool mine = is_root() && n > 0;
-    check(name,
-          file_.write_hyperslab<T>(name, mine ? std::span<const T>(values) : std::span<const T>(),
-                                   mine ? std::vector<hsize_t>{0} : std::vector<hsize_t>{},
-                                   mine ? std::vector<hsize_t>{n} : std::vector<hsize_t>{}, true));
+    rank0_dataset<T>(name, values, {values.size()});
   }
 
   // A rows x cols dataset written whole by rank 0 (identical on every rank).
   template <class T>
   void rank0_matrix(const std::string& name, const std::vector<T>& values, std::size_t rows,
                     std::size_t cols) {
-    const std::vector<hsize_t> shape{rows, cols};
-    file_.create_dataset<T>(name, shape);
-    const bool mine = is_root() && !values.empty();
-    check(name,
-          file_.write_hyperslab<T>(name, mine ? std::span<const T>(values) : std::span<const T>(),
-                                   mine ? std::vector<hsize_t>{0, 0} : std::vector<hsize_t>{},
-                                   mine ? shape : std::vector<hsize_t>{}, true));
+    rank0_dataset<T>(name, values, {rows, cols});
   }
 
   void rank0_strings(const std::string& name, const std::vector<std::string>& values) {
-    file_.create_strings_dataset(name, values.size(), h5::File::fixed_string_width(values));
-    const std::vector<std::string> none;
-    check(name, file_.write_strings_hyperslab(name, is_root() ? values : none, 0, true));
+    agreed(world_, [&] {
+      file_.create_strings_dataset(name, values.size(), h5::File::fixed_string_width(values));
+      const std::vector<std::string> none;
+      check(name, file_.write_strings_hyperslab(name, is_root() ? values : none, 0, true));
+    });
+  }
+
+  // A root attribute (identical on every rank; parallel HDF5 needs all ranks to set it).
+  template <class V>
+  void attribute(const std::string& name, const V& value) {
+    agreed(world_, [&] { file_.set_attribute("/", name, value); });
   }
 
  private:
+  // A dataset of `shape` written whole by rank 0, the others taking part with empty selections.
+  template <class T>
+  void rank0_dataset(const std::string& name, const std::vector<T>& values,
+                     const std::vector<hsize_t>& shape) {
+    agreed(world_, [&] {
+      file_.create_dataset<T>(name, shape);
+      const bool mine = is_root() && !values.empty();
+      const std::vector<hsize_t> origin(shape.size(), 0);
+      check(name,
+            file_.write_hyperslab<T>(name, mine ? std::span<const T>(values) : std::span<const T>(),
+                                     mine ? origin : std::vector<hsize_t>{},
+                                     mine ? shape : std::vector<hsize_t>{}, true));
+    });
+  }
+
   void check(const std::string& name, bool collective) const {
     if (file_.is_parallel() && !collective && is_root()) {
       spdlog::warn("{}: the write of {} was not collective (HDF5 fell back to independent I/O)",
@@ -196,40 +229,50 @@ void write_contents(h5::File& f, const RunSpec& spec, const RsaProblem& problem,
   out.rank0_vector<double>("/axes/time", problem.times);
   out.rank0_strings("/axes/layer", problem.layers);
 
-  f.set_attribute("/", "permrsa_version", std::string(PERMRSA_VERSION));
-  f.set_attribute("/", "config", spec.resolved_toml);
-  f.set_attribute("/", "seed", static_cast<std::uint64_t>(spec.analysis.seed));
-  f.set_attribute("/", "permutations", static_cast<std::int64_t>(r.permutations));
-  f.set_attribute("/", "metric", std::string(to_string(spec.analysis.metric)));
-  f.set_attribute("/", "scheme", std::string(to_string(spec.analysis.scheme)));
+  out.attribute("permrsa_version", std::string(PERMRSA_VERSION));
+  out.attribute("config", spec.resolved_toml);
+  out.attribute("seed", static_cast<std::uint64_t>(spec.analysis.seed));
+  out.attribute("permutations", static_cast<std::int64_t>(r.permutations));
+  out.attribute("metric", std::string(to_string(spec.analysis.metric)));
+  out.attribute("scheme", std::string(to_string(spec.analysis.scheme)));
   if (spec.analysis.scheme == Scheme::sign_flip) {
-    f.set_attribute("/", "group_statistic", std::string(to_string(spec.analysis.group_statistic)));
-    f.set_attribute("/", "subjects", static_cast<std::int64_t>(problem.subject_count()));
+    out.attribute("group_statistic", std::string(to_string(spec.analysis.group_statistic)));
+    out.attribute("subjects", static_cast<std::int64_t>(problem.subject_count()));
   }
-  f.set_attribute("/", "tail", std::string(to_string(spec.analysis.tail)));
-  f.set_attribute("/", "precision", std::string(to_string(spec.analysis.precision)));
-  f.set_attribute("/", "cluster_threshold",
-                  std::string(to_string(spec.correction.cluster_threshold)));
-  f.set_attribute("/", "cluster_statistic",
-                  std::string(to_string(spec.correction.cluster_statistic)));
-  f.set_attribute("/", "connectivity", std::string(to_string(spec.correction.connectivity)));
-  f.set_attribute("/", "stimuli", static_cast<std::int64_t>(problem.stimuli));
+  out.attribute("tail", std::string(to_string(spec.analysis.tail)));
+  out.attribute("precision", std::string(to_string(spec.analysis.precision)));
+  out.attribute("cluster_threshold", std::string(to_string(spec.correction.cluster_threshold)));
+  out.attribute("cluster_statistic", std::string(to_string(spec.correction.cluster_statistic)));
+  out.attribute("connectivity", std::string(to_string(spec.correction.connectivity)));
+  out.attribute("stimuli", static_cast<std::int64_t>(problem.stimuli));
   for (const auto& [key, sha] : problem.input_hashes) {
     std::string name = "sha256_" + key;
     for (auto& ch : name) ch = ch == '.' ? '_' : ch;
-    f.set_attribute("/", name, sha);
+    out.attribute(name, sha);
   }
 }
 
-// Rank 0 renames the finished file; every rank learns whether that worked (the broadcast also
-// orders the rename after every rank's close).
-void publish(const std::string& temp, const std::string& path, const Communicator& world) {
+// Open MPI 4.1's OMPIO can lose a collective write on a full disk without an error (the file
+// then lacks attributes, or ends early): rank 0 reads the closed file back whole before it may
+// take the results' name.
+void check_complete(const AtomicFile& out, const Communicator& world) {
+  if (world.rank() != 0) return;
+  try {
+    h5::File::open_read(out.temp_path()).read_everything();
+  } catch (const h5::Error& e) {
+    throw RuntimeFailure(out.path() + ": the results file written through MPI-IO is incomplete (" +
+                         e.what() + "); is the disk full?");
+  }
+}
+
+// Rank 0 (the owner) renames the finished file; every rank learns whether that worked (the
+// broadcast also orders the rename after every rank's close).
+void publish(AtomicFile& out, const Communicator& world) {
   std::string failure;
-  if (world.rank() == 0) {
-    std::error_code error;
-    fs::rename(temp, path, error);
-    if (error)
-      failure = path + ": cannot move the finished results file into place: " + error.message();
+  try {
+    out.commit();
+  } catch (const std::exception& e) {
+    failure = e.what();
   }
   world.broadcast(failure, 0);
   if (!failure.empty()) throw RuntimeFailure(failure);
@@ -263,35 +306,23 @@ void check_blocks_agree(const AnalysisResult& r, const RsaProblem& problem,
 
 }  // namespace
 
-void check_output_location(const std::string& path) {
-  const auto parent = fs::absolute(fs::path(path)).parent_path();
-  if (!fs::is_directory(parent))
-    throw InputError(
-        path + " (output.file): expected an existing folder for the results, found no folder " +
-        parent.string());
-}
-
-// Failures that every rank sees (a missing folder, a full disk) throw on every rank. A failure
-// inside a collective HDF5 call on one rank only would leave the others waiting in it: the
-// blocks are checked (and agreed on) first, and the caller aborts the job on anything else.
+// Every failure throws on every rank with one message: the blocks are checked (and agreed on)
+// first, and each collective step after them is agreed on (a full disk that only the writing
+// rank sees included), so no rank is left waiting inside HDF5.
 void write_results(const std::string& path, const RunSpec& spec, const RsaProblem& problem,
                    const AnalysisResult& result, const Communicator& world) {
   check_blocks_agree(result, problem, world);
-  std::string temp = path + ".tmp-" + std::to_string(::getpid());
-  world.broadcast(temp, 0);  // rank 0's name
-  try {
-    h5::File f = create_file(temp, world);
-    write_contents(f, spec, problem, result, world);
-    f.close();  // collective in a parallel file
-    world.barrier();
-    publish(temp, path, world);
-  } catch (...) {
-    if (world.rank() == 0) {
-      std::error_code ignored;
-      fs::remove(temp, ignored);
-    }
-    throw;
-  }
+  std::string temp = AtomicFile::temporary_name(path);
+  world.broadcast(temp, 0);  // rank 0's name: one file for all ranks
+  AtomicFile out(path, temp, world.rank() == 0);
+  std::optional<h5::File> f;  // closed before `out` removes a failed file
+  agreed(world, [&] { f.emplace(create_file(out.temp_path(), world)); });
+  write_contents(*f, spec, problem, result, world);
+  const bool parallel = f->is_parallel();
+  agreed(world, [&] { f->close(); });  // collective in a parallel file
+  if (parallel) agreed(world, [&] { check_complete(out, world); });
+  world.barrier();
+  publish(out, world);
 }
 
 }  // namespace permrsa
