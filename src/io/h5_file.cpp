@@ -42,6 +42,74 @@ std::size_t element_count(const std::vector<hsize_t>& shape) {
   return count;
 }
 
+// element_count for a shape read from a file: h5::Error when the product overflows (a damaged
+// or hostile file), so that no buffer is sized by a wrapped-around count.
+std::size_t checked_count(const std::vector<hsize_t>& shape, const std::string& file,
+                          const std::string& object) {
+  std::size_t count = 1;
+  for (hsize_t extent : shape) {
+    if (extent != 0 && count > static_cast<std::size_t>(-1) / extent) {
+      std::string text;
+      for (hsize_t e : shape) text += (text.empty() ? "" : " x ") + std::to_string(e);
+      throw Error(file, object, "read", "the dataset's shape " + text + " overflows");
+    }
+    count *= static_cast<std::size_t>(extent);
+  }
+  return count;
+}
+
+// Refuses to read a dataset whose values are not all stored in this file and decodable. HDF5
+// would otherwise return fill values (zeros) for storage that was never written (a writer that
+// stopped early), read the raw data of external or virtual datasets from other files that may
+// be missing (fill values again), or fail on a missing filter plugin with a message about the
+// plugin folder.
+void require_stored_values(hid_t dataset, std::size_t elements, const std::string& file,
+                           const std::string& object) {
+  const PropList dcpl(
+      check_id(H5Dget_create_plist(dataset), file, object, "get the dataset's properties"));
+  const int filters = check_status(H5Pget_nfilters(dcpl.get()), file, object, "list filters");
+  for (int i = 0; i < filters; ++i) {
+    unsigned flags = 0;
+    std::size_t values = 0;
+    unsigned filter_config = 0;
+    char name[128] = {};
+    const H5Z_filter_t id = H5Pget_filter2(dcpl.get(), static_cast<unsigned>(i), &flags, &values,
+                                           nullptr, sizeof name, name, &filter_config);
+    if (id < 0) detail::throw_last_error(file, object, "list filters");
+    if (H5Zfilter_avail(id) > 0) continue;
+    H5Eclear2(H5E_DEFAULT);  // the failed plugin search
+    name[sizeof name - 1] = '\0';
+    throw Error(file, object, "read",
+                "the data is stored with HDF5 filter " + std::to_string(id) +
+                    (name[0] != '\0' ? " (" + std::string(name) + ")" : std::string()) +
+                    ", which this HDF5 library does not have; rewrite the dataset without it, "
+                    "e.g. h5repack -f GZIP=4 in.h5 out.h5");
+  }
+  if (H5Pget_layout(dcpl.get()) == H5D_VIRTUAL) {
+    throw Error(file, object, "read",
+                "the dataset is virtual (its data lives in other files); store it as a plain "
+                "dataset, e.g. with h5repack");
+  }
+  if (check_status(H5Pget_external_count(dcpl.get()), file, object, "list external files") > 0) {
+    throw Error(file, object, "read",
+                "the dataset keeps its data in external raw files; store it in the HDF5 file "
+                "itself, e.g. with h5repack");
+  }
+  if (elements == 0) return;
+  H5D_space_status_t status = H5D_SPACE_STATUS_ERROR;
+  check_status(H5Dget_space_status(dataset, &status), file, object, "ask for the storage status");
+  if (status == H5D_SPACE_STATUS_NOT_ALLOCATED) {
+    throw Error(file, object, "read",
+                "the dataset's data was never written (no storage in the file): an unfinished "
+                "or damaged file");
+  }
+  if (status != H5D_SPACE_STATUS_ALLOCATED) {
+    throw Error(file, object, "read",
+                "only part of the dataset's data was written (some chunks have no storage in the "
+                "file): an unfinished or damaged file");
+  }
+}
+
 std::string attribute_action(const char* verb, const std::string& name) {
   return std::string(verb) + " attribute '" + name + "'";
 }
@@ -272,11 +340,13 @@ struct NumericDataset {
   DatasetInfo info;
 };
 
-NumericDataset open_numeric(hid_t file, const std::string& file_path, const std::string& dataset_path) {
+NumericDataset open_numeric(hid_t file, const std::string& file_path,
+                            const std::string& dataset_path) {
   DatasetId dataset(check_id(H5Dopen2(file, dataset_path.c_str(), H5P_DEFAULT), file_path,
                              dataset_path, "open dataset"));
   const DatatypeId type(check_id(H5Dget_type(dataset.get()), file_path, dataset_path, "get type"));
-  DataspaceId space(check_id(H5Dget_space(dataset.get()), file_path, dataset_path, "get dataspace"));
+  DataspaceId space(
+      check_id(H5Dget_space(dataset.get()), file_path, dataset_path, "get dataspace"));
   DatasetInfo info = describe(type.get(), space.get());
   if (info.type_class != DatasetInfo::Class::integer &&
       info.type_class != DatasetInfo::Class::floating) {
@@ -290,7 +360,9 @@ NumericDataset open_numeric(hid_t file, const std::string& file_path, const std:
 template <class T>
 std::vector<T> File::read(const std::string& dataset_path, std::vector<hsize_t>* shape) const {
   const auto [dataset, space, info] = open_numeric(id_.get(), path_, dataset_path);
-  std::vector<T> values(element_count(info.shape));
+  const std::size_t count = checked_count(info.shape, path_, dataset_path);
+  require_stored_values(dataset.get(), count, path_, dataset_path);
+  std::vector<T> values(count);
   if (!values.empty()) {
     check_status(
         H5Dread(dataset.get(), TypeOf<T>::memory(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
@@ -310,11 +382,36 @@ std::vector<std::string> File::read_strings(const std::string& dataset_path) con
   if (info.type_class != DatasetInfo::Class::string) {
     throw Error(path_, dataset_path, "read strings", "the dataset holds " + info.type_name());
   }
+  const std::size_t count = checked_count(info.shape, path_, dataset_path);
+  if (info.type_size != 0 && count > static_cast<std::size_t>(-1) / info.type_size) {
+    throw Error(path_, dataset_path, "read strings", "the dataset's size overflows");
+  }
+  require_stored_values(dataset.get(), count, path_, dataset_path);
   const auto read = [&](hid_t memory, void* buffer) {
     return H5Dread(dataset.get(), memory, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer);
   };
-  return read_string_values(type.get(), space.get(), element_count(info.shape), read, path_,
-                            dataset_path);
+  return read_string_values(type.get(), space.get(), count, read, path_, dataset_path);
+}
+
+void File::require_stored_data(const std::string& dataset_path) const {
+  const DatasetId dataset(check_id(H5Dopen2(id_.get(), dataset_path.c_str(), H5P_DEFAULT), path_,
+                                   dataset_path, "open dataset"));
+  const DatatypeId type(check_id(H5Dget_type(dataset.get()), path_, dataset_path, "get type"));
+  const DataspaceId space(
+      check_id(H5Dget_space(dataset.get()), path_, dataset_path, "get dataspace"));
+  const DatasetInfo info = describe(type.get(), space.get());
+  require_stored_values(dataset.get(), checked_count(info.shape, path_, dataset_path), path_,
+                        dataset_path);
+}
+
+bool File::is_dataset(const std::string& path) const {
+  if (!exists(path)) return false;
+  H5O_info_t info{};
+  if (H5Oget_info_by_name2(id_.get(), path.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return false;
+  }
+  return info.type == H5O_TYPE_DATASET;
 }
 
 bool File::exists(const std::string& path) const {
@@ -466,6 +563,9 @@ std::vector<T> File::read_hyperslab(const std::string& dataset_path,
                                     const std::vector<hsize_t>& count) const {
   const auto [dataset, file_space, info] = open_numeric(id_.get(), path_, dataset_path);
   const DataspaceId memory_space = select_box(file_space.get(), offset, count, path_, dataset_path);
+  // After select_box: a box outside the dataset is the caller's bug, reported first.
+  require_stored_values(dataset.get(), checked_count(info.shape, path_, dataset_path), path_,
+                        dataset_path);
   std::vector<T> values(box_elements(count));
   if (!values.empty()) {
     check_status(H5Dread(dataset.get(), TypeOf<T>::memory(), memory_space.get(), file_space.get(),

@@ -203,6 +203,12 @@ class File {
   // Reads a string dataset (fixed or variable length) of any rank, flattened in C order.
   std::vector<std::string> read_strings(const std::string& dataset_path) const;
   DatasetInfo dataset_info(const std::string& dataset_path) const;
+  // h5::Error unless every value of the dataset is stored in this file and decodable: its
+  // storage was written (not left to fill values), it is neither virtual nor external, and
+  // every filter it uses is available. read, read_hyperslab and read_strings check this too.
+  void require_stored_data(const std::string& dataset_path) const;
+  // True when `path` exists and is a dataset (not a group or named type).
+  bool is_dataset(const std::string& path) const;
 
   // True when every link on the path exists and the last one resolves to an object.
   bool exists(const std::string& path) const;
