@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "io/array_layout.hpp"
+#include "io/mat_file_check.hpp"
 #include "io/source_readers.hpp"
 #include "permrsa/error.hpp"
 
@@ -120,6 +121,8 @@ struct OpenVariable {
 
 OpenVariable open_variable(const ArraySource& source, const std::string& what) {
   require_readable_file(source, what);
+  // matio trusts the sizes the file declares (a cut or corrupted file reads as data).
+  check_mat_file(source, what);
   route_matio_log();
   last_matio_message.clear();
   MatFile mat(Mat_Open(source.file.c_str(), MAT_ACC_RDONLY));
