@@ -7,13 +7,13 @@
 #include "cli/commands.hpp"
 #include "io/h5_handles.hpp"
 #include "permrsa/error.hpp"
+#include "permrsa/input_file.hpp"
 
 namespace permrsa::cli {
 namespace {
 
 int info(const std::string& path) {
-  if (!std::filesystem::is_regular_file(path))
-    throw InputError(path + ": results file: does not exist");
+  require_regular_file(path, path + ": results file");
   h5::File f = [&] {
     try {
       return h5::File::open_read(path);

@@ -16,6 +16,7 @@
 #include "cli/commands.hpp"
 #include "permrsa/config.hpp"
 #include "permrsa/error.hpp"
+#include "permrsa/input_file.hpp"
 #include "permrsa/null_state_file.hpp"
 
 namespace permrsa::cli {
@@ -47,8 +48,7 @@ std::string holdings(const std::vector<LoadedShard>& shards, bool pass2) {
 NullStateFile merge_shards(const std::vector<std::string>& paths) {
   std::vector<LoadedShard> shards;
   for (const auto& path : paths) {
-    if (!std::filesystem::is_regular_file(path))
-      throw InputError(path + ": expected a shard file, found none");
+    require_regular_file(path, path + ": shard file");
     shards.push_back({path, read_null_state(path)});
   }
   const auto& first = shards.front();

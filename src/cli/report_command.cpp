@@ -17,6 +17,7 @@
 
 #include "cli/commands.hpp"
 #include "permrsa/error.hpp"
+#include "permrsa/input_file.hpp"
 
 #ifndef PERMRSA_PYTHON_EXECUTABLE
 #define PERMRSA_PYTHON_EXECUTABLE "/usr/bin/python3"
@@ -49,6 +50,7 @@ std::string module_path() {
 }
 
 int report(const ReportOptions& opt, const GlobalOptions& global) {
+  require_regular_file(opt.results, opt.results + ": results file");  // a FIFO would block h5py
   const std::string python = env_or("PERMRSA_PYTHON", PERMRSA_PYTHON_EXECUTABLE);
   std::vector<std::string> args{python,  "-m",    "permrsa.report", opt.results,
                                 "--out", opt.out, "--alpha",        std::to_string(opt.alpha)};

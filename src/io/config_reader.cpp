@@ -11,6 +11,7 @@
 
 #include "permrsa/config.hpp"
 #include "permrsa/error.hpp"
+#include "permrsa/input_file.hpp"
 
 namespace permrsa {
 namespace {
@@ -394,6 +395,7 @@ RunSpec parse_run_spec(const std::string& toml_text, const std::string& origin,
 }
 
 RunSpec load_run_spec(const std::string& path, const std::vector<std::string>& overrides) {
+  require_regular_file(path, path + ": config file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": config file: cannot be opened (does it exist?)");
   std::stringstream text;

@@ -11,6 +11,7 @@
 
 #include "io/h5_handles.hpp"
 #include "permrsa/error.hpp"
+#include "permrsa/input_file.hpp"
 
 namespace permrsa {
 namespace {
@@ -87,6 +88,7 @@ void write_null_state(const std::string& path, const NullStateFile& file) {
 
 NullStateFile read_null_state(const std::string& path) {
   NullStateFile out;
+  require_regular_file(path, path + ": shard or checkpoint");
   try {
     const auto f = h5::File::open_read(path);
     if (!f.has_attribute("/", "format") || f.attribute_string("/", "format") != kFormat)
