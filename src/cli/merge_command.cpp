@@ -14,6 +14,7 @@
 #include "cli/agreement.hpp"
 #include "cli/analysis_setup.hpp"
 #include "cli/commands.hpp"
+#include "cli/option_checks.hpp"
 #include "permrsa/config.hpp"
 #include "permrsa/error.hpp"
 #include "permrsa/input_file.hpp"
@@ -146,7 +147,7 @@ std::function<int()> add_merge_command(CLI::App& app, GlobalOptions& global) {
       ->required();
   cmd->add_option("--memory-per-rank", opt->grid.memory_per_rank_gib,
                   "Memory budget per rank in GiB")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_number())
       ->capture_default_str();
   return [opt, &global] { return merge(*opt, global); };
 }

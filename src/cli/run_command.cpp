@@ -6,18 +6,19 @@
 
 #include "cli/agreement.hpp"
 #include "cli/analysis_setup.hpp"
-#include "cli/stop_signals.hpp"
 #include "cli/commands.hpp"
 #include "cli/demo_spec.hpp"
+#include "cli/option_checks.hpp"
 #include "cli/progress_line.hpp"
+#include "cli/stop_signals.hpp"
 #include "permrsa/config.hpp"
-#include "permrsa/results_file.hpp"
-#include "permrsa/rsa_problem.hpp"
+#include "permrsa/error.hpp"
+#include "permrsa/null_state_file.hpp"
 #include "permrsa/permutation_analysis.hpp"
 #include "permrsa/process_grid.hpp"
+#include "permrsa/results_file.hpp"
+#include "permrsa/rsa_problem.hpp"
 #include "permrsa/sign_flips.hpp"
-#include "permrsa/null_state_file.hpp"
-#include "permrsa/error.hpp"
 #include "permrsa/synthetic.hpp"
 
 namespace permrsa::cli {
@@ -229,7 +230,7 @@ std::function<int()> add_run_command(CLI::App& app, GlobalOptions& global) {
                   "Split the D data blocks as LBxTB layer x time ranges (default: time first)");
   cmd->add_option("--memory-per-rank", opt->grid.memory_per_rank_gib,
                   "Memory budget per rank in GiB for the automatic grid")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_number())
       ->capture_default_str();
   cmd->add_option("--batch-size", opt->grid.batch_size,
                   "Permutations per kernel call (memory vs speed; results do not depend on it)")
@@ -248,11 +249,11 @@ std::function<int()> add_run_command(CLI::App& app, GlobalOptions& global) {
                   "save it and stop with exit code 75");
   cmd->add_option("--checkpoint-every", opt->checkpoint_every,
                   "Also save the checkpoint every N permutations (0: only by time)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(non_negative_number())
       ->capture_default_str();
   cmd->add_option("--checkpoint-seconds", opt->checkpoint_seconds,
                   "Save the checkpoint every S seconds (0: only by count)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(non_negative_number())
       ->capture_default_str();
   return [opt, &global] { return run(*opt, global); };
 }
