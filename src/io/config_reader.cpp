@@ -142,7 +142,7 @@ void apply_override(Value& root, const std::string& text) {
                      ": the value holds a line break; one --set sets one key (give --set "
                      "once per key)");
   const std::string line = "v = " + raw;
-  io::check_toml_nesting(line, name);
+  io::check_toml_text(line, name);
   Value parsed(raw);  // a bare word, unless the value is TOML
   std::size_t keys = 1;
   try {
@@ -405,7 +405,7 @@ RunSpec parse_value(Value root, const std::string& origin, const std::string& ba
 
 RunSpec parse_run_spec(const std::string& toml_text, const std::string& origin,
                        const std::string& base_dir, const std::vector<std::string>& overrides) {
-  io::check_toml_nesting(toml_text, origin);  // before toml11 recurses into it
+  io::check_toml_text(toml_text, origin);  // before toml11 recurses into it
   Value root;
   try {
     std::istringstream in(toml_text);

@@ -1,10 +1,13 @@
 #include "io/toml_guard.hpp"
 
+#include "io/utf8.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 
@@ -131,9 +134,27 @@ void check_numbers(const TomlValue& value, const std::string& origin, const std:
   }
 }
 
+void check_utf8(const std::string& text, const std::string& origin) {
+  const std::size_t bad = first_invalid_utf8(text);
+  if (bad == text.size()) return;
+  std::size_t line_begin = 0;
+  if (bad > 0) {
+    const std::size_t newline = text.rfind('\n', bad - 1);
+    if (newline != std::string::npos) line_begin = newline + 1;
+  }
+  const auto line =
+      1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
+  const std::size_t column = bad - line_begin + 1;
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned char>(text[bad]));
+  throw InputError(origin + ": line " + std::to_string(line) + ": not valid UTF-8 (byte " + hex +
+                   " at column " + std::to_string(column) + "); TOML files must be UTF-8");
+}
+
 }  // namespace
 
-void check_toml_nesting(const std::string& text, const std::string& origin) {
+void check_toml_text(const std::string& text, const std::string& origin) {
+  check_utf8(text, origin);
   int depth = 0;
   std::size_t line = 1;
   for (std::size_t i = 0; i < text.size();) {

@@ -123,5 +123,23 @@ TEST(ConfigGuard, RefusesASetValueWithALineBreak) {
             std::string::npos);
 }
 
+// Found by tests/fuzz/fuzz_toml: toml11 3.7 read past a heap buffer on invalid UTF-8 inside a
+// literal string ('...'). TOML text must be UTF-8 (TOML 1.0, "Spec"): refused first, naming
+// the line, the column and the byte.
+TEST(ConfigGuard, RefusesTextThatIsNotUtf8BeforeToml11SeesIt) {
+  const std::string toml = kMinimal + "[output]\nfile = 'out\xff\xff.h5'\n";
+  const std::string message = message_of(toml);
+  EXPECT_NE(message.find("cfg.toml: line 6: not valid UTF-8 (byte 0xff at column 12)"),
+            std::string::npos)
+      << message;
+  // An overlong "/" (0xc0 0xaf) and a UTF-16 surrogate (0xed 0xa0 0x80) are not UTF-8 either.
+  EXPECT_NE(message_of(kMinimal + "# \xc0\xaf\n").find("not valid UTF-8"), std::string::npos);
+  EXPECT_NE(message_of(kMinimal + "# \xed\xa0\x80\n").find("not valid UTF-8"), std::string::npos);
+  // Well-formed UTF-8 is kept: "β" (0xce 0xb2) and "😀" (4 bytes).
+  const auto spec =
+      parse_run_spec(kMinimal + "[output]\nfile = 'β😀.h5'\n", "cfg.toml", "/data", {});
+  EXPECT_EQ(spec.output.file, "β😀.h5");
+}
+
 }  // namespace
 }  // namespace permrsa
