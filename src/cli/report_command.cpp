@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/results_summary.hpp"
 #include "permrsa/error.hpp"
-#include "permrsa/input_file.hpp"
 
 #ifndef PERMRSA_PYTHON_EXECUTABLE
 #define PERMRSA_PYTHON_EXECUTABLE "/usr/bin/python3"
@@ -50,7 +50,9 @@ std::string module_path() {
 }
 
 int report(const ReportOptions& opt, const GlobalOptions& global) {
-  require_regular_file(opt.results, opt.results + ": results file");  // a FIFO would block h5py
+  // The same checks as `permrsa info`: a damaged file is an input error here, not a Python
+  // traceback half way through the figures (and a FIFO would block h5py).
+  read_results_summary(opt.results);
   const std::string python = env_or("PERMRSA_PYTHON", PERMRSA_PYTHON_EXECUTABLE);
   std::vector<std::string> args{python,  "-m",    "permrsa.report", opt.results,
                                 "--out", opt.out, "--alpha",        std::to_string(opt.alpha)};

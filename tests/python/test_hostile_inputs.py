@@ -345,3 +345,18 @@ def test_duplicate_layer_names_are_refused_naming_the_duplicate(data):
     (data / "dup.txt").write_text("conv1\nconv2\nconv1\n")
     refused(run_args(data, f"models.names={data / 'dup.txt'}"), data, "dup.txt", "models.names",
             "'conv1' twice")
+
+
+def test_a_names_file_that_is_not_text_is_refused_naming_the_line(data):
+    # Names go into the results as UTF-8 strings: a binary file (here a .npy) is no names file.
+    (data / "names.txt").write_bytes(b"conv1\nconv2\n" + (data / "times.npy").read_bytes()[:40])
+    refused(run_args(data, f"models.names={data / 'names.txt'}"), data, "names.txt",
+            "models.names", "line 3", "expected a utf-8 name")
+
+
+def test_report_refuses_a_damaged_results_file_before_starting_python(data):
+    path = results_file(data)
+    with h5py.File(path, "r+") as f:
+        damage_cluster_index(f)
+    refused(["report", path, "--out", out_dir(data) / "report", "-q"], data, "results.h5",
+            "/clusters/layer_first", "50")
