@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "io/h5_detail.hpp"
+#include "io/h5_global_heap.hpp"
 #include "io/h5_handles.hpp"
 
 namespace permrsa::h5 {
@@ -85,7 +86,8 @@ void require_stored_values(hid_t dataset, std::size_t elements, const std::strin
                     ", which this HDF5 library does not have; rewrite the dataset without it, "
                     "e.g. h5repack -f GZIP=4 in.h5 out.h5");
   }
-  if (H5Pget_layout(dcpl.get()) == H5D_VIRTUAL) {
+  const H5D_layout_t layout = H5Pget_layout(dcpl.get());
+  if (layout == H5D_VIRTUAL) {
     throw Error(file, object, "read",
                 "the dataset is virtual (its data lives in other files); store it as a plain "
                 "dataset, e.g. with h5repack");
@@ -96,18 +98,57 @@ void require_stored_values(hid_t dataset, std::size_t elements, const std::strin
                 "itself, e.g. with h5repack");
   }
   if (elements == 0) return;
+  const std::string unfinished = ": an unfinished or damaged file";
+  if (layout == H5D_CHUNKED) {
+    // Compressed chunks hold fewer bytes than the values they decode to, so the storage size
+    // (and H5Dget_space_status, built on it) cannot tell: count the chunks instead.
+    const DataspaceId space(check_id(H5Dget_space(dataset), file, object, "get dataspace"));
+    const int rank = H5Sget_simple_extent_ndims(space.get());
+    if (rank <= 0) detail::throw_last_error(file, object, "get dataspace");
+    std::vector<hsize_t> extent(static_cast<std::size_t>(rank)), chunk(extent.size());
+    H5Sget_simple_extent_dims(space.get(), extent.data(), nullptr);
+    check_status(H5Pget_chunk(dcpl.get(), rank, chunk.data()), file, object, "get chunk shape");
+    hsize_t total = 1;
+    for (std::size_t axis = 0; axis < extent.size(); ++axis) {
+      const hsize_t along = chunk[axis] == 0 ? 0 : (extent[axis] + chunk[axis] - 1) / chunk[axis];
+      if (along != 0 && total > static_cast<hsize_t>(-1) / along)
+        throw Error(file, object, "read", "the dataset's number of chunks overflows");
+      total *= along;
+    }
+    hsize_t stored = 0;
+    check_status(H5Dget_num_chunks(dataset, space.get(), &stored), file, object,
+                 "count stored chunks");
+    if (stored == 0)
+      throw Error(
+          file, object, "read",
+          "the dataset's data was never written (no chunk is stored in the file)" + unfinished);
+    if (stored < total)
+      throw Error(file, object, "read",
+                  "only " + std::to_string(stored) + " of the dataset's " + std::to_string(total) +
+                      " chunks are stored in the file (the others would read as fill values)" +
+                      unfinished);
+    return;
+  }
   H5D_space_status_t status = H5D_SPACE_STATUS_ERROR;
   check_status(H5Dget_space_status(dataset, &status), file, object, "ask for the storage status");
-  if (status == H5D_SPACE_STATUS_NOT_ALLOCATED) {
+  if (status == H5D_SPACE_STATUS_NOT_ALLOCATED)
     throw Error(file, object, "read",
-                "the dataset's data was never written (no storage in the file): an unfinished "
-                "or damaged file");
-  }
-  if (status != H5D_SPACE_STATUS_ALLOCATED) {
+                "the dataset's data was never written (no storage in the file)" + unfinished);
+  // Contiguous or compact: the storage holds exactly the values the shape and type declare
+  // (a damaged dataspace would otherwise size a read far beyond the file). Variable-length
+  // types store references of another size: only their allocation is checked.
+  const DatatypeId type(check_id(H5Dget_type(dataset), file, object, "get type"));
+  if (check_status(H5Tdetect_class(type.get(), H5T_VLEN), file, object, "get type") > 0 ||
+      check_status(H5Tis_variable_str(type.get()), file, object, "get type") > 0)
+    return;
+  const std::size_t value_size = H5Tget_size(type.get());
+  const hsize_t storage = H5Dget_storage_size(dataset);
+  if (value_size == 0 || elements > static_cast<std::size_t>(-1) / value_size ||
+      storage != elements * value_size)
     throw Error(file, object, "read",
-                "only part of the dataset's data was written (some chunks have no storage in the "
-                "file): an unfinished or damaged file");
-  }
+                "the dataset's storage holds " + std::to_string(storage) +
+                    " bytes, its shape and " + "type declare " + std::to_string(elements) +
+                    " values of " + std::to_string(value_size) + " bytes" + unfinished);
 }
 
 std::string attribute_action(const char* verb, const std::string& name) {
@@ -387,6 +428,7 @@ std::vector<std::string> File::read_strings(const std::string& dataset_path) con
     throw Error(path_, dataset_path, "read strings", "the dataset's size overflows");
   }
   require_stored_values(dataset.get(), count, path_, dataset_path);
+  check_global_heaps(type.get(), dataset_path);
   const auto read = [&](hid_t memory, void* buffer) {
     return H5Dread(dataset.get(), memory, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer);
   };
@@ -402,6 +444,19 @@ void File::require_stored_data(const std::string& dataset_path) const {
   const DatasetInfo info = describe(type.get(), space.get());
   require_stored_values(dataset.get(), checked_count(info.shape, path_, dataset_path), path_,
                         dataset_path);
+}
+
+void File::check_global_heaps(hid_t type, const std::string& object) const {
+  if (heaps_checked_ || check_status(H5Tis_variable_str(type), path_, object, "read") <= 0) return;
+  const PropList fcpl(check_id(H5Fget_create_plist(id_.get()), path_, "", "get file properties"));
+  std::size_t address_size = 0, length_size = 0;
+  check_status(H5Pget_sizes(fcpl.get(), &address_size, &length_size), path_, "",
+               "get file properties");
+  const std::string damage = detail::global_heap_damage(path_, length_size);
+  if (!damage.empty())
+    throw Error(path_, object, "read strings",
+                "damaged file: " + damage + " (HDF5 would never finish reading it)");
+  heaps_checked_ = true;
 }
 
 bool File::is_dataset(const std::string& path) const {
@@ -719,6 +774,7 @@ T File::read_attribute_scalar(const std::string& object_path, const std::string&
     if (info.type_class != DatasetInfo::Class::string) {
       throw Error(path_, object_path, action, "expected a string, found " + info.type_name());
     }
+    check_global_heaps(type.get(), object_path);
     const auto read = [&](hid_t memory, void* buffer) {
       return H5Aread(attribute.get(), memory, buffer);
     };

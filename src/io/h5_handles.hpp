@@ -247,10 +247,15 @@ class File {
                               const T& value);
   template <class T>
   T read_attribute_scalar(const std::string& object_path, const std::string& name) const;
+  // Before the first read of variable-length strings (a dataset or an attribute of `object`
+  // whose stored type is `type`): h5::Error if a global heap collection of the file is damaged
+  // in a way that makes HDF5 1.10.8 loop forever (h5_global_heap.hpp). Once per File.
+  void check_global_heaps(hid type, const std::string& object) const;
 
   std::string path_;
   FileId id_;
   bool parallel_ = false;
+  mutable bool heaps_checked_ = false;
 };
 
 }  // namespace permrsa::h5

@@ -360,3 +360,25 @@ def test_report_refuses_a_damaged_results_file_before_starting_python(data):
         damage_cluster_index(f)
     refused(["report", path, "--out", out_dir(data) / "report", "-q"], data, "results.h5",
             "/clusters/layer_first", "50")
+
+
+def test_an_hdf5_names_file_whose_string_heap_would_hang_hdf5_is_refused(data):
+    # Found by tests/fuzz/fuzz_hdf5: HDF5 1.10.8 (h5py too) never returns from reading these
+    # strings. Layout (HDF5 format spec, "Global Heap"): a 16-byte header, then per object a
+    # 16-byte header (index, references, reserved, size) and the data padded to 8 bytes:
+    # "layer1" at +16, "layer2" at +40, "layer3" at +64, the free space at +88. "layer3"
+    # declaring 26 bytes moves HDF5's walk to +64 + 16 + 32 = +112, onto zeros: an object of
+    # size 0, which it never steps past.
+    path = data / "names.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("names", data=["layer1", "layer2", "layer3"],
+                         dtype=h5py.string_dtype())
+    raw = bytearray(path.read_bytes())
+    collection = raw.find(b"GCOL\x01")
+    size_field = collection + 64 + 8
+    assert raw[size_field] == 6  # len("layer3")
+    raw[size_field] = 26
+    path.write_bytes(bytes(raw))
+    refused(run_args(data, f"models.names={path}:/names"), data, "names.h5:/names",
+            "models.names", "global heap collection", "object 0 at offset 112 declares 0 bytes",
+            timeout=60)
