@@ -209,6 +209,8 @@ class File {
   void require_stored_data(const std::string& dataset_path) const;
   // True when `path` exists and is a dataset (not a group or named type).
   bool is_dataset(const std::string& path) const;
+  // The names of the links in a group, in name order.
+  std::vector<std::string> member_names(const std::string& group_path) const;
 
   // True when every link on the path exists and the last one resolves to an object.
   bool exists(const std::string& path) const;

@@ -13,7 +13,6 @@
 #include <optional>
 #include <vector>
 
-#include "io/h5_handles.hpp"
 #include "io/source_readers.hpp"
 #include "permrsa/error.hpp"
 
@@ -489,17 +488,6 @@ void check_v4(std::ifstream& in, std::uint64_t size, const std::string& here) {
   }
 }
 
-void check_v73(const ArraySource& source, const std::string& here) {
-  try {
-    const h5::File file = h5::File::open_read(source.file);
-    const std::string dataset = "/" + source.dataset;
-    if (!source.dataset.empty() && file.is_dataset(dataset)) file.require_stored_data(dataset);
-  } catch (const h5::Error& error) {
-    throw InputError(here + ": truncated or damaged MATLAB v7.3 file (HDF5): cannot " +
-                     error.action() + ": " + error.detail());
-  }
-}
-
 }  // namespace
 
 MatVersion check_mat_file(const ArraySource& source, const std::string& what) {
@@ -523,11 +511,7 @@ MatVersion check_mat_file(const ArraySource& source, const std::string& what) {
         check_v5(in, size, big, here);
         return MatVersion::v5;
       }
-      if (version == 0x0200) {
-        in.close();
-        check_v73(source, here);
-        return MatVersion::v73;
-      }
+      if (version == 0x0200) return MatVersion::v73;  // HDF5: mat73_reader.cpp checks it
     }
   }
   check_v4(in, size, here);

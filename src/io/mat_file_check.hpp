@@ -9,9 +9,9 @@
 //   numeric array, each sub-element must fit its parent, and the real (and imaginary) part
 //   must hold exactly prod(dims) values of its stored type.
 // - v4: each matrix's header, name and data must lie inside the file.
-// - v7.3 (HDF5 behind a 512-byte header): the file must open with permrsa's HDF5 library,
-//   which checks the end-of-file address the superblock records (a cut file fails), and the
-//   variable's dataset must have its data written and its filters available.
+// - v7.3 (HDF5 behind a 512-byte header) is only recognised here: mat73_reader.cpp reads it
+//   through permrsa's HDF5 layer, whose open checks the end-of-file address the superblock
+//   records (a cut file fails) and whose reads check the stored data.
 #pragma once
 
 #include <string>

@@ -174,6 +174,45 @@ TEST(Hdf5StoredData, RefusesAVirtualDataset) {
   EXPECT_NE(read_message(path + ":/virtual").find("the dataset is virtual"), std::string::npos);
 }
 
+// Found by tests/fuzz (a float type of 1024 bytes with 32 bits of precision made HDF5 copy
+// past a decoded chunk): only IEEE float32/float64 and whole 8- to 64-bit integers are read.
+TEST(Hdf5StoredData, RefusesNonStandardNumberTypes) {
+  ScratchDir dir;
+  const std::string path = dir.file("odd.h5");
+  {
+    RawFile file(path);
+    const hsize_t n = 2;
+    const hid_t space = H5Screate_simple(1, &n, nullptr);
+    const hid_t half = H5Tcopy(H5T_IEEE_F32LE);  // IEEE half precision: 1 + 5 + 10 bits
+    H5Tset_fields(half, 15, 10, 5, 0, 10);
+    H5Tset_precision(half, 16);
+    H5Tset_size(half, 2);
+    H5Tset_ebias(half, 15);
+    const hid_t int24 = H5Tcopy(H5T_STD_I32LE);
+    H5Tset_precision(int24, 24);
+    for (const auto& [name, type] : {std::pair{"/half", half}, std::pair{"/int24", int24}}) {
+      const hid_t set =
+          H5Dcreate2(file.id(), name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+      ASSERT_GE(set, 0) << name;
+      const std::vector<double> values = {1, 2};
+      ASSERT_GE(H5Dwrite(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), 0);
+      H5Dclose(set);
+    }
+    H5Tclose(half);
+    H5Tclose(int24);
+    H5Sclose(space);
+  }
+  const std::string half = read_message(path + ":/half");
+  EXPECT_NE(half.find("a non-standard 2-byte float type with 16 bits of precision"),
+            std::string::npos)
+      << half;
+  const std::string int24 = message_of<InputError>(
+      [&] { read_int_array(path + ":/int24", "analysis.permutation_file"); });
+  EXPECT_NE(int24.find("a non-standard 4-byte integer type with 24 bits of precision"),
+            std::string::npos)
+      << int24;
+}
+
 // A dataspace whose extents multiply past 2^64 never sizes a buffer: h5::Error, not a
 // wrapped-around count.
 TEST(Hdf5StoredData, RefusesAShapeWhoseElementCountOverflows) {
