@@ -1,6 +1,8 @@
 """Writes the seed corpus of the fuzz targets (tests/fuzz/corpus/<target>/): small valid files
 of each format the readers take, so that libFuzzer starts from inputs that reach deep into
-them. Run with Debian's Python (numpy, scipy, h5py) from this folder:
+them; and the valid HDF5 and v7.3 files among the replayed regressions (regressions/hdf5,
+regressions/mat). fuzz_hdf5 builds its files from its input's choices, so its seeds are plain
+byte patterns. Run with Debian's Python (numpy, scipy, h5py) from this folder:
     /usr/bin/python3 make_corpus.py
 The files are committed; rerunning rewrites the same contents (no random numbers, except the
 timestamps SciPy and HDF5 put into their headers)."""
@@ -11,6 +13,7 @@ import numpy as np
 import scipy.io
 
 HERE = pathlib.Path(__file__).resolve().parent / "corpus"
+REGRESSIONS = pathlib.Path(__file__).resolve().parent / "regressions"
 M = np.array([[0.0, 1.0, 2.0], [10.0, 11.0, 12.0]])  # M(r, c) = 10 r + c
 
 
@@ -37,6 +40,8 @@ def mat():
                      {"x": np.array([[0, 1], [1, 0]], dtype=np.int32),
                       "s": np.arange(3, dtype=np.float32)})
     scipy.io.savemat(out / "v4_double.mat", {"x": M}, format="4")
+    out = REGRESSIONS / "mat"
+    out.mkdir(parents=True, exist_ok=True)
     # v7.3: HDF5 behind a 512-byte MAT header (version 0x0200, "IM"); MATLAB stores the
     # transpose (column-major) and names the class in an attribute.
     path = out / "v73_double.mat"
@@ -54,7 +59,13 @@ def mat():
 
 
 def hdf5():
-    out = HERE / "hdf5"
+    # fuzz_hdf5's seeds: byte patterns it reads as choices (type, shape, layout, values...).
+    seeds = HERE / "hdf5"
+    seeds.mkdir(parents=True, exist_ok=True)
+    for k in range(6):
+        (seeds / f"choices_{k}.bin").write_bytes(bytes((i * (2 * k + 3) + k) % 256
+                                                       for i in range(160)))
+    out = REGRESSIONS / "hdf5"
     out.mkdir(parents=True, exist_ok=True)
     with h5py.File(out / "double_and_names.h5", "w", libver="earliest") as f:
         f["x"] = M
