@@ -87,11 +87,12 @@ hid_t pick_layout(FuzzedDataProvider& in, const std::vector<hsize_t>& dims) {
     std::vector<hsize_t> chunk;
     for (const hsize_t d : dims) chunk.push_back(in.ConsumeIntegralInRange<hsize_t>(1, d + 1));
     H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data());
-    const int filters = in.ConsumeIntegralInRange<int>(0, 15);
+    // Not nbit: HDF5 1.10.8's nbit filter writes past its buffer for some types (found here,
+    // in the writing half of this harness; permrsa never writes with it).
+    const int filters = in.ConsumeIntegralInRange<int>(0, 7);
     if (filters & 1) H5Pset_shuffle(dcpl);
     if (filters & 2) H5Pset_deflate(dcpl, in.ConsumeIntegralInRange<unsigned>(0, 9));
     if (filters & 4) H5Pset_fletcher32(dcpl);
-    if (filters & 8) H5Pset_nbit(dcpl);
   } else if (layout == 2) {
     H5Pset_layout(dcpl, H5D_COMPACT);
   }
