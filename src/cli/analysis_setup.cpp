@@ -107,6 +107,14 @@ PreparedAnalysis prepare_analysis(const std::function<RunSpec()>& load_spec, boo
             spec.source + ": bootstrap.compare_layers: expected a layer name, found \"" + name +
             "\"; the layers are those of models.names (" + a.problem.layers.front() + ", ...)");
   });
+  // Once the input is known good (a warning before an error would muddle the message).
+  if (world.rank() == 0 && !demo && spec.brain.times.empty() && !spec.brain.time_start)
+    spdlog::warn(
+        "{}: neither brain.times nor brain.time_start is set: {}; set brain.times (a "
+        "file) or brain.time_start and brain.time_step (seconds)",
+        spec.source,
+        spec.brain.time_step ? "the first sample is taken as t = 0 s"
+                             : "the time axis is the sample index (0, 1, 2, ...), read as seconds");
   return a;
 }
 

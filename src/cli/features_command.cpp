@@ -9,6 +9,7 @@
 
 #include "cli/agreement.hpp"
 #include "cli/commands.hpp"
+#include "cli/option_checks.hpp"
 #include "cli/output_checks.hpp"
 #include "cli/progress_line.hpp"
 #include "permrsa/error.hpp"
@@ -133,10 +134,10 @@ std::function<int()> add_features_command(CLI::App& app, GlobalOptions& global) 
   cmd->add_option("--resize", opt->spec.preprocessing.resize,
                   "Shorter side after resizing (bilinear, antialias); 0 = none")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_number());
   cmd->add_option("--crop", opt->spec.preprocessing.crop, "Centre crop size; 0 = none")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_number());
   cmd->add_option("--scale-divisor", opt->spec.preprocessing.scale_divisor,
                   "Pixel values are divided by this (torchvision ToTensor: 255)")
       ->capture_default_str();
@@ -145,7 +146,7 @@ std::function<int()> add_features_command(CLI::App& app, GlobalOptions& global) 
   cmd->add_option("--std", opt->std, "Per-channel std, R,G,B (default ImageNet)")->delimiter(',');
   cmd->add_option("--batch", opt->spec.batch, "Images per forward pass")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   cmd->add_option("--memory-budget", opt->budget,
                   "Peak resident memory per rank (e.g. 4GiB, 512MiB); activations beyond it "
                   "spill to a scratch file")

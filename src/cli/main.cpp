@@ -3,12 +3,14 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <optional>
 
 #include "cli/agreement.hpp"
 #include "cli/commands.hpp"
+#include "cli/option_checks.hpp"
 #include "cli/stop_signals.hpp"
 #include "permrsa/error.hpp"
 #include "permrsa/hdf5_library.hpp"
@@ -41,14 +43,39 @@ int run_cli(permrsa::Runtime& runtime, int argc, char** argv) {
     if (sub->get_name() == "info" || sub->get_name() == "simulate" || sub->get_name() == "report")
       continue;
     sub->add_option("--threads", global.threads, "Worker threads (default: all cores)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(cli::non_negative_number());
     sub->add_flag("--progress", global.progress,
                   "Progress line with rate and ETA on stderr (always shown on a terminal)");
   }
 
+  // CLI11 says "A subcommand is required" both for no command and for an unknown one: name
+  // the word it did not know, and list the commands. The only options before the command are
+  // --help and --version, so the first word without a dash is the command.
+  std::string names;
+  for (const auto* sub : app.get_subcommands({}))
+    names += (names.empty() ? "" : ", ") + sub->get_name();
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word.empty() || word[0] == '-') continue;
+    const auto subs = app.get_subcommands({});
+    if (std::none_of(subs.begin(), subs.end(),
+                     [&](CLI::App* sub) { return sub->check_name(word); })) {
+      if (world.rank() == 0)
+        std::fprintf(stderr, "permrsa: error: unknown command '%s'; the commands are: %s\n",
+                     word.c_str(), names.c_str());
+      return kExitInputError;
+    }
+    break;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr && app.get_subcommands().empty()) {
+      if (world.rank() == 0)
+        std::fprintf(stderr, "permrsa: error: expected a command: %s (see permrsa --help)\n",
+                     names.c_str());
+      return kExitInputError;
+    }
     // Every rank parses the same command line; rank 0 speaks.
     const int code = world.rank() == 0 ? app.exit(e) : (e.get_exit_code() == 0 ? 0 : 1);
     return code == 0 ? 0 : kExitInputError;

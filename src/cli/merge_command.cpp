@@ -14,9 +14,11 @@
 #include "cli/agreement.hpp"
 #include "cli/analysis_setup.hpp"
 #include "cli/commands.hpp"
+#include "cli/option_checks.hpp"
 #include "cli/output_checks.hpp"
 #include "permrsa/config.hpp"
 #include "permrsa/error.hpp"
+#include "permrsa/input_file.hpp"
 #include "permrsa/null_state_file.hpp"
 
 namespace permrsa::cli {
@@ -48,8 +50,7 @@ std::string holdings(const std::vector<LoadedShard>& shards, bool pass2) {
 NullStateFile merge_shards(const std::vector<std::string>& paths) {
   std::vector<LoadedShard> shards;
   for (const auto& path : paths) {
-    if (!std::filesystem::is_regular_file(path))
-      throw InputError(path + ": expected a shard file, found none");
+    require_regular_file(path, path + ": shard file");
     shards.push_back({path, read_null_state(path)});
   }
   const auto& first = shards.front();
@@ -160,7 +161,7 @@ std::function<int()> add_merge_command(CLI::App& app, GlobalOptions& global) {
          "--memory-per-rank", opt->grid.memory_per_rank_gib,
          "Memory budget per rank in GiB: steers the automatic grid; permutations or bootstrap "
          "samples estimated to need more are refused up front (exit 2)")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_number())
       ->capture_default_str();
   return [opt, &global] { return merge(*opt, global); };
 }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/results_summary.hpp"
 #include "permrsa/error.hpp"
 #include "permrsa/output_location.hpp"
 
@@ -54,6 +55,9 @@ int report(const ReportOptions& opt, const GlobalOptions& global) {
   std::vector<FileRole> inputs{{opt.results, "results"}};
   if (!opt.categories.empty()) inputs.push_back({opt.categories, "--categories"});
   check_output_locations({{opt.out, "--out", true}}, inputs);
+  // The same checks as `permrsa info`: a damaged file is an input error here, not a Python
+  // traceback half way through the figures (and a FIFO would block h5py).
+  read_results_summary(opt.results);
   const std::string python = env_or("PERMRSA_PYTHON", PERMRSA_PYTHON_EXECUTABLE);
   std::vector<std::string> args{python,  "-m",    "permrsa.report", opt.results,
                                 "--out", opt.out, "--alpha",        std::to_string(opt.alpha)};

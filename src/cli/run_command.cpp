@@ -8,6 +8,7 @@
 #include "cli/analysis_setup.hpp"
 #include "cli/commands.hpp"
 #include "cli/demo_spec.hpp"
+#include "cli/option_checks.hpp"
 #include "cli/output_checks.hpp"
 #include "cli/progress_line.hpp"
 #include "cli/stop_signals.hpp"
@@ -252,7 +253,7 @@ std::function<int()> add_run_command(CLI::App& app, GlobalOptions& global) {
          "--memory-per-rank", opt->grid.memory_per_rank_gib,
          "Memory budget per rank in GiB: steers the automatic grid; permutations or bootstrap "
          "samples estimated to need more are refused up front (exit 2)")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_number())
       ->capture_default_str();
   cmd->add_option("--batch-size", opt->grid.batch_size,
                   "Permutations per kernel call (memory vs speed; results do not depend on it)")
@@ -271,11 +272,11 @@ std::function<int()> add_run_command(CLI::App& app, GlobalOptions& global) {
                   "and SIGINT (Ctrl-C; twice: stop at once) save it and stop with exit code 75");
   cmd->add_option("--checkpoint-every", opt->checkpoint_every,
                   "Also save the checkpoint every N permutations (0: only by time)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(non_negative_number())
       ->capture_default_str();
   cmd->add_option("--checkpoint-seconds", opt->checkpoint_seconds,
                   "Save the checkpoint every S seconds (0: only by count)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(non_negative_number())
       ->capture_default_str();
   return [opt, &global] { return run(*opt, global); };
 }

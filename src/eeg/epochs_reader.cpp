@@ -114,6 +114,14 @@ EpochsHeader read_epochs_header(const EpochsSources& sources) {
     if (!std::isfinite(h.time[t]))
       throw InputError(sources.times + ": times: expected finite values, found " +
                        std::to_string(h.time[t]) + " at index " + std::to_string(t));
+  // The --window average and the output's time axis read neighbouring samples as neighbours.
+  for (std::size_t t = 1; t < h.time.size(); ++t)
+    if (!(h.time[t] > h.time[t - 1]))
+      throw InputError(sources.times + ": times: expected strictly increasing times, found " +
+                       (h.time[t] == h.time[t - 1] ? "a repeat: " : "a step back: ") + "times[" +
+                       std::to_string(t) + "] = " + std::to_string(h.time[t]) + " after times[" +
+                       std::to_string(t - 1) + "] = " + std::to_string(h.time[t - 1]) +
+                       " (0-based indices)");
   return h;
 }
 

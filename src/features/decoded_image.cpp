@@ -5,10 +5,12 @@
 #include <memory>
 
 #include "permrsa/error.hpp"
+#include "permrsa/input_file.hpp"
 
 namespace permrsa::features {
 
 DecodedImage decode_image(const std::string& path) {
+  require_regular_file(path, path + ": --images");
   int width = 0, height = 0, channels = 0;
   // Asking for 3 channels makes stb replicate grey into R, G and B (and drop alpha).
   std::unique_ptr<stbi_uc, decltype(&stbi_image_free)> pixels(

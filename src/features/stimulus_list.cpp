@@ -6,6 +6,7 @@
 
 #include "permrsa/error.hpp"
 #include "permrsa/features.hpp"
+#include "permrsa/input_file.hpp"
 
 namespace permrsa {
 namespace {
@@ -52,6 +53,8 @@ StimulusList list_stimuli(const std::string& images_arg) {
     }
     if (in.bad()) throw InputError(images_arg + ": --images: cannot read the list file");
   } else {
+    // Something that is neither a folder nor a regular file (a FIFO would block the read).
+    if (fs::exists(images_arg, error)) require_regular_file(images_arg, images_arg + ": --images");
     throw InputError(images_arg +
                      ": --images: expected a folder of PNG/JPEG images or a text "
                      "file listing them, found nothing at that path");

@@ -1,14 +1,11 @@
 // Splitting "file.npy", "file.mat:variable" and "file.h5:/group/dataset" into file and dataset.
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <filesystem>
 
 #include "io/source_readers.hpp"
 #include "permrsa/array_io.hpp"
 #include "permrsa/error.hpp"
+#include "permrsa/input_file.hpp"
 
 namespace permrsa {
 
@@ -29,17 +26,7 @@ Container container_of(const std::string& file) {
 }
 
 void require_readable_file(const ArraySource& source, const std::string& what) {
-  std::error_code error;
-  if (std::filesystem::is_directory(source.file, error)) {
-    throw InputError(where(source, what) + ": cannot open '" + source.file +
-                     "': it is a directory, expected a file");
-  }
-  std::FILE* file = std::fopen(source.file.c_str(), "rb");
-  if (file == nullptr) {
-    throw InputError(where(source, what) + ": cannot open '" + source.file +
-                     "': " + std::strerror(errno));
-  }
-  std::fclose(file);
+  require_regular_file(source.file, where(source, what));
 }
 
 }  // namespace io

@@ -2,6 +2,7 @@
 #include <glob.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -10,14 +11,16 @@
 #include <toml.hpp>
 
 #include "io/seed_data_folder.hpp"
+#include "io/toml_guard.hpp"
 #include "permrsa/config.hpp"
 #include "permrsa/error.hpp"
+#include "permrsa/input_file.hpp"
 
 namespace permrsa {
 namespace {
 
 namespace fs = std::filesystem;
-using Value = toml::basic_value<toml::discard_comments, std::map, std::vector>;
+using Value = io::TomlValue;
 
 // section -> its valid keys
 const std::map<std::string, std::vector<std::string>>& known_keys() {
@@ -75,9 +78,13 @@ struct Reader {
   }
   std::optional<double> number(const std::string& s, const std::string& k) const {
     if (!find(s, k)) return std::nullopt;
-    return typed(s, k, "a number", [](const Value& v) {
+    const double value = typed(s, k, "a number", [](const Value& v) {
       return v.is_integer() ? static_cast<double>(v.as_integer()) : v.as_floating();
     });
+    // No number key means anything as inf or nan (times, steps, thresholds, alphas).
+    if (!std::isfinite(value))
+      fail(origin, where(s, k), "expected a finite number, found " + toml::format(*find(s, k)));
+    return value;
   }
   std::optional<bool> boolean(const std::string& s, const std::string& k) const {
     if (!find(s, k)) return std::nullopt;
@@ -128,13 +135,27 @@ void apply_override(Value& root, const std::string& text) {
   const std::string section = text.substr(0, dot);
   const std::string key = text.substr(dot + 1, eq - dot - 1);
   const std::string raw = text.substr(eq + 1);
-  Value parsed;
+  const std::string name = "--set " + section + "." + key;
+  // One --set sets one key: a line break would let a second "key = value" line ride along
+  // (and be dropped without a word).
+  if (raw.find_first_of("\n\r") != std::string::npos)
+    throw InputError(name +
+                     ": the value holds a line break; one --set sets one key (give --set "
+                     "once per key)");
+  const std::string line = "v = " + raw;
+  io::check_toml_text(line, name);
+  Value parsed(raw);  // a bare word, unless the value is TOML
+  std::size_t keys = 1;
   try {
-    std::istringstream in("v = " + raw);
-    parsed = toml::parse<toml::discard_comments, std::map, std::vector>(in, "--set").at("v");
+    std::istringstream in(line);
+    const Value table = toml::parse<toml::discard_comments, std::map, std::vector>(in, name);
+    keys = table.as_table().size();
+    parsed = table.at("v");
   } catch (const std::exception&) {
-    parsed = Value(raw);
+    // not TOML: the bare word stands
   }
+  if (keys != 1)
+    throw InputError(name + ": expected one value, found " + std::to_string(keys) + " keys");
   if (!root.contains(section)) root.as_table()[section] = Value(typename Value::table_type{});
   root.as_table()[section].as_table()[key] = parsed;
 }
@@ -393,6 +414,7 @@ RunSpec parse_value(Value root, const std::string& origin, const std::string& ba
     apply_override(root, o);
     overridden.push_back(o.substr(0, o.find('=')));
   }
+  io::check_toml_numbers(root, origin);
   return build_spec(root, origin, base_dir, overridden);
 }
 
@@ -400,17 +422,19 @@ RunSpec parse_value(Value root, const std::string& origin, const std::string& ba
 
 RunSpec parse_run_spec(const std::string& toml_text, const std::string& origin,
                        const std::string& base_dir, const std::vector<std::string>& overrides) {
+  io::check_toml_text(toml_text, origin);  // before toml11 recurses into it
   Value root;
   try {
     std::istringstream in(toml_text);
     root = toml::parse<toml::discard_comments, std::map, std::vector>(in, origin);
-  } catch (const toml::syntax_error& e) {
+  } catch (const toml::exception& e) {
     throw InputError(origin + ": not valid TOML: " + e.what());
   }
   return parse_value(std::move(root), origin, base_dir, overrides);
 }
 
 RunSpec load_run_spec(const std::string& path, const std::vector<std::string>& overrides) {
+  require_regular_file(path, path + ": config file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": config file: cannot be opened (does it exist?)");
   std::stringstream text;

@@ -59,6 +59,10 @@ std::string sha256_file(const std::string& path) {
   if (std::filesystem::is_directory(path, error)) {
     throw InputError("cannot hash '" + path + "': it is a directory, expected a file");
   }
+  // A FIFO or device would block fopen, or hash what happens to flow through it.
+  if (std::filesystem::exists(path, error) && !std::filesystem::is_regular_file(path, error)) {
+    throw InputError("cannot hash '" + path + "': it is not a regular file");
+  }
   const std::unique_ptr<std::FILE, FileClose> file(std::fopen(path.c_str(), "rb"));
   if (!file) throw InputError("cannot open '" + path + "' to hash it: " + std::strerror(errno));
   return sha256_of_stream([&](unsigned char* buffer, std::size_t capacity) {

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "io/h5_detail.hpp"
+#include "io/h5_global_heap.hpp"
 #include "io/h5_handles.hpp"
 
 namespace permrsa::h5 {
@@ -40,6 +41,114 @@ std::size_t element_count(const std::vector<hsize_t>& shape) {
   std::size_t count = 1;
   for (hsize_t extent : shape) count *= static_cast<std::size_t>(extent);
   return count;
+}
+
+// element_count for a shape read from a file: h5::Error when the product overflows (a damaged
+// or hostile file), so that no buffer is sized by a wrapped-around count.
+std::size_t checked_count(const std::vector<hsize_t>& shape, const std::string& file,
+                          const std::string& object) {
+  std::size_t count = 1;
+  for (hsize_t extent : shape) {
+    if (extent != 0 && count > static_cast<std::size_t>(-1) / extent) {
+      std::string text;
+      for (hsize_t e : shape) text += (text.empty() ? "" : " x ") + std::to_string(e);
+      throw Error(file, object, "read", "the dataset's shape " + text + " overflows");
+    }
+    count *= static_cast<std::size_t>(extent);
+  }
+  return count;
+}
+
+// Refuses to read a dataset whose values are not all stored in this file and decodable. HDF5
+// would otherwise return fill values (zeros) for storage that was never written (a writer that
+// stopped early), read the raw data of external or virtual datasets from other files that may
+// be missing (fill values again), or fail on a missing filter plugin with a message about the
+// plugin folder.
+void require_stored_values(hid_t dataset, std::size_t elements, const std::string& file,
+                           const std::string& object) {
+  const PropList dcpl(
+      check_id(H5Dget_create_plist(dataset), file, object, "get the dataset's properties"));
+  const int filters = check_status(H5Pget_nfilters(dcpl.get()), file, object, "list filters");
+  for (int i = 0; i < filters; ++i) {
+    unsigned flags = 0;
+    std::size_t values = 0;
+    unsigned filter_config = 0;
+    char name[128] = {};
+    const H5Z_filter_t id = H5Pget_filter2(dcpl.get(), static_cast<unsigned>(i), &flags, &values,
+                                           nullptr, sizeof name, name, &filter_config);
+    if (id < 0) detail::throw_last_error(file, object, "list filters");
+    if (H5Zfilter_avail(id) > 0) continue;
+    H5Eclear2(H5E_DEFAULT);  // the failed plugin search
+    name[sizeof name - 1] = '\0';
+    throw Error(file, object, "read",
+                "the data is stored with HDF5 filter " + std::to_string(id) +
+                    (name[0] != '\0' ? " (" + std::string(name) + ")" : std::string()) +
+                    ", which this HDF5 library does not have; rewrite the dataset without it, "
+                    "e.g. h5repack -f GZIP=4 in.h5 out.h5");
+  }
+  const H5D_layout_t layout = H5Pget_layout(dcpl.get());
+  if (layout == H5D_VIRTUAL) {
+    throw Error(file, object, "read",
+                "the dataset is virtual (its data lives in other files); store it as a plain "
+                "dataset, e.g. with h5repack");
+  }
+  if (check_status(H5Pget_external_count(dcpl.get()), file, object, "list external files") > 0) {
+    throw Error(file, object, "read",
+                "the dataset keeps its data in external raw files; store it in the HDF5 file "
+                "itself, e.g. with h5repack");
+  }
+  if (elements == 0) return;
+  const std::string unfinished = ": an unfinished or damaged file";
+  if (layout == H5D_CHUNKED) {
+    // Compressed chunks hold fewer bytes than the values they decode to, so the storage size
+    // (and H5Dget_space_status, built on it) cannot tell: count the chunks instead.
+    const DataspaceId space(check_id(H5Dget_space(dataset), file, object, "get dataspace"));
+    const int rank = H5Sget_simple_extent_ndims(space.get());
+    if (rank <= 0) detail::throw_last_error(file, object, "get dataspace");
+    std::vector<hsize_t> extent(static_cast<std::size_t>(rank)), chunk(extent.size());
+    H5Sget_simple_extent_dims(space.get(), extent.data(), nullptr);
+    check_status(H5Pget_chunk(dcpl.get(), rank, chunk.data()), file, object, "get chunk shape");
+    hsize_t total = 1;
+    for (std::size_t axis = 0; axis < extent.size(); ++axis) {
+      const hsize_t along = chunk[axis] == 0 ? 0 : (extent[axis] + chunk[axis] - 1) / chunk[axis];
+      if (along != 0 && total > static_cast<hsize_t>(-1) / along)
+        throw Error(file, object, "read", "the dataset's number of chunks overflows");
+      total *= along;
+    }
+    hsize_t stored = 0;
+    check_status(H5Dget_num_chunks(dataset, space.get(), &stored), file, object,
+                 "count stored chunks");
+    if (stored == 0)
+      throw Error(
+          file, object, "read",
+          "the dataset's data was never written (no chunk is stored in the file)" + unfinished);
+    if (stored < total)
+      throw Error(file, object, "read",
+                  "only " + std::to_string(stored) + " of the dataset's " + std::to_string(total) +
+                      " chunks are stored in the file (the others would read as fill values)" +
+                      unfinished);
+    return;
+  }
+  H5D_space_status_t status = H5D_SPACE_STATUS_ERROR;
+  check_status(H5Dget_space_status(dataset, &status), file, object, "ask for the storage status");
+  if (status == H5D_SPACE_STATUS_NOT_ALLOCATED)
+    throw Error(file, object, "read",
+                "the dataset's data was never written (no storage in the file)" + unfinished);
+  // Contiguous or compact: the storage holds exactly the values the shape and type declare
+  // (a damaged dataspace would otherwise size a read far beyond the file). Variable-length
+  // types store references of another size: only their allocation is checked.
+  const DatatypeId type(check_id(H5Dget_type(dataset), file, object, "get type"));
+  if (check_status(H5Tdetect_class(type.get(), H5T_VLEN), file, object, "get type") > 0 ||
+      check_status(H5Tis_variable_str(type.get()), file, object, "get type") > 0)
+    return;
+  const std::size_t value_size = H5Tget_size(type.get());
+  const hsize_t storage = H5Dget_storage_size(dataset);
+  if (value_size == 0 || elements > static_cast<std::size_t>(-1) / value_size ||
+      storage != elements * value_size)
+    throw Error(file, object, "read",
+                "the dataset's storage holds " + std::to_string(storage) +
+                    " bytes, its shape and " + "type declare " + std::to_string(elements) +
+                    " values of " + std::to_string(value_size) + " bytes" + unfinished);
 }
 
 std::string attribute_action(const char* verb, const std::string& name) {
@@ -101,6 +210,33 @@ DatasetInfo describe(hid_t type, hid_t space) {
   }
   if (H5Sget_simple_extent_type(space) == H5S_NULL) info.shape = {0};
   return info;
+}
+
+// "" for the number types permrsa reads (IEEE float32/float64, 8- to 64-bit integers, either
+// byte order); otherwise what the type is. A damaged type (a float of 1024 bytes with 32 bits
+// of precision: tests/fuzz) makes HDF5 1.10.8 copy past the end of a decoded chunk.
+std::string nonstandard_number(hid_t type) {
+  const H5T_class_t type_class = H5Tget_class(type);
+  const std::size_t size = H5Tget_size(type);
+  const std::size_t precision = H5Tget_precision(type);
+  const int offset = H5Tget_offset(type);
+  const bool whole = precision == 8 * size && offset == 0;
+  if (type_class == H5T_INTEGER && whole && (size == 1 || size == 2 || size == 4 || size == 8))
+    return "";
+  if (type_class == H5T_FLOAT && whole && (size == 4 || size == 8)) {
+    std::size_t sign = 0, exponent_at = 0, exponent_bits = 0, mantissa_at = 0, mantissa_bits = 0;
+    H5Tget_fields(type, &sign, &exponent_at, &exponent_bits, &mantissa_at, &mantissa_bits);
+    const bool ieee = size == 4 ? sign == 31 && exponent_at == 23 && exponent_bits == 8 &&
+                                      mantissa_at == 0 && mantissa_bits == 23
+                                : sign == 63 && exponent_at == 52 && exponent_bits == 11 &&
+                                      mantissa_at == 0 && mantissa_bits == 52;
+    if (ieee) return "";
+  }
+  H5Eclear2(H5E_DEFAULT);
+  return "a non-standard " + std::to_string(size) + "-byte " +
+         (type_class == H5T_FLOAT ? "float" : "integer") + " type with " +
+         std::to_string(precision) + " bits of precision (expected IEEE float32/float64 or an " +
+         "8- to 64-bit integer)";
 }
 
 // A variable-length UTF-8 string type, for writing.
@@ -275,16 +411,20 @@ struct NumericDataset {
   DatasetInfo info;
 };
 
-NumericDataset open_numeric(hid_t file, const std::string& file_path, const std::string& dataset_path) {
+NumericDataset open_numeric(hid_t file, const std::string& file_path,
+                            const std::string& dataset_path) {
   DatasetId dataset(check_id(H5Dopen2(file, dataset_path.c_str(), H5P_DEFAULT), file_path,
                              dataset_path, "open dataset"));
   const DatatypeId type(check_id(H5Dget_type(dataset.get()), file_path, dataset_path, "get type"));
-  DataspaceId space(check_id(H5Dget_space(dataset.get()), file_path, dataset_path, "get dataspace"));
+  DataspaceId space(
+      check_id(H5Dget_space(dataset.get()), file_path, dataset_path, "get dataspace"));
   DatasetInfo info = describe(type.get(), space.get());
   if (info.type_class != DatasetInfo::Class::integer &&
       info.type_class != DatasetInfo::Class::floating) {
     throw Error(file_path, dataset_path, "read numbers", "the dataset holds " + info.type_name());
   }
+  if (const std::string odd = nonstandard_number(type.get()); !odd.empty())
+    throw Error(file_path, dataset_path, "read numbers", "the dataset holds " + odd);
   return {std::move(dataset), std::move(space), std::move(info)};
 }
 
@@ -293,7 +433,9 @@ NumericDataset open_numeric(hid_t file, const std::string& file_path, const std:
 template <class T>
 std::vector<T> File::read(const std::string& dataset_path, std::vector<hsize_t>* shape) const {
   const auto [dataset, space, info] = open_numeric(id_.get(), path_, dataset_path);
-  std::vector<T> values(element_count(info.shape));
+  const std::size_t count = checked_count(info.shape, path_, dataset_path);
+  require_stored_values(dataset.get(), count, path_, dataset_path);
+  std::vector<T> values(count);
   if (!values.empty()) {
     check_status(
         H5Dread(dataset.get(), TypeOf<T>::memory(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
@@ -313,11 +455,50 @@ std::vector<std::string> File::read_strings(const std::string& dataset_path) con
   if (info.type_class != DatasetInfo::Class::string) {
     throw Error(path_, dataset_path, "read strings", "the dataset holds " + info.type_name());
   }
+  const std::size_t count = checked_count(info.shape, path_, dataset_path);
+  if (info.type_size != 0 && count > static_cast<std::size_t>(-1) / info.type_size) {
+    throw Error(path_, dataset_path, "read strings", "the dataset's size overflows");
+  }
+  require_stored_values(dataset.get(), count, path_, dataset_path);
+  check_global_heaps(type.get(), dataset_path);
   const auto read = [&](hid_t memory, void* buffer) {
     return H5Dread(dataset.get(), memory, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer);
   };
-  return read_string_values(type.get(), space.get(), element_count(info.shape), read, path_,
-                            dataset_path);
+  return read_string_values(type.get(), space.get(), count, read, path_, dataset_path);
+}
+
+void File::require_stored_data(const std::string& dataset_path) const {
+  const DatasetId dataset(check_id(H5Dopen2(id_.get(), dataset_path.c_str(), H5P_DEFAULT), path_,
+                                   dataset_path, "open dataset"));
+  const DatatypeId type(check_id(H5Dget_type(dataset.get()), path_, dataset_path, "get type"));
+  const DataspaceId space(
+      check_id(H5Dget_space(dataset.get()), path_, dataset_path, "get dataspace"));
+  const DatasetInfo info = describe(type.get(), space.get());
+  require_stored_values(dataset.get(), checked_count(info.shape, path_, dataset_path), path_,
+                        dataset_path);
+}
+
+void File::check_global_heaps(hid_t type, const std::string& object) const {
+  if (heaps_checked_ || check_status(H5Tis_variable_str(type), path_, object, "read") <= 0) return;
+  const PropList fcpl(check_id(H5Fget_create_plist(id_.get()), path_, "", "get file properties"));
+  std::size_t address_size = 0, length_size = 0;
+  check_status(H5Pget_sizes(fcpl.get(), &address_size, &length_size), path_, "",
+               "get file properties");
+  const std::string damage = detail::global_heap_damage(path_, length_size);
+  if (!damage.empty())
+    throw Error(path_, object, "read strings",
+                "damaged file: " + damage + " (HDF5 would never finish reading it)");
+  heaps_checked_ = true;
+}
+
+bool File::is_dataset(const std::string& path) const {
+  if (!exists(path)) return false;
+  H5O_info_t info{};
+  if (H5Oget_info_by_name2(id_.get(), path.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return false;
+  }
+  return info.type == H5O_TYPE_DATASET;
 }
 
 bool File::exists(const std::string& path) const {
@@ -528,6 +709,9 @@ std::vector<T> File::read_hyperslab(const std::string& dataset_path,
                                     const std::vector<hsize_t>& count) const {
   const auto [dataset, file_space, info] = open_numeric(id_.get(), path_, dataset_path);
   const DataspaceId memory_space = select_box(file_space.get(), offset, count, path_, dataset_path);
+  // After select_box: a box outside the dataset is the caller's bug, reported first.
+  require_stored_values(dataset.get(), checked_count(info.shape, path_, dataset_path), path_,
+                        dataset_path);
   std::vector<T> values(box_elements(count));
   if (!values.empty()) {
     check_status(H5Dread(dataset.get(), TypeOf<T>::memory(), memory_space.get(), file_space.get(),
@@ -681,6 +865,7 @@ T File::read_attribute_scalar(const std::string& object_path, const std::string&
     if (info.type_class != DatasetInfo::Class::string) {
       throw Error(path_, object_path, action, "expected a string, found " + info.type_name());
     }
+    check_global_heaps(type.get(), object_path);
     const auto read = [&](hid_t memory, void* buffer) {
       return H5Aread(attribute.get(), memory, buffer);
     };
@@ -690,6 +875,8 @@ T File::read_attribute_scalar(const std::string& object_path, const std::string&
         info.type_class != DatasetInfo::Class::floating) {
       throw Error(path_, object_path, action, "expected a number, found " + info.type_name());
     }
+    if (const std::string odd = nonstandard_number(type.get()); !odd.empty())
+      throw Error(path_, object_path, action, "expected a number, found " + odd);
     T value{};
     check_status(H5Aread(attribute.get(), TypeOf<T>::memory(), &value), path_, object_path,
                  action.c_str());
@@ -714,6 +901,24 @@ std::uint64_t File::attribute_uint64(const std::string& object_path,
 bool File::has_attribute(const std::string& object_path, const std::string& name) const {
   return check_status(H5Aexists_by_name(id_.get(), object_path.c_str(), name.c_str(), H5P_DEFAULT),
                       path_, object_path, attribute_action("look up", name).c_str()) > 0;
+}
+
+namespace {
+herr_t collect_link_name(hid_t, const char* name, const H5L_info_t*, void* data) {
+  static_cast<std::vector<std::string>*>(data)->emplace_back(name);
+  return 0;
+}
+}  // namespace
+
+std::vector<std::string> File::member_names(const std::string& group_path) const {
+  const GroupId group(check_id(H5Gopen2(id_.get(), group_path.c_str(), H5P_DEFAULT), path_,
+                               group_path, "open group"));
+  std::vector<std::string> names;
+  hsize_t index = 0;
+  check_status(
+      H5Literate(group.get(), H5_INDEX_NAME, H5_ITER_INC, &index, collect_link_name, &names), path_,
+      group_path, "list the group's members");
+  return names;
 }
 
 namespace {

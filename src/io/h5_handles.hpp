@@ -207,6 +207,14 @@ class File {
   // Reads a string dataset (fixed or variable length) of any rank, flattened in C order.
   std::vector<std::string> read_strings(const std::string& dataset_path) const;
   DatasetInfo dataset_info(const std::string& dataset_path) const;
+  // h5::Error unless every value of the dataset is stored in this file and decodable: its
+  // storage was written (not left to fill values), it is neither virtual nor external, and
+  // every filter it uses is available. read, read_hyperslab and read_strings check this too.
+  void require_stored_data(const std::string& dataset_path) const;
+  // True when `path` exists and is a dataset (not a group or named type).
+  bool is_dataset(const std::string& path) const;
+  // The names of the links in a group, in name order.
+  std::vector<std::string> member_names(const std::string& group_path) const;
 
   // True when every link on the path exists and the last one resolves to an object.
   bool exists(const std::string& path) const;
@@ -251,10 +259,15 @@ class File {
                               const T& value);
   template <class T>
   T read_attribute_scalar(const std::string& object_path, const std::string& name) const;
+  // Before the first read of variable-length strings (a dataset or an attribute of `object`
+  // whose stored type is `type`): h5::Error if a global heap collection of the file is damaged
+  // in a way that makes HDF5 1.10.8 loop forever (h5_global_heap.hpp). Once per File.
+  void check_global_heaps(hid type, const std::string& object) const;
 
   std::string path_;
   FileId id_;
   bool parallel_ = false;
+  mutable bool heaps_checked_ = false;
 };
 
 }  // namespace permrsa::h5

@@ -25,6 +25,9 @@ OpenDataset open_dataset(const ArraySource& source, const std::string& what) {
       throw InputError(where(source, what) + ": the file has no dataset '" + source.dataset + "'");
     }
     h5::DatasetInfo info = file.dataset_info(source.dataset);
+    // What a read would find (storage written, filters available) is checked with the shape,
+    // so that probing the shape fails as reading would.
+    file.require_stored_data(source.dataset);
     return OpenDataset{std::move(file), std::move(info)};
   } catch (const h5::Error& error) {
     throw InputError(where(source, what) + ": cannot " + error.action() + ": " + error.detail());

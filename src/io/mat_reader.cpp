@@ -1,6 +1,6 @@
-// Reading MATLAB .mat files (v4, v5 and v7.3) through matio. MATLAB stores arrays in column
-// order; they are returned in C order with MATLAB's dims as the shape, so a 3 x 4 matrix M
-// gives shape {3, 4} and values[r * 4 + c] == M(r, c).
+// Reading MATLAB .mat files: v4 and v5 through matio, v7.3 through mat73_reader.cpp. MATLAB stores
+// arrays in column order; they are returned in C order with MATLAB's dims as the shape, so a 3 x 4
+// matrix M gives shape {3, 4} and values[r * 4 + c] == M(r, c).
 #include <matio.h>
 
 #include <cstdint>
@@ -8,6 +8,8 @@
 #include <memory>
 
 #include "io/array_layout.hpp"
+#include "io/mat73_reader.hpp"
+#include "io/mat_file_check.hpp"
 #include "io/source_readers.hpp"
 #include "permrsa/error.hpp"
 
@@ -118,8 +120,14 @@ struct OpenVariable {
   MatVar info;
 };
 
-OpenVariable open_variable(const ArraySource& source, const std::string& what) {
+// v7.3 files go to mat73_reader.cpp; v4 and v5 files to matio, once their framing is checked
+// (matio trusts the sizes the file declares: a cut or corrupted file read as data).
+bool is_v73(const ArraySource& source, const std::string& what) {
   require_readable_file(source, what);
+  return check_mat_file(source, what) == MatVersion::v73;
+}
+
+OpenVariable open_variable(const ArraySource& source, const std::string& what) {
   route_matio_log();
   last_matio_message.clear();
   MatFile mat(Mat_Open(source.file.c_str(), MAT_ACC_RDONLY));
@@ -196,6 +204,7 @@ bool is_real_float(const matvar_t& variable) {
 }  // namespace
 
 RealArray read_mat_real(const ArraySource& source, const std::string& what) {
+  if (is_v73(source, what)) return read_mat73_real(source, what);
   const MatVar variable = read_variable(source, what);
   if (!is_real_float(*variable)) throw_not_real_float(*variable, source, what);
   if (variable->class_type == MAT_C_DOUBLE) {
@@ -205,12 +214,14 @@ RealArray read_mat_real(const ArraySource& source, const std::string& what) {
 }
 
 std::vector<std::size_t> read_mat_real_shape(const ArraySource& source, const std::string& what) {
+  if (is_v73(source, what)) return read_mat73_real_shape(source, what);
   const OpenVariable open = open_variable(source, what);
   if (!is_real_float(*open.info)) throw_not_real_float(*open.info, source, what);
   return shape_of(*open.info);
 }
 
 IntArray read_mat_int(const ArraySource& source, const std::string& what) {
+  if (is_v73(source, what)) return read_mat73_int(source, what);
   const MatVar variable = read_variable(source, what);
   if (is_plain_numeric(*variable)) {
     const matvar_t& v = *variable;

@@ -7,7 +7,9 @@
 
 #include "io/atomic_file.hpp"
 #include "io/h5_handles.hpp"
+#include "permrsa/config.hpp"
 #include "permrsa/error.hpp"
+#include "permrsa/input_file.hpp"
 
 namespace permrsa {
 namespace {
@@ -27,6 +29,14 @@ std::vector<double> at_ks(const std::vector<double>& values, const KRanges& rang
     for (std::int64_t k = r.first; k < r.last; ++k)
       out.push_back(values[static_cast<std::size_t>(k)]);
   return out;
+}
+
+// The largest K a state of this config can hold: analysis.permutations (full enumeration
+// only lowers it), or, with a permutation file, as many as a 2^40-row file could hold.
+std::int64_t permutation_bound(const std::string& config, const std::string& path) {
+  const RunSpec spec = parse_run_spec(config, path + " (attribute config)", "", {});
+  if (!spec.analysis.permutation_file.empty()) return std::int64_t{1} << 40;
+  return spec.analysis.permutations;
 }
 
 }  // namespace
@@ -74,6 +84,7 @@ void write_null_state(const std::string& path, const NullStateFile& file) {
 
 NullStateFile read_null_state(const std::string& path) {
   NullStateFile out;
+  require_regular_file(path, path + ": shard or checkpoint");
   try {
     const auto f = h5::File::open_read(path);
     if (!f.has_attribute("/", "format") || f.attribute_string("/", "format") != kFormat)
@@ -83,16 +94,56 @@ NullStateFile read_null_state(const std::string& path) {
                             ? "\"" + f.attribute_string("/", "format") + "\""
                             : "none"));
     out.kind = f.attribute_string("/", "kind");
+    if (out.kind != "shard" && out.kind != "pass1" && out.kind != "checkpoint")
+      throw InputError(path + ": attribute kind: expected \"shard\", \"pass1\" or " +
+                       "\"checkpoint\", found \"" + out.kind + "\"");
     out.origin = {f.attribute_string("/", "config"), f.attribute_string("/", "inputs"),
                   f.attribute_uint64("/", "seed"), f.attribute_string("/", "permrsa_version")};
+    // The sizes below size every vector of the state: checked before anything is allocated,
+    // so that a damaged attribute is an input error, not std::bad_alloc.
+    const std::int64_t permutations = f.attribute_int64("/", "permutations");
+    const std::int64_t cells = f.attribute_int64("/", "cells");
+    const std::int64_t top_capacity = f.attribute_int64("/", "top_capacity");
+    const std::int64_t top_held = f.attribute_int64("/", "top_held");
+    const auto attribute = [&](const char* name, const std::string& expected, std::int64_t found) {
+      throw InputError(path + ": attribute " + name + ": expected " + expected + ", found " +
+                       std::to_string(found));
+    };
+    const std::int64_t config_k = permutation_bound(out.origin.config, path);
+    if (permutations < 1 || permutations > config_k)
+      attribute(
+          "permutations",
+          "K from 1 to " + std::to_string(config_k) + " (analysis.permutations of its config)",
+          permutations);
+    for (const char* flag : {"two_pass", "tfce"}) {
+      const std::int64_t value = f.attribute_int64("/", flag);
+      if (value != 0 && value != 1) attribute(flag, "0 or 1", value);
+    }
+    if (top_capacity < 0 || top_capacity > permutations + 1)
+      attribute("top_capacity", "0 to K + 1 = " + std::to_string(permutations + 1), top_capacity);
+    if (top_held < 0 || top_held > top_capacity)
+      attribute("top_held", "0 to top_capacity = " + std::to_string(top_capacity), top_held);
+    // cells (L x T) is the length of /exceed and /thresholds when they hold values.
+    if (cells < 1) attribute("cells", "at least 1 (layers x time points)", cells);
+    for (const char* name : {"/exceed", "/thresholds"}) {
+      const auto shape = f.dataset_info(name).shape;
+      if (shape.size() != 1 || (shape[0] != 0 && shape[0] != static_cast<h5::hsize_t>(cells)))
+        throw InputError(path + ": " + name + ": expected 0 or cells = " + std::to_string(cells) +
+                         " values (attribute cells), found " +
+                         (shape.size() == 1 ? std::to_string(shape[0])
+                                            : "a " + std::to_string(shape.size()) + "-D dataset"));
+    }
     NullState& s = out.state;
-    s = NullState::empty(f.attribute_int64("/", "permutations"),
-                         static_cast<std::size_t>(f.attribute_int64("/", "cells")),
-                         f.attribute_int64("/", "two_pass") != 0,
-                         f.attribute_int64("/", "tfce") != 0,
-                         static_cast<std::size_t>(f.attribute_int64("/", "top_capacity")));
+    s = NullState::empty(
+        permutations, static_cast<std::size_t>(cells), f.attribute_int64("/", "two_pass") != 0,
+        f.attribute_int64("/", "tfce") != 0, static_cast<std::size_t>(top_capacity));
     auto ranges = [&](const std::string& name) {
-      const auto v = f.read<std::int64_t>(name);
+      std::vector<h5::hsize_t> shape;
+      const auto v = f.read<std::int64_t>(name, &shape);
+      if (shape.size() != 2 || shape[1] != 2)
+        throw InputError(path + ": " + name +
+                         ": expected an n x 2 array of [first, last) ranges, " + "found " +
+                         std::to_string(shape.size()) + "-D data");
       KRanges r;
       for (std::size_t i = 0; i + 1 < v.size(); i += 2) {
         if (v[i] < 0 || v[i + 1] > s.permutations + 1 || v[i] >= v[i + 1])
@@ -123,11 +174,18 @@ NullStateFile read_null_state(const std::string& path) {
     if (!s.pass1.empty()) {
       s.exceed = f.read<std::int64_t>("/exceed");
       expect_size("/exceed", s.exceed.size(), s.cells);
+      // An exceedance count counts permutations k >= 1 of pass 1: it cannot pass their number.
+      const std::int64_t done = count(s.pass1) - (s.pass1.front().first == 0 ? 1 : 0);
+      for (std::size_t c = 0; c < s.exceed.size(); ++c)
+        if (s.exceed[c] < 0 || s.exceed[c] > done)
+          throw InputError(path + ": /exceed: expected counts from 0 to " + std::to_string(done) +
+                           " (the permutations k >= 1 in /pass1), found " +
+                           std::to_string(s.exceed[c]) + " at cell " + std::to_string(c));
     }
     per_k("/max_statistic", s.pass1, s.max_statistic);
     per_k("/max_cluster", s.two_pass ? s.pass2 : s.pass1, s.max_cluster);
     if (s.tfce) per_k("/max_tfce", s.pass1, s.max_tfce);
-    s.top_held = static_cast<std::size_t>(f.attribute_int64("/", "top_held"));
+    s.top_held = static_cast<std::size_t>(top_held);
     s.top_values = f.read<double>("/top_values");
     expect_size("/top_values", s.top_values.size(),
                 s.top_values.empty() ? 0 : s.cells * s.top_held);

@@ -120,6 +120,26 @@ Matrix<double> model_matrix(const RunSpec& spec, RealArray a, std::size_t pairs)
   return m;
 }
 
+// Time axes must increase strictly: clusters join neighbouring columns and the baseline
+// window and the bootstrap's latencies read times as ordered, so a repeated or backward step
+// (a concatenation or sorting slip) would give wrong results without a word.
+void require_increasing(const std::vector<double>& times, const std::string& source,
+                        const std::string& key) {
+  for (std::size_t t = 1; t < times.size(); ++t)
+    if (!(times[t] > times[t - 1])) {
+      std::ostringstream m;
+      m.precision(10);
+      m << "expected strictly increasing times, found ";
+      if (times[t] == times[t - 1])
+        m << "a repeat: times[" << t << "] = times[" << t - 1 << "] = " << times[t];
+      else
+        m << "a step back: times[" << t << "] = " << times[t] << " < times[" << t - 1
+          << "] = " << times[t - 1];
+      m << " (0-based indices)";
+      bad(source, key, m.str());
+    }
+}
+
 // `given` holds the times when they come from memory (the bindings); else brain.times is read.
 std::vector<double> time_axis(const RunSpec& spec, std::size_t t_count,
                               const RealArray* given = nullptr) {
@@ -134,6 +154,7 @@ std::vector<double> time_axis(const RunSpec& spec, std::size_t t_count,
           "expected a vector of T = " + std::to_string(t_count) +
               " time points to match brain.file, found shape " + shape_text(a.shape));
     times = a.values;
+    require_increasing(times, a.source, "brain.times");
   } else {
     const double start = spec.brain.time_start.value_or(0.0),
                  step = spec.brain.time_step.value_or(1.0);
@@ -155,6 +176,16 @@ void subtract_baseline(const RunSpec& spec, const std::vector<double>& times, Ma
     std::ostringstream m;
     m << "expected at least one time point in the baseline window [" << start << ", " << end
       << "), found none (times run from " << times.front() << " to " << times.back() << ")";
+    throw InputError(spec.source + ": brain.baseline: " + m.str());
+  }
+  if (window.size() == 1) {
+    // Subtracting a one-sample mean zeroes that sample's RDM: a constant RDM, whose
+    // correlation is undefined (the check would then blame brain.file).
+    std::ostringstream m;
+    m << "expected at least 2 time points in the baseline window [" << start << ", " << end
+      << "), found 1 (t = " << times[window.front()]
+      << " s): subtracting its mean would make that time point a constant (all-zero) RDM; "
+         "widen the window";
     throw InputError(spec.source + ": brain.baseline: " + m.str());
   }
   const std::size_t w0 = window.front(), w1 = window.back() + 1;
@@ -247,6 +278,11 @@ ProblemShape shape_of(const RunSpec& spec, std::vector<std::size_t> brain,
             "), found shape " + shape_text(brain));
   shape.pairs = pairs_time ? brain[0] : brain[1];
   shape.times = pairs_time ? brain[1] : brain[0];
+  if (shape.times == 0)
+    bad(source, key,
+        "expected at least one time point (" +
+            std::string(pairs_time ? "columns" : "rows, layout time-pairs") + "), found shape " +
+            shape_text(brain));
   const auto S = stimuli_for_pairs(shape.pairs);
   if (!S)
     bad(source, key,
@@ -348,6 +384,18 @@ RsaProblem load_problem(const RunSpec& spec) {
 
 namespace {
 
+// Layer names are keys (bootstrap.compare_layers, /axes/layer, the report): each must be
+// unique, or results would be attributed to the wrong layer.
+void require_unique_names(const std::vector<std::string>& names, const std::string& source,
+                          const std::string& key) {
+  for (std::size_t i = 1; i < names.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (names[i] == names[j])
+        bad(source, key,
+            "expected unique layer names, found '" + names[i] + "' twice (names " +
+                std::to_string(j) + " and " + std::to_string(i) + ", 0-based)");
+}
+
 // Names from models.names, or layer_0 .. layer_{L-1}.
 std::vector<std::string> layer_names(const RunSpec& spec, std::size_t L,
                                      const std::string& against) {
@@ -358,8 +406,10 @@ std::vector<std::string> layer_names(const RunSpec& spec, std::size_t L,
       bad(spec.models.names, "models.names",
           "expected L = " + std::to_string(L) + " layer names to match " + against + ", found " +
               std::to_string(names.size()));
+    require_unique_names(names, spec.models.names, "models.names");
   } else {
     if (against == "models.file") names = sibling_layer_names(spec.models.file, L);
+    require_unique_names(names, spec.models.file, "models.file (its layers dataset)");
     for (std::size_t l = names.size(); l < L; ++l) names.push_back("layer_" + std::to_string(l));
   }
   return names;
@@ -523,6 +573,7 @@ RsaProblem problem_from_arrays(const RunSpec& spec, const ProblemArrays& arrays)
       bad("<layers>", "models.names",
           "expected L = " + std::to_string(shape.layers) +
               " layer names to match models.file, found " + std::to_string(problem.layers.size()));
+    require_unique_names(problem.layers, "<layers>", "models.names");
   } else {
     for (std::size_t l = 0; l < shape.layers; ++l)
       problem.layers.push_back("layer_" + std::to_string(l));

@@ -201,6 +201,14 @@ std::unique_ptr<Network> open_torch_network(const std::string& model_path,
                                             const ImagePreprocessing& preprocessing,
                                             const DecodedImage& probe) {
   std::error_code error;
+  // A FIFO or device would block the load (and a directory is no model): say what it is.
+  // (This module links LibTorch only, so permrsa::require_regular_file is out of reach.)
+  if (std::filesystem::exists(model_path, error) &&
+      !std::filesystem::is_regular_file(model_path, error))
+    throw InputError(model_path + ": --model: expected a TorchScript file, found " +
+                     (std::filesystem::is_directory(model_path, error)
+                          ? "a directory"
+                          : "something that is not a regular file (a FIFO, device or socket)"));
   if (!std::filesystem::is_regular_file(model_path, error))
     throw InputError(model_path +
                      ": --model: no such file (expected a TorchScript model, e.g. "

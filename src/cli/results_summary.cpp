@@ -1,0 +1,202 @@
+// Damaged results files (issue 15, D13) made `permrsa info` fail with "vector::_M_range_check"
+// (cluster indices out of range, a short /axes/layer), exit 1 on a missing attribute, or print
+// a garbage summary with exit 0 (permrsa_version = 99.0, a 1 x 1 /observed). Everything info
+// uses is checked here first.
+#include "cli/results_summary.hpp"
+
+#include <cmath>
+#include <sstream>
+
+#include "io/h5_handles.hpp"
+#include "permrsa/error.hpp"
+#include "permrsa/input_file.hpp"
+
+namespace permrsa::cli {
+
+namespace {
+
+// "0.1.0" -> {0, 1, 0}; empty when the text is not dot-separated whole numbers.
+std::vector<long> version_numbers(const std::string& text) {
+  std::vector<long> numbers;
+  std::istringstream in(text);
+  std::string part;
+  while (std::getline(in, part, '.')) {
+    if (part.empty() || part.find_first_not_of("0123456789") != std::string::npos ||
+        part.size() > 9)
+      return {};
+    numbers.push_back(std::stol(part));
+  }
+  return numbers;
+}
+
+class Checker {
+ public:
+  Checker(std::string path, const h5::File& file) : path_(std::move(path)), file_(file) {}
+
+  [[noreturn]] void fail(const std::string& object, const std::string& message) const {
+    throw InputError(path_ + ": results file: " + object + ": " + message);
+  }
+
+  void require_dataset(const std::string& name) const {
+    if (!file_.is_dataset(name))
+      fail(name, "expected this dataset (is this a permrsa results file, complete?)");
+  }
+  void require_attribute(const std::string& name) const {
+    if (!file_.has_attribute("/", name))
+      fail("attribute '" + name + "'",
+           "expected this root attribute (is this a permrsa results file, complete?)");
+  }
+
+  // A numeric dataset of exactly `shape`.
+  template <class T>
+  std::vector<T> numbers(const std::string& name, const std::vector<std::size_t>& shape,
+                         const std::string& why) const {
+    require_dataset(name);
+    std::vector<h5::hsize_t> found;
+    std::vector<T> values = file_.read<T>(name, &found);
+    if (std::vector<std::size_t>(found.begin(), found.end()) != shape)
+      fail(name, "expected shape " + text(shape) + " " + why + ", found " +
+                     text(std::vector<std::size_t>(found.begin(), found.end())));
+    return values;
+  }
+  // A 1-D numeric dataset of any length.
+  template <class T>
+  std::vector<T> vector(const std::string& name) const {
+    require_dataset(name);
+    std::vector<h5::hsize_t> found;
+    std::vector<T> values = file_.read<T>(name, &found);
+    if (found.size() != 1)
+      fail(name, "expected a 1-D dataset, found shape " +
+                     text(std::vector<std::size_t>(found.begin(), found.end())));
+    return values;
+  }
+  void probabilities(const std::string& name, const std::vector<double>& values) const {
+    for (std::size_t i = 0; i < values.size(); ++i)
+      if (!(values[i] >= 0 && values[i] <= 1))
+        fail(name, "expected p-values in [0, 1], found " + std::to_string(values[i]) +
+                       " at element " + std::to_string(i));
+  }
+  // Indices into an axis of `extent`, each first <= last.
+  void index_pairs(const std::string& first_name, const std::vector<std::int64_t>& first,
+                   const std::string& last_name, const std::vector<std::int64_t>& last,
+                   std::size_t extent, const std::string& axis) const {
+    const auto bound = static_cast<std::int64_t>(extent);
+    for (std::size_t c = 0; c < first.size(); ++c) {
+      for (const auto& [name, value] : {std::pair{first_name, first[c]}, {last_name, last[c]}})
+        if (value < 0 || value >= bound)
+          fail(name, "expected " + axis + " indices in 0.." + std::to_string(extent - 1) + " (" +
+                         std::to_string(extent) + " in /axes/" + axis + "), found " +
+                         std::to_string(value) + " for cluster " + std::to_string(c));
+      if (first[c] > last[c])
+        fail(first_name, "expected first <= last, found " + std::to_string(first[c]) + " > " +
+                             std::to_string(last[c]) + " (" + last_name + ") for cluster " +
+                             std::to_string(c));
+    }
+  }
+
+  static std::string text(const std::vector<std::size_t>& shape) {
+    std::string out = "(";
+    for (std::size_t i = 0; i < shape.size(); ++i)
+      out += (i ? ", " : "") + std::to_string(shape[i]);
+    return out + (shape.size() == 1 ? ",)" : ")");
+  }
+
+ private:
+  std::string path_;
+  const h5::File& file_;
+};
+
+ResultsSummary read_checked(const std::string& path, const h5::File& f) {
+  const Checker check(path, f);
+  ResultsSummary s;
+  for (const char* name : {"permrsa_version", "scheme", "metric", "tail", "permutations", "seed"})
+    check.require_attribute(name);
+  s.version = f.attribute_string("/", "permrsa_version");
+  const auto mine = version_numbers(PERMRSA_VERSION);
+  const auto theirs = version_numbers(s.version);
+  if (theirs.empty())
+    check.fail("attribute 'permrsa_version'", "expected a version such as " +
+                                                  std::string(PERMRSA_VERSION) + ", found \"" +
+                                                  s.version + "\"");
+  if (theirs > mine)
+    check.fail("attribute 'permrsa_version'", "written by permrsa " + s.version +
+                                                  ", newer than this permrsa " + PERMRSA_VERSION +
+                                                  "; read it with that version or newer");
+  s.scheme = f.attribute_string("/", "scheme");
+  s.metric = f.attribute_string("/", "metric");
+  s.tail = f.attribute_string("/", "tail");
+  s.permutations = f.attribute_int64("/", "permutations");
+  if (s.permutations < 1)
+    check.fail("attribute 'permutations'",
+               "expected K >= 1, found " + std::to_string(s.permutations));
+  s.seed = f.attribute_uint64("/", "seed");
+
+  check.require_dataset("/axes/layer");
+  s.layer_names = f.read_strings("/axes/layer");
+  s.time_axis = check.vector<double>("/axes/time");
+  s.layers = s.layer_names.size();
+  s.times = s.time_axis.size();
+  if (s.layers == 0) check.fail("/axes/layer", "expected at least one layer, found none");
+  if (s.times == 0) check.fail("/axes/time", "expected at least one time point, found none");
+  for (std::size_t t = 0; t < s.times; ++t)
+    if (!std::isfinite(s.time_axis[t]))
+      check.fail("/axes/time", "expected finite times, found " + std::to_string(s.time_axis[t]) +
+                                   " at element " + std::to_string(t));
+  // Every map is L x T, with L and T from the axes.
+  const std::vector<std::size_t> grid{s.layers, s.times};
+  const std::string why = "(L = " + std::to_string(s.layers) +
+                          " names in /axes/layer, T = " + std::to_string(s.times) +
+                          " times in /axes/time)";
+  s.observed = check.numbers<double>("/observed", grid, why);
+  s.p_uncorrected = check.numbers<double>("/p_uncorrected", grid, why);
+  s.p_maxstat = check.numbers<double>("/p_maxstat", grid, why);
+  check.probabilities("/p_uncorrected", s.p_uncorrected);
+  check.probabilities("/p_maxstat", s.p_maxstat);
+  check.probabilities("/p_cluster", check.numbers<double>("/p_cluster", grid, why));
+
+  auto& c = s.clusters;
+  c.p = check.vector<double>("/clusters/p");
+  c.statistic = check.vector<double>("/clusters/statistic");
+  c.size = check.vector<std::int64_t>("/clusters/size");
+  c.layer_first = check.vector<std::int64_t>("/clusters/layer_first");
+  c.layer_last = check.vector<std::int64_t>("/clusters/layer_last");
+  c.time_first = check.vector<std::int64_t>("/clusters/time_first");
+  c.time_last = check.vector<std::int64_t>("/clusters/time_last");
+  const std::size_t count = c.p.size();
+  for (const auto& [name, length] : {std::pair{"/clusters/statistic", c.statistic.size()},
+                                     {"/clusters/size", c.size.size()},
+                                     {"/clusters/layer_first", c.layer_first.size()},
+                                     {"/clusters/layer_last", c.layer_last.size()},
+                                     {"/clusters/time_first", c.time_first.size()},
+                                     {"/clusters/time_last", c.time_last.size()}})
+    if (length != count)
+      check.fail(name, "expected " + std::to_string(count) + " clusters (as /clusters/p), found " +
+                           std::to_string(length));
+  check.probabilities("/clusters/p", c.p);
+  check.index_pairs("/clusters/layer_first", c.layer_first, "/clusters/layer_last", c.layer_last,
+                    s.layers, "layer");
+  check.index_pairs("/clusters/time_first", c.time_first, "/clusters/time_last", c.time_last,
+                    s.times, "time");
+  for (std::size_t i = 0; i < count; ++i)
+    if (c.size[i] < 1 || c.size[i] > static_cast<std::int64_t>(s.layers * s.times))
+      check.fail("/clusters/size", "expected 1 to " + std::to_string(s.layers * s.times) +
+                                       " cells, found " + std::to_string(c.size[i]) +
+                                       " for cluster " + std::to_string(i));
+  return s;
+}
+
+}  // namespace
+
+ResultsSummary read_results_summary(const std::string& path) {
+  require_regular_file(path, path + ": results file");
+  try {
+    const h5::File f = h5::File::open_read(path);
+    return read_checked(path, f);
+  } catch (const h5::Error& e) {
+    const std::string object = e.object().empty() ? std::string() : e.object() + ": ";
+    throw InputError(path + ": results file: " + object + "cannot " + e.action() + ": " +
+                     e.detail() + " (is this a complete permrsa results file?)");
+  }
+}
+
+}  // namespace permrsa::cli

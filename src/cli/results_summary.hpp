@@ -1,0 +1,31 @@
+// What `permrsa info` shows of a results file, read and checked.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace permrsa::cli {
+
+struct ResultsSummary {
+  std::string version, scheme, metric, tail;
+  std::int64_t permutations = 0;
+  std::uint64_t seed = 0;
+  std::size_t layers = 0, times = 0;  // L, T
+  std::vector<std::string> layer_names;
+  std::vector<double> time_axis;
+  std::vector<double> observed, p_uncorrected, p_maxstat;  // L x T, C order
+  struct Clusters {
+    std::vector<double> p, statistic;
+    std::vector<std::int64_t> size, layer_first, layer_last, time_first, time_last;
+  } clusters;
+};
+
+// Reads `path` and checks it as a results file of this permrsa: the root attributes info
+// prints (present, of the right type, a version not newer than this build), every (L, T) map
+// shaped by /axes/layer and /axes/time, p-values in [0, 1], and the cluster table's columns of
+// one length with layer and time indices inside the maps. InputError naming the file and the
+// dataset or attribute at fault, and what was expected vs found.
+ResultsSummary read_results_summary(const std::string& path);
+
+}  // namespace permrsa::cli
