@@ -139,19 +139,26 @@ def conventional_names(arch, nodes):
 
 
 def resolve_layers(asked, nodes, aliases):
-    """{node name: output key} for --layers given as node names or conventional names."""
+    """{return node: output key}, in network order, for --layers given as node names,
+    conventional names, or (as create_feature_extractor allows) a module's name such as
+    "layer3", which stands for the module's last node."""
     node_names = [n for n, _, _ in nodes]
     by_alias = {v: k for k, v in aliases.items()}
-    chosen = {}
+    chosen, position = {}, {}
     for layer in asked:
         node = layer if layer in node_names else by_alias.get(layer)
-        if node is None:
+        last = node_names.index(node) if node is not None else max(
+            (i for i, n in enumerate(node_names) if n.startswith(layer + ".")), default=None)
+        if last is None:
             valid = ", ".join(node_names + [a for a in by_alias if a not in node_names])
-            fail(f"--layers: unknown layer '{layer}'; valid names: {valid}")
+            fail(f"--layers: unknown layer '{layer}'; valid names (or a module's name for its "
+                 f"last node): {valid}")
+        node = node or layer
         if node in chosen:
             fail(f"--layers: '{layer}' is node {node}, already given as '{chosen[node]}'")
-        chosen[node] = layer
-    return chosen
+        chosen[node], position[node] = layer, last
+    # The model returns its outputs in network order (create_feature_extractor's).
+    return {n: chosen[n] for n in sorted(chosen, key=position.get)}
 
 
 def export(arch, weights, seed, layers, out):
@@ -159,10 +166,7 @@ def export(arch, weights, seed, layers, out):
     model = build(arch, weights, seed)
     if layers:
         nodes = graph_nodes(model)
-        asked = resolve_layers(layers, nodes, conventional_names(arch, nodes))
-        # The model returns them in network order (create_feature_extractor's), whatever the
-        # order asked.
-        return_nodes = {n: asked[n] for n, _, _ in nodes if n in asked}
+        return_nodes = resolve_layers(layers, nodes, conventional_names(arch, nodes))
     else:
         return_nodes = {n: n for n in default_layers(model)}
     extractor = create_feature_extractor(model, return_nodes=return_nodes).eval()

@@ -155,7 +155,25 @@ def test_an_unknown_layer_lists_every_valid_name():
     message = proc.stderr.strip().splitlines()[-1]
     assert "--layers: unknown layer 'conv6'" in message
     for name in ["features.0", "classifier.6", "conv1", "pool5", "fc8", "avgpool", "flatten"]:
-        assert name in message.split("valid names: ")[1].split(", "), name
+        assert name in message.split("its last node): ")[1].split(", "), name
     proc = export_model("--arch", "alexnet", "--random-init", "--out", "/nonexistent/x.pt",
                         "--layers", "conv1,features.0")
     assert proc.returncode == 2 and "already given as 'conv1'" in proc.stderr
+
+
+def test_a_modules_name_still_stands_for_its_last_node(tmp_path):
+    # create_feature_extractor's rule (torchvision docs, "About Node Names"): "layer3" returns
+    # the output of layer3's last node, layer3.1.relu_1.
+    out = tmp_path / "r18.pt"
+    proc = export_model("--arch", "resnet18", "--random-init", "--seed", 2, "--out", out,
+                        "--layers", "layer3,conv1")
+    assert proc.returncode == 0, proc.stderr
+    reference = create_feature_extractor(torchvision_model("resnet18", seed=2),
+                                         return_nodes={"conv1": "conv1",
+                                                       "layer3.1.relu_1": "layer3"}).eval()
+    image = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        got, want = torch.jit.load(str(out))(image), reference(image)
+    assert list(got) == ["conv1", "layer3"]
+    for key in want:
+        np.testing.assert_allclose(got[key].numpy(), want[key].numpy(), rtol=1e-5, atol=1e-6)
