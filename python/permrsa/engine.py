@@ -4,6 +4,7 @@ import os
 import pathlib
 import shutil
 import subprocess
+import sys
 import tempfile
 import warnings
 
@@ -101,8 +102,9 @@ def _cli():
                             "build/src/permrsa or put it on PATH")
 
 
-def _call_stage(name, args):
-    proc = subprocess.run([_cli(), name, *map(str, args)], capture_output=True, text=True)
+def _call_stage(name, args, env=None):
+    proc = subprocess.run([_cli(), name, *map(str, args)], capture_output=True, text=True,
+                          env=None if env is None else {**os.environ, **env})
     if proc.returncode == 2:
         raise InputError(proc.stderr.strip().splitlines()[-1].removeprefix("permrsa: error: ")
                          .removeprefix("permrsa: "))
@@ -152,17 +154,39 @@ def features(model, images, out, *, layers=None, batch=None, threads=None, args=
     return _read_stage_file(out)
 
 
+def _this_python():
+    """PERMRSA_PYTHON / PERMRSA_PYTHONPATH for a CLI stage that runs a module of this package
+    (`permrsa rdm` converting -epo.fif files), so that it runs this interpreter and package;
+    the caller's own settings win."""
+    env = {"PERMRSA_PYTHON": sys.executable,
+           "PERMRSA_PYTHONPATH": str(pathlib.Path(__file__).resolve().parent.parent)}
+    return {k: v for k, v in env.items() if not os.environ.get(k)}
+
+
 def rdm(epochs, out, *, method="lda", folds=None, threads=None, args=()):
-    """Brain RDMs from EEG/MEG epochs, one subject per file: runs `permrsa rdm --epochs FILE...
+    """Brain RDMs from EEG/MEG epochs, one subject per item: runs `permrsa rdm --epochs FILE...
     --method METHOD --out OUT` (see its --help; `args` adds options such as ["--window", 3]) and
-    reads the file it writes, which `permrsa run` takes as brain.file. `epochs` is a path, a glob
-    or a list of them. Returns a dict: "rdms" (N x P x T, or P x T for one subject), "mean"
-    (P x T), "axes/time", "stimuli", "subjects", "folds" and "attrs". Bad input raises
-    InputError with the CLI's message."""
-    files = [epochs] if isinstance(epochs, (str, os.PathLike)) else list(epochs)
-    epoch_args = [a for f in files for a in ("--epochs", f)]
-    _call_stage("rdm", [*epoch_args, "--method", method, "--out", out,
-                        *_options(folds=folds, threads=threads), *args])
+    reads the file it writes, which `permrsa run` takes as brain.file. `epochs` is a path, a glob,
+    an mne.Epochs object or a list of them. Paths may be HDF5/.mat/.npy epochs or MNE -epo.fif
+    files (the CLI converts those with permrsa.from_mne, run by this interpreter). mne.Epochs
+    objects are written by permrsa.from_mne.convert (data channels, bads left out; pick others
+    with epochs.copy().pick(...) first) to temporary HDF5 files that /subjects then names.
+    Returns a dict: "rdms" (N x P x T, or P x T for one subject), "mean" (P x T), "axes/time",
+    "stimuli", "subjects", "folds" and "attrs". Bad input raises InputError with the CLI's
+    message."""
+    from . import from_mne
+    single = isinstance(epochs, (str, os.PathLike)) or from_mne.is_epochs(epochs)
+    items = [epochs] if single else list(epochs)
+    objects = [x for x in items if from_mne.is_epochs(x)]
+    with tempfile.TemporaryDirectory(prefix="permrsa-rdm-") as tmp:
+        try:
+            converted = iter(from_mne.convert(objects, tmp) if objects else [])
+        except from_mne.MneMissing as e:
+            raise InputError(str(e)) from None
+        files = [next(converted) if from_mne.is_epochs(x) else x for x in items]
+        epoch_args = [a for f in files for a in ("--epochs", f)]
+        _call_stage("rdm", [*epoch_args, "--method", method, "--out", out,
+                            *_options(folds=folds, threads=threads), *args], env=_this_python())
     return _read_stage_file(out)
 
 

@@ -4,7 +4,13 @@ matplotlib Figure; nothing is shown or saved here.
 Artists that tests and the report read back carry a gid: significance bars
 "sigbar:<cluster>:<layer index>", onset markers "onset:<layer index>", peak markers
 "peak:<layer index>", heatmap outlines "outline:<cluster>", observed clusters on the null
-histogram "observed:<cluster>"."""
+histogram "observed:<cluster>".
+
+Every figure of the statistic names it with statistic_label(res), from the results' provenance:
+what was computed (the metric, Fisher z, the one-sample t or the mean across subjects, partial
+correlations) and over how many subjects."""
+import math
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -12,6 +18,84 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
+
+
+# The metrics as written in papers.
+METRIC_NAMES = {"pearson": "Pearson r", "spearman": "Spearman rho", "kendall-b": "Kendall tau-b",
+                "kendall-a": "Kendall tau-a"}
+# Cluster outlines are drawn this fraction of a cell inside the cluster's cells, so that a
+# cluster on the first or last layer or time point does not merge with the axes frame.
+OUTLINE_INSET = 0.12
+# Layer labels: at most this size, at least the floor (then only every k-th label is shown).
+LABEL_MAX_PT, LABEL_MIN_PT = 10.0, 7.0
+
+
+def _setting(res, key, default=None):
+    """A setting from the root attributes, else from the run's resolved config."""
+    prov = res.provenance or {}
+    if key in prov:
+        return prov[key]
+    for section in (res.config or {}).values():
+        if isinstance(section, dict) and key in section:
+            return section[key]
+    return default
+
+
+def _present(value):
+    """A provenance value that holds something: a non-empty string, list or array."""
+    if value is None:
+        return False
+    if isinstance(value, (str, bytes)):
+        return bool(value.strip())
+    return np.size(value) > 0
+
+
+def _truth(value):
+    if isinstance(value, (str, bytes)):
+        return (value.decode() if isinstance(value, bytes) else value).lower() in ("true", "1")
+    return bool(value)
+
+
+def statistic_label(res):
+    """What the results' maps hold, for axis labels, titles and colour bars:
+
+    - "Spearman rho", "Kendall tau-b": the stimulus scheme on one (group) brain RDM;
+    - "mean Spearman rho (N = 20)", "mean Fisher z of Pearson r (N = 20)": the mean over
+      subjects (stimulus scheme on per-subject RDMs, or sign-flip with group_statistic "mean");
+    - "one-sample t of Spearman rho (N = 20)": sign-flip with group_statistic "t";
+    - "partial ..." before the metric when the results carry covariates (the attribute
+      `covariates`, non-empty).
+    N comes from the `subjects` attribute, else from the number of brain.files; without either,
+    "over subjects" stands in its place."""
+    metric = str(_setting(res, "metric", "similarity"))
+    name = METRIC_NAMES.get(metric, metric)
+    if _present((res.provenance or {}).get("covariates")):
+        name = "partial " + name
+    brain = (res.config or {}).get("brain", {})
+    files = brain.get("files") if isinstance(brain, dict) else None
+    layout = str(brain.get("layout", "")) if isinstance(brain, dict) else ""
+    scheme = str(_setting(res, "scheme", "stimulus"))
+    if scheme != "sign-flip" and not files and not layout.startswith("subjects"):
+        return name
+    quantity = f"Fisher z of {name}" if _truth(_setting(res, "fisher_z", False)) else name
+    t = scheme == "sign-flip" and str(_setting(res, "group_statistic", "t")) == "t"
+    label = f"one-sample t of {quantity}" if t else f"mean {quantity}"
+    n = (res.provenance or {}).get("subjects")
+    if n is None and isinstance(files, list):
+        n = len(files)
+    return f"{label} (N = {int(n)})" if n is not None else f"{label} over subjects"
+
+
+def layer_label_layout(extent_inches, n, fraction=0.75):
+    """(font size in points, show every k-th label) for n layer labels along an axis of a figure
+    `extent_inches` long, of which the axes take about `fraction`: 0.8 of the space per label,
+    between LABEL_MIN_PT and LABEL_MAX_PT; below the floor, labels are thinned so they do not
+    overlap (a 5-inch-high heatmap gives 8.6 pt to 25 layers)."""
+    space = extent_inches * 72.0 * fraction / max(n, 1)
+    size = min(LABEL_MAX_PT, 0.8 * space)
+    if size >= LABEL_MIN_PT:
+        return size, 1
+    return LABEL_MIN_PT, math.ceil(LABEL_MIN_PT / (0.8 * space))
 
 
 def depth_colors(n, cmap="viridis"):
@@ -92,37 +176,52 @@ def time_courses(res, layers=None, alpha=0.05, figsize=(9, 5.5)):
     ax.set_xlim(res.times[0] - dt / 2, res.times[-1] + dt / 2)
     ax.set_ylim(min(row.values(), default=low) - step, high + step)
     ax.set_xlabel("time (s)")
-    ax.set_ylabel(f"{res.provenance.get('metric', 'similarity')} (model vs brain RDM)")
+    ax.set_ylabel(statistic_label(res))
     ax.set_title(f"RDM similarity per layer; bars: clusters with p <= {alpha:g}, "
                  "> onset, o peak")
-    ax.legend(fontsize=6, ncol=2, loc="upper left", frameon=False)
+    rows = math.ceil(len(chosen) / 2)
+    ax.legend(fontsize=max(LABEL_MIN_PT, layer_label_layout(figsize[1], rows)[0]), ncol=2,
+              loc="upper left", frameon=False)
     return fig
 
 
-def cluster_outline(mask, times, dt):
+def cluster_outline(mask, times, dt, inset=0.0):
     """The border of a set of cells (L x T mask) as line segments in (time, layer) data
-    coordinates: every cell side whose neighbour is outside the set."""
-    L, T = mask.shape
+    coordinates: one segment per cell side whose neighbour is outside the set, moved `inset`
+    (a fraction of a cell) into the set. The segments still join: at a convex corner a side ends
+    `inset` short of the cell's corner, along a straight run at the corner, and at a concave
+    corner `inset` beyond it."""
     padded = np.pad(mask, 1)
+
+    def inside(layer, t):
+        return bool(padded[layer + 1, t + 1])
+
     segments = []
     for layer, t in zip(*np.nonzero(mask)):
-        x0, x1 = times[t] - dt / 2, times[t] + dt / 2
-        y0, y1 = layer - 0.5, layer + 0.5
-        i, j = layer + 1, t + 1
-        if not padded[i - 1, j]:
-            segments.append([(x0, y0), (x1, y0)])
-        if not padded[i + 1, j]:
-            segments.append([(x0, y1), (x1, y1)])
-        if not padded[i, j - 1]:
-            segments.append([(x0, y0), (x0, y1)])
-        if not padded[i, j + 1]:
-            segments.append([(x1, y0), (x1, y1)])
+        # (dl, dt_) points from the cell to the outside neighbour across the side.
+        for dl, dc in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+            if inside(layer + dl, t + dc):
+                continue
+            al, ac = abs(dc), abs(dl)  # along the side
+            points = []
+            for sign in (-1, 1):
+                if not inside(layer + sign * al, t + sign * ac):
+                    extent = 0.5 - inset  # convex corner
+                elif not inside(layer + sign * al + dl, t + sign * ac + dc):
+                    extent = 0.5          # straight run
+                else:
+                    extent = 0.5 + inset  # concave corner
+                offset_l = dl * (0.5 - inset) + al * sign * extent
+                offset_t = dc * (0.5 - inset) + ac * sign * extent
+                points.append((times[t] + offset_t * dt, layer + offset_l))
+            segments.append(points)
     return segments
 
 
 def heatmap(res, alpha=0.05, figsize=(9, 5)):
-    """The layer x time map of the observed statistic, with the outline of every significant
-    cluster."""
+    """The layer x time map of the observed statistic (title and colour bar name it: see
+    statistic_label), with the outline of every significant cluster, drawn OUTLINE_INSET of a
+    cell inside its cells so that it stays inside the frame."""
     s = res.observed.to_numpy()
     L, T = s.shape
     dt = float(np.median(np.diff(res.times))) if T > 1 else 1.0
@@ -133,14 +232,16 @@ def heatmap(res, alpha=0.05, figsize=(9, 5)):
                    interpolation="nearest")
     ids = res.cluster_id.to_numpy()
     for c in res.clusters.index[res.clusters["p"] <= alpha]:
-        segments = cluster_outline(ids == c, res.times, dt)
+        segments = cluster_outline(ids == c, res.times, dt, OUTLINE_INSET)
         ax.add_collection(LineCollection(segments, colors="black", linewidths=1.0,
                                          gid=f"outline:{c}"))
-    ax.set_yticks(range(L), res.layers, fontsize=6)
+    size, step = layer_label_layout(figsize[1], L)
+    ax.set_yticks(range(0, L, step), res.layers[::step], fontsize=size)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("layer (network order)")
-    ax.set_title(f"observed {res.provenance.get('metric', '')}; outlines: clusters with p <= {alpha:g}")
-    fig.colorbar(im, ax=ax, shrink=0.8)
+    label = statistic_label(res)
+    ax.set_title(f"{label}; outlines: clusters with p <= {alpha:g}")
+    fig.colorbar(im, ax=ax, shrink=0.8, label=label)
     return fig
 
 
@@ -160,7 +261,8 @@ def peak_latency(res, figsize=(7, 4.5)):
         y = peak_times(res)
         ax.set_title("peak latency per layer (no bootstrap in these results)")
     ax.scatter(np.arange(L), y, c=colors, zorder=3, gid="peaks")
-    ax.set_xticks(range(L), res.layers, rotation=60, ha="right", fontsize=7)
+    size, step = layer_label_layout(figsize[0], L, fraction=0.85)
+    ax.set_xticks(range(0, L, step), res.layers[::step], rotation=60, ha="right", fontsize=size)
     ax.set_xlabel("layer depth")
     ax.set_ylabel("peak latency (s)")
     return fig
@@ -264,8 +366,9 @@ def null_distribution(res, alpha=0.05, figsize=(7, 4.2)):
         sig = row["p"] <= alpha
         ax.axvline(row["statistic"], color="crimson" if sig else "steelblue", lw=1.2,
                    ls="-" if sig else ":", gid=f"observed:{c}")
-    ax.set_xlabel(f"largest cluster {res.provenance.get('cluster_statistic', 'statistic')} "
-                  "per permutation")
+    kind = res.provenance.get("cluster_statistic", "statistic")
+    of = {"mass": f" (sum of {statistic_label(res)})", "size": " (cells)"}.get(kind, "")
+    ax.set_xlabel(f"largest cluster {kind} per permutation{of}")
     ax.set_ylabel("permutations")
     ax.set_title(f"null of the max cluster statistic (K = {null.size}); lines: observed clusters")
     ax.legend(fontsize=7, frameon=False)

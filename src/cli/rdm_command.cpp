@@ -12,6 +12,7 @@
 
 #include "cli/agreement.hpp"
 #include "cli/commands.hpp"
+#include "cli/mne_epochs.hpp"
 #include "cli/output_checks.hpp"
 #include "cli/progress_line.hpp"
 #include "io/atomic_file.hpp"
@@ -115,7 +116,9 @@ void write_decisions(const std::string& path, const std::vector<double>& decisio
   out.commit();
 }
 
-int rdm(const RdmOptions& opt, const GlobalOptions& global) {
+// `files`: the --epochs files, globs expanded and MNE files converted (`mne`).
+int rdm_of_files(const RdmOptions& opt, const std::vector<std::string>& files,
+                 const ConvertedMneEpochs& mne, const GlobalOptions& global) {
   const Communicator& world = global.runtime->world();
   RdmSpec spec = opt.spec;
   std::vector<EpochsHeader> headers;
@@ -136,8 +139,6 @@ int rdm(const RdmOptions& opt, const GlobalOptions& global) {
       throw InputError("--noise: expected shrinkage-diag or shrinkage-eye, found \"" + opt.noise +
                        "\"");
     if (spec.window < 1) throw InputError("--window: expected at least 1 sample, found 0");
-    const auto files = expand(opt.epochs);
-    check_rdm_outputs(opt, files, world);
     for (std::size_t n = 0; n < files.size(); ++n) {
       const auto sources =
           epochs_sources(files[n], per_subject(opt.labels, n, files.size(), "--labels"),
@@ -225,7 +226,7 @@ int rdm(const RdmOptions& opt, const GlobalOptions& global) {
     out.stimuli = designs[0].stimuli;
     for (std::size_t n = 0; n < N; ++n) {
       out.folds.push_back(designs[n].trial_fold);
-      out.subject_sources.push_back(headers[n].sources.data);
+      out.subject_sources.push_back(mne.original_source(headers[n].sources.data));
     }
     const bool cv = cross_validated(spec.method);
     out.text_attributes = {
@@ -270,6 +271,24 @@ int rdm(const RdmOptions& opt, const GlobalOptions& global) {
   return 0;
 }
 
+int rdm(const RdmOptions& opt, const GlobalOptions& global) {
+  const Communicator& world = global.runtime->world();
+  // Every rank converts its own copy of the MNE files into its own temporary folder: nothing
+  // assumes a file system shared between the ranks.
+  ConvertedMneEpochs mne;
+  std::vector<std::string> files;
+  agree(world, [&] {
+    const auto given = expand(opt.epochs);
+    check_rdm_outputs(opt, given, world);  // before any work, and never onto an input
+    files = mne.convert(given, opt.epochs);
+  });
+  try {
+    return rdm_of_files(opt, files, mne, global);
+  } catch (const AgreedFailure& e) {
+    throw AgreedFailure(e.exit_code(), mne.with_original_names(e.what()));
+  }
+}
+
 }  // namespace
 
 std::function<int()> add_rdm_command(CLI::App& app, GlobalOptions& global) {
@@ -279,7 +298,8 @@ std::function<int()> add_rdm_command(CLI::App& app, GlobalOptions& global) {
                                  "or cross-validated distances, per subject and time point");
   cmd->add_option("--epochs", opt->epochs,
                   "Epochs (trials x channels x times): file.h5 (/data, /labels, /times), file.mat "
-                  "(data, labels, times), file.npy (with --labels, --times), or file.h5:/dataset; "
+                  "(data, labels, times), file.npy (with --labels, --times), file.h5:/dataset, "
+                  "or MNE-Python's x-epo.fif (converted by python3 -m permrsa.from_mne); "
                   "several files or quoted globs give several subjects")
       ->required();
   cmd->add_option("--labels", opt->labels,

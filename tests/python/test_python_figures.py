@@ -124,16 +124,19 @@ def test_heatmap_outlines_every_significant_cluster(known):
     outlines = {a.get_gid(): np.concatenate(a.get_segments()) for a in fig.axes[0].collections
                 if (a.get_gid() or "").startswith("outline:")}
     dt = 0.01
+    half = 0.5 - figures.OUTLINE_INSET  # outlines are drawn inside the cells (in the frame)
     for c, p, cells in CLUSTERS:
         if p > 0.05:
             continue
-        # The outline's bounding box is the cluster's cells: time +- dt/2, layer +- 1/2.
+        # The outline's bounding box is the cluster's cells, inset: time +- (1/2 - inset) dt,
+        # layer +- (1/2 - inset).
         pts = outlines[f"outline:{c}"]
         first = min(a for a, _ in cells.values())
         last = max(b for _, b in cells.values())
-        np.testing.assert_allclose(pts[:, 0].min(), TIMES[first] - dt / 2, atol=1e-12)
-        np.testing.assert_allclose(pts[:, 0].max(), TIMES[last] + dt / 2, atol=1e-12)
-        assert pts[:, 1].min() == min(cells) - 0.5 and pts[:, 1].max() == max(cells) + 0.5
+        np.testing.assert_allclose(pts[:, 0].min(), TIMES[first] - half * dt, atol=1e-12)
+        np.testing.assert_allclose(pts[:, 0].max(), TIMES[last] + half * dt, atol=1e-12)
+        np.testing.assert_allclose(pts[:, 1].min(), min(cells) - half, atol=1e-12)
+        np.testing.assert_allclose(pts[:, 1].max(), max(cells) + half, atol=1e-12)
     # A run of n cells in one layer has 2n + 2 border sides; one cell has 4.
     assert len(outlines["outline:0"]) == 2 * (2 * 5 + 2) and len(outlines["outline:3"]) == 2 * 4
 
