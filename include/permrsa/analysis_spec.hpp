@@ -81,6 +81,12 @@ struct RunSpec {
   OutputSpec output;
   std::string resolved_toml;  // the full config with defaults filled in (stored in the output)
   std::string source;         // config file path, or "<embedded demo>"
+
+  // Per-subject brain data: one file per subject, an N x P x T stack, or N x L x T maps.
+  bool per_subject() const {
+    return !brain.files.empty() || brain.layout == BrainLayout::subjects_pairs_time ||
+           brain.layout == BrainLayout::subjects_layers_time;
+  }
 };
 
 // Names as written in configs and output attributes.
