@@ -92,8 +92,9 @@ permrsa::RsaProblem random_problem(const Options& o) {
   p.stimuli = o.stimuli;
   p.models = Matrix<double>(o.layers, pairs);
   for (auto& v : p.models.values()) v = normal(rng);
-  p.brain = Matrix<double>(pairs, o.times);
-  for (auto& v : p.brain.values()) v = normal(rng);
+  permrsa::GroupRdms brain{Matrix<double>(pairs, o.times)};
+  for (auto& v : brain.rdms.values()) v = normal(rng);
+  p.brain = std::move(brain);
   return p;
 }
 
@@ -158,7 +159,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::size_t S = problem.stimuli, P = problem.models.cols(), L = problem.models.rows(),
-                    T = problem.brain.cols();
+                    T = problem.group()->rdms.cols();
 
   // A batch of Philox permutations 1..batch (K is set far above the batch so that S! <= K + 1
   // cannot switch to enumeration for the seed shape), as pair gathers.
@@ -172,7 +173,7 @@ int main(int argc, char** argv) {
 
   for (const auto& c : parse_cases(o.cases)) {
     const auto kernel = permrsa::make_statistic_kernel(c.metric, c.precision, problem.models,
-                                                       problem.brain);
+                                                       problem.group()->rdms);
     kernel->compute(gathers, o.batch, out);  // warm-up (page faults, TBB arena)
     std::vector<double> times;
     const auto start = std::chrono::steady_clock::now();

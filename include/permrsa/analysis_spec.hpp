@@ -8,13 +8,12 @@
 #include <utility>
 #include <vector>
 
+#include "permrsa/statistics.hpp"
+
 namespace permrsa {
 
-enum class Metric { pearson, spearman, kendall_b, kendall_a };
-enum class Tail { greater, less, two_sided };
 enum class Scheme { stimulus, sign_flip };
 enum class GroupStatistic { t, mean };
-enum class Precision { float32, float64 };
 enum class ClusterThreshold { permutation_p, statistic, t_default };
 enum class ClusterStatistic { mass, size };
 enum class Connectivity { time, layer_time };

@@ -30,4 +30,11 @@ struct BrainRdmFile {
 // RuntimeFailure when the file cannot be written.
 void write_brain_rdm_file(const std::string& path, const BrainRdmFile& file);
 
+// `permrsa rdm --decision-values`: one subject's LDA decision values, /decision (P, T, trials)
+// float64, with /folds (int32) and /labels (int64) per trial.
+void write_decision_values(const std::string& path, const std::vector<double>& decisions,
+                           std::size_t pairs, std::size_t times,
+                           const std::vector<std::int32_t>& folds,
+                           const std::vector<std::int64_t>& labels);
+
 }  // namespace permrsa

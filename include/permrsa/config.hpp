@@ -1,7 +1,10 @@
 // Reading a run's TOML config into a RunSpec.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include "permrsa/analysis_spec.hpp"
@@ -18,6 +21,17 @@ RunSpec load_run_spec(const std::string& path, const std::vector<std::string>& o
 // `base_dir` resolves its relative input paths.
 RunSpec parse_run_spec(const std::string& toml_text, const std::string& origin,
                        const std::string& base_dir, const std::vector<std::string>& overrides);
+
+// A setting given as a value rather than TOML text (the Python module's keyword arguments).
+using SettingValue = std::variant<bool, std::int64_t, double, std::string, std::vector<double>,
+                                  std::vector<std::string>>;
+
+// The same specification from settings ("section.key", value), read through the same key table
+// as a config file; `sections` are present even without keys (an empty [bootstrap] turns the
+// bootstrap on). Paths are relative to the current folder; `origin` names the settings in
+// messages.
+RunSpec spec_from_settings(const std::vector<std::pair<std::string, SettingValue>>& settings,
+                           const std::vector<std::string>& sections, const std::string& origin);
 
 // The full config with every default filled in, as TOML (stored in the results file).
 std::string to_toml(const RunSpec& spec);

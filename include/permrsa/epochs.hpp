@@ -39,6 +39,12 @@ EpochsHeader read_epochs_header(const EpochsSources& sources);
 // trial, channel and time index) or when the shape differs from the header's.
 std::vector<double> read_epochs_data(const EpochsHeader& header);
 
+// Writes one subject's epochs as the HDF5 file `permrsa rdm` reads: /data (float32, trials x
+// channels x times), /labels (int64), /times (float64). RuntimeFailure when it cannot.
+void write_epochs_file(const std::string& path, const std::vector<double>& data,
+                       const std::vector<std::int64_t>& labels, const std::vector<double>& times,
+                       std::size_t channels);
+
 // InputError unless every subject has the channels, time axis and stimulus label set of the
 // first one (`names` label the subjects in messages).
 void check_same_layout(const std::vector<EpochsHeader>& subjects);

@@ -3,6 +3,7 @@
 
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "permrsa/analysis_spec.hpp"
@@ -13,27 +14,51 @@
 
 namespace permrsa {
 
+// The brain side of a problem, in one of three forms (only the block's time points):
+struct GroupRdms {  // one group RDM per time point: P x block.times()
+  Matrix<double> rdms;
+};
+struct SubjectRdms {  // per-subject RDMs: N x (P x block.times())
+  std::vector<Matrix<double>> rdms;
+};
+struct SubjectMaps {  // per-subject model-brain maps given as input (brain.layout =
+  // subjects-layers-time): N x block cells, cell (l, t) of the block at l * block.times() + t
+  std::vector<double> maps;
+  std::size_t subjects = 0;
+};
+using BrainData = std::variant<GroupRdms, SubjectRdms, SubjectMaps>;
+
 // One rank's view: the brain columns and model rows of its data block (all of them in a serial
 // run), with the full axes.
 struct RsaProblem {
-  BlockRange block;                  // the cells this rank holds
-  Matrix<double> brain;              // P x block.times() dissimilarities (baseline-corrected)
-  std::vector<Matrix<double>> subjects;  // per-subject data instead of `brain`: N x (P x block.times())
-  Matrix<double> models;             // block.layers() x P dissimilarities
-  std::vector<double> times;         // all T time points, seconds
-  std::vector<std::string> layers;   // all L names
-  std::size_t stimuli = 0;           // S, with P = S(S-1)/2
+  BlockRange block;                 // the cells this rank holds
+  BrainData brain;                  // baseline-corrected dissimilarities, or given maps
+  Matrix<double> models;            // block.layers() x P dissimilarities (no columns with maps)
+  std::vector<double> times;        // all T time points, seconds
+  std::vector<std::string> layers;  // all L names
+  std::size_t stimuli = 0;          // S, with P = S(S-1)/2
   std::vector<std::pair<std::string, std::string>> input_hashes;  // (config key, sha256)
-  // Per-subject maps given as input (brain.layout = subjects-layers-time) instead of RDMs:
-  // N x block cells, cell (l, t) of the block at l * block.times() + t. `models` then has
-  // block.layers() rows and no columns.
-  std::vector<double> subject_maps;
-  std::size_t map_subjects = 0;
 
-  std::size_t subject_count() const { return subjects.empty() ? map_subjects : subjects.size(); }
-  bool has_rdms() const { return subject_maps.empty() && map_subjects == 0; }
-  std::size_t time_count() const {  // this block's time points
-    return !has_rdms() ? block.times() : subjects.empty() ? brain.cols() : subjects.front().cols();
+  const GroupRdms* group() const { return std::get_if<GroupRdms>(&brain); }
+  const SubjectRdms* subject_rdms() const { return std::get_if<SubjectRdms>(&brain); }
+  const SubjectMaps* subject_maps() const { return std::get_if<SubjectMaps>(&brain); }
+  bool has_rdms() const { return subject_maps() == nullptr; }
+  // N (0 for group RDMs).
+  std::size_t subject_count() const {
+    if (const auto* s = subject_rdms()) return s->rdms.size();
+    if (const auto* m = subject_maps()) return m->subjects;
+    return 0;
+  }
+  // This block's time points (from the data: a problem built in memory may leave block unset).
+  std::size_t time_count() const {
+    if (const auto* g = group()) return g->rdms.cols();
+    if (const auto* s = subject_rdms()) return s->rdms.empty() ? 0 : s->rdms.front().cols();
+    return block.times();
+  }
+  std::size_t pair_count() const {
+    if (const auto* g = group()) return g->rdms.rows();
+    if (const auto* s = subject_rdms()) return s->rdms.empty() ? 0 : s->rdms.front().rows();
+    return 0;
   }
 };
 

@@ -19,26 +19,33 @@ BRAIN_NAME = "<brain array>"
 MODELS_NAME = "<models array>"
 
 
-def _toml_value(value):
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+def _setting(key, value):
+    """One setting as the engine takes it: bool, int, float, str, or a list of floats or strs
+    (NumPy scalars become Python ones). No TOML text on the way in: the engine reads the value
+    through the same key table as a config file."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
     if isinstance(value, (int, np.integer)):
-        return str(int(value))
+        return int(value)
     if isinstance(value, (float, np.floating)):
-        return repr(float(value))
-    raise TypeError(f"permrsa.run: cannot pass {value!r} ({type(value).__name__}) as a setting")
+        return float(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple, np.ndarray)):
+        items = list(value)
+        if all(isinstance(v, str) for v in items):
+            return [str(v) for v in items]
+        if all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+               for v in items):
+            return [float(v) for v in items]
+    raise TypeError(f"permrsa.run: {key}: cannot pass {value!r} ({type(value).__name__}) as a setting")
 
 
-def _toml(sections):
-    lines = []
-    for name, keys in sections.items():
-        lines.append(f"[{name}]")
-        lines += [f"{k} = {_toml_value(v)}" for k, v in keys.items() if v is not None]
-    return "\n".join(lines) + "\n"
+def _settings(sections):
+    """[("section.key", value), ...] of the settings that are not None, and the sections given."""
+    settings = [(f"{name}.{k}", _setting(f"{name}.{k}", v))
+                for name, keys in sections.items() for k, v in keys.items() if v is not None]
+    return settings, list(sections)
 
 
 def run(brain, models, *, times=None, layers=None, layout=None, baseline=None, time_start=None,
@@ -83,8 +90,9 @@ def run(brain, models, *, times=None, layers=None, layout=None, baseline=None, t
         if a.dtype.kind not in "fiu":
             raise InputError(f"{name}: expected a float32 or float64 array, found dtype {a.dtype}")
     times = None if times is None else np.asarray(times, dtype=np.float64).ravel()
-    analysis = _permrsa.run(brain, models, times, [str(x) for x in (layers or [])],
-                            _toml(sections), int(threads), int(batch_size), float(memory_gib))
+    settings, given = _settings(sections)
+    analysis = _permrsa.run(brain, models, times, [str(x) for x in (layers or [])], settings,
+                            given, int(threads), int(batch_size), float(memory_gib))
     for message in analysis.warnings:
         warnings.warn(message, RuntimeWarning, stacklevel=2)
     return from_analysis(analysis)

@@ -9,19 +9,13 @@
 #include <memory>
 #include <optional>
 
+#include "permrsa/agreement.hpp"
 #include "permrsa/clusters.hpp"
 #include "permrsa/config.hpp"
+#include "permrsa/engine.hpp"
 #include "permrsa/error.hpp"
-#include "permrsa/memory_budget.hpp"
-#include "permrsa/noise_ceiling.hpp"
 #include "permrsa/output_location.hpp"
-#include "permrsa/permutation_analysis.hpp"
-#include "permrsa/process_grid.hpp"
-#include "permrsa/results_file.hpp"
-#include "permrsa/rsa_problem.hpp"
-#include "permrsa/sign_flips.hpp"
-#include "permrsa/statistic_checks.hpp"
-#include "permrsa/subject_summaries.hpp"
+
 
 namespace py = pybind11;
 using permrsa::Matrix;
@@ -39,69 +33,12 @@ permrsa::RealArray to_real_array(const DoubleArray& a, const std::string& name) 
   return out;
 }
 
-// One finished analysis: what write_results needs, kept for Results.save().
+// One finished analysis, kept for Results.save(): the engine's prepared analysis and result.
 struct Analysis {
-  permrsa::RunSpec spec;
-  permrsa::RsaProblem problem;
+  permrsa::PreparedAnalysis prepared;
   permrsa::AnalysisResult result;
   std::vector<std::string> warnings;  // for Python's warnings.warn (python/permrsa/engine.py)
 };
-
-// The steps of `permrsa run` with one rank: spec, checks, null design, grid, analysis,
-// summaries. `budget` (bytes) plays --memory-per-rank.
-std::shared_ptr<Analysis> analyse(const permrsa::RunSpec& spec,
-                                  const permrsa::ProblemArrays& arrays, std::size_t batch_size,
-                                  double budget) {
-  using namespace permrsa;
-  auto a = std::make_shared<Analysis>();
-  a->spec = spec;
-  a->problem = problem_from_arrays(spec, arrays);
-  const RsaProblem& problem = a->problem;
-  const std::size_t subjects = problem.subjects.size();
-  const std::size_t pairs = subjects ? problem.subjects.front().rows() : problem.brain.rows();
-  check_subject_count(spec, subjects);
-  for (const auto& name : spec.bootstrap.compare_layers)
-    if (std::find(problem.layers.begin(), problem.layers.end(), name) == problem.layers.end())
-      throw InputError(spec.source + ": bootstrap.compare_layers: expected a layer name, found \"" +
-                       name + "\"; the layers are those of models.names (" +
-                       problem.layers.front() + ", ...)");
-  NullDesign design;
-  if (spec.analysis.scheme == Scheme::sign_flip) {
-    if (!spec.analysis.permutation_file.empty())
-      throw InputError(spec.source +
-                       ": analysis.permutation_file: applies to the stimulus scheme, "
-                       "not to \"sign-flip\"");
-    design.flips.emplace(
-        SignFlipSet::generated(subjects, spec.analysis.permutations, spec.analysis.seed));
-  } else {
-    design.permutations.emplace(load_permutations(spec, problem.stimuli));
-  }
-  const auto serial = make_serial_communicator();
-  const std::size_t L = problem.layers.size(), T = problem.times.size();
-  const ProcessGrid grid =
-      plan_grid(1, pairs * std::max<std::size_t>(1, subjects), L, T, design.count(),
-                spec.correction.cluster_alpha, batch_size, GridRequest{});
-  const ProblemShape shape{problem.stimuli, pairs, L, T, subjects};
-  const RunFootprint footprint = run_footprint(spec, shape, grid.block(0), batch_size);
-  check_memory_budget(spec, shape, footprint, design.count(), budget, "memory_gib");
-  check_statistics(problem, spec);
-  RunOptions options;
-  options.batch_size = batch_size;
-  options.map_cache_bytes =
-      budget - footprint.bytes(design.count(), spec.bootstrap.enabled ? spec.bootstrap.samples : 0);
-  a->result = run_analysis(problem, spec.analysis, spec.correction, design, grid, *serial, options);
-  const double fixed_threshold =
-      spec.correction.cluster_threshold == ClusterThreshold::t_default
-          ? t_default_threshold(spec.correction.cluster_alpha, spec.analysis.tail, subjects)
-          : spec.correction.cluster_value;
-  auto summaries = summarize_subjects(problem, spec, a->result, fixed_threshold, grid, *serial);
-  a->result.noise_ceiling = std::move(summaries.noise_ceiling);
-  a->result.bootstrap = std::move(summaries.bootstrap);
-  if (const auto warning = noise_ceiling_warning(subjects);
-      a->result.noise_ceiling && !warning.empty())
-    a->warnings.push_back(warning);
-  return a;
-}
 
 template <class T>
 py::array_t<T> vector_array(const std::vector<T>& v) {
@@ -121,7 +58,7 @@ py::array_t<T> map_array(const Matrix<T>& m) {
 // The datasets of the results file (src/io/results_writer.cpp), under the same names and dtypes.
 py::dict datasets(const Analysis& a) {
   const auto& r = a.result;
-  const auto& problem = a.problem;
+  const auto& problem = a.prepared.problem;
   py::dict d;
   d["/observed"] = map_array(r.observed);
   d["/p_uncorrected"] = map_array(r.p_uncorrected);
@@ -140,7 +77,7 @@ py::dict datasets(const Analysis& a) {
   d["/null/max_statistic"] = vector_array(r.null_max_statistic);
   d["/null/max_cluster"] = vector_array(r.null_max_cluster);
   if (r.cell_thresholds.size() > 0) d["/null/cell_threshold"] = map_array(r.cell_thresholds);
-  if (a.spec.correction.tfce) {
+  if (a.prepared.spec.correction.tfce) {
     d["/tfce"] = map_array(r.tfce);
     d["/p_tfce"] = map_array(r.p_tfce);
     d["/null/max_tfce"] = vector_array(r.null_max_tfce);
@@ -184,7 +121,7 @@ py::dict datasets(const Analysis& a) {
 
 // The root attributes of the results file, as results_writer.cpp writes them.
 py::dict attributes(const Analysis& a) {
-  const auto& spec = a.spec;
+  const auto& spec = a.prepared.spec;
   py::dict d;
   d["permrsa_version"] = PERMRSA_VERSION;
   d["config"] = spec.resolved_toml;
@@ -194,14 +131,14 @@ py::dict attributes(const Analysis& a) {
   d["scheme"] = permrsa::to_string(spec.analysis.scheme);
   if (spec.analysis.scheme == permrsa::Scheme::sign_flip) {
     d["group_statistic"] = permrsa::to_string(spec.analysis.group_statistic);
-    d["subjects"] = a.problem.subject_count();
+    d["subjects"] = a.prepared.problem.subject_count();
   }
   d["tail"] = permrsa::to_string(spec.analysis.tail);
   d["precision"] = permrsa::to_string(spec.analysis.precision);
   d["cluster_threshold"] = permrsa::to_string(spec.correction.cluster_threshold);
   d["cluster_statistic"] = permrsa::to_string(spec.correction.cluster_statistic);
   d["connectivity"] = permrsa::to_string(spec.correction.connectivity);
-  d["stimuli"] = a.problem.stimuli;
+  d["stimuli"] = a.prepared.problem.stimuli;
   return d;
 }
 
@@ -227,19 +164,21 @@ PYBIND11_MODULE(_permrsa, m) {
       .def(
           "save",
           [](const Analysis& a, const std::string& path) {
-            permrsa::check_output_locations({{path, "path"}}, permrsa::run_input_files(a.spec));
+            permrsa::check_output_locations({{path, "path"}}, permrsa::run_input_files(a.prepared.spec));
             const auto serial = permrsa::make_serial_communicator();
             py::gil_scoped_release release;
-            permrsa::write_results(path, a.spec, a.problem, a.result, *serial);
+            permrsa::write_results_file(a.prepared, a.result, path, *serial);
           },
           py::arg("path"), "Writes the results file exactly as `permrsa run` does");
 
   m.def(
       "run",
       [](const DoubleArray& brain, const DoubleArray& models, std::optional<DoubleArray> times,
-         std::vector<std::string> layers, const std::string& toml, int threads,
-         std::size_t batch_size, double memory_gib) {
-        const auto spec = permrsa::parse_run_spec(toml, "permrsa.run", "", {});
+         std::vector<std::string> layers,
+         const std::vector<std::pair<std::string, permrsa::SettingValue>>& settings,
+         const std::vector<std::string>& sections, int threads, std::size_t batch_size,
+         double memory_gib) {
+        auto spec = permrsa::spec_from_settings(settings, sections, "permrsa.run");
         permrsa::ProblemArrays arrays{to_real_array(brain, spec.brain.file),
                                       to_real_array(models, spec.models.file),
                                       {},
@@ -251,14 +190,30 @@ PYBIND11_MODULE(_permrsa, m) {
           throw permrsa::InputError(
               "permrsa.run: memory_gib: expected a positive number of GiB, found " +
               std::to_string(memory_gib));
+        permrsa::EngineOptions options;
+        options.batch_size = batch_size;
+        options.memory_per_rank_gib = memory_gib;
+        options.memory_option = "memory_gib";
         py::gil_scoped_release release;
         std::optional<tbb::global_control> limit;
         if (threads > 0)
           limit.emplace(tbb::global_control::max_allowed_parallelism,
                         static_cast<std::size_t>(threads));
-        return analyse(spec, arrays, batch_size, memory_gib * 1024.0 * 1024.0 * 1024.0);
+        const auto serial = permrsa::make_serial_communicator();
+        auto a = std::make_shared<Analysis>();
+        try {
+          a->prepared = permrsa::prepare_analysis([&] { return spec; }, arrays, options, *serial);
+        } catch (const permrsa::AgreedFailure& e) {  // one process: the first error as it was
+          if (e.exit_code() == permrsa::kExitInputError)
+            throw permrsa::InputError(std::string(e.what()).substr(std::string("error: ").size()));
+          throw std::runtime_error(e.what());
+        }
+        a->result = permrsa::run_prepared(a->prepared, permrsa::run_options_for(a->prepared, options), *serial);
+        a->warnings = permrsa::summarize(a->prepared, a->result, *serial);
+        return a;
       },
-      py::arg("brain"), py::arg("models"), py::arg("times"), py::arg("layers"), py::arg("toml"),
-      py::arg("threads") = 0, py::arg("batch_size") = 64, py::arg("memory_gib") = 2.0,
-      "Runs the analysis the TOML text describes on in-memory arrays (the GIL is released)");
+      py::arg("brain"), py::arg("models"), py::arg("times"), py::arg("layers"),
+      py::arg("settings"), py::arg("sections"), py::arg("threads") = 0, py::arg("batch_size") = 64,
+      py::arg("memory_gib") = 2.0,
+      "Runs the analysis the settings describe on in-memory arrays (the GIL is released)");
 }

@@ -4,8 +4,7 @@
 
 namespace permrsa::cli {
 
-std::string demo_config_toml(const SyntheticData& data) {
-  (void)data;
+std::string demo_config_toml() {
   return R"(# permrsa demo: synthetic data with planted effects (see README.txt beside this file).
 [brain]
 file = "brain.npy"        # P x T
@@ -37,7 +36,7 @@ file = "results.h5"
 }
 
 RunSpec demo_run_spec(const std::vector<std::string>& overrides) {
-  auto spec = parse_run_spec(demo_config_toml(SyntheticData{}), "<embedded demo>", "", overrides);
+  auto spec = parse_run_spec(demo_config_toml(), "<embedded demo>", "", overrides);
   spec.source = "<embedded demo>";
   return spec;
 }

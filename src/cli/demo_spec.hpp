@@ -1,17 +1,16 @@
-// The embedded default analysis: the synthetic data of permrsa/synthetic.hpp with this config.
+// The embedded default analysis: the synthetic data (permrsa/simulate.hpp) with this config.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "permrsa/analysis_spec.hpp"
-#include "permrsa/synthetic.hpp"
 
 namespace permrsa::cli {
 
 // The config `permrsa simulate` writes next to its data (file names relative to it), and the
 // one `permrsa run` uses with no config.
-std::string demo_config_toml(const SyntheticData& data);
+std::string demo_config_toml();
 
 RunSpec demo_run_spec(const std::vector<std::string>& overrides);
 

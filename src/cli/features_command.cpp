@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <map>
 
-#include "cli/agreement.hpp"
+#include "permrsa/agreement.hpp"
 #include "cli/commands.hpp"
 #include "cli/option_checks.hpp"
 #include "cli/output_checks.hpp"

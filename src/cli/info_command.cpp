@@ -4,7 +4,7 @@
 #include <numeric>
 
 #include "cli/commands.hpp"
-#include "cli/results_summary.hpp"
+#include "permrsa/results_summary.hpp"
 
 namespace permrsa::cli {
 namespace {

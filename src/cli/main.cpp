@@ -8,7 +8,7 @@
 #include <memory>
 #include <optional>
 
-#include "cli/agreement.hpp"
+#include "permrsa/agreement.hpp"
 #include "cli/commands.hpp"
 #include "cli/option_checks.hpp"
 #include "cli/stop_signals.hpp"
@@ -91,7 +91,7 @@ int run_cli(permrsa::Runtime& runtime, int argc, char** argv) {
   try {
     for (std::size_t i = 0; i < commands.size(); ++i)
       if (app.get_subcommands({})[i]->parsed()) return commands[i]();
-  } catch (const cli::AgreedFailure& e) {
+  } catch (const AgreedFailure& e) {
     // Every rank failed together: one message, one exit code.
     if (world.rank() == 0) std::fprintf(stderr, "permrsa: %s\n", e.what());
     return e.exit_code();

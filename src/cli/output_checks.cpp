@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "io/atomic_file.hpp"
+#include "permrsa/atomic_file.hpp"
 
 namespace permrsa::cli {
 

@@ -10,13 +10,12 @@
 #include <filesystem>
 #include <memory>
 
-#include "cli/agreement.hpp"
+#include "permrsa/agreement.hpp"
 #include "cli/commands.hpp"
 #include "cli/mne_epochs.hpp"
 #include "cli/output_checks.hpp"
 #include "cli/progress_line.hpp"
-#include "io/atomic_file.hpp"
-#include "io/h5_handles.hpp"
+#include "permrsa/atomic_file.hpp"
 #include "permrsa/array_io.hpp"
 #include "permrsa/brain_rdm_file.hpp"
 #include "permrsa/condensed.hpp"
@@ -103,17 +102,6 @@ std::vector<Item> work_items(std::size_t subjects, std::size_t times, std::size_
     for (std::size_t t = 0; t < times; t += width)
       items.push_back({n, t, std::min(times, t + width)});
   return items;
-}
-
-void write_decisions(const std::string& path, const std::vector<double>& decisions, std::size_t P,
-                     std::size_t T, const EpochsHeader& header, const TrialDesign& design) {
-  AtomicFile out(path);  // declared first: `file` closes before a failure removes the temporary
-  auto file = h5::File::create(out.temp_path());
-  file.write<double>("/decision", decisions, {P, T, header.trials});
-  file.write<std::int32_t>("/folds", design.trial_fold, {header.trials});
-  file.write<std::int64_t>("/labels", header.labels, {header.trials});
-  file.close();
-  out.commit();
 }
 
 // `files`: the --epochs files, globs expanded and MNE files converted (`mne`).
@@ -261,7 +249,7 @@ int rdm_of_files(const RdmOptions& opt, const std::vector<std::string>& files,
                               {"subjects", static_cast<std::int64_t>(N)}};
     write_brain_rdm_file(opt.out, out);
     if (!opt.decisions.empty())
-      write_decisions(opt.decisions, decisions, P, T, headers[0], designs[0]);
+      write_decision_values(opt.decisions, decisions, P, T, designs[0].trial_fold, headers[0].labels);
     spdlog::info("wrote {}: /rdms {}, /mean ({}, {})", opt.out,
                  N == 1 ? "(" + std::to_string(P) + ", " + std::to_string(T) + ")"
                         : "(" + std::to_string(N) + ", " + std::to_string(P) + ", " +

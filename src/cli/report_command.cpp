@@ -7,7 +7,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/python_module.hpp"
-#include "cli/results_summary.hpp"
+#include "permrsa/results_summary.hpp"
 #include "permrsa/error.hpp"
 #include "permrsa/output_location.hpp"
 

@@ -8,7 +8,7 @@
 #include "core/group_statistic.hpp"
 #include "permrsa/error.hpp"
 #include "permrsa/permutations.hpp"
-#include "permrsa/tail.hpp"
+#include "core/tail.hpp"
 
 namespace permrsa {
 namespace {

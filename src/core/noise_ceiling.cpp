@@ -8,7 +8,7 @@
 #include <numeric>
 #include <string>
 
-#include "core/ranks.hpp"
+#include "numeric/ranks.hpp"
 #include "kernels/inversion_count.hpp"
 
 namespace permrsa {

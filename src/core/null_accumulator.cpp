@@ -8,7 +8,7 @@
 #include "core/block_maps.hpp"
 #include "core/work_share.hpp"
 #include "permrsa/error.hpp"
-#include "permrsa/tfce.hpp"
+#include "core/tfce.hpp"
 
 namespace permrsa {
 

@@ -8,7 +8,7 @@
 #include "kernels/sign_flip_kernel.hpp"
 #include "kernels/statistic_kernel.hpp"
 #include "permrsa/error.hpp"
-#include "permrsa/tail.hpp"
+#include "core/tail.hpp"
 
 namespace permrsa {
 namespace {
@@ -24,10 +24,11 @@ std::vector<std::unique_ptr<StatisticKernel>> kernels_for(const RsaProblem& prob
                                                           const AnalysisSettings& analysis) {
   std::vector<std::unique_ptr<StatisticKernel>> kernels;
   if (problem.block.cells() == 0) return kernels;
-  if (problem.subjects.empty())
-    kernels.push_back(make_statistic_kernel(analysis.metric, analysis.precision, problem.models, problem.brain));
-  for (const auto& subject : problem.subjects)
-    kernels.push_back(make_statistic_kernel(analysis.metric, analysis.precision, problem.models, subject));
+  if (const auto* group = problem.group())
+    kernels.push_back(make_statistic_kernel(analysis.metric, analysis.precision, problem.models, group->rdms));
+  if (const auto* subjects = problem.subject_rdms())
+    for (const auto& subject : subjects->rdms)
+      kernels.push_back(make_statistic_kernel(analysis.metric, analysis.precision, problem.models, subject));
   return kernels;
 }
 
@@ -35,7 +36,7 @@ class StimulusMaps final : public NullMaps {
  public:
   StimulusMaps(const RsaProblem& problem, const AnalysisSettings& analysis, const PermutationSet& perms)
       : kernels_(kernels_for(problem, analysis)), cells_(problem.block.cells()), perms_(perms),
-        tail_(analysis.tail), fisher_z_(analysis.fisher_z && !problem.subjects.empty()) {}
+        tail_(analysis.tail), fisher_z_(analysis.fisher_z && problem.subject_rdms() != nullptr) {}
 
   void fill(Batch& batch, std::int64_t first, std::size_t count) const override {
     batch.count = count;
@@ -111,8 +112,8 @@ class SignFlipMaps final : public NullMaps {
 
 std::vector<double> per_subject_maps(const RsaProblem& problem, const AnalysisSettings& analysis) {
   const std::size_t cells = problem.block.cells(), subjects = problem.subject_count();
-  if (!problem.has_rdms()) {  // given as input
-    std::vector<double> maps = problem.subject_maps;
+  if (const auto* given = problem.subject_maps()) {  // given as input
+    std::vector<double> maps = given->maps;
     if (analysis.fisher_z)
       for (auto& v : maps) v = std::atanh(v);
     return maps;

@@ -4,7 +4,7 @@
 
 #include "core/block_maps.hpp"
 #include "core/work_share.hpp"
-#include "permrsa/tail.hpp"
+#include "core/tail.hpp"
 
 namespace permrsa {
 

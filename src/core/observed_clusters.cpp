@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "core/block_maps.hpp"
-#include "permrsa/tail.hpp"
-#include "permrsa/tfce.hpp"
+#include "core/tail.hpp"
+#include "core/tfce.hpp"
 
 namespace permrsa {
 namespace {

@@ -1,4 +1,4 @@
-#include "permrsa/statistic_checks.hpp"
+#include "core/statistic_checks.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -10,7 +10,7 @@
 
 #include "core/null_maps.hpp"
 #include "permrsa/error.hpp"
-#include "permrsa/tfce.hpp"
+#include "core/tfce.hpp"
 
 namespace permrsa {
 namespace {
@@ -197,7 +197,7 @@ void check_statistics(const RsaProblem& problem, const RunSpec& spec) {
     AnalysisSettings plain = analysis;
     plain.fisher_z = false;
     const std::vector<double> raw =
-        problem.has_rdms() ? per_subject_maps(problem, plain) : problem.subject_maps;
+        problem.has_rdms() ? per_subject_maps(problem, plain) : problem.subject_maps()->maps;
     if (fisher) check_fisher_range(problem, spec, raw);
     std::vector<double> x(raw);
     if (fisher)

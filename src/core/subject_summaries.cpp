@@ -1,4 +1,4 @@
-#include "permrsa/subject_summaries.hpp"
+#include "core/subject_summaries.hpp"
 
 #include "core/block_maps.hpp"
 #include "core/null_maps.hpp"
@@ -29,7 +29,7 @@ SubjectSummaries summarize_subjects(const RsaProblem& problem, const RunSpec& sp
   // (None when the input is the maps themselves: there are no RDMs to compare.)
   if (!problem.has_rdms() && !spec.bootstrap.enabled) return out;
   if (group_id == 0 && problem.block.layer_begin == 0 && problem.block.cells() > 0 && problem.has_rdms()) {
-    const auto ceiling = noise_ceiling(problem.subjects, spec.analysis.metric);
+    const auto ceiling = noise_ceiling(problem.subject_rdms()->rdms, spec.analysis.metric);
     for (std::size_t t = 0; t < ceiling.lower.size(); ++t)
       triples.insert(triples.end(), {static_cast<double>(problem.block.time_begin + t), ceiling.lower[t], ceiling.upper[t]});
   }

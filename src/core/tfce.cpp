@@ -1,4 +1,4 @@
-#include "permrsa/tfce.hpp"
+#include "core/tfce.hpp"
 
 #include <algorithm>
 #include <cmath>

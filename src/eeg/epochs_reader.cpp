@@ -4,6 +4,8 @@
 
 #include "permrsa/array_io.hpp"
 #include "permrsa/epochs.hpp"
+#include "io/h5_handles.hpp"
+#include "permrsa/atomic_file.hpp"
 #include "permrsa/error.hpp"
 
 namespace permrsa {
@@ -174,6 +176,21 @@ void check_same_layout(const std::vector<EpochsHeader>& subjects) {
                        " distinct), found " + std::to_string(stimuli.size()) +
                        " distinct labels, not the same set");
   }
+}
+
+void write_epochs_file(const std::string& path, const std::vector<double>& data,
+                       const std::vector<std::int64_t>& labels, const std::vector<double>& times,
+                       std::size_t channels) {
+  AtomicFile out(path);  // declared first: `file` closes before a failure removes it
+  auto file = h5::File::create(out.temp_path());
+  const std::size_t trials = labels.size();
+  std::vector<float> narrowed(data.size());
+  for (std::size_t i = 0; i < data.size(); ++i) narrowed[i] = static_cast<float>(data[i]);
+  file.write<float>("/data", narrowed, {trials, channels, times.size()});
+  file.write<std::int64_t>("/labels", labels, {trials});
+  file.write<double>("/times", times, {times.size()});
+  file.close();
+  out.commit();
 }
 
 }  // namespace permrsa

@@ -1,9 +1,9 @@
 // write_layer_rdms: the output of `permrsa features`, a valid `models.file` for `permrsa run`.
-#include "io/atomic_file.hpp"
+#include "permrsa/atomic_file.hpp"
 #include "io/h5_handles.hpp"
 #include "permrsa/error.hpp"
 #include "permrsa/features.hpp"
-#include "permrsa/file_hash.hpp"
+#include "io/file_hash.hpp"
 
 namespace permrsa {
 

@@ -1,4 +1,4 @@
-#include "io/atomic_file.hpp"
+#include "permrsa/atomic_file.hpp"
 
 #include <signal.h>
 #include <unistd.h>

@@ -1,6 +1,6 @@
 #include <algorithm>
 
-#include "io/atomic_file.hpp"
+#include "permrsa/atomic_file.hpp"
 #include "io/h5_handles.hpp"
 #include "permrsa/brain_rdm_file.hpp"
 
@@ -42,6 +42,19 @@ void write_brain_rdm_file(const std::string& path, const BrainRdmFile& in) {
     for (const auto& [name, value] : in.integer_attributes) file.set_attribute("/", name, value);
     file.close();
   }
+  out.commit();
+}
+
+void write_decision_values(const std::string& path, const std::vector<double>& decisions,
+                           std::size_t pairs, std::size_t times,
+                           const std::vector<std::int32_t>& folds,
+                           const std::vector<std::int64_t>& labels) {
+  AtomicFile out(path);  // declared first: `file` closes before a failure removes the temporary
+  auto file = h5::File::create(out.temp_path());
+  file.write<double>("/decision", decisions, {pairs, times, labels.size()});
+  file.write<std::int32_t>("/folds", folds, {labels.size()});
+  file.write<std::int64_t>("/labels", labels, {labels.size()});
+  file.close();
   out.commit();
 }
 

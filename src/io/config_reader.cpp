@@ -257,6 +257,42 @@ RunSpec parse_run_spec(const std::string& toml_text, const std::string& origin,
   return parse_value(std::move(root), origin, base_dir, overrides);
 }
 
+namespace {
+
+Value setting_value(const SettingValue& v) {
+  return std::visit(
+      [](const auto& x) -> Value {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::vector<double>> || std::is_same_v<T, std::vector<std::string>>) {
+          typename Value::array_type a;
+          for (const auto& e : x) a.push_back(Value(e));
+          return Value(a);
+        } else {
+          return Value(x);
+        }
+      },
+      v);
+}
+
+}  // namespace
+
+RunSpec spec_from_settings(const std::vector<std::pair<std::string, SettingValue>>& settings,
+                           const std::vector<std::string>& sections, const std::string& origin) {
+  Value root(typename Value::table_type{});
+  for (const auto& section : sections) root.as_table()[section] = Value(typename Value::table_type{});
+  std::vector<std::string> keys;
+  for (const auto& [dotted, value] : settings) {
+    const auto dot = dotted.find('.');
+    if (dot == std::string::npos) throw InputError(origin + ": " + dotted + ": expected section.key");
+    const std::string section = dotted.substr(0, dot);
+    if (!root.contains(section)) root.as_table()[section] = Value(typename Value::table_type{});
+    root.as_table()[section].as_table()[dotted.substr(dot + 1)] = setting_value(value);
+    keys.push_back(dotted);
+  }
+  io::check_toml_numbers(root, origin);
+  return build_spec(root, origin, "", keys);
+}
+
 RunSpec load_run_spec(const std::string& path, const std::vector<std::string>& overrides) {
   require_regular_file(path, path + ": config file");
   std::ifstream in(path, std::ios::binary);

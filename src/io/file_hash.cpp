@@ -1,5 +1,5 @@
 // SHA-256 through OpenSSL's EVP interface (FIPS 180-4).
-#include "permrsa/file_hash.hpp"
+#include "io/file_hash.hpp"
 
 #include <openssl/evp.h>
 

@@ -329,23 +329,11 @@ File File::open_rw(const std::string& path, const PropList& fapl) {
   return File(path, FileId(check_id(id, path, "", "open file for writing")));
 }
 
-#ifdef PERMRSA_WITH_MPI
-File File::create_parallel(const std::string& path, MPI_Comm comm) {
-#ifndef H5_HAVE_PARALLEL
-#error "PERMRSA_WITH_MPI needs a parallel HDF5 build (Debian: libhdf5-openmpi-dev)"
-#endif
-  silence_errors();
-  const PropList fapl(check_id(H5Pcreate(H5P_FILE_ACCESS), path, "", "create file access list"));
-  check_status(H5Pset_fapl_mpio(fapl.get(), comm, MPI_INFO_NULL), path, "",
-               "set the MPI-IO file driver");
-  // Metadata goes out in one collective write at flush instead of from rank 0 alone.
-  check_status(H5Pset_coll_metadata_write(fapl.get(), true), path, "",
-               "set collective metadata writes");
-  File file = create(path, fapl);
+File File::create_parallel(const std::string& path, const PropList& mpio_fapl) {
+  File file = create(path, mpio_fapl);
   file.parallel_ = true;
   return file;
 }
-#endif
 
 void File::close() {
   if (!id_.valid()) return;

@@ -33,9 +33,6 @@
 
 #include "permrsa/error.hpp"
 
-#ifdef PERMRSA_WITH_MPI
-#include <mpi.h>
-#endif
 
 namespace permrsa::h5 {
 
@@ -125,11 +122,9 @@ class File {
   static File create(const std::string& path, const PropList& fapl = PropList());
   static File open_read(const std::string& path, const PropList& fapl = PropList());
   static File open_rw(const std::string& path, const PropList& fapl = PropList());
-#ifdef PERMRSA_WITH_MPI
-  // Creates (truncating) one file shared by every rank of `comm` (MPI must be initialised).
-  // Collective over `comm`. Metadata is written collectively (H5Pset_coll_metadata_write).
-  static File create_parallel(const std::string& path, MPI_Comm comm);
-#endif
+  // The same with a parallel file-access list (io/h5_parallel.hpp makes it): one file shared
+  // by every rank of its communicator. Collective over that communicator.
+  static File create_parallel(const std::string& path, const PropList& mpio_fapl);
 
   const std::string& path() const {
     return path_;

@@ -4,7 +4,7 @@
 #include <fstream>
 
 #include "io/array_layout.hpp"
-#include "io/atomic_file.hpp"
+#include "permrsa/atomic_file.hpp"
 #include "permrsa/array_io.hpp"
 #include "permrsa/error.hpp"
 

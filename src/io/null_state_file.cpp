@@ -3,9 +3,9 @@
 // half-open k ranges), /exceed (cells, int64), /max_statistic, /max_cluster, /max_tfce (one value
 // per k of the ranges that hold them, in range order: pass1's, or pass2's for max_cluster in
 // two-pass), /top_values (cells x top_held), /thresholds (cells, or empty).
-#include "permrsa/null_state_file.hpp"
+#include "io/null_state_file.hpp"
 
-#include "io/atomic_file.hpp"
+#include "permrsa/atomic_file.hpp"
 #include "io/h5_handles.hpp"
 #include "permrsa/config.hpp"
 #include "permrsa/error.hpp"

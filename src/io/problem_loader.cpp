@@ -4,12 +4,12 @@
 #include <map>
 #include <sstream>
 
-#include "core/ranks.hpp"
+#include "numeric/ranks.hpp"
 #include "io/source_readers.hpp"
 #include "permrsa/array_io.hpp"
 #include "permrsa/condensed.hpp"
 #include "permrsa/error.hpp"
-#include "permrsa/file_hash.hpp"
+#include "io/file_hash.hpp"
 #include "permrsa/rsa_problem.hpp"
 
 namespace permrsa {
@@ -228,13 +228,12 @@ void validate_problem(const RsaProblem& problem, const std::string& brain_name,
                       const std::string& models_name,
                       const std::vector<std::string>& subject_names) {
   const std::size_t L = problem.models.rows();
-  const std::size_t P =
-      problem.subjects.empty() ? problem.brain.rows() : problem.subjects.front().rows();
-  if (problem.subjects.empty()) {
-    check_brain(problem, problem.brain, brain_name, "brain.file");
-  } else {
-    for (std::size_t n = 0; n < problem.subjects.size(); ++n)
-      check_brain(problem, problem.subjects[n],
+  const std::size_t P = problem.pair_count();
+  if (const auto* group = problem.group()) {
+    check_brain(problem, group->rdms, brain_name, "brain.file");
+  } else if (const auto* subjects = problem.subject_rdms()) {
+    for (std::size_t n = 0; n < subjects->rdms.size(); ++n)
+      check_brain(problem, subjects->rdms[n],
                   n < subject_names.size() ? subject_names[n]
                                            : brain_name + " subject " + std::to_string(n),
                   subject_names.empty() ? "brain.file" : "brain.files");
@@ -280,9 +279,9 @@ ProblemShape shape_of(const RunSpec& spec, std::vector<std::size_t> brain,
   shape.times = pairs_time ? brain[1] : brain[0];
   if (shape.times == 0)
     bad(source, key,
-        "expected at least one time point (" +
-            std::string(pairs_time ? "columns" : "rows, layout time-pairs") + "), found shape " +
-            shape_text(brain));
+        "expected at least 1 time point (" +
+            std::string(pairs_time ? "columns" : "rows, layout time-pairs") +
+            "), found T = 0 (shape " + shape_text(brain) + ")");
   const auto S = stimuli_for_pairs(shape.pairs);
   if (!S)
     bad(source, key,
@@ -329,14 +328,6 @@ ProblemShape shape_of(const RunSpec& spec, std::vector<std::size_t> brain,
     bad(msource, "models.file",
         "expected at least 1 layer, found L = 0 (shape " + shape_text(models) + ")");
   return shape;
-}
-
-// Spearman sees only ranks, and the ranks of ranks are the ranks: each subject's columns are
-// ranked once at load, so the kernels, the noise ceiling and the bootstrap re-rank them on a
-// fast path (values on the half grid) instead of sorting them again. Results are unchanged.
-void rank_subjects_for_spearman(const RunSpec& spec, RsaProblem& problem) {
-  if (spec.analysis.metric == Metric::spearman)
-    for (auto& subject : problem.subjects) rank_columns(subject);
 }
 
 }  // namespace
@@ -427,13 +418,15 @@ RsaProblem load_subject_maps(const RunSpec& spec, const ProblemShape& shape,
   require_finite(a, "brain.file", 2, block.time_begin);
   const std::size_t N = shape.subjects, L = shape.layers;
   const std::size_t Lb = block.layers(), Tb = block.times();
-  problem.map_subjects = N;
-  problem.subject_maps.resize(N * Lb * Tb);
+  SubjectMaps given;
+  given.subjects = N;
+  given.maps.resize(N * Lb * Tb);
   for (std::size_t n = 0; n < N; ++n)
     for (std::size_t l = 0; l < Lb; ++l)
       for (std::size_t t = 0; t < Tb; ++t)
-        problem.subject_maps[(n * Lb + l) * Tb + t] =
+        given.maps[(n * Lb + l) * Tb + t] =
             a.values[(n * L + block.layer_begin + l) * Tb + t];
+  problem.brain = std::move(given);
   problem.models = Matrix<double>(Lb, 0);
   problem.layers = layer_names(spec, L, "brain.file (N x L x T maps)");
   problem.input_hashes.emplace_back(
@@ -455,14 +448,16 @@ RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
   problem.stimuli = shape.stimuli;
   problem.times = time_axis(spec, shape.times);
   if (!spec.brain.files.empty()) {
+    SubjectRdms subjects;
     for (const auto& file : spec.brain.files) {
       auto read = [&](std::size_t t0, std::size_t t1) {
         return brain_columns(file, "brain.files", spec.brain.layout, t0, t1);
       };
-      problem.subjects.push_back(read(block.time_begin, block.time_end));
+      subjects.rdms.push_back(read(block.time_begin, block.time_end));
       if (spec.brain.baseline)
-        subtract_baseline(spec, problem.times, problem.subjects.back(), read);
+        subtract_baseline(spec, problem.times, subjects.rdms.back(), read);
     }
+    problem.brain = std::move(subjects);
   } else if (spec.brain.layout == BrainLayout::subjects_pairs_time) {
     // One N x P x T array: only the time columns of the block (and of the baseline window) are
     // read, for all subjects at once (an .npy reads those bytes only, HDF5 a hyperslab).
@@ -476,6 +471,7 @@ RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
       }
       return it->second;
     };
+    SubjectRdms subjects;
     for (std::size_t n = 0; n < N; ++n) {
       auto read = [&](std::size_t t0, std::size_t t1) {
         const auto& values = stack(t0, t1).values;
@@ -484,16 +480,18 @@ RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
             P, t1 - t0,
             std::vector<double>(first, first + static_cast<std::ptrdiff_t>(P * (t1 - t0))));
       };
-      problem.subjects.push_back(read(block.time_begin, block.time_end));
+      subjects.rdms.push_back(read(block.time_begin, block.time_end));
       if (spec.brain.baseline)
-        subtract_baseline(spec, problem.times, problem.subjects.back(), read);
+        subtract_baseline(spec, problem.times, subjects.rdms.back(), read);
     }
+    problem.brain = std::move(subjects);
   } else {
     auto read = [&](std::size_t t0, std::size_t t1) {
       return brain_columns(spec.brain.file, "brain.file", spec.brain.layout, t0, t1);
     };
-    problem.brain = read(block.time_begin, block.time_end);
-    if (spec.brain.baseline) subtract_baseline(spec, problem.times, problem.brain, read);
+    GroupRdms group{read(block.time_begin, block.time_end)};
+    if (spec.brain.baseline) subtract_baseline(spec, problem.times, group.rdms, read);
+    problem.brain = std::move(group);
   }
   const auto models =
       model_matrix(spec, read_real_array(spec.models.file, "models.file"), shape.pairs);
@@ -504,7 +502,6 @@ RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
   }
   problem.layers = layer_names(spec, shape.layers, "models.file");
   validate_problem(problem, spec.brain.file, spec.models.file, spec.brain.files);
-  rank_subjects_for_spearman(spec, problem);
   auto hash = [&](const std::string& key, const std::string& src) {
     if (!src.empty())
       problem.input_hashes.emplace_back(key, sha256_file(parse_array_source(src, key).file));
@@ -557,15 +554,17 @@ RsaProblem problem_from_arrays(const RunSpec& spec, const ProblemArrays& arrays)
                            : brain.values[(n * P + p) * T + t];
     return m;
   };
+  SubjectRdms subjects;
   for (std::size_t n = 0; n < std::max<std::size_t>(1, shape.subjects); ++n) {
     auto read = [&](std::size_t t0, std::size_t t1) { return columns(n, t0, t1); };
     Matrix<double> m = read(0, T);
     if (spec.brain.baseline) subtract_baseline(spec, problem.times, m, read);
-    if (shape.subjects == 0)
-      problem.brain = std::move(m);
-    else
-      problem.subjects.push_back(std::move(m));
+    subjects.rdms.push_back(std::move(m));
   }
+  if (shape.subjects == 0)
+    problem.brain = GroupRdms{std::move(subjects.rdms.front())};
+  else
+    problem.brain = std::move(subjects);
   problem.models = model_matrix(spec, std::move(models), P);
   if (!arrays.layers.empty()) {
     problem.layers = arrays.layers;
@@ -579,7 +578,6 @@ RsaProblem problem_from_arrays(const RunSpec& spec, const ProblemArrays& arrays)
       problem.layers.push_back("layer_" + std::to_string(l));
   }
   validate_problem(problem, spec.brain.file, spec.models.file);
-  rank_subjects_for_spearman(spec, problem);
   return problem;
 }
 

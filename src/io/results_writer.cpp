@@ -16,14 +16,15 @@
 #include <limits>
 #include <optional>
 
-#include "io/atomic_file.hpp"
+#include "permrsa/atomic_file.hpp"
 #include "io/h5_handles.hpp"
 #include "permrsa/bootstrap_latency.hpp"
 #include "permrsa/clusters.hpp"
 #include "permrsa/error.hpp"
-#include "permrsa/results_file.hpp"
+#include "io/results_file.hpp"
 #ifdef PERMRSA_WITH_MPI
 #include "dist/mpi/mpi_communicator.hpp"
+#include "io/h5_parallel.hpp"
 #endif
 
 namespace permrsa {
@@ -47,7 +48,7 @@ h5::File create_file(const std::string& path, const Communicator& world) {
 #ifdef PERMRSA_WITH_MPI
   if (mpi_running()) {
     const MPI_Comm comm = raw_mpi_comm(world);
-    if (comm != MPI_COMM_SELF) return h5::File::create_parallel(path, comm);
+    if (comm != MPI_COMM_SELF) return h5::File::create_parallel(path, h5::mpio_file_access(comm, path));
   }
 #endif
   (void)world;

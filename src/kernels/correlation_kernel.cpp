@@ -22,7 +22,7 @@
 #include <cstring>
 #include <vector>
 
-#include "core/ranks.hpp"
+#include "numeric/ranks.hpp"
 #include "kernels/statistic_kernel.hpp"
 #include "permrsa/error.hpp"
 

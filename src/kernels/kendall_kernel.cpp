@@ -17,7 +17,7 @@
 #include <numeric>
 #include <vector>
 
-#include "core/ranks.hpp"
+#include "numeric/ranks.hpp"
 #include "kernels/inversion_count.hpp"
 #include "kernels/statistic_kernel.hpp"
 #include "permrsa/error.hpp"

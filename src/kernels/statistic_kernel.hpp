@@ -13,7 +13,7 @@
 #include <memory>
 #include <span>
 
-#include "permrsa/analysis_spec.hpp"
+#include "permrsa/statistics.hpp"
 #include "permrsa/matrix.hpp"
 
 namespace permrsa {

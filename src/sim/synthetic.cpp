@@ -1,10 +1,10 @@
-#include "permrsa/synthetic.hpp"
+#include "sim/synthetic.hpp"
 
 #include <cmath>
 #include <numbers>
 #include <sstream>
 
-#include "core/ranks.hpp"
+#include "numeric/ranks.hpp"
 #include "permrsa/condensed.hpp"
 #include "permrsa/permutations.hpp"
 #include "sim/philox_normals.hpp"

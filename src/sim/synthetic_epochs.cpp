@@ -1,4 +1,4 @@
-#include "permrsa/synthetic_epochs.hpp"
+#include "sim/synthetic_epochs.hpp"
 
 #include <cmath>
 #include <numbers>

@@ -8,6 +8,7 @@
 
 #include "dist/mpi/mpi_communicator.hpp"
 #include "io/h5_handles.hpp"
+#include "io/h5_parallel.hpp"
 #include "mpi_test_support.hpp"
 #include "permrsa/array_io.hpp"
 
@@ -48,7 +49,7 @@ TEST(MatioThenParallelHdf5, ReadsV5AndV73ThenWritesAParallelFileInTheSameProcess
 
   // Then the parallel file: rank r writes row r of an n x 6 dataset, collectively.
   const std::string path = dir.file("after-matio.h5");
-  h5::File file = h5::File::create_parallel(path, raw_mpi_comm(world()));
+  h5::File file = h5::File::create_parallel(path, h5::mpio_file_access(raw_mpi_comm(world()), path));
   file.create_dataset<double>("/rows", {static_cast<hsize_t>(n), 6});
   std::vector<double> row = from_v5.values;
   for (double& v : row) v += 10.0 * r;

@@ -9,6 +9,7 @@
 
 #include "dist/mpi/mpi_communicator.hpp"
 #include "io/h5_handles.hpp"
+#include "io/h5_parallel.hpp"
 #include "mpi_test_support.hpp"
 
 namespace permrsa {
@@ -52,7 +53,7 @@ TEST(ParallelHdf5, RanksWriteTheirRowsCollectivelyIntoOneFile) {
   const std::string path = dir.file("maps.h5");
 
   // Act
-  h5::File file = h5::File::create_parallel(path, raw_mpi_comm(world()));
+  h5::File file = h5::File::create_parallel(path, h5::mpio_file_access(raw_mpi_comm(world()), path));
   file.create_dataset<double>("/maps/observed", {rows, cols});
   file.create_dataset<std::int32_t>("/maps/cluster_id", {rows, cols});
   const bool observed_collective =
@@ -96,7 +97,7 @@ TEST(ParallelHdf5, ReportsIndependentTransfersAsNotCollective) {
   SharedScratchDir dir;
   ASSERT_TRUE(dir.valid());
   const int r = world().rank();
-  h5::File file = h5::File::create_parallel(dir.file("independent.h5"), raw_mpi_comm(world()));
+  h5::File file = h5::File::create_parallel(dir.file("independent.h5"), h5::mpio_file_access(raw_mpi_comm(world()), dir.file("independent.h5")));
   file.create_dataset<double>("/v", {static_cast<hsize_t>(world().size())});
   const std::vector<double> mine = {double(r)};
   const bool collective = file.write_hyperslab<double>("/v", mine, {static_cast<hsize_t>(r)}, {1},
@@ -112,7 +113,7 @@ TEST(ParallelHdf5, ReportsIndependentTransfersAsNotCollective) {
 TEST(ParallelHdf5, WritesEmptyDatasetsWithEveryRankTakingPart) {
   SharedScratchDir dir;
   ASSERT_TRUE(dir.valid());
-  h5::File file = h5::File::create_parallel(dir.file("empty.h5"), raw_mpi_comm(world()));
+  h5::File file = h5::File::create_parallel(dir.file("empty.h5"), h5::mpio_file_access(raw_mpi_comm(world()), dir.file("empty.h5")));
   file.create_dataset<std::int64_t>("/clusters/size", {0});
   const bool collective = file.write_hyperslab<std::int64_t>(
       "/clusters/size", std::vector<std::int64_t>{}, {}, {}, true);
@@ -137,7 +138,7 @@ TEST(ParallelHdf5, FailsOnEveryRankWhenTheFolderIsMissing) {
   std::string message;
   testing::internal::CaptureStderr();
   try {
-    h5::File::create_parallel(dir.file("missing/out.h5"), raw_mpi_comm(world()));
+    h5::File::create_parallel(dir.file("missing/out.h5"), h5::mpio_file_access(raw_mpi_comm(world()), dir.file("missing/out.h5")));
   } catch (const h5::Error& error) {
     threw = true;
     message = error.what();

@@ -18,7 +18,7 @@
 #include "mpi_test_support.hpp"
 #include "permrsa/error.hpp"
 #include "permrsa/process_grid.hpp"
-#include "permrsa/results_file.hpp"
+#include "io/results_file.hpp"
 
 namespace permrsa {
 namespace {

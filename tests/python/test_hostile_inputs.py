@@ -278,7 +278,7 @@ def test_a_brain_with_no_time_points_blames_the_brain_file(data):
     path = data / "p0.npy"
     np.save(path, np.zeros((66, 0)))
     message = refused(run_args(data, f"brain.file={path}"), data, "p0.npy", "brain.file",
-                      "at least one time point", "(66, 0)")
+                      "at least 1 time point", "(66, 0)")
     assert "brain.times" not in message
 
 

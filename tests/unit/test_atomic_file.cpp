@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "io/atomic_file.hpp"
+#include "permrsa/atomic_file.hpp"
 #include "permrsa/error.hpp"
 #include "test_io_support.hpp"
 

@@ -16,7 +16,7 @@
 #include "permrsa/condensed.hpp"
 #include "permrsa/eeg_rdm.hpp"
 #include "permrsa/error.hpp"
-#include "permrsa/synthetic_epochs.hpp"
+#include "sim/synthetic_epochs.hpp"
 
 namespace permrsa {
 namespace {

@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "permrsa/error.hpp"
-#include "permrsa/file_hash.hpp"
+#include "io/file_hash.hpp"
 #include "test_io_support.hpp"
 
 namespace permrsa {

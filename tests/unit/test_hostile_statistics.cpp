@@ -12,11 +12,11 @@
 #include "permrsa/bootstrap_latency.hpp"
 #include "permrsa/condensed.hpp"
 #include "permrsa/error.hpp"
-#include "permrsa/memory_budget.hpp"
+#include "core/memory_budget.hpp"
 #include "permrsa/noise_ceiling.hpp"
 #include "permrsa/permutations.hpp"
-#include "permrsa/statistic_checks.hpp"
-#include "permrsa/tail.hpp"
+#include "core/statistic_checks.hpp"
+#include "core/tail.hpp"
 
 namespace permrsa {
 namespace {
@@ -159,8 +159,7 @@ struct MapsCase {
     spec.brain.layout = BrainLayout::subjects_layers_time;
     spec.analysis.scheme = Scheme::sign_flip;
     problem.block = {0, 1, 0, 3};
-    problem.subject_maps = std::move(maps);
-    problem.map_subjects = subjects;
+    problem.brain = SubjectMaps{std::move(maps), subjects};
     problem.models = Matrix<double>(1, 0);
     problem.layers = {"fc7"};
     problem.times = {0.0, 0.1, 0.2};
@@ -199,7 +198,7 @@ TEST(HostileStatistics, EachUndefinedStatisticIsRefusedWithItsCellAndCause) {
                 "atanh(r), which is infinite at |r| = 1"),
             std::string::npos)
       << one.message();
-  one.problem.subject_maps[5] = -1.5;
+  std::get<SubjectMaps>(one.problem.brain).maps[5] = -1.5;
   EXPECT_NE(one.message().find(
                 "subject 1 has r = -1.5, and analysis.fisher_z takes atanh(r), which is undefined "
                 "for |r| > 1"),

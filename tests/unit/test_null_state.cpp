@@ -11,7 +11,7 @@
 #include "permrsa/error.hpp"
 #include "permrsa/null_state.hpp"
 #include "permrsa/permutation_analysis.hpp"
-#include "permrsa/synthetic.hpp"
+#include "sim/synthetic.hpp"
 
 namespace permrsa {
 namespace {
@@ -86,7 +86,7 @@ RsaProblem small_problem() {
   auto data = make_synthetic(spec);
   RsaProblem p;
   p.block = {0, spec.layers, 0, spec.times};
-  p.brain = std::move(data.brain);
+  p.brain = GroupRdms{std::move(data.brain)};
   p.models = std::move(data.models);
   p.times = std::move(data.times);
   p.layers = std::move(data.layers);

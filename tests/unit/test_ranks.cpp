@@ -6,7 +6,7 @@
 #include <numeric>
 #include <random>
 
-#include "core/ranks.hpp"
+#include "numeric/ranks.hpp"
 
 namespace permrsa {
 namespace {

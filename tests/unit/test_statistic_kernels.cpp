@@ -6,9 +6,10 @@
 #include <numeric>
 #include <random>
 
-#include "core/ranks.hpp"
+#include "numeric/ranks.hpp"
 #include "kernels/inversion_count.hpp"
 #include "kernels/statistic_kernel.hpp"
+#include "permrsa/analysis_spec.hpp"
 #include "permrsa/condensed.hpp"
 #include "permrsa/permutations.hpp"
 

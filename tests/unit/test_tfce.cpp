@@ -10,7 +10,7 @@
 #include <string>
 
 #include "permrsa/error.hpp"
-#include "permrsa/tfce.hpp"
+#include "core/tfce.hpp"
 
 namespace permrsa {
 namespace {

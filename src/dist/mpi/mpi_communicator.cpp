@@ -1,4 +1,5 @@
 #include "dist/mpi/mpi_communicator.hpp"
+#include "permrsa/mpi_communicator.hpp"
 
 #include <boost/mpi/collectives.hpp>
 #include <boost/mpi/communicator.hpp>
@@ -90,6 +91,10 @@ class MpiCommunicator final : public Communicator {
 };
 
 }  // namespace
+
+std::unique_ptr<Communicator> make_communicator(MPI_Comm comm) {
+  return std::make_unique<MpiCommunicator>(mpi::communicator(comm, mpi::comm_attach));
+}
 
 std::unique_ptr<Communicator> make_mpi_world_communicator() {
   return std::make_unique<MpiCommunicator>(mpi::communicator());

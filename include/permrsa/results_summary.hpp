@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace permrsa::cli {
+namespace permrsa {
 
 struct ResultsSummary {
   std::string version, scheme, metric, tail;
@@ -28,4 +28,4 @@ struct ResultsSummary {
 // dataset or attribute at fault, and what was expected vs found.
 ResultsSummary read_results_summary(const std::string& path);
 
-}  // namespace permrsa::cli
+}  // namespace permrsa

@@ -1,4 +1,4 @@
-#include "permrsa/memory_budget.hpp"
+#include "core/memory_budget.hpp"
 
 #include <algorithm>
 #include <cmath>

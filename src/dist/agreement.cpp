@@ -1,11 +1,11 @@
-#include "cli/agreement.hpp"
+#include "permrsa/agreement.hpp"
 
 #include <limits>
 #include <vector>
 
 #include "permrsa/error.hpp"
 
-namespace permrsa::cli {
+namespace permrsa {
 
 void agree(const Communicator& world, const std::function<void()>& step) {
   int code = 0;
@@ -33,4 +33,4 @@ void agree(const Communicator& world, const std::function<void()>& step) {
   throw AgreedFailure(shared_code[0], message);
 }
 
-}  // namespace permrsa::cli
+}  // namespace permrsa

@@ -1,4 +1,4 @@
-#include "core/ranks.hpp"
+#include "numeric/ranks.hpp"
 
 #include <tbb/parallel_for.h>
 

@@ -10,7 +10,7 @@
 
 #include "permrsa/communicator.hpp"
 
-namespace permrsa::cli {
+namespace permrsa {
 
 class AgreedFailure : public std::runtime_error {
  public:
@@ -24,4 +24,4 @@ class AgreedFailure : public std::runtime_error {
 
 void agree(const Communicator& world, const std::function<void()>& step);
 
-}  // namespace permrsa::cli
+}  // namespace permrsa

@@ -2,7 +2,7 @@
 // (cluster indices out of range, a short /axes/layer), exit 1 on a missing attribute, or print
 // a garbage summary with exit 0 (permrsa_version = 99.0, a 1 x 1 /observed). Everything info
 // uses is checked here first.
-#include "cli/results_summary.hpp"
+#include "permrsa/results_summary.hpp"
 
 #include <cmath>
 #include <sstream>
@@ -11,7 +11,7 @@
 #include "permrsa/error.hpp"
 #include "permrsa/input_file.hpp"
 
-namespace permrsa::cli {
+namespace permrsa {
 
 namespace {
 
@@ -199,4 +199,4 @@ ResultsSummary read_results_summary(const std::string& path) {
   }
 }
 
-}  // namespace permrsa::cli
+}  // namespace permrsa

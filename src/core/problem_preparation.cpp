@@ -1,0 +1,13 @@
+#include "core/problem_preparation.hpp"
+
+#include "numeric/ranks.hpp"
+
+namespace permrsa {
+
+void rank_subjects_for_spearman(RsaProblem& problem, Metric metric) {
+  if (metric != Metric::spearman) return;
+  if (auto* subjects = std::get_if<SubjectRdms>(&problem.brain))
+    for (auto& subject : subjects->rdms) rank_columns(subject);
+}
+
+}  // namespace permrsa
