@@ -239,6 +239,12 @@ std::string nonstandard_number(hid_t type) {
          "8- to 64-bit integer)";
 }
 
+// Attribute text up to this size is stored fixed-length, in the object header (which holds
+// attributes up to 64 KiB in HDF5 1.10's default format).
+constexpr std::size_t kMaxFixedAttributeBytes = 60000;
+
+DatatypeId fixed_string_type(std::size_t width, const std::string& file, const std::string& object);
+
 // A variable-length UTF-8 string type, for writing.
 DatatypeId utf8_string_type(const std::string& file, const std::string& object) {
   DatatypeId type(check_id(H5Tcopy(H5T_C_S1), file, object, "make a string type"));
@@ -714,7 +720,7 @@ std::vector<T> File::read_hyperslab(const std::string& dataset_path,
 namespace {
 
 DatatypeId fixed_string_type(std::size_t width, const std::string& file,
-                             const std::string& object) {
+                             const std::string& object) {  // declared above
   DatatypeId type(check_id(H5Tcopy(H5T_C_S1), file, object, "make a string type"));
   check_status(H5Tset_size(type.get(), width), file, object, "make a string type");
   check_status(H5Tset_strpad(type.get(), H5T_STR_NULLPAD), file, object, "make a string type");
@@ -799,10 +805,19 @@ void File::write_attribute_scalar(const std::string& object_path, const std::str
   const void* data = &value;
   const char* text = nullptr;
   if constexpr (std::is_same_v<T, std::string>) {
-    string_type = utf8_string_type(path_, object_path);
-    stored = memory = string_type.get();
-    text = value.c_str();
-    data = &text;
+    // Fixed-length (null-padded UTF-8) while the object header holds it: no global heap, whose
+    // freed copies a parallel write can leave behind (see h5_global_heap.cpp). Longer text
+    // goes to a variable-length string.
+    if (value.size() <= kMaxFixedAttributeBytes) {
+      string_type = fixed_string_type(std::max<std::size_t>(1, value.size()), path_, object_path);
+      stored = memory = string_type.get();
+      data = value.c_str();
+    } else {
+      string_type = utf8_string_type(path_, object_path);
+      stored = memory = string_type.get();
+      text = value.c_str();
+      data = &text;
+    }
   } else {
     stored = TypeOf<T>::stored();
     memory = TypeOf<T>::memory();
