@@ -1,9 +1,17 @@
 #include "io/h5_global_heap.hpp"
 
+#include "io/h5_handles.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <fstream>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace permrsa::h5::detail {
@@ -94,6 +102,38 @@ std::string global_heap_damage(const std::string& path, std::size_t length_size)
     }
   }
   return "";
+}
+
+namespace {
+bool heap_check_child = false;
+}  // namespace
+
+bool in_heap_check_child() {
+  return heap_check_child;
+}
+
+bool hdf5_reads_in_time(const std::string& path, double seconds) {
+  const pid_t child = ::fork();
+  if (child < 0) return false;  // cannot ask HDF5: keep the finding
+  if (child == 0) {
+    heap_check_child = true;
+    int status = 0;
+    try {
+      File::open_read(path).read_everything(true);
+    } catch (...) {
+      status = 1;  // HDF5 finished, with an error of its own: not a hang
+    }
+    ::_exit(status);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(child, &status, WNOHANG) == child) return WIFEXITED(status);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  return false;
 }
 
 }  // namespace permrsa::h5::detail

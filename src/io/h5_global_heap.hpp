@@ -18,4 +18,11 @@ namespace permrsa::h5::detail {
 // is the file's "size of lengths" (H5Pget_sizes; 8 unless the file says otherwise).
 std::string global_heap_damage(const std::string& path, std::size_t length_size);
 
+// True when HDF5 reads every variable-length value of `path` (File::read_everything) within
+// `seconds`, in a child process (fork) that is killed otherwise: HDF5's own verdict on a
+// collection the walk found, which may be a freed copy HDF5 never visits.
+bool hdf5_reads_in_time(const std::string& path, double seconds);
+// True inside that child (whose reads skip the walk).
+bool in_heap_check_child();
+
 }  // namespace permrsa::h5::detail

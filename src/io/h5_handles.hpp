@@ -218,7 +218,7 @@ class File {
   // at the first that cannot be read. After a parallel write this shows that the file is
   // complete: Open MPI 4.1's MPI-IO (OMPIO) can lose a collective write on a full disk without
   // returning an error to HDF5.
-  void read_everything() const;
+  void read_everything(bool variable_length_only = false) const;
 
   // ---- scalar attributes on a group or dataset (replaced if present) ----
   void set_attribute(const std::string& object_path, const std::string& name,
