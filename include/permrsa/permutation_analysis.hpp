@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <variant>
 #include <stdexcept>
 #include <vector>
 
@@ -84,8 +85,9 @@ struct RunOptions {
 // What the null distribution rearranges: the stimulus labels (stimulus scheme) or the
 // subjects' signs (sign-flip scheme).
 struct NullDesign {
-  std::optional<PermutationSet> permutations;
-  std::optional<SignFlipSet> flips;
+  std::variant<PermutationSet, SignFlipSet> set;
+  const PermutationSet* permutations() const { return std::get_if<PermutationSet>(&set); }
+  const SignFlipSet* flips() const { return std::get_if<SignFlipSet>(&set); }
   std::int64_t count() const;  // K
 };
 

@@ -51,7 +51,7 @@ def _settings(sections):
 def run(brain, models, *, times=None, layers=None, layout=None, baseline=None, time_start=None,
         time_step=None, model_kind=None, metric=None, scheme=None, permutations=None, seed=None,
         tail=None, precision=None, group_statistic=None, fisher_z=None, correction=None,
-        bootstrap=None, threads=0, batch_size=64, memory_gib=2.0):
+        bootstrap=None, threads=0, batch_size=None, memory_gib=None):
     """Runs the permutation analysis on arrays in memory; returns a :class:`Results`.
 
     The settings are the config keys of `permrsa run` (README "Config"); None keeps the engine's
@@ -66,6 +66,8 @@ def run(brain, models, *, times=None, layers=None, layout=None, baseline=None, t
     correction: dict of [correction] keys, e.g. {"connectivity": "layer-time", "tfce": True}.
     bootstrap: dict of [bootstrap] keys ({"samples": 1000}), needs per-subject data.
     threads: worker threads (0 = all cores). The GIL is released while the engine runs.
+    batch_size, memory_gib: None keeps the engine's defaults (EngineOptions: 64 permutations per
+        kernel call; 2 GiB).
     memory_gib: the memory budget (the CLI's --memory-per-rank): a run estimated to need more,
         e.g. for too many permutations or bootstrap samples, raises InputError up front.
     Bad input raises permrsa.InputError (a ValueError) with the CLI's message.
@@ -92,7 +94,8 @@ def run(brain, models, *, times=None, layers=None, layout=None, baseline=None, t
     times = None if times is None else np.asarray(times, dtype=np.float64).ravel()
     settings, given = _settings(sections)
     analysis = _permrsa.run(brain, models, times, [str(x) for x in (layers or [])], settings,
-                            given, int(threads), int(batch_size), float(memory_gib))
+                            given, int(threads), None if batch_size is None else int(batch_size),
+                            None if memory_gib is None else float(memory_gib))
     for message in analysis.warnings:
         warnings.warn(message, RuntimeWarning, stacklevel=2)
     return from_analysis(analysis)

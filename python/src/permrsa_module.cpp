@@ -176,23 +176,23 @@ PYBIND11_MODULE(_permrsa, m) {
       [](const DoubleArray& brain, const DoubleArray& models, std::optional<DoubleArray> times,
          std::vector<std::string> layers,
          const std::vector<std::pair<std::string, permrsa::SettingValue>>& settings,
-         const std::vector<std::string>& sections, int threads, std::size_t batch_size,
-         double memory_gib) {
+         const std::vector<std::string>& sections, int threads,
+         std::optional<std::size_t> batch_size, std::optional<double> memory_gib) {
         auto spec = permrsa::spec_from_settings(settings, sections, "permrsa.run");
         permrsa::ProblemArrays arrays{to_real_array(brain, spec.brain.file),
                                       to_real_array(models, spec.models.file),
                                       {},
                                       std::move(layers)};
         if (times) arrays.times = to_real_array(*times, "<times>").values;
-        if (batch_size < 1)
+        permrsa::EngineOptions options;  // its defaults, unless given
+        if (batch_size) options.batch_size = *batch_size;
+        if (memory_gib) options.memory_per_rank_gib = *memory_gib;
+        if (options.batch_size < 1)
           throw permrsa::InputError("permrsa.run: batch_size: expected >= 1, found 0");
-        if (!(memory_gib > 0))
+        if (!(options.memory_per_rank_gib > 0))
           throw permrsa::InputError(
               "permrsa.run: memory_gib: expected a positive number of GiB, found " +
-              std::to_string(memory_gib));
-        permrsa::EngineOptions options;
-        options.batch_size = batch_size;
-        options.memory_per_rank_gib = memory_gib;
+              std::to_string(options.memory_per_rank_gib));
         options.memory_option = "memory_gib";
         py::gil_scoped_release release;
         std::optional<tbb::global_control> limit;
@@ -213,7 +213,7 @@ PYBIND11_MODULE(_permrsa, m) {
         return a;
       },
       py::arg("brain"), py::arg("models"), py::arg("times"), py::arg("layers"),
-      py::arg("settings"), py::arg("sections"), py::arg("threads") = 0, py::arg("batch_size") = 64,
-      py::arg("memory_gib") = 2.0,
+      py::arg("settings"), py::arg("sections"), py::arg("threads") = 0,
+      py::arg("batch_size") = py::none(), py::arg("memory_gib") = py::none(),
       "Runs the analysis the settings describe on in-memory arrays (the GIL is released)");
 }

@@ -61,11 +61,11 @@ void log_design(const PreparedAnalysis& a, const Communicator& world) {
         to_string(spec.analysis.tail), to_string(spec.analysis.precision));
   }
   const std::int64_t K = design.count();
-  if (design.flips) {
+  if (design.flips()) {
     spdlog::info("sign-flip test over N = {} subjects, group statistic {}{}", shape.subjects,
                  to_string(spec.analysis.group_statistic),
                  spec.analysis.fisher_z ? " of Fisher z" : "");
-    if (design.flips->kind() == SignFlipKind::exhaustive && K != spec.analysis.permutations)
+    if (design.flips()->kind() == SignFlipKind::exhaustive && K != spec.analysis.permutations)
       spdlog::info(
           "2^N = {} <= K + 1: enumerating every sign pattern once (K = {}) instead of {} random "
           "ones",
@@ -76,7 +76,7 @@ void log_design(const PreparedAnalysis& a, const Communicator& world) {
           t_default_threshold(spec.correction.cluster_alpha, spec.analysis.tail, shape.subjects),
           shape.subjects - 1);
   } else {
-    if (design.permutations->kind() == PermutationKind::exhaustive &&
+    if (design.permutations()->kind() == PermutationKind::exhaustive &&
         K != spec.analysis.permutations)
       spdlog::info(
           "S! = {} <= K + 1: enumerating every permutation once (K = {}) instead of {} random ones",
@@ -84,11 +84,11 @@ void log_design(const PreparedAnalysis& a, const Communicator& world) {
   }
   spdlog::info(
       "K = {} {} ({}), cluster threshold {}, connectivity {}", K,
-      design.flips ? "sign flips" : "permutations",
-      design.flips
-          ? (design.flips->kind() == SignFlipKind::exhaustive ? "all patterns, exact p-values"
+      design.flips() ? "sign flips" : "permutations",
+      design.flips()
+          ? (design.flips()->kind() == SignFlipKind::exhaustive ? "all patterns, exact p-values"
                                                               : "Philox4x32-10 from the seed")
-          : kind_text(design.permutations->kind()),
+          : kind_text(design.permutations()->kind()),
       to_string(spec.correction.cluster_threshold), to_string(spec.correction.connectivity));
   if (world.size() > 1) spdlog::info("{} ranks: {}", world.size(), a.grid.describe());
 }

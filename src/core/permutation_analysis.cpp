@@ -66,9 +66,7 @@ NullState final_state(const AnalysisFrame& frame, const NullPlan& plan, NullAccu
 }  // namespace
 
 std::int64_t NullDesign::count() const {
-  if (permutations) return permutations->count();
-  if (flips) return flips->count();
-  throw InternalError("NullDesign: neither permutations nor sign flips");
+  return std::visit([](const auto& s) { return s.count(); }, set);
 }
 
 double t_default_threshold(double alpha, Tail tail, std::size_t subjects) {
@@ -100,8 +98,8 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
   const AnalysisFrame frame =
       make_analysis_frame(grid, analysis, correction, design.count(), problem.subject_count());
   const NullPlan plan = plan_null(null_plan_request(frame, grid, options));
-  const auto maps = design.flips ? make_sign_flip_maps(problem, analysis, *design.flips)
-                                 : make_stimulus_maps(problem, analysis, *design.permutations);
+  const auto maps = design.flips() ? make_sign_flip_maps(problem, analysis, *design.flips())
+                                   : make_stimulus_maps(problem, analysis, *design.permutations());
   Batch observed;
   maps->fill(observed, 0, 1);
 

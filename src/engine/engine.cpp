@@ -29,18 +29,12 @@ ProblemShape shape_of_loaded(const RsaProblem& p) {
 }
 
 NullDesign make_null_design(const RunSpec& spec, const ProblemShape& shape) {
-  NullDesign design;
-  if (spec.analysis.scheme == Scheme::sign_flip) {
-    if (!spec.analysis.permutation_file.empty())
-      throw InputError(spec.source +
-                       ": analysis.permutation_file: applies to the stimulus scheme, "
-                       "not to \"sign-flip\"");
-    design.flips.emplace(
-        SignFlipSet::generated(shape.subjects, spec.analysis.permutations, spec.analysis.seed));
-  } else {
-    design.permutations.emplace(load_permutations(spec, shape.stimuli));
-  }
-  return design;
+  if (spec.analysis.scheme != Scheme::sign_flip) return {load_permutations(spec, shape.stimuli)};
+  if (!spec.analysis.permutation_file.empty())
+    throw InputError(spec.source +
+                     ": analysis.permutation_file: applies to the stimulus scheme, "
+                     "not to \"sign-flip\"");
+  return {SignFlipSet::generated(shape.subjects, spec.analysis.permutations, spec.analysis.seed)};
 }
 
 ProcessGrid make_grid(const PreparedAnalysis& a, const EngineOptions& opt,

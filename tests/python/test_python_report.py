@@ -157,5 +157,7 @@ def test_a_bad_results_file_makes_the_report_exit_2_with_a_message(tmp_path):
     (tmp_path / "bad.h5").write_text("not HDF5")
     proc = run_cli(["report", tmp_path / "bad.h5", "--out", tmp_path / "out"], check=False)
     assert proc.returncode == 2
-    assert "bad.h5: not an HDF5 results file" in proc.stderr
+    # The C++ front end checks the file before Python opens it (issue 15): the message
+    # names the file, says which input it is and why HDF5 refused it.
+    assert "bad.h5: results file: cannot open file for reading: file signature not found" in proc.stderr
     assert not (tmp_path / "out" / "index.html").exists()

@@ -62,8 +62,7 @@ TEST_P(GridsInProcess, EveryBlockEqualsTheSerialRunBitForBit) {
   correction.connectivity = Connectivity::layer_time;
   correction.tfce = true;
   correction.tfce_step = 0.05;
-  NullDesign design;
-  design.permutations.emplace(PermutationSet::generated(whole.stimuli, analysis.permutations, 3));
+  NullDesign design{PermutationSet::generated(whole.stimuli, analysis.permutations, 3)};
   RunOptions options;
   options.batch_size = 7;
   const AnalysisResult serial = run_analysis(whole, analysis, correction, design, options);

@@ -110,9 +110,8 @@ TEST(RunInPieces, ShardsOfBothPassesMergedEqualTheWholeRun) {
   AnalysisSettings analysis;
   analysis.permutations = 300;
   CorrectionSettings correction;  // permutation-p threshold: two passes
-  NullDesign design;
-  design.permutations.emplace(
-      PermutationSet::generated(problem.stimuli, analysis.permutations, analysis.seed));
+  NullDesign design{
+      PermutationSet::generated(problem.stimuli, analysis.permutations, analysis.seed)};
   RunOptions plain;
   plain.batch_size = 16;
   const auto whole = run_analysis(problem, analysis, correction, design, plain);
@@ -145,9 +144,8 @@ TEST(RunInPieces, AStopRequestSavesTheStateAndTheResumedRunEqualsTheWholeRun) {
   analysis.permutations = 300;
   CorrectionSettings correction;
   correction.tfce = true;
-  NullDesign design;
-  design.permutations.emplace(
-      PermutationSet::generated(problem.stimuli, analysis.permutations, analysis.seed));
+  NullDesign design{
+      PermutationSet::generated(problem.stimuli, analysis.permutations, analysis.seed)};
   RunOptions plain;
   plain.batch_size = 16;
   const auto whole = run_analysis(problem, analysis, correction, design, plain);
