@@ -18,76 +18,79 @@
 
 namespace {
 
-// The command line, parsed and run: the exit code.
-int run_cli(permrsa::Runtime& runtime, int argc, char** argv) {
-  using namespace permrsa;
-  const Communicator& world = runtime.world();
-  CLI::App app{"permrsa " PERMRSA_VERSION
-               ": time-resolved representational similarity analysis between brain and model "
-               "RDMs, with permutation statistics and cluster / max-statistic corrections"};
-  app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("permrsa ") + PERMRSA_VERSION);
-  cli::GlobalOptions global;
-  global.runtime = &runtime;
-  std::vector<std::function<int()>> commands{cli::add_run_command(app, global),
-                                             cli::add_simulate_command(app, global),
-                                             cli::add_info_command(app, global),
-                                             cli::add_features_command(app, global),
-                                             cli::add_rdm_command(app, global),
-                                             cli::add_merge_command(app, global),
-                                             cli::add_report_command(app, global)};
-  // Every subcommand documents and takes the common options.
+using permrsa::Communicator;
+
+// Every subcommand documents and takes the common options.
+void add_common_options(CLI::App& app, permrsa::cli::GlobalOptions& global) {
   for (auto* sub : app.get_subcommands({})) {
     sub->add_flag("--quiet,-q", global.quiet, "Only warnings and errors on stderr");
     // Every compute stage (run, features, rdm, merge, ...) takes threads and progress.
     if (sub->get_name() == "info" || sub->get_name() == "simulate" || sub->get_name() == "report")
       continue;
     sub->add_option("--threads", global.threads, "Worker threads (default: all cores)")
-        ->check(cli::non_negative_number());
+        ->check(permrsa::cli::non_negative_number());
     sub->add_flag("--progress", global.progress,
                   "Progress line with rate and ETA on stderr (always shown on a terminal)");
   }
+}
 
-  // CLI11 says "A subcommand is required" both for no command and for an unknown one: name
-  // the word it did not know, and list the commands. The only options before the command are
-  // --help and --version, so the first word without a dash is the command.
+std::string command_names(CLI::App& app) {
   std::string names;
   for (const auto* sub : app.get_subcommands({}))
     names += (names.empty() ? "" : ", ") + sub->get_name();
+  return names;
+}
+
+// CLI11 says "A subcommand is required" both for no command and for an unknown one: name
+// the word it did not know, and list the commands. The only options before the command are
+// --help and --version, so the first word without a dash is the command. False when unknown.
+bool command_is_known(CLI::App& app, const Communicator& world, int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string word = argv[i];
     if (word.empty() || word[0] == '-') continue;
     const auto subs = app.get_subcommands({});
-    if (std::none_of(subs.begin(), subs.end(),
-                     [&](CLI::App* sub) { return sub->check_name(word); })) {
-      if (world.rank() == 0)
-        std::fprintf(stderr, "permrsa: error: unknown command '%s'; the commands are: %s\n",
-                     word.c_str(), names.c_str());
-      return kExitInputError;
-    }
-    break;
+    if (std::any_of(subs.begin(), subs.end(),
+                    [&](CLI::App* sub) { return sub->check_name(word); }))
+      return true;
+    if (world.rank() == 0)
+      std::fprintf(stderr, "permrsa: error: unknown command '%s'; the commands are: %s\n",
+                   word.c_str(), command_names(app).c_str());
+    return false;
   }
+  return true;
+}
+
+// Parses the command line: nullopt when parsed, else the exit code (help, version or an error).
+std::optional<int> parse_command_line(CLI::App& app, const Communicator& world, int argc,
+                                      char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr && app.get_subcommands().empty()) {
       if (world.rank() == 0)
         std::fprintf(stderr, "permrsa: error: expected a command: %s (see permrsa --help)\n",
-                     names.c_str());
-      return kExitInputError;
+                     command_names(app).c_str());
+      return permrsa::kExitInputError;
     }
     // Every rank parses the same command line; rank 0 speaks.
     const int code = world.rank() == 0 ? app.exit(e) : (e.get_exit_code() == 0 ? 0 : 1);
-    return code == 0 ? 0 : kExitInputError;
+    return code == 0 ? 0 : permrsa::kExitInputError;
   }
+  return std::nullopt;
+}
+
+void set_up_logging(permrsa::cli::GlobalOptions& global, const Communicator& world) {
   auto logger = spdlog::stderr_color_mt("permrsa");
   logger->set_pattern("[permrsa] %^%l%$: %v");
   spdlog::set_default_logger(logger);
   spdlog::set_level(global.quiet || world.rank() != 0 ? spdlog::level::warn : spdlog::level::info);
   if (::isatty(2)) global.progress = global.progress || !global.quiet;
+}
 
-  runtime.set_threads(global.threads);
-  cli::remove_temporaries_on_signals();
+// Runs the parsed command; every failure becomes one message and an exit code.
+int run_parsed_command(CLI::App& app, const std::vector<std::function<int()>>& commands,
+                       const Communicator& world) {
+  using namespace permrsa;
   try {
     for (std::size_t i = 0; i < commands.size(); ++i)
       if (app.get_subcommands({})[i]->parsed()) return commands[i]();
@@ -105,6 +108,33 @@ int run_cli(permrsa::Runtime& runtime, int argc, char** argv) {
     return code;
   }
   return kExitInputError;
+}
+
+// The command line, parsed and run: the exit code.
+int run_cli(permrsa::Runtime& runtime, int argc, char** argv) {
+  using namespace permrsa;
+  const Communicator& world = runtime.world();
+  CLI::App app{"permrsa " PERMRSA_VERSION
+               ": time-resolved representational similarity analysis between brain and model "
+               "RDMs, with permutation statistics and cluster / max-statistic corrections"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("permrsa ") + PERMRSA_VERSION);
+  cli::GlobalOptions global;
+  global.runtime = &runtime;
+  const std::vector<std::function<int()>> commands{cli::add_run_command(app, global),
+                                                   cli::add_simulate_command(app, global),
+                                                   cli::add_info_command(app, global),
+                                                   cli::add_features_command(app, global),
+                                                   cli::add_rdm_command(app, global),
+                                                   cli::add_merge_command(app, global),
+                                                   cli::add_report_command(app, global)};
+  add_common_options(app, global);
+  if (!command_is_known(app, world, argc, argv)) return kExitInputError;
+  if (const auto code = parse_command_line(app, world, argc, argv)) return *code;
+  set_up_logging(global, world);
+  runtime.set_threads(global.threads);
+  cli::remove_temporaries_on_signals();
+  return run_parsed_command(app, commands, world);
 }
 
 }  // namespace

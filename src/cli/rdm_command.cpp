@@ -104,81 +104,184 @@ std::vector<Item> work_items(std::size_t subjects, std::size_t times, std::size_
   return items;
 }
 
+// The method, score and noise options as the spec's enums.
+RdmSpec resolve_spec(const RdmOptions& opt) {
+  RdmSpec spec = opt.spec;
+  spec.method = parse_rdm_method(opt.method);
+  if (opt.score == "accuracy")
+    spec.score = DecodingScore::accuracy;
+  else if (opt.score == "roc-auc")
+    spec.score = DecodingScore::roc_auc;
+  else
+    throw InputError("--score: expected accuracy or roc-auc, found \"" + opt.score + "\"");
+  if (opt.noise == "shrinkage-diag")
+    spec.noise = NoiseShrinkage::diagonal;
+  else if (opt.noise == "shrinkage-eye")
+    spec.noise = NoiseShrinkage::identity;
+  else
+    throw InputError("--noise: expected shrinkage-diag or shrinkage-eye, found \"" + opt.noise +
+                     "\"");
+  if (spec.window < 1) throw InputError("--window: expected at least 1 sample, found 0");
+  return spec;
+}
+
+// Every subject's file header and trial design, checked against each other and the options.
+struct RdmInputs {
+  RdmSpec spec;
+  std::vector<EpochsHeader> headers;
+  std::vector<TrialDesign> designs;
+};
+
+RdmInputs read_rdm_inputs(const RdmOptions& opt, const std::vector<std::string>& files,
+                          std::size_t ranks) {
+  RdmInputs in;
+  in.spec = resolve_spec(opt);
+  for (std::size_t n = 0; n < files.size(); ++n) {
+    const auto sources =
+        epochs_sources(files[n], per_subject(opt.labels, n, files.size(), "--labels"),
+                       per_subject(opt.times, n, files.size(), "--times"));
+    in.headers.push_back(read_epochs_header(sources));
+  }
+  check_same_layout(in.headers);
+  if (in.spec.method == RdmMethod::correlation && in.headers[0].channels < 2)
+    throw InputError(in.headers[0].sources.data +
+                     ": data: --method correlation: expected at least 2 channels "
+                     "(a Pearson r between mean patterns over one channel is undefined), found " +
+                     std::to_string(in.headers[0].channels));
+  for (const auto& h : in.headers)
+    in.designs.push_back(make_trial_design(h.labels, in.spec, h.sources.labels));
+  if (!opt.decisions.empty() && (in.spec.method != RdmMethod::lda || in.headers.size() != 1 ||
+                                 in.spec.pseudo_trials != 1 || ranks != 1))
+    throw InputError(
+        "--decision-values: only for --method lda on one subject, without "
+        "pseudo-trials, in one process");
+  return in;
+}
+
+// This rank's work items [first, last), each subject's data read once: their dissimilarities
+// in item order, each item pairs x its time points.
+std::vector<double> compute_items(const RdmInputs& in, const std::vector<Item>& items,
+                                  std::size_t first, std::size_t last, bool show_progress,
+                                  std::vector<double>* decisions) {
+  const std::size_t N = in.headers.size(), T = in.headers[0].times, C = in.headers[0].channels;
+  ProgressLine progress("rdm", show_progress);
+  std::vector<double> mine;
+  std::size_t loaded = N;
+  std::vector<double> data;
+  std::int64_t done = 0, total = 0;
+  for (std::size_t i = first; i < last; ++i)
+    total += static_cast<std::int64_t>(items[i].t_end - items[i].t_begin);
+  for (std::size_t i = first; i < last; ++i) {
+    const Item& item = items[i];
+    if (loaded != item.subject) {
+      data = read_epochs_data(in.headers[item.subject]);
+      loaded = item.subject;
+    }
+    const auto values = subject_rdms(data, C, T, in.designs[item.subject], in.spec, item.t_begin,
+                                     item.t_end, decisions);
+    mine.insert(mine.end(), values.begin(), values.end());
+    done += static_cast<std::int64_t>(item.t_end - item.t_begin);
+    progress.update(done, total);
+  }
+  progress.finish();
+  return mine;
+}
+
+// The gathered items (in item order) placed as subjects x pairs x time.
+std::vector<double> place_items(const std::vector<double>& gathered, const std::vector<Item>& items,
+                                std::size_t N, std::size_t P, std::size_t T) {
+  std::vector<double> rdms(N * P * T, 0.0);
+  std::size_t offset = 0;
+  for (const Item& item : items) {
+    const std::size_t nt = item.t_end - item.t_begin;
+    for (std::size_t p = 0; p < P; ++p)
+      for (std::size_t t = 0; t < nt; ++t)
+        rdms[(item.subject * P + p) * T + item.t_begin + t] = gathered[offset + p * nt + t];
+    offset += P * nt;
+  }
+  return rdms;
+}
+
+// As `permrsa features` does: an undefined dissimilarity (a stimulus whose mean pattern is
+// constant over the channels has no correlation distance) is stored as NaN, said here, and
+// refused by `permrsa run` with its position.
+void warn_undefined(const BrainRdmFile& out, const RdmInputs& in, const std::string& method) {
+  const std::size_t block = out.pairs * out.times;
+  for (std::size_t n = 0; n < out.subjects; ++n) {
+    const auto own = out.rdms.begin() + static_cast<std::ptrdiff_t>(n * block);
+    const auto undefined = std::count_if(own, own + static_cast<std::ptrdiff_t>(block),
+                                         [](double v) { return !std::isfinite(v); });
+    if (undefined > 0)
+      spdlog::warn(
+          "{}: {} of {} dissimilarities (pairs x time points) are undefined ({} of a constant "
+          "mean pattern); stored as NaN",
+          in.headers[n].sources.data, undefined, block, method);
+  }
+}
+
+std::string dissimilarity_description(const RdmSpec& spec) {
+  switch (spec.method) {
+    case RdmMethod::lda:
+      return spec.score == DecodingScore::accuracy
+                 ? "cross-validated pairwise decoding accuracy (chance 0.5)"
+                 : "cross-validated pairwise ROC AUC (chance 0.5)";
+    case RdmMethod::crossnobis:
+      return "crossnobis distance / channels (rsatoolbox)";
+    case RdmMethod::correlation:
+      return "1 - Pearson r between mean patterns";
+    default:
+      return "Euclidean distance between mean patterns";
+  }
+}
+
+// The root attributes that say how the dissimilarities were made.
+void describe_rdms(BrainRdmFile& out, const RdmOptions& opt, const RdmSpec& spec) {
+  const bool lda = spec.method == RdmMethod::lda;
+  out.text_attributes = {
+      {"created_by", std::string("permrsa ") + PERMRSA_VERSION + " rdm"},
+      {"command_line", opt.command_line},
+      {"method", opt.method},
+      {"dissimilarity", dissimilarity_description(spec)},
+      {"classifier",
+       lda ? "scikit-learn 1.2 LinearDiscriminantAnalysis(solver=\"lsqr\", shrinkage=\"auto\")"
+           : "none"},
+      {"score", lda ? opt.score : "none"},
+      {"noise", spec.method == RdmMethod::crossnobis ? opt.noise : "none"},
+      {"fold_rule", "within each stimulus, the k-th trial in file order is in fold k mod folds"},
+      {"pseudo_trial_rule",
+       "within each stimulus and fold, trials in file order averaged in groups of "
+       "pseudo_trials; a remainder joins the last group"},
+      {"window_rule",
+       "mean over samples t - floor((w-1)/2) ... t + ceil((w-1)/2) inside the epoch"},
+      {"layout", out.subjects == 1 ? "pairs-time" : "subjects-pairs-time"}};
+  out.integer_attributes = {{"folds", static_cast<std::int64_t>(spec.folds)},
+                            {"cross_validated", cross_validated(spec.method) ? 1 : 0},
+                            {"window", static_cast<std::int64_t>(spec.window)},
+                            {"pseudo_trials", static_cast<std::int64_t>(spec.pseudo_trials)},
+                            {"subjects", static_cast<std::int64_t>(out.subjects)}};
+}
+
 // `files`: the --epochs files, globs expanded and MNE files converted (`mne`).
 int rdm_of_files(const RdmOptions& opt, const std::vector<std::string>& files,
                  const ConvertedMneEpochs& mne, const GlobalOptions& global) {
   const Communicator& world = global.runtime->world();
-  RdmSpec spec = opt.spec;
-  std::vector<EpochsHeader> headers;
-  std::vector<TrialDesign> designs;
-  agree(world, [&] {
-    spec.method = parse_rdm_method(opt.method);
-    if (opt.score == "accuracy")
-      spec.score = DecodingScore::accuracy;
-    else if (opt.score == "roc-auc")
-      spec.score = DecodingScore::roc_auc;
-    else
-      throw InputError("--score: expected accuracy or roc-auc, found \"" + opt.score + "\"");
-    if (opt.noise == "shrinkage-diag")
-      spec.noise = NoiseShrinkage::diagonal;
-    else if (opt.noise == "shrinkage-eye")
-      spec.noise = NoiseShrinkage::identity;
-    else
-      throw InputError("--noise: expected shrinkage-diag or shrinkage-eye, found \"" + opt.noise +
-                       "\"");
-    if (spec.window < 1) throw InputError("--window: expected at least 1 sample, found 0");
-    for (std::size_t n = 0; n < files.size(); ++n) {
-      const auto sources =
-          epochs_sources(files[n], per_subject(opt.labels, n, files.size(), "--labels"),
-                         per_subject(opt.times, n, files.size(), "--times"));
-      headers.push_back(read_epochs_header(sources));
-    }
-    check_same_layout(headers);
-    if (spec.method == RdmMethod::correlation && headers[0].channels < 2)
-      throw InputError(headers[0].sources.data +
-                       ": data: --method correlation: expected at least 2 channels "
-                       "(a Pearson r between mean patterns over one channel is undefined), found " +
-                       std::to_string(headers[0].channels));
-    for (const auto& h : headers)
-      designs.push_back(make_trial_design(h.labels, spec, h.sources.labels));
-    if (!opt.decisions.empty() && (spec.method != RdmMethod::lda || headers.size() != 1 ||
-                                   spec.pseudo_trials != 1 || world.size() != 1))
-      throw InputError(
-          "--decision-values: only for --method lda on one subject, without "
-          "pseudo-trials, in one process");
-  });
-  const std::size_t N = headers.size(), T = headers[0].times, C = headers[0].channels;
-  const std::size_t P = pair_count(designs[0].stimuli.size());
-  const auto items = work_items(N, T, static_cast<std::size_t>(world.size()));
   const auto R = static_cast<std::size_t>(world.size()), r = static_cast<std::size_t>(world.rank());
+  RdmInputs in;
+  agree(world, [&] { in = read_rdm_inputs(opt, files, R); });
+  const std::size_t N = in.headers.size(), T = in.headers[0].times, C = in.headers[0].channels;
+  const std::size_t P = pair_count(in.designs[0].stimuli.size());
+  const auto items = work_items(N, T, R);
   const std::size_t first = r * items.size() / R, last = (r + 1) * items.size() / R;
   spdlog::info(
       "{} subject(s), {} stimuli ({} pairs), {} channels, {} time points; method {}, {} folds; "
       "{} work items over {} rank(s)",
-      N, designs[0].stimuli.size(), P, C, T, opt.method, spec.folds, items.size(), R);
+      N, in.designs[0].stimuli.size(), P, C, T, opt.method, in.spec.folds, items.size(), R);
 
   std::vector<double> mine;
   std::vector<double> decisions;
   agree(world, [&] {
-    ProgressLine progress("rdm", global.progress && world.rank() == 0);
-    std::size_t loaded = N;
-    std::vector<double> data;
-    std::int64_t done = 0, total = 0;
-    for (std::size_t i = first; i < last; ++i)
-      total += static_cast<std::int64_t>(items[i].t_end - items[i].t_begin);
-    for (std::size_t i = first; i < last; ++i) {
-      const Item& item = items[i];
-      if (loaded != item.subject) {
-        data = read_epochs_data(headers[item.subject]);
-        loaded = item.subject;
-      }
-      const auto values = subject_rdms(data, C, T, designs[item.subject], spec, item.t_begin,
-                                       item.t_end, opt.decisions.empty() ? nullptr : &decisions);
-      mine.insert(mine.end(), values.begin(), values.end());
-      done += static_cast<std::int64_t>(item.t_end - item.t_begin);
-      progress.update(done, total);
-    }
-    progress.finish();
+    mine = compute_items(in, items, first, last, global.progress && world.rank() == 0,
+                         opt.decisions.empty() ? nullptr : &decisions);
   });
 
   const auto gathered = world.gatherv(mine, 0);
@@ -188,68 +291,19 @@ int rdm_of_files(const RdmOptions& opt, const std::vector<std::string>& files,
     out.subjects = N;
     out.pairs = P;
     out.times = T;
-    out.rdms.assign(N * P * T, 0.0);
-    std::size_t offset = 0;
-    for (const Item& item : items) {
-      const std::size_t nt = item.t_end - item.t_begin;
-      for (std::size_t p = 0; p < P; ++p)
-        for (std::size_t t = 0; t < nt; ++t)
-          out.rdms[(item.subject * P + p) * T + item.t_begin + t] = gathered[offset + p * nt + t];
-      offset += P * nt;
-    }
-    // As `permrsa features` does: an undefined dissimilarity (a stimulus whose mean pattern is
-    // constant over the channels has no correlation distance) is stored as NaN, said here, and
-    // refused by `permrsa run` with its position.
+    out.rdms = place_items(gathered, items, N, P, T);
+    warn_undefined(out, in, opt.method);
+    out.time = in.headers[0].time;
+    out.stimuli = in.designs[0].stimuli;
     for (std::size_t n = 0; n < N; ++n) {
-      const auto own = out.rdms.begin() + static_cast<std::ptrdiff_t>(n * P * T);
-      const auto undefined = std::count_if(own, own + static_cast<std::ptrdiff_t>(P * T),
-                                           [](double v) { return !std::isfinite(v); });
-      if (undefined > 0)
-        spdlog::warn(
-            "{}: {} of {} dissimilarities (pairs x time points) are undefined ({} of a constant "
-            "mean pattern); stored as NaN",
-            headers[n].sources.data, undefined, P * T, opt.method);
+      out.folds.push_back(in.designs[n].trial_fold);
+      out.subject_sources.push_back(mne.original_source(in.headers[n].sources.data));
     }
-    out.time = headers[0].time;
-    out.stimuli = designs[0].stimuli;
-    for (std::size_t n = 0; n < N; ++n) {
-      out.folds.push_back(designs[n].trial_fold);
-      out.subject_sources.push_back(mne.original_source(headers[n].sources.data));
-    }
-    const bool cv = cross_validated(spec.method);
-    out.text_attributes = {
-        {"created_by", std::string("permrsa ") + PERMRSA_VERSION + " rdm"},
-        {"command_line", opt.command_line},
-        {"method", opt.method},
-        {"dissimilarity",
-         spec.method == RdmMethod::lda
-             ? (spec.score == DecodingScore::accuracy
-                    ? "cross-validated pairwise decoding accuracy (chance 0.5)"
-                    : "cross-validated pairwise ROC AUC (chance 0.5)")
-         : spec.method == RdmMethod::crossnobis  ? "crossnobis distance / channels (rsatoolbox)"
-         : spec.method == RdmMethod::correlation ? "1 - Pearson r between mean patterns"
-                                                 : "Euclidean distance between mean patterns"},
-        {"classifier",
-         spec.method == RdmMethod::lda
-             ? "scikit-learn 1.2 LinearDiscriminantAnalysis(solver=\"lsqr\", shrinkage=\"auto\")"
-             : "none"},
-        {"score", spec.method == RdmMethod::lda ? opt.score : "none"},
-        {"noise", spec.method == RdmMethod::crossnobis ? opt.noise : "none"},
-        {"fold_rule", "within each stimulus, the k-th trial in file order is in fold k mod folds"},
-        {"pseudo_trial_rule",
-         "within each stimulus and fold, trials in file order averaged in groups of "
-         "pseudo_trials; a remainder joins the last group"},
-        {"window_rule",
-         "mean over samples t - floor((w-1)/2) ... t + ceil((w-1)/2) inside the epoch"},
-        {"layout", N == 1 ? "pairs-time" : "subjects-pairs-time"}};
-    out.integer_attributes = {{"folds", static_cast<std::int64_t>(spec.folds)},
-                              {"cross_validated", cv ? 1 : 0},
-                              {"window", static_cast<std::int64_t>(spec.window)},
-                              {"pseudo_trials", static_cast<std::int64_t>(spec.pseudo_trials)},
-                              {"subjects", static_cast<std::int64_t>(N)}};
+    describe_rdms(out, opt, in.spec);
     write_brain_rdm_file(opt.out, out);
     if (!opt.decisions.empty())
-      write_decision_values(opt.decisions, decisions, P, T, designs[0].trial_fold, headers[0].labels);
+      write_decision_values(opt.decisions, decisions, P, T, in.designs[0].trial_fold,
+                            in.headers[0].labels);
     spdlog::info("wrote {}: /rdms {}, /mean ({}, {})", opt.out,
                  N == 1 ? "(" + std::to_string(P) + ", " + std::to_string(T) + ")"
                         : "(" + std::to_string(N) + ", " + std::to_string(P) + ", " +

@@ -234,7 +234,10 @@ class ArrayReader {
 
   // The payload of `tag` (at most `limit` bytes are kept), then its padding to 8 bytes.
   std::vector<unsigned char> payload(const Tag& tag, const std::string& what) {
-    if (tag.small) return {tag.small_data.begin(), tag.small_data.begin() + tag.bytes};
+    if (tag.small) {  // decode_tag keeps a small element's size at most 4; said here for GCC
+      const auto size = std::min<std::size_t>(tag.bytes, tag.small_data.size());
+      return {tag.small_data.begin(), tag.small_data.begin() + static_cast<std::ptrdiff_t>(size)};
+    }
     std::vector<unsigned char> out(tag.bytes);
     in_.read_exactly(out.data(), out.size(), "its " + what);
     left_ -= tag.bytes;
@@ -273,6 +276,54 @@ struct ArrayHeader {
   std::vector<std::uint64_t> dims;
 };
 
+// The dimensions element: 2 to 1024 non-negative extents.
+std::vector<std::uint64_t> read_dimensions(ArrayReader& array, bool big_endian) {
+  const Tag dims_tag = array.tag("dimensions");
+  if (dims_tag.type != kMiInt32 || dims_tag.bytes % 4 != 0 || dims_tag.bytes < 8 ||
+      dims_tag.bytes > 4 * 1024) {
+    throw Damage("expected dimensions (miINT32, 2 to 1024 of them), found data type " +
+                 std::to_string(dims_tag.type) + " of " + std::to_string(dims_tag.bytes) +
+                 " bytes");
+  }
+  const auto dims = array.payload(dims_tag, "dimensions");
+  std::vector<std::uint64_t> extents;
+  for (std::size_t i = 0; i < dims.size(); i += 4) {
+    const auto extent = static_cast<std::int32_t>(load32(dims.data() + i, big_endian));
+    if (extent < 0) throw Damage("a dimension is negative (" + std::to_string(extent) + ")");
+    extents.push_back(static_cast<std::uint64_t>(extent));
+  }
+  return extents;
+}
+
+// A numeric array's real and imaginary parts hold prod(dims) values each.
+void check_numeric_parts(ArrayReader& array, const ArrayHeader& header) {
+  std::uint64_t count = 1;
+  std::string shape;
+  for (const std::uint64_t extent : header.dims) {
+    if (extent != 0 && count > UINT64_MAX / extent) throw Damage("its dimensions overflow");
+    count *= extent;
+    shape += (shape.empty() ? "" : " x ") + std::to_string(extent);
+  }
+  const std::string described = shape + " " + class_text(header.mx_class) + " array";
+  for (const char* part : {"real part", "imaginary part"}) {
+    if (std::strcmp(part, "imaginary part") == 0 && !header.complex) break;
+    if (count == 0 && array.left() == 0) break;  // empty arrays may leave out their data
+    const Tag data = array.tag(part);
+    const std::size_t size = value_size(data.type);
+    if (size == 0) {
+      throw Damage("its " + std::string(part) + " has data type " + std::to_string(data.type) +
+                   ", not a numeric one");
+    }
+    if (count > UINT64_MAX / size || data.bytes != count * size) {
+      throw Damage("it is a " + described + ", so its " + part + " should hold " +
+                   std::to_string(count) + " values of " + std::to_string(size) +
+                   " bytes = " + std::to_string(count * size) + " bytes, it holds " +
+                   std::to_string(data.bytes));
+    }
+    array.skip_payload(data, part);
+  }
+}
+
 // Reads the array's flags, dimensions and name; with `whole`, also checks that the real and
 // imaginary parts of a numeric array hold prod(dims) values each, and skips to its end.
 // `header` is filled as far as it got (a Damage leaves the name known when it was read).
@@ -288,21 +339,7 @@ void walk_array(Bytes& in, std::uint64_t body, bool big_endian, bool whole, Arra
   const std::uint32_t flag_word = load32(flags.data(), big_endian);
   header.mx_class = flag_word & 0xff;
   header.complex = (flag_word & kComplexFlag) != 0;
-  if (header.mx_class != kMxOpaque) {  // opaque objects have no dimensions
-    const Tag dims_tag = array.tag("dimensions");
-    if (dims_tag.type != kMiInt32 || dims_tag.bytes % 4 != 0 || dims_tag.bytes < 8 ||
-        dims_tag.bytes > 4 * 1024) {
-      throw Damage("expected dimensions (miINT32, 2 to 1024 of them), found data type " +
-                   std::to_string(dims_tag.type) + " of " + std::to_string(dims_tag.bytes) +
-                   " bytes");
-    }
-    const auto dims = array.payload(dims_tag, "dimensions");
-    for (std::size_t i = 0; i < dims.size(); i += 4) {
-      const auto extent = static_cast<std::int32_t>(load32(dims.data() + i, big_endian));
-      if (extent < 0) throw Damage("a dimension is negative (" + std::to_string(extent) + ")");
-      header.dims.push_back(static_cast<std::uint64_t>(extent));
-    }
-  }
+  if (header.mx_class != kMxOpaque) header.dims = read_dimensions(array, big_endian);
   const Tag name_tag = array.tag("name");
   if (name_tag.type != kMiInt8 || name_tag.bytes > 4096) {
     throw Damage("expected an array name (miINT8, at most 4096 bytes), found data type " +
@@ -312,39 +349,40 @@ void walk_array(Bytes& in, std::uint64_t body, bool big_endian, bool whole, Arra
   const auto name = array.payload(name_tag, "name");
   header.name.assign(name.begin(), name.end());
   if (!whole) return;
-  if (header.mx_class >= kMxDouble && header.mx_class <= kMxUint64) {
-    std::uint64_t count = 1;
-    std::string shape;
-    for (const std::uint64_t extent : header.dims) {
-      if (extent != 0 && count > UINT64_MAX / extent) throw Damage("its dimensions overflow");
-      count *= extent;
-      shape += (shape.empty() ? "" : " x ") + std::to_string(extent);
-    }
-    const std::string described = shape + " " + class_text(header.mx_class) + " array";
-    for (const char* part : {"real part", "imaginary part"}) {
-      if (std::strcmp(part, "imaginary part") == 0 && !header.complex) break;
-      if (count == 0 && array.left() == 0) break;  // empty arrays may leave out their data
-      const Tag data = array.tag(part);
-      const std::size_t size = value_size(data.type);
-      if (size == 0) {
-        throw Damage("its " + std::string(part) + " has data type " + std::to_string(data.type) +
-                     ", not a numeric one");
-      }
-      if (count > UINT64_MAX / size || data.bytes != count * size) {
-        throw Damage("it is a " + described + ", so its " + part + " should hold " +
-                     std::to_string(count) + " values of " + std::to_string(size) +
-                     " bytes = " + std::to_string(count * size) + " bytes, it holds " +
-                     std::to_string(data.bytes));
-      }
-      array.skip_payload(data, part);
-    }
-  }
+  if (header.mx_class >= kMxDouble && header.mx_class <= kMxUint64)
+    check_numeric_parts(array, header);
   array.skip_rest();  // other classes: their contents are matio's to read (or refuse)
 }
 
 std::string variable_label(const std::optional<std::string>& name, std::size_t index) {
   if (name && !name->empty()) return "variable '" + *name + "'";
   return "variable #" + std::to_string(index + 1);
+}
+
+// An miCOMPRESSED element: one zlib stream holding exactly one miMATRIX element (walk_array).
+void walk_compressed(FileBytes& body, bool big_endian, bool whole, ArrayHeader& header) {
+  InflatedBytes inflated(body);
+  std::array<unsigned char, 8> inner_raw{};
+  inflated.read_exactly(inner_raw.data(), inner_raw.size(), "the tag of its array");
+  const Tag inner = decode_tag(inner_raw, big_endian);
+  if (inner.small || inner.type != kMiMatrix) {
+    throw Damage("its compressed data holds data type " + std::to_string(inner.type) +
+                 ", not an miMATRIX element");
+  }
+  walk_array(inflated, inner.bytes, big_endian, whole, header);
+  if (whole) {
+    unsigned char extra = 0;
+    if (inflated.read(&extra, 1) != 0) {
+      throw Damage("its compressed data holds more than the one array it declares");
+    }
+    if (!inflated.ended()) {
+      throw Damage("its compressed data ends before its zlib stream does (truncated)");
+    }
+    if (inflated.unused_input() >= 8) {
+      throw Damage("its zlib stream ends " + std::to_string(inflated.unused_input()) +
+                   " bytes before the element does");
+    }
+  }
 }
 
 // The v5 data elements from byte 128 on: each miMATRIX or miCOMPRESSED element must lie inside
@@ -382,28 +420,7 @@ void check_v5(std::ifstream& in, std::uint64_t size, bool big_endian, const std:
       if (type == kMiMatrix) {
         walk_array(body, present, big_endian, !truncated, header);
       } else {
-        InflatedBytes inflated(body);
-        std::array<unsigned char, 8> inner_raw{};
-        inflated.read_exactly(inner_raw.data(), inner_raw.size(), "the tag of its array");
-        const Tag inner = decode_tag(inner_raw, big_endian);
-        if (inner.small || inner.type != kMiMatrix) {
-          throw Damage("its compressed data holds data type " + std::to_string(inner.type) +
-                       ", not an miMATRIX element");
-        }
-        walk_array(inflated, inner.bytes, big_endian, !truncated, header);
-        if (!truncated) {
-          unsigned char extra = 0;
-          if (inflated.read(&extra, 1) != 0) {
-            throw Damage("its compressed data holds more than the one array it declares");
-          }
-          if (!inflated.ended()) {
-            throw Damage("its compressed data ends before its zlib stream does (truncated)");
-          }
-          if (inflated.unused_input() >= 8) {
-            throw Damage("its zlib stream ends " + std::to_string(inflated.unused_input()) +
-                         " bytes before the element does");
-          }
-        }
+        walk_compressed(body, big_endian, !truncated, header);
       }
     } catch (const Damage& damage) {
       if (!header.name.empty() || header.mx_class != 0) name = header.name;

@@ -82,112 +82,141 @@ void write_null_state(const std::string& path, const NullStateFile& file) {
   out.commit();
 }
 
+namespace {
+
+[[noreturn]] void bad_attribute(const std::string& path, const char* name,
+                                const std::string& expected, std::int64_t found) {
+  throw InputError(path + ": attribute " + name + ": expected " + expected + ", found " +
+                   std::to_string(found));
+}
+
+// The format, kind and origin attributes.
+void read_identity(const h5::File& f, const std::string& path, NullStateFile& out) {
+  if (!f.has_attribute("/", "format") || f.attribute_string("/", "format") != kFormat)
+    throw InputError(path + ": expected a permrsa shard or checkpoint (attribute format = \"" +
+                     std::string(kFormat) + "\"), found " +
+                     (f.has_attribute("/", "format")
+                          ? "\"" + f.attribute_string("/", "format") + "\""
+                          : "none"));
+  out.kind = f.attribute_string("/", "kind");
+  if (out.kind != "shard" && out.kind != "pass1" && out.kind != "checkpoint")
+    throw InputError(path + ": attribute kind: expected \"shard\", \"pass1\" or " +
+                     "\"checkpoint\", found \"" + out.kind + "\"");
+  out.origin = {f.attribute_string("/", "config"), f.attribute_string("/", "inputs"),
+                f.attribute_uint64("/", "seed"), f.attribute_string("/", "permrsa_version")};
+}
+
+// The sizes size every vector of the state: checked before anything is allocated, so that a
+// damaged attribute is an input error, not std::bad_alloc. Returns the empty state.
+NullState read_sizes(const h5::File& f, const std::string& path, const std::string& config,
+                     std::int64_t& top_held) {
+  const std::int64_t permutations = f.attribute_int64("/", "permutations");
+  const std::int64_t cells = f.attribute_int64("/", "cells");
+  const std::int64_t top_capacity = f.attribute_int64("/", "top_capacity");
+  top_held = f.attribute_int64("/", "top_held");
+  const std::int64_t config_k = permutation_bound(config, path);
+  if (permutations < 1 || permutations > config_k)
+    bad_attribute(
+        path, "permutations",
+        "K from 1 to " + std::to_string(config_k) + " (analysis.permutations of its config)",
+        permutations);
+  for (const char* flag : {"two_pass", "tfce"}) {
+    const std::int64_t value = f.attribute_int64("/", flag);
+    if (value != 0 && value != 1) bad_attribute(path, flag, "0 or 1", value);
+  }
+  if (top_capacity < 0 || top_capacity > permutations + 1)
+    bad_attribute(path, "top_capacity", "0 to K + 1 = " + std::to_string(permutations + 1),
+                  top_capacity);
+  if (top_held < 0 || top_held > top_capacity)
+    bad_attribute(path, "top_held", "0 to top_capacity = " + std::to_string(top_capacity),
+                  top_held);
+  // cells (L x T) is the length of /exceed and /thresholds when they hold values.
+  if (cells < 1) bad_attribute(path, "cells", "at least 1 (layers x time points)", cells);
+  for (const char* name : {"/exceed", "/thresholds"}) {
+    const auto shape = f.dataset_info(name).shape;
+    if (shape.size() != 1 || (shape[0] != 0 && shape[0] != static_cast<h5::hsize_t>(cells)))
+      throw InputError(path + ": " + name + ": expected 0 or cells = " + std::to_string(cells) +
+                       " values (attribute cells), found " +
+                       (shape.size() == 1 ? std::to_string(shape[0])
+                                          : "a " + std::to_string(shape.size()) + "-D dataset"));
+  }
+  return NullState::empty(permutations, static_cast<std::size_t>(cells),
+                          f.attribute_int64("/", "two_pass") != 0,
+                          f.attribute_int64("/", "tfce") != 0,
+                          static_cast<std::size_t>(top_capacity));
+}
+
+// An n x 2 dataset of sorted, disjoint [first, last) ranges within 0 .. K + 1.
+KRanges read_ranges(const h5::File& f, const std::string& path, const std::string& name,
+                    std::int64_t permutations) {
+  std::vector<h5::hsize_t> shape;
+  const auto v = f.read<std::int64_t>(name, &shape);
+  if (shape.size() != 2 || shape[1] != 2)
+    throw InputError(path + ": " + name + ": expected an n x 2 array of [first, last) ranges, " +
+                     "found " + std::to_string(shape.size()) + "-D data");
+  KRanges r;
+  for (std::size_t i = 0; i + 1 < v.size(); i += 2) {
+    if (v[i] < 0 || v[i + 1] > permutations + 1 || v[i] >= v[i + 1])
+      throw InputError(path + ": " + name +
+                       ": expected ranges within 0:" + std::to_string(permutations + 1) +
+                       ", found " + std::to_string(v[i]) + ":" + std::to_string(v[i + 1]));
+    r.push_back({v[i], v[i + 1]});
+  }
+  if (normalized(r) != r || count(normalized(r)) != count(r))
+    throw InputError(path + ": " + name + ": expected sorted, disjoint ranges, found " +
+                     describe(r));
+  return r;
+}
+
+void expect_size(const std::string& path, const std::string& name, std::size_t found,
+                 std::size_t expected) {
+  if (found != expected)
+    throw InputError(path + ": " + name + ": expected " + std::to_string(expected) +
+                     " values, found " + std::to_string(found));
+}
+
+// One value per permutation k of the ranges `r`, stored in k order.
+void read_per_k(const h5::File& f, const std::string& path, const std::string& name,
+                const KRanges& r, std::vector<double>& to) {
+  const auto v = f.read<double>(name);
+  expect_size(path, name, v.size(), static_cast<std::size_t>(count(r)));
+  std::size_t at = 0;
+  for (const auto& x : r)
+    for (std::int64_t k = x.first; k < x.last; ++k) to[static_cast<std::size_t>(k)] = v[at++];
+}
+
+// An exceedance count counts permutations k >= 1 of pass 1: it cannot pass their number.
+void read_exceedances(const h5::File& f, const std::string& path, NullState& s) {
+  s.exceed = f.read<std::int64_t>("/exceed");
+  expect_size(path, "/exceed", s.exceed.size(), s.cells);
+  const std::int64_t done = count(s.pass1) - (s.pass1.front().first == 0 ? 1 : 0);
+  for (std::size_t c = 0; c < s.exceed.size(); ++c)
+    if (s.exceed[c] < 0 || s.exceed[c] > done)
+      throw InputError(path + ": /exceed: expected counts from 0 to " + std::to_string(done) +
+                       " (the permutations k >= 1 in /pass1), found " +
+                       std::to_string(s.exceed[c]) + " at cell " + std::to_string(c));
+}
+
+}  // namespace
+
 NullStateFile read_null_state(const std::string& path) {
   NullStateFile out;
   require_regular_file(path, path + ": shard or checkpoint");
   try {
     const auto f = h5::File::open_read(path);
-    if (!f.has_attribute("/", "format") || f.attribute_string("/", "format") != kFormat)
-      throw InputError(path + ": expected a permrsa shard or checkpoint (attribute format = \"" +
-                       std::string(kFormat) + "\"), found " +
-                       (f.has_attribute("/", "format")
-                            ? "\"" + f.attribute_string("/", "format") + "\""
-                            : "none"));
-    out.kind = f.attribute_string("/", "kind");
-    if (out.kind != "shard" && out.kind != "pass1" && out.kind != "checkpoint")
-      throw InputError(path + ": attribute kind: expected \"shard\", \"pass1\" or " +
-                       "\"checkpoint\", found \"" + out.kind + "\"");
-    out.origin = {f.attribute_string("/", "config"), f.attribute_string("/", "inputs"),
-                  f.attribute_uint64("/", "seed"), f.attribute_string("/", "permrsa_version")};
-    // The sizes below size every vector of the state: checked before anything is allocated,
-    // so that a damaged attribute is an input error, not std::bad_alloc.
-    const std::int64_t permutations = f.attribute_int64("/", "permutations");
-    const std::int64_t cells = f.attribute_int64("/", "cells");
-    const std::int64_t top_capacity = f.attribute_int64("/", "top_capacity");
-    const std::int64_t top_held = f.attribute_int64("/", "top_held");
-    const auto attribute = [&](const char* name, const std::string& expected, std::int64_t found) {
-      throw InputError(path + ": attribute " + name + ": expected " + expected + ", found " +
-                       std::to_string(found));
-    };
-    const std::int64_t config_k = permutation_bound(out.origin.config, path);
-    if (permutations < 1 || permutations > config_k)
-      attribute(
-          "permutations",
-          "K from 1 to " + std::to_string(config_k) + " (analysis.permutations of its config)",
-          permutations);
-    for (const char* flag : {"two_pass", "tfce"}) {
-      const std::int64_t value = f.attribute_int64("/", flag);
-      if (value != 0 && value != 1) attribute(flag, "0 or 1", value);
-    }
-    if (top_capacity < 0 || top_capacity > permutations + 1)
-      attribute("top_capacity", "0 to K + 1 = " + std::to_string(permutations + 1), top_capacity);
-    if (top_held < 0 || top_held > top_capacity)
-      attribute("top_held", "0 to top_capacity = " + std::to_string(top_capacity), top_held);
-    // cells (L x T) is the length of /exceed and /thresholds when they hold values.
-    if (cells < 1) attribute("cells", "at least 1 (layers x time points)", cells);
-    for (const char* name : {"/exceed", "/thresholds"}) {
-      const auto shape = f.dataset_info(name).shape;
-      if (shape.size() != 1 || (shape[0] != 0 && shape[0] != static_cast<h5::hsize_t>(cells)))
-        throw InputError(path + ": " + name + ": expected 0 or cells = " + std::to_string(cells) +
-                         " values (attribute cells), found " +
-                         (shape.size() == 1 ? std::to_string(shape[0])
-                                            : "a " + std::to_string(shape.size()) + "-D dataset"));
-    }
+    read_identity(f, path, out);
+    std::int64_t top_held = 0;
     NullState& s = out.state;
-    s = NullState::empty(
-        permutations, static_cast<std::size_t>(cells), f.attribute_int64("/", "two_pass") != 0,
-        f.attribute_int64("/", "tfce") != 0, static_cast<std::size_t>(top_capacity));
-    auto ranges = [&](const std::string& name) {
-      std::vector<h5::hsize_t> shape;
-      const auto v = f.read<std::int64_t>(name, &shape);
-      if (shape.size() != 2 || shape[1] != 2)
-        throw InputError(path + ": " + name +
-                         ": expected an n x 2 array of [first, last) ranges, " + "found " +
-                         std::to_string(shape.size()) + "-D data");
-      KRanges r;
-      for (std::size_t i = 0; i + 1 < v.size(); i += 2) {
-        if (v[i] < 0 || v[i + 1] > s.permutations + 1 || v[i] >= v[i + 1])
-          throw InputError(path + ": " + name +
-                           ": expected ranges within 0:" + std::to_string(s.permutations + 1) +
-                           ", found " + std::to_string(v[i]) + ":" + std::to_string(v[i + 1]));
-        r.push_back({v[i], v[i + 1]});
-      }
-      if (normalized(r) != r || count(normalized(r)) != count(r))
-        throw InputError(path + ": " + name + ": expected sorted, disjoint ranges, found " +
-                         describe(r));
-      return r;
-    };
-    s.pass1 = ranges("/pass1");
-    s.pass2 = ranges("/pass2");
-    auto expect_size = [&](const std::string& name, std::size_t found, std::size_t expected) {
-      if (found != expected)
-        throw InputError(path + ": " + name + ": expected " + std::to_string(expected) +
-                         " values, found " + std::to_string(found));
-    };
-    auto per_k = [&](const std::string& name, const KRanges& r, std::vector<double>& to) {
-      const auto v = f.read<double>(name);
-      expect_size(name, v.size(), static_cast<std::size_t>(count(r)));
-      std::size_t at = 0;
-      for (const auto& x : r)
-        for (std::int64_t k = x.first; k < x.last; ++k) to[static_cast<std::size_t>(k)] = v[at++];
-    };
-    if (!s.pass1.empty()) {
-      s.exceed = f.read<std::int64_t>("/exceed");
-      expect_size("/exceed", s.exceed.size(), s.cells);
-      // An exceedance count counts permutations k >= 1 of pass 1: it cannot pass their number.
-      const std::int64_t done = count(s.pass1) - (s.pass1.front().first == 0 ? 1 : 0);
-      for (std::size_t c = 0; c < s.exceed.size(); ++c)
-        if (s.exceed[c] < 0 || s.exceed[c] > done)
-          throw InputError(path + ": /exceed: expected counts from 0 to " + std::to_string(done) +
-                           " (the permutations k >= 1 in /pass1), found " +
-                           std::to_string(s.exceed[c]) + " at cell " + std::to_string(c));
-    }
-    per_k("/max_statistic", s.pass1, s.max_statistic);
-    per_k("/max_cluster", s.two_pass ? s.pass2 : s.pass1, s.max_cluster);
-    if (s.tfce) per_k("/max_tfce", s.pass1, s.max_tfce);
+    s = read_sizes(f, path, out.origin.config, top_held);
+    s.pass1 = read_ranges(f, path, "/pass1", s.permutations);
+    s.pass2 = read_ranges(f, path, "/pass2", s.permutations);
+    if (!s.pass1.empty()) read_exceedances(f, path, s);
+    read_per_k(f, path, "/max_statistic", s.pass1, s.max_statistic);
+    read_per_k(f, path, "/max_cluster", s.two_pass ? s.pass2 : s.pass1, s.max_cluster);
+    if (s.tfce) read_per_k(f, path, "/max_tfce", s.pass1, s.max_tfce);
     s.top_held = static_cast<std::size_t>(top_held);
     s.top_values = f.read<double>("/top_values");
-    expect_size("/top_values", s.top_values.size(),
+    expect_size(path, "/top_values", s.top_values.size(),
                 s.top_values.empty() ? 0 : s.cells * s.top_held);
     s.thresholds = f.read<double>("/thresholds");
   } catch (const h5::Error& error) {
