@@ -8,10 +8,10 @@
 #include <memory>
 #include <optional>
 
-#include "permrsa/agreement.hpp"
 #include "cli/commands.hpp"
 #include "cli/option_checks.hpp"
 #include "cli/stop_signals.hpp"
+#include "permrsa/agreement.hpp"
 #include "permrsa/error.hpp"
 #include "permrsa/hdf5_library.hpp"
 #include "permrsa/runtime.hpp"
@@ -49,8 +49,7 @@ bool command_is_known(CLI::App& app, const Communicator& world, int argc, char**
     const std::string word = argv[i];
     if (word.empty() || word[0] == '-') continue;
     const auto subs = app.get_subcommands({});
-    if (std::any_of(subs.begin(), subs.end(),
-                    [&](CLI::App* sub) { return sub->check_name(word); }))
+    if (std::any_of(subs.begin(), subs.end(), [&](CLI::App* sub) { return sub->check_name(word); }))
       return true;
     if (world.rank() == 0)
       std::fprintf(stderr, "permrsa: error: unknown command '%s'; the commands are: %s\n",
@@ -103,7 +102,8 @@ int run_parsed_command(CLI::App& app, const std::vector<std::function<int()>>& c
     const bool input = dynamic_cast<const InputError*>(&e) != nullptr;
     const int code = input ? kExitInputError : kExitRuntimeFailure;
     std::fprintf(stderr, "permrsa: %s%s: %s\n", input ? "error" : "failed",
-                 world.size() > 1 ? (" on rank " + std::to_string(world.rank())).c_str() : "", e.what());
+                 world.size() > 1 ? (" on rank " + std::to_string(world.rank())).c_str() : "",
+                 e.what());
     if (world.size() > 1) world.abort(code);
     return code;
   }
@@ -121,13 +121,11 @@ int run_cli(permrsa::Runtime& runtime, int argc, char** argv) {
   app.set_version_flag("--version", std::string("permrsa ") + PERMRSA_VERSION);
   cli::GlobalOptions global;
   global.runtime = &runtime;
-  const std::vector<std::function<int()>> commands{cli::add_run_command(app, global),
-                                                   cli::add_simulate_command(app, global),
-                                                   cli::add_info_command(app, global),
-                                                   cli::add_features_command(app, global),
-                                                   cli::add_rdm_command(app, global),
-                                                   cli::add_merge_command(app, global),
-                                                   cli::add_report_command(app, global)};
+  const std::vector<std::function<int()>> commands{
+      cli::add_run_command(app, global),   cli::add_simulate_command(app, global),
+      cli::add_info_command(app, global),  cli::add_features_command(app, global),
+      cli::add_rdm_command(app, global),   cli::add_merge_command(app, global),
+      cli::add_report_command(app, global)};
   add_common_options(app, global);
   if (!command_is_known(app, world, argc, argv)) return kExitInputError;
   if (const auto code = parse_command_line(app, world, argc, argv)) return *code;

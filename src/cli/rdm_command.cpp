@@ -10,13 +10,13 @@
 #include <filesystem>
 #include <memory>
 
-#include "permrsa/agreement.hpp"
 #include "cli/commands.hpp"
 #include "cli/mne_epochs.hpp"
 #include "cli/output_checks.hpp"
 #include "cli/progress_line.hpp"
-#include "permrsa/atomic_file.hpp"
+#include "permrsa/agreement.hpp"
 #include "permrsa/array_io.hpp"
+#include "permrsa/atomic_file.hpp"
 #include "permrsa/brain_rdm_file.hpp"
 #include "permrsa/condensed.hpp"
 #include "permrsa/eeg_rdm.hpp"

@@ -316,9 +316,8 @@ void check_numeric_parts(ArrayReader& array, const ArrayHeader& header) {
     }
     if (count > UINT64_MAX / size || data.bytes != count * size) {
       throw Damage("it is a " + described + ", so its " + part + " should hold " +
-                   std::to_string(count) + " values of " + std::to_string(size) +
-                   " bytes = " + std::to_string(count * size) + " bytes, it holds " +
-                   std::to_string(data.bytes));
+                   std::to_string(count) + " values of " + std::to_string(size) + " bytes = " +
+                   std::to_string(count * size) + " bytes, it holds " + std::to_string(data.bytes));
     }
     array.skip_payload(data, part);
   }

@@ -5,8 +5,8 @@
 // two-pass), /top_values (cells x top_held), /thresholds (cells, or empty).
 #include "io/null_state_file.hpp"
 
-#include "permrsa/atomic_file.hpp"
 #include "io/h5_handles.hpp"
+#include "permrsa/atomic_file.hpp"
 #include "permrsa/config.hpp"
 #include "permrsa/error.hpp"
 #include "permrsa/input_file.hpp"
@@ -140,10 +140,9 @@ NullState read_sizes(const h5::File& f, const std::string& path, const std::stri
                        (shape.size() == 1 ? std::to_string(shape[0])
                                           : "a " + std::to_string(shape.size()) + "-D dataset"));
   }
-  return NullState::empty(permutations, static_cast<std::size_t>(cells),
-                          f.attribute_int64("/", "two_pass") != 0,
-                          f.attribute_int64("/", "tfce") != 0,
-                          static_cast<std::size_t>(top_capacity));
+  return NullState::empty(
+      permutations, static_cast<std::size_t>(cells), f.attribute_int64("/", "two_pass") != 0,
+      f.attribute_int64("/", "tfce") != 0, static_cast<std::size_t>(top_capacity));
 }
 
 // An n x 2 dataset of sorted, disjoint [first, last) ranges within 0 .. K + 1.
