@@ -1,0 +1,25 @@
+// Adjustments of the uncorrected permutation p-values over the whole layer x time map (issue 17),
+// for users who report them next to the permutation corrections. Each takes the m p-values of
+// the map in any order and returns the adjusted values in the same order.
+#pragma once
+
+#include <span>
+#include <vector>
+
+namespace permrsa {
+
+// Benjamini-Hochberg (controls the false discovery rate for independent or positively dependent
+// tests): p_(i) / (i / m) over the ascending order, then the running minimum from the largest
+// down, capped at 1; the same operations as mne.stats.fdr_correction(p, method="indep").
+std::vector<double> benjamini_hochberg(std::span<const double> p);
+
+// Bonferroni (family-wise error rate under any dependence): min(1, m p), as statsmodels'
+// multipletests(method="bonferroni").
+std::vector<double> bonferroni(std::span<const double> p);
+
+// Holm-Bonferroni step-down (family-wise error rate, uniformly more powerful than Bonferroni):
+// (m - i + 1) p_(i) over the ascending order, then the running maximum, capped at 1, as
+// statsmodels' multipletests(method="holm").
+std::vector<double> holm(std::span<const double> p);
+
+}  // namespace permrsa
