@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import partial_reference as ref
-from permrsa_testing import read_results, run, write_config
+from permrsa_testing import REPO, SEED_DATA, read_results, real_data, run, write_config
 
 S, T = 12, 4
 P = S * (S - 1) // 2
@@ -148,3 +148,32 @@ def test_bad_covariates_are_refused_with_exit_2(tmp_path, covariates, models_ext
     assert proc.returncode == 2, proc.stderr
     assert expected in proc.stderr, proc.stderr
     assert not (tmp_path / "out.h5").exists()
+
+
+@real_data
+def test_the_partial_config_reproduces_the_study_for_all_21_layers(tmp_path):
+    """config/seed-eeg-vgg16-partial.toml (kendall-b, residual, block1_conv1 out) against
+    pingouin 0.3's algorithm rebuilt in NumPy/SciPy (partial_reference.partial_residual) at every
+    layer and time point; brain: each pair minus its mean over -0.2 <= t < 0."""
+    import scipy.io
+    out = tmp_path / "partial.h5"
+    run(["run", REPO / "config" / "seed-eeg-vgg16-partial.toml", "--set",
+         "analysis.permutations=9", "--set", f"output.file={out}", "-q"],
+        env={"PERMRSA_SEED_DATA": str(SEED_DATA)})
+    res = read_results(out)
+    corr = np.load(SEED_DATA / "vgg16_layer_corr.npy")
+    upper = np.triu_indices(corr.shape[1], k=1)
+    rdms = np.array([1 - c[upper] for c in corr])
+    names = (SEED_DATA / "vgg16_layers.txt").read_text().split()
+    brain = np.load(SEED_DATA / "brain_rdms.npy")
+    time = scipy.io.loadmat(SEED_DATA / "time_vector.mat")["time"].ravel()
+    window = (time >= -0.2) & (time < 0)
+    brain = brain - brain[:, window].mean(axis=1, keepdims=True)
+    kept = [n for n in names if n != "block1_conv1"]
+    assert len(kept) == 21 and [n.decode() for n in res["/axes/layer"]] == kept
+    z = [rdms[names.index("block1_conv1")]]
+    want = np.array([[ref.partial_residual(rdms[names.index(n)], brain[:, t], z, "kendall-b")
+                      for t in range(brain.shape[1])] for n in kept])
+    np.testing.assert_allclose(res["/observed"], want, rtol=0, atol=1e-12)
+    assert res["attrs"]["covariate_method"] == "residual"
+    assert "/noise_ceiling/lower" not in res
