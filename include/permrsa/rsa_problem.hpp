@@ -96,6 +96,7 @@ struct ProblemArrays {
   RealArray models;                 // L x P condensed or L x S x S square
   std::vector<double> times;        // T seconds; empty: spec.brain.time_start/time_step
   std::vector<std::string> layers;  // L names; empty: layer_0..layer_{L-1}
+  RealArray covariates;             // q x P or q x S x S when spec.covariates.file is set
 };
 
 // The same transformations (baseline, similarity, square to condensed) and checks as

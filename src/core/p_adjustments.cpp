@@ -48,4 +48,25 @@ std::vector<double> holm(std::span<const double> p) {
   return out;
 }
 
+AdjustedP adjust_over_map(const Matrix<double>& block_p, const BlockRange& block, bool writes,
+                          std::size_t layers, std::size_t times, const Communicator& world) {
+  // Each block as (layer_begin, layer_end, time_begin, time_end, values...).
+  std::vector<double> mine;
+  if (writes && !block.empty()) {
+    mine = {static_cast<double>(block.layer_begin), static_cast<double>(block.layer_end),
+            static_cast<double>(block.time_begin), static_cast<double>(block.time_end)};
+    mine.insert(mine.end(), block_p.values().begin(), block_p.values().end());
+  }
+  const auto all = world.allgatherv(mine);
+  std::vector<double> whole(layers * times, 0.0);
+  for (std::size_t i = 0; i < all.size();) {
+    const auto l0 = static_cast<std::size_t>(all[i]), l1 = static_cast<std::size_t>(all[i + 1]);
+    const auto t0 = static_cast<std::size_t>(all[i + 2]), t1 = static_cast<std::size_t>(all[i + 3]);
+    i += 4;
+    for (std::size_t l = l0; l < l1; ++l)
+      for (std::size_t t = t0; t < t1; ++t) whole[l * times + t] = all[i++];
+  }
+  return {benjamini_hochberg(whole), bonferroni(whole), holm(whole)};
+}
+
 }  // namespace permrsa

@@ -6,6 +6,10 @@
 #include <span>
 #include <vector>
 
+#include "permrsa/communicator.hpp"
+#include "permrsa/matrix.hpp"
+#include "permrsa/process_grid.hpp"
+
 namespace permrsa {
 
 // Benjamini-Hochberg (controls the false discovery rate for independent or positively dependent
@@ -21,5 +25,15 @@ std::vector<double> bonferroni(std::span<const double> p);
 // (m - i + 1) p_(i) over the ascending order, then the running maximum, capped at 1, as
 // statsmodels' multipletests(method="holm").
 std::vector<double> holm(std::span<const double> p);
+
+struct AdjustedP {
+  std::vector<double> fdr, bonferroni, holm;  // whole L x T maps, C order
+};
+
+// Collective over `world`: the three adjustments of the whole L x T map of uncorrected p-values,
+// on every rank, from the blocks of the ranks that write maps (`writes`). A fixed function of the
+// whole map, so the same for any grid.
+AdjustedP adjust_over_map(const Matrix<double>& block_p, const BlockRange& block, bool writes,
+                          std::size_t layers, std::size_t times, const Communicator& world);
 
 }  // namespace permrsa

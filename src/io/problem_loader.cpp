@@ -431,42 +431,50 @@ std::vector<std::string> layer_names(const RunSpec& spec, std::size_t L,
   return names;
 }
 
-// The rows of models.file that have maps: all but those named in covariates.layers (a layer
-// partialled out of itself leaves nothing to correlate), each of which must be a layer.
-std::vector<std::size_t> kept_model_rows(const RunSpec& spec, std::size_t L) {
+// The rows of the models that have maps: all but those named in covariates.layers (a layer
+// partialled out of itself leaves nothing to correlate), each of which must be one of `names`.
+std::vector<std::size_t> kept_rows(const RunSpec& spec, const std::vector<std::string>& names) {
   std::vector<std::size_t> kept;
   const auto& covariate_layers = spec.covariates.layers;
-  const auto names =
-      covariate_layers.empty() ? std::vector<std::string>(L) : layer_names(spec, L, "models.file");
   for (const auto& name : covariate_layers)
     if (std::find(names.begin(), names.end(), name) == names.end())
       throw InputError(spec.source +
-                       ": covariates.layers: expected names of layers of models.file (" +
+                       ": covariates.layers: expected names of layers of the models (" +
                        names.front() + ", ..., " + names.back() + "), found \"" + name + "\"");
-  for (std::size_t l = 0; l < L; ++l)
+  for (std::size_t l = 0; l < names.size(); ++l)
     if (std::find(covariate_layers.begin(), covariate_layers.end(), names[l]) ==
         covariate_layers.end())
       kept.push_back(l);
   if (kept.empty())
     throw InputError(spec.source +
-                     ": covariates.layers: every layer of models.file is a "
+                     ": covariates.layers: every layer of the models is a "
                      "covariate, so no layer is left to test");
   return kept;
 }
 
+std::vector<std::size_t> kept_model_rows(const RunSpec& spec, std::size_t L) {
+  if (spec.covariates.layers.empty()) {
+    std::vector<std::size_t> all(L);
+    for (std::size_t l = 0; l < L; ++l) all[l] = l;
+    return all;
+  }
+  return kept_rows(spec, layer_names(spec, L, "models.file"));
+}
+
 // The covariates of [covariates]: the rows of covariates.file, then the layers named in
 // covariates.layers (rows of the models, `all_models` with their `names`).
+// `given`: covariates.file's array (read from the file, or given in memory).
 CovariateRdms covariate_rdms(const RunSpec& spec, const Matrix<double>& all_models,
-                             const std::vector<std::string>& names, std::size_t pairs) {
+                             const std::vector<std::string>& names, std::size_t pairs,
+                             RealArray given_array) {
   const auto& c = spec.covariates;
   CovariateRdms out;
   out.method = c.method;
   if (!c.enabled) return out;
   std::vector<double> values;
   if (!c.file.empty()) {
-    const auto given =
-        rdm_rows(read_real_array(c.file, "covariates.file"), pairs, c.kind, "covariates.file");
-    const auto source = parse_array_source(c.file, "covariates.file").text();
+    const auto source = given_array.source;
+    const auto given = rdm_rows(std::move(given_array), pairs, c.kind, "covariates.file");
     if (given.rows() == 0)
       bad(source, "covariates.file", "expected at least 1 covariate RDM, found none");
     values = given.values();
@@ -591,7 +599,10 @@ RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
   }
   const auto all_names = layer_names(spec, models.rows(), "models.file");
   for (const auto l : kept) problem.layers.push_back(all_names[l]);
-  problem.covariates = covariate_rdms(spec, models, all_names, shape.pairs);
+  problem.covariates = covariate_rdms(
+      spec, models, all_names, shape.pairs,
+      spec.covariates.file.empty() ? RealArray{}
+                                   : read_real_array(spec.covariates.file, "covariates.file"));
   validate_problem(problem, spec.brain.file, spec.models.file, spec.brain.files);
   auto hash = [&](const std::string& key, const std::string& src) {
     if (!src.empty())
@@ -662,18 +673,30 @@ RsaProblem problem_from_arrays(const RunSpec& spec, const ProblemArrays& arrays)
     problem.brain = GroupRdms{std::move(subjects.rdms.front())};
   else
     problem.brain = std::move(subjects);
-  problem.models = model_matrix(spec, std::move(models), P);
+  const auto all_models = model_matrix(spec, std::move(models), P);
+  std::vector<std::string> names;
   if (!arrays.layers.empty()) {
-    problem.layers = arrays.layers;
-    if (problem.layers.size() != shape.layers)
+    names = arrays.layers;
+    if (names.size() != shape.layers)
       bad("<layers>", "models.names",
           "expected L = " + std::to_string(shape.layers) +
-              " layer names to match models.file, found " + std::to_string(problem.layers.size()));
-    require_unique_names(problem.layers, "<layers>", "models.names");
+              " layer names to match models.file, found " + std::to_string(names.size()));
+    require_unique_names(names, "<layers>", "models.names");
   } else {
-    for (std::size_t l = 0; l < shape.layers; ++l)
-      problem.layers.push_back("layer_" + std::to_string(l));
+    for (std::size_t l = 0; l < shape.layers; ++l) names.push_back("layer_" + std::to_string(l));
   }
+  // The layers that are covariates are left out, as load_problem does.
+  const auto kept = kept_rows(spec, names);
+  problem.models = Matrix<double>(kept.size(), P);
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    const auto row = all_models.row(kept[i]);
+    std::copy(row.begin(), row.end(), problem.models.row(i).begin());
+    problem.layers.push_back(names[kept[i]]);
+  }
+  problem.block = BlockRange{0, kept.size(), 0, shape.times};
+  if (!spec.covariates.file.empty() && arrays.covariates.shape.empty())
+    throw InternalError("problem_from_arrays: covariates.file is set but no covariates array");
+  problem.covariates = covariate_rdms(spec, all_models, names, P, arrays.covariates);
   validate_problem(problem, spec.brain.file, spec.models.file);
   return problem;
 }

@@ -16,7 +16,6 @@
 #include <limits>
 #include <optional>
 
-#include "core/p_adjustments.hpp"
 #include "io/h5_handles.hpp"
 #include "io/results_file.hpp"
 #include "permrsa/atomic_file.hpp"
@@ -184,30 +183,6 @@ void write_bootstrap(ResultsWriter& out, const BootstrapLatency& b, std::size_t 
   }
 }
 
-// The whole map of /p_uncorrected on world rank 0 (empty elsewhere): each rank that writes maps
-// sends its block as (layer_begin, layer_end, time_begin, time_end, values...).
-std::vector<double> whole_p_uncorrected(const AnalysisResult& r, std::size_t L, std::size_t T,
-                                        const Communicator& world) {
-  std::vector<double> mine;
-  if (r.writes_maps && !r.block.empty()) {
-    const auto& b = r.block;
-    mine = {static_cast<double>(b.layer_begin), static_cast<double>(b.layer_end),
-            static_cast<double>(b.time_begin), static_cast<double>(b.time_end)};
-    mine.insert(mine.end(), r.p_uncorrected.values().begin(), r.p_uncorrected.values().end());
-  }
-  const auto all = world.gatherv(mine, 0);
-  if (world.rank() != 0) return {};
-  std::vector<double> whole(L * T, 0.0);
-  for (std::size_t i = 0; i < all.size();) {
-    const auto l0 = static_cast<std::size_t>(all[i]), l1 = static_cast<std::size_t>(all[i + 1]);
-    const auto t0 = static_cast<std::size_t>(all[i + 2]), t1 = static_cast<std::size_t>(all[i + 3]);
-    i += 4;
-    for (std::size_t l = l0; l < l1; ++l)
-      for (std::size_t t = t0; t < t1; ++t) whole[l * T + t] = all[i++];
-  }
-  return whole;
-}
-
 void write_contents(h5::File& f, const RunSpec& spec, const RsaProblem& problem,
                     const AnalysisResult& r, const Communicator& world) {
   const hsize_t L = problem.layers.size(), T = problem.times.size();
@@ -218,11 +193,10 @@ void write_contents(h5::File& f, const RunSpec& spec, const RsaProblem& problem,
   out.grid_map<double>("/p_maxstat", r.p_maxstat, r.block, r.writes_maps, grid);
   out.grid_map<double>("/p_cluster", r.p_cluster, r.block, r.writes_maps, grid);
   out.grid_map<std::int32_t>("/cluster_id", r.cluster_id, r.block, r.writes_maps, grid);
-  // Adjustments of /p_uncorrected over the whole map (core/p_adjustments.hpp), by rank 0.
-  const auto p = whole_p_uncorrected(r, L, T, world);
-  out.rank0_matrix<double>("/p_fdr", benjamini_hochberg(p), L, T);
-  out.rank0_matrix<double>("/p_bonferroni", bonferroni(p), L, T);
-  out.rank0_matrix<double>("/p_holm", holm(p), L, T);
+  // Adjustments of /p_uncorrected over the whole map (whole on every rank), by rank 0.
+  out.rank0_matrix<double>("/p_fdr", r.p_fdr, L, T);
+  out.rank0_matrix<double>("/p_bonferroni", r.p_bonferroni, L, T);
+  out.rank0_matrix<double>("/p_holm", r.p_holm, L, T);
 
   const ClusterColumns c = cluster_columns(r.clusters);
   out.rank0_vector<double>("/clusters/statistic", c.statistic);

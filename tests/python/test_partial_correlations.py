@@ -122,8 +122,8 @@ def test_without_the_section_nothing_about_covariates_is_written(tmp_path):
 
 
 @pytest.mark.parametrize("covariates, models_extra, expected", [
-    ({"layers": ["nope"]}, {}, "covariates.layers: expected names of layers of models.file"),
-    ({"layers": ["layer_0", "layer_1", "layer_2"]}, {}, "every layer of models.file is a covariate"),
+    ({"layers": ["nope"]}, {}, "covariates.layers: expected names of layers of the models"),
+    ({"layers": ["layer_0", "layer_1", "layer_2"]}, {}, "every layer of the models is a covariate"),
     ({}, {}, "expected covariates.file and/or covariates.layers"),
     ({"names": "cnames.txt", "layers": ["layer_0"]}, {}, "covariates.names: names the rows"),
     ({"file": "cov.npy", "method": "partial"}, {}, "expected one of formula, residual"),
