@@ -26,7 +26,9 @@ enum class ModelKind { dissimilarity, similarity };
 // residuals of x and y after least squares on the standardised covariates (pingouin 0.3).
 enum class CovariateMethod { formula, residual };
 // model: the model's stimulus labels are permuted; brain and covariates stay fixed (vegan).
-enum class CovariatePermute { model };
+// freedman_lane: the brain's residuals after regression on the covariates are permuted
+// (pearson and spearman, formula method).
+enum class CovariatePermute { model, freedman_lane };
 
 struct BrainSpec {
   std::string file;                          // array source: P x T (or T x P, N x P x T, N x L x T)

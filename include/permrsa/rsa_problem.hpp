@@ -35,6 +35,7 @@ struct CovariateRdms {
   Matrix<double> rdms;
   std::vector<std::string> names;
   CovariateMethod method = CovariateMethod::formula;
+  CovariatePermute permute = CovariatePermute::model;
   bool any() const { return rdms.rows() > 0; }
 };
 

@@ -47,8 +47,8 @@ const char* to_string(ModelKind k) {
 const char* to_string(CovariateMethod m) {
   return m == CovariateMethod::formula ? "formula" : "residual";
 }
-const char* to_string(CovariatePermute) {
-  return "model";
+const char* to_string(CovariatePermute p) {
+  return p == CovariatePermute::model ? "model" : "freedman-lane";
 }
 
 }  // namespace permrsa

@@ -30,8 +30,11 @@ std::vector<std::unique_ptr<StatisticKernel>> kernels_for(const RsaProblem& prob
   auto kernel = [&](const Matrix<double>& brain) {
     if (!covariates.any())
       return make_statistic_kernel(analysis.metric, analysis.precision, problem.models, brain);
-    return make_partial_kernel(analysis.metric, analysis.precision,
-                               covariates.method == CovariateMethod::residual, problem.models,
+    const auto definition =
+        covariates.permute == CovariatePermute::freedman_lane ? PartialDefinition::freedman_lane
+        : covariates.method == CovariateMethod::residual      ? PartialDefinition::residual
+                                                              : PartialDefinition::formula;
+    return make_partial_kernel(analysis.metric, analysis.precision, definition, problem.models,
                                brain, covariates.rdms);
   };
   if (const auto* group = problem.group()) kernels.push_back(kernel(group->rdms));

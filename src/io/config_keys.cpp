@@ -254,7 +254,7 @@ std::vector<KeyDescriptor> covariate_keys() {
       choice_key("covariates", "method", field(c, &CovariateSpec::method),
                  {CovariateMethod::formula, CovariateMethod::residual}),
       choice_key("covariates", "permute", field(c, &CovariateSpec::permute),
-                 {CovariatePermute::model}),
+                 {CovariatePermute::model, CovariatePermute::freedman_lane}),
   };
 }
 

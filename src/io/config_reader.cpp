@@ -206,6 +206,18 @@ void check_models_and_analysis(const RunSpec& spec, const std::string& origin) {
          "partial out), found neither");
   if (c.enabled && c.file.empty() && !c.names.empty())
     fail(origin, "covariates.names", "names the rows of covariates.file, which is not set");
+  if (c.enabled && c.permute == CovariatePermute::freedman_lane &&
+      (c.method != CovariateMethod::formula ||
+       (a.metric != Metric::pearson && a.metric != Metric::spearman)))
+    fail(origin, "covariates.permute",
+         "\"freedman-lane\" permutes the brain's least-squares residuals: it needs "
+         "covariates.method = \"formula\" and analysis.metric = \"pearson\" or \"spearman\" "
+         "(found method \"" +
+             std::string(to_string(c.method)) + "\", metric \"" + to_string(a.metric) + "\")");
+  if (c.enabled && c.permute == CovariatePermute::freedman_lane && a.scheme == Scheme::sign_flip)
+    fail(origin, "covariates.permute",
+         "\"freedman-lane\" permutes stimulus labels; the sign-flip scheme permutes none: "
+         "expected \"model\" (the default)");
   if (c.enabled && maps_given)
     fail(origin, "[covariates]",
          "partial correlations need brain RDMs, not the correlation maps of "

@@ -470,6 +470,7 @@ CovariateRdms covariate_rdms(const RunSpec& spec, const Matrix<double>& all_mode
   const auto& c = spec.covariates;
   CovariateRdms out;
   out.method = c.method;
+  out.permute = c.permute;
   if (!c.enabled) return out;
   std::vector<double> values;
   if (!c.file.empty()) {

@@ -5,10 +5,12 @@
 #include <tbb/parallel_for.h>
 
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <string>
 #include <vector>
 
+#include "numeric/ranks.hpp"
 #include "permrsa/error.hpp"
 
 namespace permrsa {
@@ -252,15 +254,135 @@ class PartialResidualKernel final : public StatisticKernel {
   double plain_work_ = 0;  // the metric's kernel on the residuals
 };
 
+// Freedman-Lane: permuted brain residuals (see partial_kernel.hpp).
+class PartialFreedmanLaneKernel final : public StatisticKernel {
+ public:
+  PartialFreedmanLaneKernel(Metric metric, const Matrix<double>& models,
+                            const Matrix<double>& brain, const Matrix<double>& covariates)
+      : q_(covariates.rows()),
+        pairs_(models.cols()),
+        layers_(models.rows()),
+        times_(brain.cols()),
+        x_(layers_, pairs_),
+        z_(q_, pairs_),
+        fitted_(times_, pairs_),
+        residuals_(times_, pairs_) {
+    const bool ranked = metric == Metric::spearman;
+    auto unit = [&](std::span<const double> v, std::span<double> out) {
+      const std::vector<double> r =
+          ranked ? average_ranks(v) : std::vector<double>(v.begin(), v.end());
+      if (!standardize(r, out)) throw InternalError("freedman-lane kernel: a constant RDM");
+    };
+    for (std::size_t l = 0; l < layers_; ++l) unit(models.row(l), x_.row(l));
+    for (std::size_t j = 0; j < q_; ++j) unit(covariates.row(j), z_.row(j));
+    Matrix<double> rzz(q_, q_);
+    for (std::size_t i = 0; i < q_; ++i)
+      for (std::size_t j = 0; j < q_; ++j) rzz(i, j) = i == j ? 1.0 : dot(z_.row(i), z_.row(j));
+    rzz_inv_ = inverse(rzz, "the correlation matrix of the covariates");
+    // The model side of the Schur complement, fixed: u_l = Rzz^-1 r_xz, s_xx = 1 - r_xz' u_l.
+    u_ = Matrix<double>(layers_, q_);
+    sxx_.resize(layers_);
+    for (std::size_t l = 0; l < layers_; ++l) {
+      std::vector<double> rxz(q_);
+      for (std::size_t j = 0; j < q_; ++j) rxz[j] = dot(x_.row(l), z_.row(j));
+      double sxx = 1.0;
+      for (std::size_t j = 0; j < q_; ++j) {
+        double w = 0;
+        for (std::size_t i = 0; i < q_; ++i) w += rzz_inv_(j, i) * rxz[i];
+        u_(l, j) = w;
+      }
+      for (std::size_t j = 0; j < q_; ++j) sxx -= rxz[j] * u_(l, j);
+      sxx_[l] = sxx;
+    }
+    // y = mean + Z'beta + e: the z rows are centred with unit norm, so beta = Rzz^-1 (Z y).
+    std::vector<double> y(pairs_);
+    for (std::size_t t = 0; t < times_; ++t) {
+      for (std::size_t p = 0; p < pairs_; ++p) y[p] = brain(p, t);
+      if (ranked) y = average_ranks(y);
+      double mean = 0;
+      for (double v : y) mean += v;
+      mean /= static_cast<double>(pairs_);
+      std::vector<double> c(q_), beta(q_, 0.0);
+      for (std::size_t j = 0; j < q_; ++j) c[j] = dot(z_.row(j), y);
+      for (std::size_t j = 0; j < q_; ++j)
+        for (std::size_t i = 0; i < q_; ++i) beta[j] += rzz_inv_(j, i) * c[i];
+      for (std::size_t p = 0; p < pairs_; ++p) {
+        double fit = mean;
+        for (std::size_t j = 0; j < q_; ++j) fit += z_(j, p) * beta[j];
+        fitted_(t, p) = fit;
+        residuals_(t, p) = y[p] - fit;
+      }
+    }
+  }
+
+  std::size_t layers() const override { return layers_; }
+  std::size_t times() const override { return times_; }
+  std::size_t pairs() const override { return pairs_; }
+  double work_per_permutation() const override {
+    return static_cast<double>(pairs_ * times_) * static_cast<double>(2 * (layers_ + q_) + 6);
+  }
+
+  void compute(std::span<const std::uint32_t> gathers, std::size_t batch,
+               std::span<double> out) const override {
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, batch * times_),
+                      [&](const tbb::blocked_range<std::size_t>& range) {
+                        std::vector<double> ystar(pairs_), ys(pairs_), ryz(q_);
+                        for (std::size_t task = range.begin(); task != range.end(); ++task) {
+                          const std::size_t b = task / times_, t = task % times_;
+                          const std::uint32_t* g = gathers.data() + b * pairs_;
+                          const auto fit = fitted_.row(t);
+                          const auto e = residuals_.row(t);
+                          for (std::size_t p = 0; p < pairs_; ++p) ystar[p] = fit[p] + e[g[p]];
+                          const bool varies = standardize(ystar, ys);
+                          for (std::size_t j = 0; j < q_; ++j) ryz[j] = dot(z_.row(j), ys);
+                          double quad = 0;
+                          for (std::size_t j = 0; j < q_; ++j) {
+                            double w = 0;
+                            for (std::size_t i = 0; i < q_; ++i) w += rzz_inv_(j, i) * ryz[i];
+                            quad += ryz[j] * w;
+                          }
+                          const double syy = 1.0 - quad;
+                          for (std::size_t l = 0; l < layers_; ++l) {
+                            double sxy = dot(x_.row(l), ys);
+                            for (std::size_t j = 0; j < q_; ++j) sxy -= u_(l, j) * ryz[j];
+                            out[(b * layers_ + l) * times_ + t] =
+                                varies ? sxy / std::sqrt(sxx_[l] * syy)
+                                       : std::numeric_limits<double>::quiet_NaN();
+                          }
+                        }
+                      });
+  }
+
+ private:
+  // Pairs summed in order: the fixed summation order.
+  static double dot(std::span<const double> a, std::span<const double> b) {
+    double s = 0;
+    for (std::size_t p = 0; p < a.size(); ++p) s += a[p] * b[p];
+    return s;
+  }
+
+  std::size_t q_, pairs_, layers_, times_;
+  Matrix<double> x_, z_;               // unit-norm centred models and covariates (ranks: spearman)
+  Matrix<double> fitted_, residuals_;  // T x P: the brain's fit on [1, z] and its residuals
+  Matrix<double> rzz_inv_, u_;         // Rzz^-1; L x q Rzz^-1 r_xz
+  std::vector<double> sxx_;            // L
+};
+
 }  // namespace
 
 std::unique_ptr<StatisticKernel> make_partial_kernel(Metric metric, Precision precision,
-                                                     bool residual, const Matrix<double>& models,
+                                                     PartialDefinition definition,
+                                                     const Matrix<double>& models,
                                                      const Matrix<double>& brain,
                                                      const Matrix<double>& covariates) {
   if (covariates.rows() == 0 || covariates.cols() != models.cols() || brain.rows() != models.cols())
     throw InternalError("partial kernel: covariates, models and brain disagree on P");
-  if (residual)
+  if (definition == PartialDefinition::freedman_lane) {
+    if (metric != Metric::pearson && metric != Metric::spearman)
+      throw InternalError("partial kernel: freedman-lane takes pearson or spearman");
+    return std::make_unique<PartialFreedmanLaneKernel>(metric, models, brain, covariates);
+  }
+  if (definition == PartialDefinition::residual)
     return std::make_unique<PartialResidualKernel>(metric, precision, models, brain, covariates);
   return std::make_unique<PartialFormulaKernel>(metric, precision, models, brain, covariates);
 }

@@ -17,6 +17,13 @@
 //            The brain's residuals are fixed; each permutation's model residuals (2 q P flop per
 //            layer) go through a kernel built for them.
 //
+// freedman-lane (pearson, spearman on ranks; the formula's value): the brain's residuals are
+//            permuted instead of the model's labels (Freedman & Lane 1983). At each time point
+//            y = b0 + Z'b + e by least squares over the pairs; permutation k gives
+//            y*_k = fitted + e o pi_k (as an RDM), and the partial correlation of the fixed x
+//            with y*_k given z. P (L + q + 6) flop per time point and permutation; r_xz, Rzz^-1
+//            and the fits are computed once.
+//
 // Every output depends only on (k, l, t) through one fixed sequence of operations, so results
 // are bit-identical for any batch, thread or block (see statistic_kernel.hpp).
 #pragma once
@@ -27,10 +34,14 @@
 
 namespace permrsa {
 
+enum class PartialDefinition { formula, residual, freedman_lane };
+
 // covariates: q x P dissimilarities (q >= 1). Throws InputError when the covariates are
-// collinear (their correlation matrix, or Gram matrix for `residual`, is singular).
+// collinear (their correlation matrix, or Gram matrix for `residual`, is singular), and
+// InternalError for freedman-lane with a Kendall metric (the config refuses it).
 std::unique_ptr<StatisticKernel> make_partial_kernel(Metric metric, Precision precision,
-                                                     bool residual, const Matrix<double>& models,
+                                                     PartialDefinition definition,
+                                                     const Matrix<double>& models,
                                                      const Matrix<double>& brain,
                                                      const Matrix<double>& covariates);
 

@@ -50,3 +50,28 @@ def partial_residual(x, y, zs, metric):
     bx = np.linalg.lstsq(c, xs, rcond=None)[0]
     by = np.linalg.lstsq(c, ys, rcond=None)[0]
     return correlation(xs - c @ bx, ys - c @ by, metric)
+
+
+def pair_gather(perm):
+    """Index into the condensed RDM of the pair (perm[i], perm[j]) for every pair i < j, in
+    condensed order: the RDM with its stimulus labels permuted."""
+    s = len(perm)
+    index = np.zeros((s, s), dtype=np.int64)
+    iu = np.triu_indices(s, k=1)
+    index[iu] = np.arange(len(iu[0]))
+    index = index + index.T
+    a, b = perm[iu[0]], perm[iu[1]]
+    return index[a, b]
+
+
+def partial_freedman_lane(x, y, zs, perm, metric):
+    """Freedman & Lane (1983): y = b0 + Z b + e by least squares (np.linalg.lstsq), y* = fitted +
+    e with e's stimulus labels permuted, then the formula's partial correlation of x with y*
+    given z (Pearson; spearman: on ranks of x, y, z, y* not re-ranked)."""
+    if metric == "spearman":
+        x, y = scipy.stats.rankdata(x), scipy.stats.rankdata(y)
+        zs = [scipy.stats.rankdata(z) for z in zs]
+    design = np.column_stack([np.ones(len(y)), *zs])
+    fitted = design @ np.linalg.lstsq(design, y, rcond=None)[0]
+    e = y - fitted
+    return partial_formula(x, fitted + e[pair_gather(np.asarray(perm))], zs, "pearson")

@@ -24,7 +24,7 @@ def simulated(seed, layers=3, covariates=3):
     models = rng.normal(size=(layers, P)) + 0.6 * base[0]
     models[0] = np.round(models[0], 1)
     base[1] = np.round(base[1], 1)
-    brain = 0.5 * base[0][:, None] + 0.3 * models[1][:, None] + rng.normal(size=(P, T))
+    brain = 0.5 * base[0][:, None] + 0.3 * models[-1][:, None] + rng.normal(size=(P, T))
     return models, brain, base
 
 
@@ -42,10 +42,12 @@ def run_partial(tmp_path, metric, covariates, extra_models=None, permutations=19
         "models": {"file": "models.npy", **(extra_models or {})},
         "covariates": covariates,
         "analysis": {"metric": metric, "permutations": permutations, "precision": "float64",
-                     "seed": 3},
+                     "seed": 3, **extra.pop("analysis", {})},
         "output": {"file": str(tmp_path / "out.h5")},
     }
     sections.update(extra)
+    if permutations is None:
+        del sections["analysis"]["permutations"]
     cfg = write_config(tmp_path / "run.toml", sections)
     proc = run(["run", cfg, "-q"])
     return read_results(tmp_path / "out.h5"), proc
@@ -127,7 +129,7 @@ def test_without_the_section_nothing_about_covariates_is_written(tmp_path):
     ({}, {}, "expected covariates.file and/or covariates.layers"),
     ({"names": "cnames.txt", "layers": ["layer_0"]}, {}, "covariates.names: names the rows"),
     ({"file": "cov.npy", "method": "partial"}, {}, "expected one of formula, residual"),
-    ({"file": "cov.npy", "permute": "brain"}, {}, "covariates.permute: expected one of model"),
+    ({"file": "cov.npy", "permute": "brain"}, {}, "covariates.permute: expected one of model, freedman-lane"),
     ({"file": "bad_p.npy"}, {}, "(covariates.file): expected q x 66 condensed RDMs"),
     ({"file": "constant.npy"}, {}, "covariate covariate_0 is a constant RDM"),
     ({"file": "collinear.npy"}, {}, "the covariates are collinear"),
@@ -177,3 +179,71 @@ def test_the_partial_config_reproduces_the_study_for_all_21_layers(tmp_path):
     np.testing.assert_allclose(res["/observed"], want, rtol=0, atol=1e-12)
     assert res["attrs"]["covariate_method"] == "residual"
     assert "/noise_ceiling/lower" not in res
+
+
+@pytest.mark.parametrize("scheme", ["sign-flip", "stimulus"])
+def test_per_subject_data_give_per_subject_partial_maps(tmp_path, scheme):
+    """Per-subject RDMs (N x P x T): each subject's partial map (partial_formula per subject),
+    then the group statistic (mean over subjects: group_statistic = "mean" for sign flips, the
+    stimulus scheme's mean over subjects). No noise ceiling for partial maps."""
+    rng = np.random.default_rng(61)
+    models, _, cov = simulated(3)
+    N = 5
+    brains = np.stack([0.4 * cov[0][:, None] + 0.3 * models[1][:, None]
+                       + rng.normal(size=(P, T)) for _ in range(N)])
+    np.save(tmp_path / "subjects.npy", brains)
+    np.save(tmp_path / "models.npy", models)
+    np.save(tmp_path / "cov.npy", cov[:1])
+    cfg = write_config(tmp_path / "run.toml", {
+        "brain": {"file": "subjects.npy", "layout": "subjects-pairs-time"},
+        "models": {"file": "models.npy"}, "covariates": {"file": "cov.npy"},
+        "analysis": {"scheme": scheme, "metric": "spearman", "permutations": 15,
+                     "precision": "float64", "group_statistic": "mean"},
+        "output": {"file": str(tmp_path / "out.h5")}})
+    proc = run(["run", cfg])
+    res = read_results(tmp_path / "out.h5")
+    maps = np.array([[[ref.partial_formula(models[l], brains[n, :, t], cov[:1], "spearman")
+                       for t in range(T)] for l in range(models.shape[0])] for n in range(N)])
+    np.testing.assert_allclose(res["/observed"], maps.mean(axis=0), rtol=0, atol=1e-12)
+    assert "/noise_ceiling/lower" not in res
+    assert "noise ceiling" in proc.stderr + proc.stdout
+
+
+@pytest.mark.parametrize("metric", ["pearson", "spearman"])
+@pytest.mark.parametrize("q", [1, 2])
+def test_freedman_lane_permutes_the_brain_residuals(tmp_path, metric, q):
+    """One layer, one time point: /null/max_statistic[k] is permutation k's value, which must
+    equal partial_reference.partial_freedman_lane with the same permutation (row k - 1 of the
+    permutation file) within 1e-12; k = 0 is the observed partial value (partial_formula)."""
+    models, brain, cov = simulated(40 + q, layers=1)
+    brain = brain[:, :1]
+    rng = np.random.default_rng(2)
+    perms = np.array([rng.permutation(S) for _ in range(30)])
+    np.save(tmp_path / "perms.npy", perms)
+    write_inputs(tmp_path, models, brain, cov[:q])
+    res, _ = run_partial(tmp_path, metric, {"file": "cov.npy", "permute": "freedman-lane"},
+                         permutations=None, analysis={"metric": metric, "precision": "float64",
+                                                      "permutation_file": "perms.npy"})
+    null = res["/null/max_statistic"]
+    assert null.shape == (31,)
+    assert abs(null[0] - ref.partial_formula(models[0], brain[:, 0], cov[:q], metric)) <= 1e-12
+    want = [ref.partial_freedman_lane(models[0], brain[:, 0], cov[:q], p, metric) for p in perms]
+    np.testing.assert_allclose(null[1:], want, rtol=0, atol=1e-12)
+    assert res["attrs"]["covariate_permute"] == "freedman-lane"
+
+
+@pytest.mark.parametrize("settings, expected", [
+    ({"method": "residual"}, 'needs covariates.method = "formula"'),
+    ({"metric": "kendall-b"}, 'analysis.metric = "pearson" or "spearman"'),
+])
+def test_freedman_lane_needs_formula_and_a_pearson_metric(tmp_path, settings, expected):
+    models, brain, cov = simulated(4)
+    write_inputs(tmp_path, models, brain, cov[:1])
+    cfg = write_config(tmp_path / "run.toml", {
+        "brain": {"file": "brain.npy"}, "models": {"file": "models.npy"},
+        "covariates": {"file": "cov.npy", "permute": "freedman-lane",
+                       **{k: v for k, v in settings.items() if k == "method"}},
+        "analysis": {"permutations": 9, "metric": settings.get("metric", "pearson")},
+        "output": {"file": str(tmp_path / "out.h5")}})
+    proc = run(["run", cfg, "-q"], check=False)
+    assert proc.returncode == 2 and expected in proc.stderr, proc.stderr

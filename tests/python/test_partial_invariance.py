@@ -36,10 +36,11 @@ def data_dir(tmp_path_factory):
     return root
 
 
-def config(root, method, metric, out):
-    return write_config(root / f"{method}-{metric}.toml", {
+def config(root, method, metric, out, permute):
+    return write_config(root / f"{method}-{metric}-{permute}.toml", {
         "brain": {"file": "brain.npy"}, "models": {"file": "models.npy"},
-        "covariates": {"file": "cov.npy", "layers": ["layer_0"], "method": method},
+        "covariates": {"file": "cov.npy", "layers": ["layer_0"], "method": method,
+                       "permute": permute},
         "analysis": {"metric": metric, "permutations": K, "seed": 9},
         "correction": {"cluster_threshold": "statistic", "cluster_value": 0.1,
                        "connectivity": "layer-time", "tfce": True},
@@ -56,11 +57,13 @@ def moved(out, target):
     return target
 
 
-@pytest.mark.parametrize("method,metric", [("formula", "spearman"), ("residual", "kendall-b"),
-                                           ("formula", "pearson")])
-def test_partial_maps_are_bit_identical_across_layouts(tmp_path, data_dir, method, metric):
-    out = data_dir / f"{method}-{metric}.h5"
-    cfg = config(data_dir, method, metric, out)
+@pytest.mark.parametrize("method,metric,permute", [
+    ("formula", "spearman", "model"), ("residual", "kendall-b", "model"),
+    ("formula", "pearson", "model"), ("formula", "spearman", "freedman-lane")])
+def test_partial_maps_are_bit_identical_across_layouts(tmp_path, data_dir, method, metric,
+                                                       permute):
+    out = data_dir / f"{method}-{metric}-{permute}.h5"
+    cfg = config(data_dir, method, metric, out, permute)
     run(["run", cfg, "--threads", "1", "--batch-size", "64", "-q"])
     base = moved(out, tmp_path / "base.h5")
     res = read_results(base)
