@@ -53,7 +53,7 @@ def run(brain, models, *, times=None, layers=None, layout=None, baseline=None, t
         time_step=None, model_kind=None, metric=None, scheme=None, permutations=None, seed=None,
         tail=None, precision=None, group_statistic=None, fisher_z=None, correction=None,
         bootstrap=None, threads=0, batch_size=None, memory_gib=None, covariates=None,
-        covariate_method=None):
+        covariate_method=None, covariate_permute=None):
     """Runs the permutation analysis on arrays in memory; returns a :class:`Results`.
 
     The settings are the config keys of `permrsa run` (README "Config"); None keeps the engine's
@@ -72,6 +72,8 @@ def run(brain, models, *, times=None, layers=None, layout=None, baseline=None, t
         or q x S x S square dissimilarities (a single P vector is one covariate).
     covariate_method: "formula" (default; vegan's mantel.partial) or "residual" (pingouin 0.3,
         the original study).
+    covariate_permute: "model" (default: the model's labels, as vegan) or "freedman-lane" (the
+        brain's residuals; pearson or spearman with the formula method).
     threads: worker threads (0 = all cores). The GIL is released while the engine runs.
     batch_size, memory_gib: None keeps the engine's defaults (EngineOptions: 64 permutations per
         kernel call; 2 GiB).
@@ -95,7 +97,7 @@ def run(brain, models, *, times=None, layers=None, layout=None, baseline=None, t
         sections["bootstrap"] = dict(bootstrap)
     covariate_array = None
     if covariates is not None:
-        given = {"method": covariate_method}
+        given = {"method": covariate_method, "permute": covariate_permute}
         if isinstance(covariates, str) or (isinstance(covariates, (list, tuple)) and covariates
                                            and all(isinstance(c, str) for c in covariates)):
             given["layers"] = [covariates] if isinstance(covariates, str) else list(covariates)
@@ -105,8 +107,8 @@ def run(brain, models, *, times=None, layers=None, layout=None, baseline=None, t
                 covariate_array = covariate_array[None, :]
             given["file"] = COVARIATES_NAME
         sections["covariates"] = given
-    elif covariate_method is not None:
-        raise InputError("permrsa.run: covariate_method: needs covariates")
+    elif covariate_method is not None or covariate_permute is not None:
+        raise InputError("permrsa.run: covariate_method, covariate_permute: need covariates")
     brain = np.asarray(brain)
     models = np.asarray(models)
     arrays = ((BRAIN_NAME, brain), (MODELS_NAME, models))

@@ -57,7 +57,7 @@ def test_layer_name_covariates_leave_the_layer_out(tmp_path):
 
 def test_covariate_method_without_covariates_is_an_input_error():
     models, brain, _ = inputs()
-    with pytest.raises(permrsa.InputError, match="covariate_method: needs covariates"):
+    with pytest.raises(permrsa.InputError, match="covariate_method, covariate_permute: need covariates"):
         permrsa.run(brain, models, covariate_method="residual", permutations=9)
 
 
