@@ -65,3 +65,17 @@ def test_a_covariate_array_of_the_wrong_size_names_the_array():
     models, brain, z = inputs()
     with pytest.raises(permrsa.InputError, match=r"<covariates array> \(covariates.file\)"):
         permrsa.run(brain, models, covariates=z[:, :-1], permutations=9)
+
+
+def test_report_and_figures_name_partial_maps():
+    """The report has a section for partial maps (covariates, method, scheme) and counts cells
+    per adjustment; figure labels say "partial" (figures.statistic_label)."""
+    from permrsa import figures, report
+    models, brain, z = inputs()
+    res = permrsa.run(brain, models, covariates=z[:1], metric="spearman", permutations=19)
+    page = report.render_html(res, {}, 0.05)
+    assert 'id="partial"' in page and "covariate_0" in page and "formula" in page
+    assert "p_fdr" in page and "p_bonferroni" in page
+    assert figures.statistic_label(res) == "partial Spearman rho"
+    plain = permrsa.run(brain, models, metric="spearman", permutations=19)
+    assert 'id="partial"' not in report.render_html(plain, {}, 0.05)
