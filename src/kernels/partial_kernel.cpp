@@ -5,7 +5,6 @@
 #include <tbb/parallel_for.h>
 
 #include <cmath>
-#include <limits>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -264,118 +263,117 @@ class PartialResidualKernel final : public StatisticKernel {
   double plain_work_ = 0;  // the metric's kernel on the residuals
 };
 
-// Freedman-Lane: permuted brain residuals (see partial_kernel.hpp).
+// Freedman-Lane: permuted brain residuals (see partial_kernel.hpp). With r_x = resid(x | 1, z)
+// and e = resid(y | 1, z), y* = fitted + e o pi and r_x orthogonal to [1, z]:
+//   r_x . resid(y* | 1, z) = r_x . (e o pi),
+//   |resid(y* | 1, z)|^2   = |e|^2 - c' Rzz^-1 c,  c_j = z_j . (e o pi)  (z_j unit norm, centred),
+// so partial = corr(r_x, e o pi) / sqrt(1 - sum_ij corr(z_i, e o pi) Rzz^-1_ij corr(z_j, e o pi)).
+// Both correlations are the Pearson kernel's with the model side gathered by the inverse
+// permutation (r_x . (e o pi) = (r_x o pi^-1) . e): 2 P (L + q) T flop per permutation, plus
+// P to invert the gather and 2 q^2 T for the root.
 class PartialFreedmanLaneKernel final : public StatisticKernel {
  public:
-  PartialFreedmanLaneKernel(Metric metric, const Matrix<double>& models,
+  PartialFreedmanLaneKernel(Metric metric, Precision precision, const Matrix<double>& models,
                             const Matrix<double>& brain, const Matrix<double>& covariates)
-      : q_(covariates.rows()),
-        pairs_(models.cols()),
-        layers_(models.rows()),
-        times_(brain.cols()),
-        x_(layers_, pairs_),
-        z_(q_, pairs_),
-        fitted_(times_, pairs_),
-        residuals_(times_, pairs_) {
+      : q_(covariates.rows()), pairs_(models.cols()), layers_(models.rows()), times_(brain.cols()) {
     const bool ranked = metric == Metric::spearman;
-    auto unit = [&](std::span<const double> v, std::span<double> out) {
-      const std::vector<double> r =
-          ranked ? average_ranks(v) : std::vector<double>(v.begin(), v.end());
-      if (!standardize(r, out)) throw InternalError("freedman-lane kernel: a constant RDM");
-    };
-    for (std::size_t l = 0; l < layers_; ++l) unit(models.row(l), x_.row(l));
-    for (std::size_t j = 0; j < q_; ++j) unit(covariates.row(j), z_.row(j));
-    Matrix<double> rzz(q_, q_);
-    for (std::size_t i = 0; i < q_; ++i)
-      for (std::size_t j = 0; j < q_; ++j) rzz(i, j) = i == j ? 1.0 : dot(z_.row(i), z_.row(j));
-    rzz_inv_ = inverse(rzz, "the correlation matrix of the covariates");
-    // The model side of the Schur complement, fixed: u_l = Rzz^-1 r_xz, s_xx = 1 - r_xz' u_l.
-    u_ = Matrix<double>(layers_, q_);
-    sxx_.resize(layers_);
-    for (std::size_t l = 0; l < layers_; ++l) {
-      std::vector<double> rxz(q_);
-      for (std::size_t j = 0; j < q_; ++j) rxz[j] = dot(x_.row(l), z_.row(j));
-      double sxx = 1.0;
-      for (std::size_t j = 0; j < q_; ++j) {
-        double w = 0;
-        for (std::size_t i = 0; i < q_; ++i) w += rzz_inv_(j, i) * rxz[i];
-        u_(l, j) = w;
-      }
-      for (std::size_t j = 0; j < q_; ++j) sxx -= rxz[j] * u_(l, j);
-      sxx_[l] = sxx;
+    Matrix<double> z(q_, pairs_);
+    for (std::size_t j = 0; j < q_; ++j) {
+      const std::vector<double> r = ranks_or_values(covariates.row(j), ranked);
+      if (!standardize(r, z.row(j)))
+        throw InternalError("freedman-lane kernel: a constant covariate");
     }
-    // y = mean + Z'beta + e: the z rows are centred with unit norm, so beta = Rzz^-1 (Z y).
-    std::vector<double> y(pairs_);
-    for (std::size_t t = 0; t < times_; ++t) {
-      for (std::size_t p = 0; p < pairs_; ++p) y[p] = brain(p, t);
-      if (ranked) y = average_ranks(y);
+    Matrix<double> rzz(q_, q_);
+    for (std::size_t a = 0; a < q_; ++a)
+      for (std::size_t b = 0; b < q_; ++b) rzz(a, b) = a == b ? 1.0 : dot(z.row(a), z.row(b));
+    rzz_inv_ = inverse(rzz, "the correlation matrix of the covariates");
+    // Residuals on [1, z]: the z rows are centred with unit norm, so beta = Rzz^-1 (Z v).
+    auto residual = [&](std::span<const double> v, std::span<double> out) {
       double mean = 0;
-      for (double v : y) mean += v;
+      for (double x : v) mean += x;
       mean /= static_cast<double>(pairs_);
       std::vector<double> c(q_), beta(q_, 0.0);
-      for (std::size_t j = 0; j < q_; ++j) c[j] = dot(z_.row(j), y);
+      for (std::size_t j = 0; j < q_; ++j) c[j] = dot(z.row(j), v);
       for (std::size_t j = 0; j < q_; ++j)
         for (std::size_t i = 0; i < q_; ++i) beta[j] += rzz_inv_(j, i) * c[i];
       for (std::size_t p = 0; p < pairs_; ++p) {
         double fit = mean;
-        for (std::size_t j = 0; j < q_; ++j) fit += z_(j, p) * beta[j];
-        fitted_(t, p) = fit;
-        residuals_(t, p) = y[p] - fit;
+        for (std::size_t j = 0; j < q_; ++j) fit += z(j, p) * beta[j];
+        out[p] = v[p] - fit;
       }
+    };
+    Matrix<double> rx(layers_, pairs_), e(pairs_, times_);
+    std::vector<double> column(pairs_), r(pairs_), unit(pairs_);
+    for (std::size_t l = 0; l < layers_; ++l) {
+      residual(ranks_or_values(models.row(l), ranked), rx.row(l));
+      if (!standardize(rx.row(l), unit))
+        throw InputError("covariates: a model layer (row " + std::to_string(l) +
+                         " of the block) is a combination of the covariates: its partial "
+                         "correlation is undefined");
     }
+    for (std::size_t t = 0; t < times_; ++t) {
+      for (std::size_t p = 0; p < pairs_; ++p) column[p] = brain(p, t);
+      residual(ranks_or_values(column, ranked), r);
+      if (!standardize(r, unit))
+        throw InputError("covariates: the brain RDM at time index " + std::to_string(t) +
+                         " of the block is a combination of the covariates: freedman-lane has no "
+                         "residuals to permute");
+      for (std::size_t p = 0; p < pairs_; ++p) e(p, t) = r[p];
+    }
+    xe_ = make_correlation_kernel(false, precision, rx, e);
+    ze_ = make_correlation_kernel(false, precision, z, e);
   }
 
   std::size_t layers() const override { return layers_; }
   std::size_t times() const override { return times_; }
   std::size_t pairs() const override { return pairs_; }
   double work_per_permutation() const override {
-    return static_cast<double>(pairs_ * times_) * static_cast<double>(2 * (layers_ + q_) + 6);
+    return xe_->work_per_permutation() + ze_->work_per_permutation();
   }
 
   void compute(std::span<const std::uint32_t> gathers, std::size_t batch,
                std::span<double> out) const override {
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, batch * times_),
+    std::vector<std::uint32_t> inverse_gathers(gathers.size());
+    for (std::size_t b = 0; b < batch; ++b)
+      for (std::size_t p = 0; p < pairs_; ++p)
+        inverse_gathers[b * pairs_ + gathers[b * pairs_ + p]] = static_cast<std::uint32_t>(p);
+    std::vector<double> ze(batch * q_ * times_);
+    xe_->compute(inverse_gathers, batch, out);
+    ze_->compute(inverse_gathers, batch, ze);
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, batch),
                       [&](const tbb::blocked_range<std::size_t>& range) {
-                        std::vector<double> ystar(pairs_), ys(pairs_), ryz(q_);
-                        for (std::size_t task = range.begin(); task != range.end(); ++task) {
-                          const std::size_t b = task / times_, t = task % times_;
-                          const std::uint32_t* g = gathers.data() + b * pairs_;
-                          const auto fit = fitted_.row(t);
-                          const auto e = residuals_.row(t);
-                          for (std::size_t p = 0; p < pairs_; ++p) ystar[p] = fit[p] + e[g[p]];
-                          const bool varies = standardize(ystar, ys);
-                          for (std::size_t j = 0; j < q_; ++j) ryz[j] = dot(z_.row(j), ys);
-                          double quad = 0;
-                          for (std::size_t j = 0; j < q_; ++j) {
-                            double w = 0;
-                            for (std::size_t i = 0; i < q_; ++i) w += rzz_inv_(j, i) * ryz[i];
-                            quad += ryz[j] * w;
-                          }
-                          const double syy = 1.0 - quad;
-                          for (std::size_t l = 0; l < layers_; ++l) {
-                            double sxy = dot(x_.row(l), ys);
-                            for (std::size_t j = 0; j < q_; ++j) sxy -= u_(l, j) * ryz[j];
-                            out[(b * layers_ + l) * times_ + t] =
-                                varies ? sxy / std::sqrt(sxx_[l] * syy)
-                                       : std::numeric_limits<double>::quiet_NaN();
-                          }
-                        }
+                        for (std::size_t b = range.begin(); b != range.end(); ++b)
+                          combine(ze.data() + b * q_ * times_, out.data() + b * layers_ * times_);
                       });
   }
 
  private:
+  static std::vector<double> ranks_or_values(std::span<const double> v, bool ranked) {
+    return ranked ? average_ranks(v) : std::vector<double>(v.begin(), v.end());
+  }
   // Pairs summed in order: the fixed summation order.
   static double dot(std::span<const double> a, std::span<const double> b) {
     double s = 0;
     for (std::size_t p = 0; p < a.size(); ++p) s += a[p] * b[p];
     return s;
   }
+  // One permutation: ze (q x T) scales the L x T correlations of r_x with e o pi.
+  void combine(const double* ze, double* cells) const {
+    for (std::size_t t = 0; t < times_; ++t) {
+      double quad = 0;
+      for (std::size_t j = 0; j < q_; ++j) {
+        double w = 0;
+        for (std::size_t i = 0; i < q_; ++i) w += rzz_inv_(j, i) * ze[i * times_ + t];
+        quad += ze[j * times_ + t] * w;
+      }
+      const double scale = 1.0 / std::sqrt(1.0 - quad);
+      for (std::size_t l = 0; l < layers_; ++l) cells[l * times_ + t] *= scale;
+    }
+  }
 
   std::size_t q_, pairs_, layers_, times_;
-  Matrix<double> x_, z_;               // unit-norm centred models and covariates (ranks: spearman)
-  Matrix<double> fitted_, residuals_;  // T x P: the brain's fit on [1, z] and its residuals
-  Matrix<double> rzz_inv_, u_;         // Rzz^-1; L x q Rzz^-1 r_xz
-  std::vector<double> sxx_;            // L
+  Matrix<double> rzz_inv_;
+  std::unique_ptr<StatisticKernel> xe_, ze_;  // corr(r_x o pi^-1, e), corr(z o pi^-1, e)
 };
 
 }  // namespace
@@ -390,7 +388,8 @@ std::unique_ptr<StatisticKernel> make_partial_kernel(Metric metric, Precision pr
   if (definition == PartialDefinition::freedman_lane) {
     if (metric != Metric::pearson && metric != Metric::spearman)
       throw InternalError("partial kernel: freedman-lane takes pearson or spearman");
-    return std::make_unique<PartialFreedmanLaneKernel>(metric, models, brain, covariates);
+    return std::make_unique<PartialFreedmanLaneKernel>(metric, precision, models, brain,
+                                                       covariates);
   }
   if (definition == PartialDefinition::residual)
     return std::make_unique<PartialResidualKernel>(metric, precision, models, brain, covariates);

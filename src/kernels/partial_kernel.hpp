@@ -21,8 +21,8 @@
 //            permuted instead of the model's labels (Freedman & Lane 1983). At each time point
 //            y = b0 + Z'b + e by least squares over the pairs; permutation k gives
 //            y*_k = fitted + e o pi_k (as an RDM), and the partial correlation of the fixed x
-//            with y*_k given z. P (L + q + 6) flop per time point and permutation; r_xz, Rzz^-1
-//            and the fits are computed once.
+//            with y*_k given z, through two Pearson-kernel products (see the .cpp):
+//            2 P (L + q) T flop per permutation.
 //
 // Every output depends only on (k, l, t) through one fixed sequence of operations, so results
 // are bit-identical for any batch, thread or block (see statistic_kernel.hpp).
