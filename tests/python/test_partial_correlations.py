@@ -247,3 +247,17 @@ def test_freedman_lane_needs_formula_and_a_pearson_metric(tmp_path, settings, ex
         "output": {"file": str(tmp_path / "out.h5")}})
     proc = run(["run", cfg, "-q"], check=False)
     assert proc.returncode == 2 and expected in proc.stderr, proc.stderr
+
+
+def test_an_output_over_the_covariate_file_is_refused(tmp_path):
+    """covariates.file is an input like the others: output.file must not overwrite it."""
+    models, brain, cov = simulated(4)
+    write_inputs(tmp_path, models, brain, cov[:1])
+    before = (tmp_path / "cov.npy").read_bytes()
+    cfg = write_config(tmp_path / "run.toml", {
+        "brain": {"file": "brain.npy"}, "models": {"file": "models.npy"},
+        "covariates": {"file": "cov.npy"}, "analysis": {"permutations": 9},
+        "output": {"file": str(tmp_path / "cov.npy")}})
+    proc = run(["run", cfg, "-q"], check=False)
+    assert proc.returncode == 2 and "is the same file as covariates.file" in proc.stderr
+    assert (tmp_path / "cov.npy").read_bytes() == before
