@@ -135,6 +135,10 @@ def test_without_the_section_nothing_about_covariates_is_written(tmp_path):
     ({"file": "collinear.npy"}, {}, "the covariates are collinear"),
     ({"file": "cov.npy", "names": "cnames.txt"}, {}, "expected q = 2 covariate names"),
     ({"file": "cov.npy", "colour": 1}, {}, "covariates.colour: unknown key"),
+    ({"file": "layer_copy.npy"}, {},
+     "covariates: layer layer_1 is (to 1e-8) a linear combination of the covariates"),
+    ({"file": "layer_copy.npy", "method": "residual"}, {},
+     "covariates: layer layer_1 is (to 1e-8) a linear combination of the covariates"),
 ])
 def test_bad_covariates_are_refused_with_exit_2(tmp_path, covariates, models_extra, expected):
     models, brain, cov = simulated(4)
@@ -142,6 +146,8 @@ def test_bad_covariates_are_refused_with_exit_2(tmp_path, covariates, models_ext
     np.save(tmp_path / "bad_p.npy", cov[:1, :-1])
     np.save(tmp_path / "constant.npy", np.ones((1, P)))
     np.save(tmp_path / "collinear.npy", np.stack([cov[0], 2 * cov[0] + 1]))
+    # a file covariate that is a layer (plus another covariate): no partial variance is left
+    np.save(tmp_path / "layer_copy.npy", np.stack([cov[0], 0.5 * models[1] - 2.0 * cov[0] + 3]))
     (tmp_path / "cnames.txt").write_text("one\n")
     cfg = write_config(tmp_path / "run.toml", {
         "brain": {"file": "brain.npy"}, "models": {"file": "models.npy", **models_extra},
