@@ -21,6 +21,14 @@ enum class Connectivity { time, layer_time };
 // elsewhere, for the sign-flip test alone (as MNE's permutation_cluster_1samp_test takes them).
 enum class BrainLayout { pairs_time, time_pairs, subjects_pairs_time, subjects_layers_time };
 enum class ModelKind { dissimilarity, similarity };
+// Partial correlations (issue 17). formula: from the metric's correlations between model x,
+// brain y and covariates z (R vegan's mantel.partial); residual: the metric between the
+// residuals of x and y after least squares on the standardised covariates (pingouin 0.3).
+enum class CovariateMethod { formula, residual };
+// model: the model's stimulus labels are permuted; brain and covariates stay fixed (vegan).
+// freedman_lane: the brain's residuals after regression on the covariates are permuted
+// (pearson and spearman, formula method).
+enum class CovariatePermute { model, freedman_lane };
 
 struct BrainSpec {
   std::string file;                          // array source: P x T (or T x P, N x P x T, N x L x T)
@@ -36,6 +44,18 @@ struct ModelSpec {
   std::string file;  // L x P condensed or L x S x S square
   ModelKind kind = ModelKind::dissimilarity;
   std::string names;  // text file or HDF5 string dataset; empty = layer_0..layer_{L-1}
+};
+
+// [covariates]: RDMs partialled out of every model-brain correlation. Present (enabled) when the
+// config has the section; then `file` and/or `layers` name at least one covariate.
+struct CovariateSpec {
+  bool enabled = false;
+  std::string file;  // q x P condensed or q x S x S square, read as models.file
+  ModelKind kind = ModelKind::dissimilarity;
+  std::string names;                // as models.names; empty = covariate_0..covariate_{q-1}
+  std::vector<std::string> layers;  // rows of models.file (left out of the maps)
+  CovariateMethod method = CovariateMethod::formula;
+  CovariatePermute permute = CovariatePermute::model;
 };
 
 struct AnalysisSettings {
@@ -74,6 +94,7 @@ struct OutputSpec {
 struct RunSpec {
   BrainSpec brain;
   ModelSpec models;
+  CovariateSpec covariates;
   AnalysisSettings analysis;
   CorrectionSettings correction;
   BootstrapSpec bootstrap;
@@ -99,5 +120,7 @@ const char* to_string(ClusterStatistic c);
 const char* to_string(Connectivity c);
 const char* to_string(BrainLayout l);
 const char* to_string(ModelKind k);
+const char* to_string(CovariateMethod m);
+const char* to_string(CovariatePermute p);
 
 }  // namespace permrsa

@@ -32,6 +32,9 @@ struct AnalysisResult {
   Matrix<double> observed;       // s_0
   Matrix<double> p_uncorrected;
   Matrix<double> p_maxstat;
+  // Adjustments of p_uncorrected over the whole map (whole L x T, C order, on every rank):
+  // Benjamini-Hochberg, Bonferroni, Holm.
+  std::vector<double> p_fdr, p_bonferroni, p_holm;
   Matrix<double> p_cluster;      // 1.0 outside clusters
   Matrix<std::int32_t> cluster_id;
   Matrix<double> cell_thresholds;  // permutation-p threshold on e (empty otherwise)

@@ -11,6 +11,8 @@ struct ResultsSummary {
   std::string version, scheme, metric, tail;
   std::int64_t permutations = 0;
   std::uint64_t seed = 0;
+  // Partialled-out covariates (comma-separated names) and the method; empty without them.
+  std::string covariates, covariate_method, covariate_permute;
   std::size_t layers = 0, times = 0;  // L, T
   std::vector<std::string> layer_names;
   std::vector<double> time_axis;

@@ -28,6 +28,17 @@ struct SubjectMaps {  // per-subject model-brain maps given as input (brain.layo
 };
 using BrainData = std::variant<GroupRdms, SubjectRdms, SubjectMaps>;
 
+// Covariate RDMs partialled out of every model-brain correlation (config [covariates]): q x P
+// dissimilarities over all pairs (no data block splits them), their names, and which
+// definition of the partial value the statistics use. None when rdms has no rows.
+struct CovariateRdms {
+  Matrix<double> rdms;
+  std::vector<std::string> names;
+  CovariateMethod method = CovariateMethod::formula;
+  CovariatePermute permute = CovariatePermute::model;
+  bool any() const { return rdms.rows() > 0; }
+};
+
 // One rank's view: the brain columns and model rows of its data block (all of them in a serial
 // run), with the full axes.
 struct RsaProblem {
@@ -35,7 +46,8 @@ struct RsaProblem {
   BrainData brain;                  // baseline-corrected dissimilarities, or given maps
   Matrix<double> models;            // block.layers() x P dissimilarities (no columns with maps)
   std::vector<double> times;        // all T time points, seconds
-  std::vector<std::string> layers;  // all L names
+  std::vector<std::string> layers;  // all L names (without the layers that are covariates)
+  CovariateRdms covariates;         // none without [covariates]
   std::size_t stimuli = 0;          // S, with P = S(S-1)/2
   std::vector<std::pair<std::string, std::string>> input_hashes;  // (config key, sha256)
 
@@ -85,6 +97,7 @@ struct ProblemArrays {
   RealArray models;                 // L x P condensed or L x S x S square
   std::vector<double> times;        // T seconds; empty: spec.brain.time_start/time_step
   std::vector<std::string> layers;  // L names; empty: layer_0..layer_{L-1}
+  RealArray covariates;             // q x P or q x S x S when spec.covariates.file is set
 };
 
 // The same transformations (baseline, similarity, square to condensed) and checks as

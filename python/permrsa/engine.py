@@ -17,6 +17,7 @@ from .results import from_analysis, load
 # prints a file name).
 BRAIN_NAME = "<brain array>"
 MODELS_NAME = "<models array>"
+COVARIATES_NAME = "<covariates array>"
 
 
 def _setting(key, value):
@@ -51,7 +52,8 @@ def _settings(sections):
 def run(brain, models, *, times=None, layers=None, layout=None, baseline=None, time_start=None,
         time_step=None, model_kind=None, metric=None, scheme=None, permutations=None, seed=None,
         tail=None, precision=None, group_statistic=None, fisher_z=None, correction=None,
-        bootstrap=None, threads=0, batch_size=None, memory_gib=None):
+        bootstrap=None, threads=0, batch_size=None, memory_gib=None, covariates=None,
+        covariate_method=None, covariate_permute=None):
     """Runs the permutation analysis on arrays in memory; returns a :class:`Results`.
 
     The settings are the config keys of `permrsa run` (README "Config"); None keeps the engine's
@@ -65,6 +67,13 @@ def run(brain, models, *, times=None, layers=None, layout=None, baseline=None, t
     baseline: (start, end) seconds: subtract each pair's mean over start <= t < end.
     correction: dict of [correction] keys, e.g. {"connectivity": "layer-time", "tfce": True}.
     bootstrap: dict of [bootstrap] keys ({"samples": 1000}), needs per-subject data.
+    covariates: RDMs partialled out of every map ([covariates]): layer names (a list of str,
+        rows of `models`, which are then left out of the maps), or an array of q x P condensed
+        or q x S x S square dissimilarities (a single P vector is one covariate).
+    covariate_method: "formula" (default; vegan's mantel.partial) or "residual" (pingouin 0.3,
+        the original study).
+    covariate_permute: "model" (default: the model's labels, as vegan) or "freedman-lane" (the
+        brain's residuals; pearson or spearman with the formula method).
     threads: worker threads (0 = all cores). The GIL is released while the engine runs.
     batch_size, memory_gib: None keeps the engine's defaults (EngineOptions: 64 permutations per
         kernel call; 2 GiB).
@@ -86,16 +95,33 @@ def run(brain, models, *, times=None, layers=None, layout=None, baseline=None, t
     }
     if bootstrap is not None:
         sections["bootstrap"] = dict(bootstrap)
+    covariate_array = None
+    if covariates is not None:
+        given = {"method": covariate_method, "permute": covariate_permute}
+        if isinstance(covariates, str) or (isinstance(covariates, (list, tuple)) and covariates
+                                           and all(isinstance(c, str) for c in covariates)):
+            given["layers"] = [covariates] if isinstance(covariates, str) else list(covariates)
+        else:
+            covariate_array = np.asarray(covariates)
+            if covariate_array.ndim == 1:
+                covariate_array = covariate_array[None, :]
+            given["file"] = COVARIATES_NAME
+        sections["covariates"] = given
+    elif covariate_method is not None or covariate_permute is not None:
+        raise InputError("permrsa.run: covariate_method, covariate_permute: need covariates")
     brain = np.asarray(brain)
     models = np.asarray(models)
-    for name, a in ((BRAIN_NAME, brain), (MODELS_NAME, models)):
+    arrays = ((BRAIN_NAME, brain), (MODELS_NAME, models))
+    if covariate_array is not None:
+        arrays += ((COVARIATES_NAME, covariate_array),)
+    for name, a in arrays:
         if a.dtype.kind not in "fiu":
             raise InputError(f"{name}: expected a float32 or float64 array, found dtype {a.dtype}")
     times = None if times is None else np.asarray(times, dtype=np.float64).ravel()
     settings, given = _settings(sections)
     analysis = _permrsa.run(brain, models, times, [str(x) for x in (layers or [])], settings,
                             given, int(threads), None if batch_size is None else int(batch_size),
-                            None if memory_gib is None else float(memory_gib))
+                            None if memory_gib is None else float(memory_gib), covariate_array)
     for message in analysis.warnings:
         warnings.warn(message, RuntimeWarning, stacklevel=2)
     return from_analysis(analysis)

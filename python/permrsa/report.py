@@ -142,6 +142,27 @@ overflow-x:auto;font-size:12px}dl{display:grid;grid-template-columns:max-content
 dt{font-weight:bold}dd{margin:0;font-family:monospace;word-break:break-all}"""
 
 
+def _partial_section(res, alpha):
+    """Partial correlations (results with covariates, issue 17): what was partialled out and how,
+    and the cells each adjustment of the uncorrected p-values keeps."""
+    prov = res.provenance or {}
+    parts = []
+    if prov.get("covariates"):
+        items = [("covariates", prov["covariates"]),
+                 ("method", prov.get("covariate_method")),
+                 ("permute", prov.get("covariate_permute"))]
+        parts.append('<h2 id="partial">Partial correlations</h2>'
+                     "<p>Every map is the partial correlation of the layer with the brain, the "
+                     "covariates held out. A layer that is a covariate has no map. The noise "
+                     "ceiling bounds plain correlations and is left out.</p>" + _dl(items))
+    counts = [(name, int((getattr(res, name).to_numpy() <= alpha).sum()))
+              for name in ("p_uncorrected", "p_fdr", "p_holm", "p_bonferroni", "p_maxstat")
+              if getattr(res, name, None) is not None]
+    if len(counts) > 2:
+        parts.append(f'<h2 id="adjusted">Cells with p &le; {alpha:g}</h2>' + _dl(counts))
+    return "".join(parts)
+
+
 def render_html(res, figure_files, alpha):
     """The page; figure_files maps a figure name to (png bytes, svg file name)."""
     prov = res.provenance
@@ -151,13 +172,14 @@ def render_html(res, figure_files, alpha):
                                         "cluster_threshold", "cluster_statistic", "connectivity",
                                         "stimuli", "subjects") if k in prov]
     inputs = []
-    for section in ("brain", "models"):
+    for section in ("brain", "models", "covariates"):
         for key, value in (res.config or {}).get(section, {}).items():
             inputs.append((f"{section}.{key}", value))
     inputs += [(k, v) for k, v in prov.items() if k.startswith("sha256_")]
     provenance = [("results file", res.source), ("permrsa_version", prov.get("permrsa_version")),
                   ("seed", prov.get("seed")), ("layers", len(res.layers)),
                   ("time points", f"{len(res.times)} ({res.times[0]:.4g} .. {res.times[-1]:.4g} s)")]
+    partial = _partial_section(res, alpha)
     figs = []
     for name, (png, svg) in figure_files.items():
         data = base64.b64encode(png).decode()
@@ -175,7 +197,7 @@ def render_html(res, figure_files, alpha):
 ({len(res.layers)} layers x {len(res.times)} time points).</p>
 <h2 id="significant-clusters">Significant clusters (p &le; {alpha:g})</h2>
 {_table(table, "clusters")}
-<h2>Figures</h2>
+{partial}<h2>Figures</h2>
 {''.join(figs)}
 <h2>Settings</h2>{_dl(settings)}
 <h2>Inputs</h2>{_dl(inputs)}

@@ -18,7 +18,8 @@ REQUIRED = ("/observed", "/p_uncorrected", "/p_maxstat", "/p_cluster", "/cluster
             "/clusters/layer_last", "/clusters/time_first", "/clusters/time_last",
             "/clusters/sign", "/null/max_statistic", "/null/max_cluster", "/axes/time",
             "/axes/layer")
-MAPS = ("observed", "p_uncorrected", "p_maxstat", "p_cluster", "cluster_id", "tfce", "p_tfce")
+MAPS = ("observed", "p_uncorrected", "p_maxstat", "p_cluster", "cluster_id", "tfce", "p_tfce",
+        "p_fdr", "p_bonferroni", "p_holm")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +40,10 @@ class Results:
     cell_threshold: pd.DataFrame = None
     tfce: pd.DataFrame = None
     p_tfce: pd.DataFrame = None
+    # Adjustments of p_uncorrected over the whole map (files before issue 17 have none).
+    p_fdr: pd.DataFrame = None
+    p_bonferroni: pd.DataFrame = None
+    p_holm: pd.DataFrame = None
     noise_ceiling: pd.DataFrame = None
     bootstrap: dict = None
     config: dict = None

@@ -65,6 +65,10 @@ py::dict datasets(const Analysis& a) {
   d["/p_maxstat"] = map_array(r.p_maxstat);
   d["/p_cluster"] = map_array(r.p_cluster);
   d["/cluster_id"] = map_array(r.cluster_id);
+  const std::size_t rows = problem.layers.size(), cols = problem.times.size();
+  d["/p_fdr"] = matrix_array(r.p_fdr, rows, cols);
+  d["/p_bonferroni"] = matrix_array(r.p_bonferroni, rows, cols);
+  d["/p_holm"] = matrix_array(r.p_holm, rows, cols);
   const permrsa::ClusterColumns c = permrsa::cluster_columns(r.clusters);
   d["/clusters/statistic"] = vector_array(c.statistic);
   d["/clusters/p"] = vector_array(r.cluster_p);
@@ -116,6 +120,7 @@ py::dict datasets(const Analysis& a) {
   }
   d["/axes/time"] = vector_array(problem.times);
   d["/axes/layer"] = problem.layers;
+  if (problem.covariates.any()) d["/axes/covariate"] = problem.covariates.names;
   return d;
 }
 
@@ -139,6 +144,13 @@ py::dict attributes(const Analysis& a) {
   d["cluster_statistic"] = permrsa::to_string(spec.correction.cluster_statistic);
   d["connectivity"] = permrsa::to_string(spec.correction.connectivity);
   d["stimuli"] = a.prepared.problem.stimuli;
+  if (const auto& c = a.prepared.problem.covariates; c.any()) {
+    std::string names;
+    for (const auto& n : c.names) names += (names.empty() ? "" : ",") + n;
+    d["covariates"] = names;
+    d["covariate_method"] = permrsa::to_string(spec.covariates.method);
+    d["covariate_permute"] = permrsa::to_string(spec.covariates.permute);
+  }
   return d;
 }
 
@@ -177,13 +189,16 @@ PYBIND11_MODULE(_permrsa, m) {
          std::vector<std::string> layers,
          const std::vector<std::pair<std::string, permrsa::SettingValue>>& settings,
          const std::vector<std::string>& sections, int threads,
-         std::optional<std::size_t> batch_size, std::optional<double> memory_gib) {
+         std::optional<std::size_t> batch_size, std::optional<double> memory_gib,
+         std::optional<DoubleArray> covariates) {
         auto spec = permrsa::spec_from_settings(settings, sections, "permrsa.run");
         permrsa::ProblemArrays arrays{to_real_array(brain, spec.brain.file),
                                       to_real_array(models, spec.models.file),
                                       {},
-                                      std::move(layers)};
+                                      std::move(layers),
+                                      {}};
         if (times) arrays.times = to_real_array(*times, "<times>").values;
+        if (covariates) arrays.covariates = to_real_array(*covariates, spec.covariates.file);
         permrsa::EngineOptions options;  // its defaults, unless given
         if (batch_size) options.batch_size = *batch_size;
         if (memory_gib) options.memory_per_rank_gib = *memory_gib;
@@ -212,8 +227,8 @@ PYBIND11_MODULE(_permrsa, m) {
         a->warnings = permrsa::summarize(a->prepared, a->result, *serial);
         return a;
       },
-      py::arg("brain"), py::arg("models"), py::arg("times"), py::arg("layers"),
-      py::arg("settings"), py::arg("sections"), py::arg("threads") = 0,
-      py::arg("batch_size") = py::none(), py::arg("memory_gib") = py::none(),
+      py::arg("brain"), py::arg("models"), py::arg("times"), py::arg("layers"), py::arg("settings"),
+      py::arg("sections"), py::arg("threads") = 0, py::arg("batch_size") = py::none(),
+      py::arg("memory_gib") = py::none(), py::arg("covariates") = py::none(),
       "Runs the analysis the settings describe on in-memory arrays (the GIL is released)");
 }

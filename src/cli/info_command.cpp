@@ -21,6 +21,9 @@ int info(const std::string& path) {
   std::printf("  permrsa %s, scheme %s, metric %s, tail %s, K = %lld permutations, seed %llu\n",
               s.version.c_str(), s.scheme.c_str(), s.metric.c_str(), s.tail.c_str(),
               static_cast<long long>(s.permutations), static_cast<unsigned long long>(s.seed));
+  if (!s.covariates.empty())
+    std::printf("  partial maps: covariates %s partialled out (method %s, permute %s)\n",
+                s.covariates.c_str(), s.covariate_method.c_str(), s.covariate_permute.c_str());
   std::printf("  %zu layers x %zu time points (%.4g s to %.4g s)\n", L, T, times.front(),
               times.back());
   const auto count = [](const std::vector<double>& p) {

@@ -44,5 +44,11 @@ const char* to_string(BrainLayout l) {
 const char* to_string(ModelKind k) {
   return k == ModelKind::dissimilarity ? "dissimilarity" : "similarity";
 }
+const char* to_string(CovariateMethod m) {
+  return m == CovariateMethod::formula ? "formula" : "residual";
+}
+const char* to_string(CovariatePermute p) {
+  return p == CovariatePermute::model ? "model" : "freedman-lane";
+}
 
 }  // namespace permrsa

@@ -49,6 +49,17 @@ RunFootprint run_footprint(const RunSpec& spec, const ProblemShape& shape, const
             16.0 * cells * 8.0;
   // Per k: max_statistic, max_cluster (and max_tfce) on every rank, their gathered copies, the
   // result's, its sorted copies and the gather's send and receive buffers: 4 v + 3 doubles.
+  if (spec.covariates.enabled && shape.pairs > 0) {
+    // Partial kernels (kernels/partial_kernel.cpp) hold residual or standardised copies of the
+    // block's models and brain and a second kernel on them, per subject; the residual method
+    // also builds the batch's permuted model residuals and a kernel on them, one call at a time.
+    const double pairs = static_cast<double>(shape.pairs);
+    const double rows = static_cast<double>(block.layers()),
+                 columns = static_cast<double>(block.times());
+    f.fixed += 8.0 * subjects * 2.0 * pairs * (rows + columns);
+    if (spec.covariates.method == CovariateMethod::residual)
+      f.fixed += 8.0 * 2.0 * static_cast<double>(batch_size) * rows * pairs;
+  }
   const double maxima = spec.correction.tfce ? 3.0 : 2.0;
   f.per_permutation = 8.0 * (4.0 * maxima + 3.0);
   if (spec.correction.cluster_threshold == ClusterThreshold::permutation_p)  // heaps, merged, state

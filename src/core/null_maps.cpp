@@ -5,10 +5,11 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/tail.hpp"
+#include "kernels/partial_kernel.hpp"
 #include "kernels/sign_flip_kernel.hpp"
 #include "kernels/statistic_kernel.hpp"
 #include "permrsa/error.hpp"
-#include "core/tail.hpp"
 
 namespace permrsa {
 namespace {
@@ -24,11 +25,21 @@ std::vector<std::unique_ptr<StatisticKernel>> kernels_for(const RsaProblem& prob
                                                           const AnalysisSettings& analysis) {
   std::vector<std::unique_ptr<StatisticKernel>> kernels;
   if (problem.block.cells() == 0) return kernels;
-  if (const auto* group = problem.group())
-    kernels.push_back(make_statistic_kernel(analysis.metric, analysis.precision, problem.models, group->rdms));
+  // With covariates every map is the partial one (per subject: each subject's own partial map).
+  const auto& covariates = problem.covariates;
+  auto kernel = [&](const Matrix<double>& brain) {
+    if (!covariates.any())
+      return make_statistic_kernel(analysis.metric, analysis.precision, problem.models, brain);
+    const auto definition =
+        covariates.permute == CovariatePermute::freedman_lane ? PartialDefinition::freedman_lane
+        : covariates.method == CovariateMethod::residual      ? PartialDefinition::residual
+                                                              : PartialDefinition::formula;
+    return make_partial_kernel(analysis.metric, analysis.precision, definition, problem.models,
+                               brain, covariates.rdms);
+  };
+  if (const auto* group = problem.group()) kernels.push_back(kernel(group->rdms));
   if (const auto* subjects = problem.subject_rdms())
-    for (const auto& subject : subjects->rdms)
-      kernels.push_back(make_statistic_kernel(analysis.metric, analysis.precision, problem.models, subject));
+    for (const auto& subject : subjects->rdms) kernels.push_back(kernel(subject));
   return kernels;
 }
 

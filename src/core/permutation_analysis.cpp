@@ -9,6 +9,8 @@
 // the leader (one gather per batch); none with D = 1.
 #include "permrsa/permutation_analysis.hpp"
 
+#include "core/p_adjustments.hpp"
+
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
@@ -132,6 +134,11 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
                                      std::move(maxima), std::move(clusters));
   r.writes_maps = topology.group_id == 0;
   r.cell_thresholds = accumulator.block_thresholds();
+  auto adjusted =
+      adjust_over_map(r.p_uncorrected, r.block, r.writes_maps, grid.layers, grid.times, world);
+  r.p_fdr = std::move(adjusted.fdr);
+  r.p_bonferroni = std::move(adjusted.bonferroni);
+  r.p_holm = std::move(adjusted.holm);
   if (world.rank() == 0) r.state = std::move(state);
   return r;
 }

@@ -9,8 +9,9 @@
 #include <vector>
 
 #include "core/null_maps.hpp"
-#include "permrsa/error.hpp"
 #include "core/tfce.hpp"
+#include "numeric/ranks.hpp"
+#include "permrsa/error.hpp"
 
 namespace permrsa {
 namespace {
@@ -185,9 +186,85 @@ Reach flip_reach(const RsaProblem& problem, const RunSpec& spec, std::span<const
   return r;
 }
 
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// A partial correlation is undefined where the model or the brain is a combination of the
+// covariates (a file covariate equal to a layer, say): the observed map must be finite.
+// An orthonormal basis of the standardised covariates' span (Gram-Schmidt in order; a collinear
+// covariate adds nothing, and the kernels refuse it).
+std::vector<std::vector<double>> covariate_basis(const Matrix<double>& z) {
+  const std::size_t P = z.cols();
+  std::vector<std::vector<double>> basis;
+  for (std::size_t j = 0; j < z.rows(); ++j) {
+    std::vector<double> v(P);
+    standardize(z.row(j), v);
+    for (const auto& u : basis) {
+      double d = 0;
+      for (std::size_t p = 0; p < P; ++p) d += u[p] * v[p];
+      for (std::size_t p = 0; p < P; ++p) v[p] -= d * u[p];
+    }
+    double norm = 0;
+    for (double x : v) norm += x * x;
+    if (norm < 1e-20) continue;
+    for (auto& x : v) x /= std::sqrt(norm);
+    basis.push_back(std::move(v));
+  }
+  return basis;
+}
+
+// A layer (nearly) in the span of the covariates has no partial variance left: 1 - R^2 of its
+// least-squares fit on them (Pearson, on the values) below 1e-8 leaves only rounding.
+void check_layers_outside_covariates(const RsaProblem& problem, const RunSpec& spec) {
+  const auto basis = covariate_basis(problem.covariates.rdms);
+  const std::size_t P = problem.covariates.rdms.cols();
+  std::vector<double> x(P);
+  for (std::size_t l = 0; l < problem.models.rows(); ++l) {
+    standardize(problem.models.row(l), x);
+    double left = 1.0;  // |x|^2 = 1
+    for (const auto& u : basis) {
+      double d = 0;
+      for (std::size_t p = 0; p < P; ++p) d += u[p] * x[p];
+      left -= d * d;
+    }
+    if (left < 1e-8) {
+      const std::size_t layer = problem.block.layer_begin + l;
+      throw InputError(
+          spec.source + ": covariates: layer " +
+          (layer < problem.layers.size() ? problem.layers[layer] : std::to_string(layer)) +
+          " is (to 1e-8) a linear combination of the covariates (" +
+          join_names(problem.covariates.names) +
+          "): its partial correlation is undefined; leave it out of the models or the covariate "
+          "out");
+    }
+  }
+}
+
+void check_partial_maps(const RsaProblem& problem, const RunSpec& spec) {
+  if (!problem.covariates.any() || !problem.has_rdms() || problem.block.cells() == 0) return;
+  check_layers_outside_covariates(problem, spec);
+  AnalysisSettings plain = spec.analysis;
+  plain.fisher_z = false;
+  const auto identity = PermutationSet::generated(problem.stimuli, 1, 1);
+  Batch observed;
+  make_stimulus_maps(problem, plain, identity)->fill(observed, 0, 1);
+  for (std::size_t c = 0; c < problem.block.cells(); ++c)
+    if (!std::isfinite(observed.s[c]))
+      refuse(spec, problem, c,
+             "the partial correlation is undefined (" + number(observed.s[c]) +
+                 "): the layer or the brain RDM there is a combination of the covariates (" +
+                 problem.covariates.names.front() +
+                 (problem.covariates.names.size() > 1 ? ", ..." : "") +
+                 "); leave that covariate out");
+}
+
 }  // namespace
 
 void check_statistics(const RsaProblem& problem, const RunSpec& spec) {
+  check_partial_maps(problem, spec);
   const auto& analysis = spec.analysis;
   const bool flip = analysis.scheme == Scheme::sign_flip;
   const bool fisher = analysis.fisher_z && problem.subject_count() > 0;

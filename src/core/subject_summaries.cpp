@@ -28,7 +28,8 @@ SubjectSummaries summarize_subjects(const RsaProblem& problem, const RunSpec& sp
   std::vector<double> triples;
   // (None when the input is the maps themselves: there are no RDMs to compare.)
   if (!problem.has_rdms() && !spec.bootstrap.enabled) return out;
-  if (group_id == 0 && problem.block.layer_begin == 0 && problem.block.cells() > 0 && problem.has_rdms()) {
+  if (group_id == 0 && problem.block.layer_begin == 0 && problem.block.cells() > 0 &&
+      problem.has_rdms() && !problem.covariates.any()) {
     const auto ceiling = noise_ceiling(problem.subject_rdms()->rdms, spec.analysis.metric);
     for (std::size_t t = 0; t < ceiling.lower.size(); ++t)
       triples.insert(triples.end(), {static_cast<double>(problem.block.time_begin + t), ceiling.lower[t], ceiling.upper[t]});
@@ -42,7 +43,8 @@ SubjectSummaries summarize_subjects(const RsaProblem& problem, const RunSpec& sp
   }
   world.broadcast(ceiling.lower, 0);
   world.broadcast(ceiling.upper, 0);
-  if (problem.has_rdms()) out.noise_ceiling = std::move(ceiling);
+  // A noise ceiling bounds plain correlations with the brain; partial ones have none (issue 17).
+  if (problem.has_rdms() && !problem.covariates.any()) out.noise_ceiling = std::move(ceiling);
 
   if (!spec.bootstrap.enabled) return out;
   // The whole per-subject maps and thresholds on rank 0 (the leader of group 0).

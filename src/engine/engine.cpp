@@ -83,6 +83,26 @@ void warn_about_times(const PreparedAnalysis& a, const Communicator& world) {
                   : "the time axis is the sample index (0, 1, 2, ...), read as seconds");
 }
 
+// What partialling out changes in the maps, said once.
+void log_covariates(const PreparedAnalysis& a, const Communicator& world) {
+  const auto& c = a.problem.covariates;
+  if (world.rank() != 0 || !c.any()) return;
+  std::string names;
+  for (const auto& n : c.names) names += (names.empty() ? "" : ", ") + n;
+  spdlog::info("covariates: {} partialled out of every map (method {}, permute {})", names,
+               to_string(a.spec.covariates.method), to_string(a.spec.covariates.permute));
+  // A warning: the maps then have fewer layers than models.file.
+  for (const auto& layer : a.spec.covariates.layers)
+    spdlog::warn(
+        "covariates: layer {} is a covariate: it has no partial map and is left out of "
+        "the maps (/axes/layer lists the others)",
+        layer);
+  if (a.problem.subject_count() > 0)
+    spdlog::info(
+        "covariates: the noise ceiling bounds plain correlations, not partial ones: "
+        "it is left out (no /noise_ceiling)");
+}
+
 }  // namespace
 
 PreparedAnalysis prepare_analysis(const std::function<RunSpec()>& load_spec,
@@ -119,6 +139,7 @@ PreparedAnalysis prepare_analysis(const std::function<RunSpec()>& load_spec,
   });
   // Once the input is known good (a warning before an error would muddle the message).
   warn_about_times(a, world);
+  log_covariates(a, world);
   return a;
 }
 

@@ -224,6 +224,40 @@ std::vector<KeyDescriptor> model_keys() {
   };
 }
 
+std::vector<KeyDescriptor> covariate_keys() {
+  const auto c = &RunSpec::covariates;
+  return {
+      path_key("covariates", "file", field(c, &CovariateSpec::file), false),
+      choice_key("covariates", "kind", field(c, &CovariateSpec::kind),
+                 {ModelKind::dissimilarity, ModelKind::similarity}),
+      path_key("covariates", "names", field(c, &CovariateSpec::names), false),
+      {"covariates", "layers",
+       [](const Value& v, RunSpec& s, const KeyContext& k) {
+         s.covariates.layers = typed(v, k, "a list of layer names", [](const Value& x) {
+           std::vector<std::string> out;
+           for (const auto& y : x.as_array()) out.push_back(y.as_string().str);
+           return out;
+         });
+         const auto& l = s.covariates.layers;
+         for (std::size_t i = 0; i < l.size(); ++i)
+           for (std::size_t j = 0; j < i; ++j)
+             if (l[i] == l[j])
+               k.fail("expected distinct layer names, found \"" + l[i] + "\" twice");
+       },
+       [](const RunSpec& s) -> std::optional<std::string> {
+         if (s.covariates.layers.empty()) return std::nullopt;
+         std::string out = "[";
+         for (std::size_t i = 0; i < s.covariates.layers.size(); ++i)
+           out += (i ? ", " : "") + quoted(s.covariates.layers[i]);
+         return out + "]";
+       }},
+      choice_key("covariates", "method", field(c, &CovariateSpec::method),
+                 {CovariateMethod::formula, CovariateMethod::residual}),
+      choice_key("covariates", "permute", field(c, &CovariateSpec::permute),
+                 {CovariatePermute::model, CovariatePermute::freedman_lane}),
+  };
+}
+
 std::vector<KeyDescriptor> analysis_keys() {
   const auto a = &RunSpec::analysis;
   return {
@@ -323,8 +357,8 @@ std::vector<KeyDescriptor> bootstrap_and_output_keys() {
 const std::vector<KeyDescriptor>& config_keys() {
   static const std::vector<KeyDescriptor> keys = [] {
     std::vector<KeyDescriptor> all;
-    for (auto part : {brain_keys(), model_keys(), analysis_keys(), correction_keys(),
-                      bootstrap_and_output_keys()})
+    for (auto part : {brain_keys(), model_keys(), covariate_keys(), analysis_keys(),
+                      correction_keys(), bootstrap_and_output_keys()})
       all.insert(all.end(), part.begin(), part.end());
     return all;
   }();

@@ -37,7 +37,7 @@ struct KeyDescriptor {
 
 // In the order the resolved config prints them.
 const std::vector<KeyDescriptor>& config_keys();
-// The sections, in that order; [bootstrap] is printed only when the run has one.
+// The sections, in that order; [covariates] and [bootstrap] are printed only when the run has them.
 std::vector<std::string> config_sections();
 
 }  // namespace permrsa::io

@@ -199,6 +199,29 @@ void check_models_and_analysis(const RunSpec& spec, const std::string& origin) {
       (a.scheme != Scheme::sign_flip || a.group_statistic != GroupStatistic::t))
     fail(origin, "correction.cluster_threshold", "\"t-default\" (Student t quantile, as MNE) needs "
          "analysis.scheme = \"sign-flip\" and analysis.group_statistic = \"t\"");
+  const auto& c = spec.covariates;
+  if (c.enabled && c.file.empty() && c.layers.empty())
+    fail(origin, "[covariates]",
+         "expected covariates.file and/or covariates.layers (the RDMs to "
+         "partial out), found neither");
+  if (c.enabled && c.file.empty() && !c.names.empty())
+    fail(origin, "covariates.names", "names the rows of covariates.file, which is not set");
+  if (c.enabled && c.permute == CovariatePermute::freedman_lane &&
+      (c.method != CovariateMethod::formula ||
+       (a.metric != Metric::pearson && a.metric != Metric::spearman)))
+    fail(origin, "covariates.permute",
+         "\"freedman-lane\" permutes the brain's least-squares residuals: it needs "
+         "covariates.method = \"formula\" and analysis.metric = \"pearson\" or \"spearman\" "
+         "(found method \"" +
+             std::string(to_string(c.method)) + "\", metric \"" + to_string(a.metric) + "\")");
+  if (c.enabled && c.permute == CovariatePermute::freedman_lane && a.scheme == Scheme::sign_flip)
+    fail(origin, "covariates.permute",
+         "\"freedman-lane\" permutes stimulus labels; the sign-flip scheme permutes none: "
+         "expected \"model\" (the default)");
+  if (c.enabled && maps_given)
+    fail(origin, "[covariates]",
+         "partial correlations need brain RDMs, not the correlation maps of "
+         "brain.layout = \"subjects-layers-time\"");
   if (spec.bootstrap.enabled && !spec.per_subject())
     fail(origin, "[bootstrap]", "resamples subjects: it needs per-subject brain RDMs (brain.files, or "
          "brain.layout = \"subjects-pairs-time\")");
@@ -210,6 +233,7 @@ RunSpec build_spec(const Value& root, const std::string& origin, const std::stri
   RunSpec spec;
   spec.source = origin;
   spec.bootstrap.enabled = root.contains("bootstrap");
+  spec.covariates.enabled = root.contains("covariates");
   for (const auto& d : io::config_keys()) {
     if (!root.contains(d.section) || !root.at(d.section).contains(d.key)) continue;
     io::KeyContext k;
@@ -308,6 +332,7 @@ std::string to_toml(const RunSpec& s) {
   std::string section;
   for (const auto& d : io::config_keys()) {
     if (d.section == "bootstrap" && !s.bootstrap.enabled) continue;
+    if (d.section == "covariates" && !s.covariates.enabled) continue;
     if (d.section != section) {
       o << (section.empty() ? "" : "\n") << "[" << d.section << "]\n";
       section = d.section;

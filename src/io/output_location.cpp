@@ -110,6 +110,10 @@ std::vector<FileRole> run_input_files(const RunSpec& spec) {
   // A text file, or "file.h5:/dataset" (as the loader reads it).
   if (!spec.models.names.empty())
     files.push_back({spec.models.names.substr(0, spec.models.names.find(':')), "models.names"});
+  add(spec.covariates.file, "covariates.file");
+  if (!spec.covariates.names.empty())
+    files.push_back(
+        {spec.covariates.names.substr(0, spec.covariates.names.find(':')), "covariates.names"});
   add(spec.analysis.permutation_file, "analysis.permutation_file");
   return files;
 }

@@ -1,5 +1,6 @@
 // Config -> validated RsaProblem. Every check names the file, the config key and the expected
 // vs actual value, and runs before any heavy work.
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <sstream>
@@ -78,22 +79,24 @@ std::vector<std::string> sibling_layer_names(const std::string& models_file, std
   return {};
 }
 
-Matrix<double> model_matrix(const RunSpec& spec, RealArray a, std::size_t pairs) {
-  require_finite(a, "models.file");
+// L x P dissimilarities from models.file (or q x P from covariates.file: `key` names it).
+Matrix<double> rdm_rows(RealArray a, std::size_t pairs, ModelKind kind, const std::string& key) {
+  require_finite(a, key);
+  const std::string rows = key == "models.file" ? "L" : "q";
   Matrix<double> m;
   if (a.dims() == 2) {
     if (a.shape[1] != pairs)
-      bad(a.source, "models.file",
-          "expected L x " + std::to_string(pairs) +
+      bad(a.source, key,
+          "expected " + rows + " x " + std::to_string(pairs) +
               " condensed RDMs (P must match brain.file), found shape " + shape_text(a.shape));
     m = Matrix<double>(a.shape[0], a.shape[1], a.values);
   } else if (a.dims() == 3) {
     const std::size_t s = a.shape[1];
     if (a.shape[2] != s)
-      bad(a.source, "models.file",
-          "expected L x S x S square RDMs, found shape " + shape_text(a.shape));
+      bad(a.source, key,
+          "expected " + rows + " x S x S square RDMs, found shape " + shape_text(a.shape));
     if (pair_count(s) != pairs)
-      bad(a.source, "models.file",
+      bad(a.source, key,
           "expected S = " + std::to_string(*stimuli_for_pairs(pairs)) +
               " stimuli to match brain.file, found S = " + std::to_string(s) + " (shape " +
               shape_text(a.shape) + ")");
@@ -105,19 +108,25 @@ Matrix<double> model_matrix(const RunSpec& spec, RealArray a, std::size_t pairs)
           const double x = sq[i * s + j], y = sq[j * s + i];
           if (std::fabs(x - y) > 1e-10 * std::max(1.0, std::fabs(x))) {
             std::ostringstream msg;
-            msg << "expected a symmetric matrix, found layer " << l << " [" << i << "][" << j
-                << "] = " << x << " but [" << j << "][" << i << "] = " << y;
-            bad(a.source, "models.file", msg.str());
+            msg << "expected a symmetric matrix, found " << (rows == "L" ? "layer " : "covariate ")
+                << l << " [" << i << "][" << j << "] = " << x << " but [" << j << "][" << i
+                << "] = " << y;
+            bad(a.source, key, msg.str());
           }
           m(l, pair_index(i, j, s)) = x;
         }
     }
   } else {
-    bad(a.source, "models.file", "expected L x P or L x S x S, found shape " + shape_text(a.shape));
+    bad(a.source, key,
+        "expected " + rows + " x P or " + rows + " x S x S, found shape " + shape_text(a.shape));
   }
-  if (spec.models.kind == ModelKind::similarity)
+  if (kind == ModelKind::similarity)
     for (auto& v : m.values()) v = 1.0 - v;
   return m;
+}
+
+Matrix<double> model_matrix(const RunSpec& spec, RealArray a, std::size_t pairs) {
+  return rdm_rows(std::move(a), pairs, spec.models.kind, "models.file");
 }
 
 // Time axes must increase strictly: clusters join neighbouring columns and the baseline
@@ -243,6 +252,15 @@ void validate_problem(const RsaProblem& problem, const std::string& brain_name,
                      " pairs to match the brain RDMs, found " +
                      std::to_string(problem.models.cols()));
   std::vector<double> z(P);
+  const auto& covariates = problem.covariates;
+  if (covariates.any() && covariates.rdms.cols() != P)
+    throw InputError(models_name + " (covariates): expected P = " + std::to_string(P) +
+                     " pairs to match the brain RDMs, found " +
+                     std::to_string(covariates.rdms.cols()));
+  for (std::size_t i = 0; i < covariates.rdms.rows(); ++i)
+    if (!standardize(covariates.rdms.row(i), z))
+      throw InputError("covariate " + covariates.names[i] +
+                       " is a constant RDM: its correlation with anything is undefined");
   for (std::size_t l = 0; l < L; ++l)
     if (!standardize(problem.models.row(l), z)) {
       const std::size_t layer = problem.block.layer_begin + l;
@@ -332,6 +350,10 @@ ProblemShape shape_of(const RunSpec& spec, std::vector<std::size_t> brain,
 
 }  // namespace
 
+namespace {
+std::vector<std::size_t> kept_model_rows(const RunSpec& spec, std::size_t L);
+}  // namespace
+
 ProblemShape probe_problem_shape(const RunSpec& spec) {
   const bool per_file = !spec.brain.files.empty();
   const std::string first = per_file ? spec.brain.files.front() : spec.brain.file;
@@ -364,8 +386,11 @@ ProblemShape probe_problem_shape(const RunSpec& spec) {
             "expected the same shape as " + source + " " + shape_text(brain) +
                 " (one subject per file), found " + shape_text(s));
     }
-  return shape_of(spec, brain, source, key, read_array_shape(spec.models.file, "models.file"),
-                  parse_array_source(spec.models.file, "models.file").text());
+  auto shape = shape_of(spec, brain, source, key, read_array_shape(spec.models.file, "models.file"),
+                        parse_array_source(spec.models.file, "models.file").text());
+  // Layers that are covariates have no partial map: the grid is that of the others.
+  if (!spec.covariates.layers.empty()) shape.layers = kept_model_rows(spec, shape.layers).size();
+  return shape;
 }
 
 RsaProblem load_problem(const RunSpec& spec) {
@@ -404,6 +429,78 @@ std::vector<std::string> layer_names(const RunSpec& spec, std::size_t L,
     for (std::size_t l = names.size(); l < L; ++l) names.push_back("layer_" + std::to_string(l));
   }
   return names;
+}
+
+// The rows of the models that have maps: all but those named in covariates.layers (a layer
+// partialled out of itself leaves nothing to correlate), each of which must be one of `names`.
+std::vector<std::size_t> kept_rows(const RunSpec& spec, const std::vector<std::string>& names) {
+  std::vector<std::size_t> kept;
+  const auto& covariate_layers = spec.covariates.layers;
+  for (const auto& name : covariate_layers)
+    if (std::find(names.begin(), names.end(), name) == names.end())
+      throw InputError(spec.source +
+                       ": covariates.layers: expected names of layers of the models (" +
+                       names.front() + ", ..., " + names.back() + "), found \"" + name + "\"");
+  for (std::size_t l = 0; l < names.size(); ++l)
+    if (std::find(covariate_layers.begin(), covariate_layers.end(), names[l]) ==
+        covariate_layers.end())
+      kept.push_back(l);
+  if (kept.empty())
+    throw InputError(spec.source +
+                     ": covariates.layers: every layer of the models is a "
+                     "covariate, so no layer is left to test");
+  return kept;
+}
+
+std::vector<std::size_t> kept_model_rows(const RunSpec& spec, std::size_t L) {
+  if (spec.covariates.layers.empty()) {
+    std::vector<std::size_t> all(L);
+    for (std::size_t l = 0; l < L; ++l) all[l] = l;
+    return all;
+  }
+  return kept_rows(spec, layer_names(spec, L, "models.file"));
+}
+
+// The covariates of [covariates]: the rows of covariates.file, then the layers named in
+// covariates.layers (rows of the models, `all_models` with their `names`).
+// `given`: covariates.file's array (read from the file, or given in memory).
+CovariateRdms covariate_rdms(const RunSpec& spec, const Matrix<double>& all_models,
+                             const std::vector<std::string>& names, std::size_t pairs,
+                             RealArray given_array) {
+  const auto& c = spec.covariates;
+  CovariateRdms out;
+  out.method = c.method;
+  out.permute = c.permute;
+  if (!c.enabled) return out;
+  std::vector<double> values;
+  if (!c.file.empty()) {
+    const auto source = given_array.source;
+    const auto given = rdm_rows(std::move(given_array), pairs, c.kind, "covariates.file");
+    if (given.rows() == 0)
+      bad(source, "covariates.file", "expected at least 1 covariate RDM, found none");
+    values = given.values();
+    if (!c.names.empty()) {
+      out.names = read_names(c.names, "covariates.names");
+      if (out.names.size() != given.rows())
+        bad(c.names, "covariates.names",
+            "expected q = " + std::to_string(given.rows()) +
+                " covariate names to match covariates.file, found " +
+                std::to_string(out.names.size()));
+    } else {
+      for (std::size_t i = 0; i < given.rows(); ++i)
+        out.names.push_back("covariate_" + std::to_string(i));
+    }
+  }
+  for (const auto& name : c.layers) {
+    const auto l =
+        static_cast<std::size_t>(std::find(names.begin(), names.end(), name) - names.begin());
+    const auto row = all_models.row(l);
+    values.insert(values.end(), row.begin(), row.end());
+    out.names.push_back(name);
+  }
+  require_unique_names(out.names, c.names.empty() ? spec.source : c.names, "covariates.names");
+  out.rdms = Matrix<double>(out.names.size(), pairs, std::move(values));
+  return out;
 }
 
 // brain.layout = subjects-layers-time: the block's cells of every subject's map.
@@ -495,12 +592,18 @@ RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
   }
   const auto models =
       model_matrix(spec, read_real_array(spec.models.file, "models.file"), shape.pairs);
+  const auto kept = kept_model_rows(spec, models.rows());
   problem.models = Matrix<double>(block.layers(), shape.pairs);
   for (std::size_t l = 0; l < block.layers(); ++l) {
-    const auto row = models.row(block.layer_begin + l);
+    const auto row = models.row(kept[block.layer_begin + l]);
     std::copy(row.begin(), row.end(), problem.models.row(l).begin());
   }
-  problem.layers = layer_names(spec, shape.layers, "models.file");
+  const auto all_names = layer_names(spec, models.rows(), "models.file");
+  for (const auto l : kept) problem.layers.push_back(all_names[l]);
+  problem.covariates = covariate_rdms(
+      spec, models, all_names, shape.pairs,
+      spec.covariates.file.empty() ? RealArray{}
+                                   : read_real_array(spec.covariates.file, "covariates.file"));
   validate_problem(problem, spec.brain.file, spec.models.file, spec.brain.files);
   auto hash = [&](const std::string& key, const std::string& src) {
     if (!src.empty())
@@ -515,6 +618,12 @@ RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
     const auto colon = spec.models.names.find(':');
     problem.input_hashes.emplace_back("models.names",
                                       sha256_file(spec.models.names.substr(0, colon)));
+  }
+  hash("covariates.file", spec.covariates.file);
+  if (!spec.covariates.names.empty()) {
+    const auto colon = spec.covariates.names.find(':');
+    problem.input_hashes.emplace_back("covariates.names",
+                                      sha256_file(spec.covariates.names.substr(0, colon)));
   }
   hash("analysis.permutation_file", spec.analysis.permutation_file);
   return problem;
@@ -565,18 +674,30 @@ RsaProblem problem_from_arrays(const RunSpec& spec, const ProblemArrays& arrays)
     problem.brain = GroupRdms{std::move(subjects.rdms.front())};
   else
     problem.brain = std::move(subjects);
-  problem.models = model_matrix(spec, std::move(models), P);
+  const auto all_models = model_matrix(spec, std::move(models), P);
+  std::vector<std::string> names;
   if (!arrays.layers.empty()) {
-    problem.layers = arrays.layers;
-    if (problem.layers.size() != shape.layers)
+    names = arrays.layers;
+    if (names.size() != shape.layers)
       bad("<layers>", "models.names",
           "expected L = " + std::to_string(shape.layers) +
-              " layer names to match models.file, found " + std::to_string(problem.layers.size()));
-    require_unique_names(problem.layers, "<layers>", "models.names");
+              " layer names to match models.file, found " + std::to_string(names.size()));
+    require_unique_names(names, "<layers>", "models.names");
   } else {
-    for (std::size_t l = 0; l < shape.layers; ++l)
-      problem.layers.push_back("layer_" + std::to_string(l));
+    for (std::size_t l = 0; l < shape.layers; ++l) names.push_back("layer_" + std::to_string(l));
   }
+  // The layers that are covariates are left out, as load_problem does.
+  const auto kept = kept_rows(spec, names);
+  problem.models = Matrix<double>(kept.size(), P);
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    const auto row = all_models.row(kept[i]);
+    std::copy(row.begin(), row.end(), problem.models.row(i).begin());
+    problem.layers.push_back(names[kept[i]]);
+  }
+  problem.block = BlockRange{0, kept.size(), 0, shape.times};
+  if (!spec.covariates.file.empty() && arrays.covariates.shape.empty())
+    throw InternalError("problem_from_arrays: covariates.file is set but no covariates array");
+  problem.covariates = covariate_rdms(spec, all_models, names, P, arrays.covariates);
   validate_problem(problem, spec.brain.file, spec.models.file);
   return problem;
 }

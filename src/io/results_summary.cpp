@@ -130,6 +130,13 @@ ResultsSummary read_checked(const std::string& path, const h5::File& f) {
     check.fail("attribute 'permutations'",
                "expected K >= 1, found " + std::to_string(s.permutations));
   s.seed = f.attribute_uint64("/", "seed");
+  if (f.has_attribute("/", "covariates")) {
+    for (const char* name : {"covariate_method", "covariate_permute"})
+      check.require_attribute(name);
+    s.covariates = f.attribute_string("/", "covariates");
+    s.covariate_method = f.attribute_string("/", "covariate_method");
+    s.covariate_permute = f.attribute_string("/", "covariate_permute");
+  }
 
   check.require_dataset("/axes/layer");
   s.layer_names = f.read_strings("/axes/layer");

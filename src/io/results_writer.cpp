@@ -16,12 +16,12 @@
 #include <limits>
 #include <optional>
 
-#include "permrsa/atomic_file.hpp"
 #include "io/h5_handles.hpp"
+#include "io/results_file.hpp"
+#include "permrsa/atomic_file.hpp"
 #include "permrsa/bootstrap_latency.hpp"
 #include "permrsa/clusters.hpp"
 #include "permrsa/error.hpp"
-#include "io/results_file.hpp"
 #ifdef PERMRSA_WITH_MPI
 #include "dist/mpi/mpi_communicator.hpp"
 #include "io/h5_parallel.hpp"
@@ -193,6 +193,10 @@ void write_contents(h5::File& f, const RunSpec& spec, const RsaProblem& problem,
   out.grid_map<double>("/p_maxstat", r.p_maxstat, r.block, r.writes_maps, grid);
   out.grid_map<double>("/p_cluster", r.p_cluster, r.block, r.writes_maps, grid);
   out.grid_map<std::int32_t>("/cluster_id", r.cluster_id, r.block, r.writes_maps, grid);
+  // Adjustments of /p_uncorrected over the whole map (whole on every rank), by rank 0.
+  out.rank0_matrix<double>("/p_fdr", r.p_fdr, L, T);
+  out.rank0_matrix<double>("/p_bonferroni", r.p_bonferroni, L, T);
+  out.rank0_matrix<double>("/p_holm", r.p_holm, L, T);
 
   const ClusterColumns c = cluster_columns(r.clusters);
   out.rank0_vector<double>("/clusters/statistic", c.statistic);
@@ -229,6 +233,7 @@ void write_contents(h5::File& f, const RunSpec& spec, const RsaProblem& problem,
 
   out.rank0_vector<double>("/axes/time", problem.times);
   out.rank0_strings("/axes/layer", problem.layers);
+  if (problem.covariates.any()) out.rank0_strings("/axes/covariate", problem.covariates.names);
 
   out.attribute("permrsa_version", std::string(PERMRSA_VERSION));
   out.attribute("config", spec.resolved_toml);
@@ -246,6 +251,13 @@ void write_contents(h5::File& f, const RunSpec& spec, const RsaProblem& problem,
   out.attribute("cluster_statistic", std::string(to_string(spec.correction.cluster_statistic)));
   out.attribute("connectivity", std::string(to_string(spec.correction.connectivity)));
   out.attribute("stimuli", static_cast<std::int64_t>(problem.stimuli));
+  if (problem.covariates.any()) {
+    std::string names;
+    for (const auto& n : problem.covariates.names) names += (names.empty() ? "" : ",") + n;
+    out.attribute("covariates", names);
+    out.attribute("covariate_method", std::string(to_string(spec.covariates.method)));
+    out.attribute("covariate_permute", std::string(to_string(spec.covariates.permute)));
+  }
   for (const auto& [key, sha] : problem.input_hashes) {
     std::string name = "sha256_" + key;
     for (auto& ch : name) ch = ch == '.' ? '_' : ch;

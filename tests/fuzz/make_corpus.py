@@ -133,6 +133,25 @@ cluster_alpha = 0.05
 samples = 100
 compare_layers = ["conv1", "fc8"]
 """,
+    "covariates.toml": """# partial correlations (issue 17)
+[brain]
+file = "brain.npy"
+
+[models]
+file = "models.npy"
+names = "layers.txt"
+
+[covariates]
+file = "pixels.npy"
+kind = "similarity"
+names = "pixel_names.txt"
+layers = ["block1_conv1"]
+method = "residual"
+permute = "model"
+
+[analysis]
+metric = "kendall-b"
+""",
     "inline.toml": """brain = { file = "b.npy", layout = "time-pairs" }
 models = { file = "m.npy", names = "n.h5:/layers" }
 analysis.permutations = 9
