@@ -31,19 +31,23 @@ enum class CovariateMethod { formula, residual };
 enum class CovariatePermute { model, freedman_lane };
 
 struct BrainSpec {
-  std::string file;                          // array source: P x T (or T x P, N x P x T, N x L x T)
-  std::vector<std::string> files;            // per-subject P x T (or T x P) sources, in order
+  std::string file;                // array source: P x T (or T x P, N x P x T, N x L x T)
+  std::vector<std::string> files;  // per-subject P x T (or T x P) sources, in order
   BrainLayout layout = BrainLayout::pairs_time;
-  std::string times;                         // array source of T seconds, or empty
-  std::optional<double> time_start;          // used when `times` is empty
+  std::string times;                 // array source of T seconds, or empty
+  std::optional<double> time_start;  // used when `times` is empty
   std::optional<double> time_step;
   std::optional<std::pair<double, double>> baseline;  // [start, end) in seconds
+  // The stimulus names of the RDM rows (text file, one per line, or an HDF5 string dataset);
+  // empty: the brain file's own /stimuli when it is a permrsa HDF5 file, else none.
+  std::string stimuli;
 };
 
 struct ModelSpec {
   std::string file;  // L x P condensed or L x S x S square
   ModelKind kind = ModelKind::dissimilarity;
-  std::string names;  // text file or HDF5 string dataset; empty = layer_0..layer_{L-1}
+  std::string names;    // text file or HDF5 string dataset; empty = layer_0..layer_{L-1}
+  std::string stimuli;  // as BrainSpec::stimuli, for the models file
 };
 
 // [covariates]: RDMs partialled out of every model-brain correlation. Present (enabled) when the
@@ -76,8 +80,14 @@ struct CorrectionSettings {
   double cluster_value = 0.1;
   ClusterStatistic cluster_statistic = ClusterStatistic::mass;
   Connectivity connectivity = Connectivity::time;
-  bool tfce = false;         // also threshold-free cluster enhancement (/tfce, /p_tfce)
-  double tfce_step = 0.01;   // dh, in units of the statistic
+  // The family-wise level at which a cluster is significant for the onsets (/onset/cluster_time
+  // and the bootstrap's cluster onsets).
+  double alpha = 0.05;
+  bool tfce = false;  // also threshold-free cluster enhancement (/tfce, /p_tfce)
+  // dh, in units of the statistic; none ("auto", the default): the largest |statistic| of the
+  // observed map / 100, FSL's 100 height steps, so that t maps and correlations get the same
+  // resolution. The step used is stored in the results (attribute tfce_step).
+  std::optional<double> tfce_step;
 };
 
 // Bootstrap over subjects ([bootstrap] present in the config): peak and onset latency CIs.

@@ -49,7 +49,7 @@ class Communicator {
   // layout is the same): the root's values, resized on every rank; every rank's values in rank
   // order on `root`.
   template <class T>
-    requires std::is_trivially_copyable_v<T>
+  requires std::is_trivially_copyable_v<T>
   void broadcast_values(std::vector<T>& values, int root) const {
     std::int64_t n[1] = {static_cast<std::int64_t>(values.size())};
     broadcast(std::span<std::int64_t>(n), root);
@@ -57,8 +57,9 @@ class Communicator {
     broadcast_bytes(std::as_writable_bytes(std::span<T>(values)), root);
   }
   template <class T>
-    requires std::is_trivially_copyable_v<T>
-  std::vector<T> gather_values(std::span<const T> mine, int root) const {
+  requires std::is_trivially_copyable_v<T> std::vector<T> gather_values(std::span<const T> mine,
+                                                                        int root)
+  const {
     const auto bytes = gatherv_bytes(std::as_bytes(mine), root);
     std::vector<T> out(bytes.size() / sizeof(T));
     if (!out.empty()) std::memcpy(out.data(), bytes.data(), bytes.size());

@@ -6,36 +6,46 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
-#include <variant>
 #include <stdexcept>
+#include <variant>
 #include <vector>
 
 #include "permrsa/analysis_spec.hpp"
 #include "permrsa/bootstrap_latency.hpp"
+#include "permrsa/clusters.hpp"
+#include "permrsa/communicator.hpp"
+#include "permrsa/matrix.hpp"
 #include "permrsa/noise_ceiling.hpp"
 #include "permrsa/null_state.hpp"
-#include "permrsa/clusters.hpp"
-#include "permrsa/matrix.hpp"
 #include "permrsa/permutations.hpp"
 #include "permrsa/process_grid.hpp"
-#include "permrsa/sign_flips.hpp"
-#include "permrsa/communicator.hpp"
 #include "permrsa/rsa_problem.hpp"
+#include "permrsa/sign_flips.hpp"
 
 namespace permrsa {
 
 // Grid maps hold this rank's data block only (block.layers() x block.times(); the whole grid
 // in a serial run). Everything else is global and identical on every rank.
+// Each subject's map of the metric (r, never Fisher z, whatever the group statistic) and their
+// mean and standard error across subjects (SEM with ddof = 1, NaN for one subject): what the
+// "mean +- SEM against the noise ceiling" figure needs. The values are on world rank 0 only;
+// the shape is known everywhere.
+struct SubjectValues {
+  std::size_t subjects = 0;
+  std::vector<double> maps;       // N x L x T
+  std::vector<double> mean, sem;  // L x T
+};
+
 struct AnalysisResult {
-  BlockRange block;              // the cells of the maps below
-  bool writes_maps = true;       // this rank writes its block (permutation group 0)
-  Matrix<double> observed;       // s_0
+  BlockRange block;         // the cells of the maps below
+  bool writes_maps = true;  // this rank writes its block (permutation group 0)
+  Matrix<double> observed;  // s_0
   Matrix<double> p_uncorrected;
   Matrix<double> p_maxstat;
   // Adjustments of p_uncorrected over the whole map (whole L x T, C order, on every rank):
   // Benjamini-Hochberg, Bonferroni, Holm.
   std::vector<double> p_fdr, p_bonferroni, p_holm;
-  Matrix<double> p_cluster;      // 1.0 outside clusters
+  Matrix<double> p_cluster;  // 1.0 outside clusters
   Matrix<std::int32_t> cluster_id;
   Matrix<double> cell_thresholds;  // permutation-p threshold on e (empty otherwise)
   std::vector<Cluster> clusters;
@@ -44,13 +54,18 @@ struct AnalysisResult {
   std::vector<double> null_max_cluster;    // K+1, [0] observed
   Matrix<double> tfce, p_tfce;             // with correction.tfce (empty otherwise)
   std::vector<double> null_max_tfce;       // K+1, [0] observed (empty without TFCE)
-  std::optional<NoiseCeiling> noise_ceiling;  // with per-subject data (summarize_subjects)
-  std::optional<BootstrapLatency> bootstrap;  // with [bootstrap]
-  std::int64_t permutations = 0;           // K
+  double tfce_step = 0;                    // the TFCE height step used (0 without TFCE)
+  // L: the time index of each layer's first cell in a cluster with p_cluster <= correction.alpha
+  // (-1: none), on every rank.
+  std::vector<std::int64_t> cluster_onset;
+  std::optional<NoiseCeiling> noise_ceiling;    // with per-subject data (summarize_subjects)
+  std::optional<SubjectValues> subject_values;  // with per-subject data (summarize_subjects)
+  std::optional<BootstrapLatency> bootstrap;    // with [bootstrap]
+  std::int64_t permutations = 0;                // K
   // False when the run did only part of 0..K (a shard, or stopped at a checkpoint): then only
   // `state` and `permutations` are set.
   bool complete = true;
-  std::optional<NullState> state;          // on world rank 0, with RunOptions::export_state
+  std::optional<NullState> state;  // on world rank 0, with RunOptions::export_state
 };
 
 // Checkpoints inside a run: every `seconds` or `permutations` (whichever comes first; 0 = not
@@ -61,7 +76,7 @@ struct CheckpointHooks {
   std::int64_t permutations = 0;
   std::function<bool()> stop_requested;
   std::function<void(const NullState&)> save;  // world rank 0 only
-  double* seconds_spent = nullptr;  // when set: adds the time spent on states and saves
+  double* seconds_spent = nullptr;             // when set: adds the time spent on states and saves
 };
 
 class StoppedAtCheckpoint : public std::runtime_error {
@@ -114,6 +129,7 @@ double t_default_threshold(double alpha, Tail tail, std::size_t subjects);
 
 // The fixed cluster-forming threshold on e: t-default's Student t quantile, else cluster_value
 // (the permutation-p threshold is per cell and comes from the null instead).
-double fixed_cluster_threshold(const CorrectionSettings& correction, Tail tail, std::size_t subjects);
+double fixed_cluster_threshold(const CorrectionSettings& correction, Tail tail,
+                               std::size_t subjects);
 
 }  // namespace permrsa

@@ -52,7 +52,8 @@ enum class PermutationKind { exhaustive, philox, explicit_rows };
 class PermutationSet {
  public:
   // Chooses exhaustive enumeration when S! <= requested_k + 1 (then K = S! - 1), else Philox.
-  static PermutationSet generated(std::size_t stimuli, std::int64_t requested_k, std::uint64_t seed);
+  static PermutationSet generated(std::size_t stimuli, std::int64_t requested_k,
+                                  std::uint64_t seed);
   // Rows are permutations 1..K (validated by the caller).
   static PermutationSet from_rows(std::size_t stimuli, std::vector<std::uint32_t> rows);
 

@@ -24,8 +24,8 @@ struct BlockRange {
 };
 
 struct ProcessGrid {
-  int data_blocks = 1;  // D
-  int perm_groups = 1;  // G
+  int data_blocks = 1;                    // D
+  int perm_groups = 1;                    // G
   int layer_blocks = 1, time_blocks = 1;  // D = layer_blocks * time_blocks
   std::size_t layers = 0, times = 0;
   std::int64_t permutations = 0;  // K
@@ -41,8 +41,8 @@ struct ProcessGrid {
 };
 
 struct GridRequest {
-  std::optional<std::pair<int, int>> grid;         // --grid DxG
-  std::optional<std::pair<int, int>> block_shape;  // --block-shape LBxTB (layer x time blocks)
+  std::optional<std::pair<int, int>> grid;            // --grid DxG
+  std::optional<std::pair<int, int>> block_shape;     // --block-shape LBxTB (layer x time blocks)
   double memory_per_rank = 2.0 * 1024 * 1024 * 1024;  // bytes, for the automatic choice
 };
 

@@ -25,6 +25,18 @@
 namespace permrsa::cli {
 namespace {
 
+// The cluster-forming rule in the tail's own form: t > c, t < -c or |t| > c.
+std::string tail_threshold_text(Tail tail, double c) {
+  switch (tail) {
+    case Tail::greater:
+      return fmt::format("t > {:.6g}", c);
+    case Tail::less:
+      return fmt::format("t < {:.6g}", -c);
+    default:
+      return fmt::format("|t| > {:.6g}", c);
+  }
+}
+
 struct RunOptionsCli {
   std::string config;
   std::vector<std::string> overrides;
@@ -71,10 +83,11 @@ void log_design(const PreparedAnalysis& a, const Communicator& world) {
           "ones",
           K + 1, K, spec.analysis.permutations);
     if (spec.correction.cluster_threshold == ClusterThreshold::t_default)
-      spdlog::info(
-          "cluster-forming threshold t-default: |t| > {:.6g} (Student t, {} dof)",
-          t_default_threshold(spec.correction.cluster_alpha, spec.analysis.tail, shape.subjects),
-          shape.subjects - 1);
+      spdlog::info("cluster-forming threshold t-default: {} (Student t, {} dof)",
+                   tail_threshold_text(spec.analysis.tail,
+                                       t_default_threshold(spec.correction.cluster_alpha,
+                                                           spec.analysis.tail, shape.subjects)),
+                   shape.subjects - 1);
   } else {
     if (design.permutations()->kind() == PermutationKind::exhaustive &&
         K != spec.analysis.permutations)
@@ -87,7 +100,7 @@ void log_design(const PreparedAnalysis& a, const Communicator& world) {
       design.flips() ? "sign flips" : "permutations",
       design.flips()
           ? (design.flips()->kind() == SignFlipKind::exhaustive ? "all patterns, exact p-values"
-                                                              : "Philox4x32-10 from the seed")
+                                                                : "Philox4x32-10 from the seed")
           : kind_text(design.permutations()->kind()),
       to_string(spec.correction.cluster_threshold), to_string(spec.correction.connectivity));
   if (world.size() > 1) spdlog::info("{} ranks: {}", world.size(), a.grid.describe());

@@ -18,7 +18,9 @@ AnalysisFrame make_analysis_frame(const ProcessGrid& grid, const AnalysisSetting
             analysis.tail == Tail::two_sided};
   f.two_pass = correction.cluster_threshold == ClusterThreshold::permutation_p;
   f.tfce = correction.tfce;
-  f.tfce_step = correction.tfce_step;
+  f.alpha = correction.alpha;
+  f.tfce_step = correction.tfce_step.value_or(0.0);
+  f.tfce_step_auto = !correction.tfce_step.has_value();
   f.top_capacity =
       f.two_pass
           ? static_cast<std::size_t>(passing_count(correction.cluster_alpha, permutations) + 1)

@@ -17,7 +17,9 @@ struct AnalysisFrame {
   ClusterRule rule;
   bool two_pass = false;  // permutation-p cluster threshold: a second pass over k
   bool tfce = false;
-  double tfce_step = 0;
+  double alpha = 0.05;   // correction.alpha: significant clusters for the onsets
+  double tfce_step = 0;  // dh; with tfce_step_auto, set from the observed map
+  bool tfce_step_auto = false;
   std::size_t top_capacity = 0;  // per-cell top values pass 1 keeps (two_pass)
   double fixed_threshold = 0;    // the cluster-forming threshold on e, when not two_pass
 };

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <limits>
 #include <optional>
 
@@ -29,6 +30,7 @@
 #include "core/observed_clusters.hpp"
 #include "core/rank_topology.hpp"
 #include "core/result_maps.hpp"
+#include "core/tfce.hpp"
 #include "permrsa/error.hpp"
 
 namespace permrsa {
@@ -56,13 +58,28 @@ void timed(const CheckpointHooks& hooks, Step&& step) {
   const auto t0 = std::chrono::steady_clock::now();
   step();
   if (hooks.seconds_spent)
-    *hooks.seconds_spent += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    *hooks.seconds_spent +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 // The state a shard or an unfinished run hands on (on world rank 0). Collective.
-NullState final_state(const AnalysisFrame& frame, const NullPlan& plan, NullAccumulator& accumulator) {
+NullState final_state(const AnalysisFrame& frame, const NullPlan& plan,
+                      NullAccumulator& accumulator) {
   if (!frame.two_pass) return accumulator.state(1, plan.pass1.steps);
-  return plan.pass1_complete ? accumulator.state(2, plan.pass2.steps) : accumulator.state(1, plan.pass1.steps);
+  return plan.pass1_complete ? accumulator.state(2, plan.pass2.steps)
+                             : accumulator.state(1, plan.pass1.steps);
+}
+
+// tfce_step = "auto": the largest |statistic| of the whole observed map (each rank holds its
+// block; a maximum is exact, so every layout agrees) / 100. A map of zeros has nothing to
+// enhance at any step; 1 keeps the heights finite.
+double auto_tfce_step(std::span<const double> observed_block, const Communicator& world) {
+  double top = 0.0;
+  for (const double v : observed_block)
+    if (std::isfinite(v)) top = std::max(top, std::abs(v));
+  world.allreduce_max(std::span<double>(&top, 1));
+  const double step = top > 0 ? top / kTfceAutoHeights : 1.0;
+  return step;
 }
 
 }  // namespace
@@ -83,7 +100,8 @@ double t_default_threshold(double alpha, Tail tail, std::size_t subjects) {
   return boost::math::quantile(dist, tail == Tail::two_sided ? 1.0 - alpha / 2.0 : 1.0 - alpha);
 }
 
-double fixed_cluster_threshold(const CorrectionSettings& correction, Tail tail, std::size_t subjects) {
+double fixed_cluster_threshold(const CorrectionSettings& correction, Tail tail,
+                               std::size_t subjects) {
   return correction.cluster_threshold == ClusterThreshold::t_default
              ? t_default_threshold(correction.cluster_alpha, tail, subjects)
              : correction.cluster_value;
@@ -94,16 +112,18 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
                             const ProcessGrid& grid, const Communicator& world,
                             const RunOptions& options) {
   const RankTopology topology = make_rank_topology(grid, world, problem.block);
-  if (grid.layers * grid.times == 0)  // the loaders refuse empty axes; maxima over no cells are undefined
-    throw InputError("expected at least 1 layer and 1 time point, found L = " + std::to_string(grid.layers) +
-                     " and T = " + std::to_string(grid.times));
-  const AnalysisFrame frame =
+  if (grid.layers * grid.times ==
+      0)  // the loaders refuse empty axes; maxima over no cells are undefined
+    throw InputError("expected at least 1 layer and 1 time point, found L = " +
+                     std::to_string(grid.layers) + " and T = " + std::to_string(grid.times));
+  AnalysisFrame frame =
       make_analysis_frame(grid, analysis, correction, design.count(), problem.subject_count());
   const NullPlan plan = plan_null(null_plan_request(frame, grid, options));
   const auto maps = design.flips() ? make_sign_flip_maps(problem, analysis, *design.flips())
                                    : make_stimulus_maps(problem, analysis, *design.permutations());
   Batch observed;
   maps->fill(observed, 0, 1);
+  if (frame.tfce && frame.tfce_step_auto) frame.tfce_step = auto_tfce_step(observed.s, world);
 
   NullAccumulator accumulator(frame, topology, plan, observed.e, options.resume);
   NullSweep sweep(frame, topology, plan, *maps, accumulator, options);
@@ -130,9 +150,11 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
   NullMaxima maxima = accumulator.maxima();
   ObservedClusters clusters =
       observe_clusters(frame, topology, observed.s, accumulator.thresholds(), maxima);
-  AnalysisResult r = finalize_result(frame, {topology.block, observed.s, observed.e, accumulator.exceed()},
-                                     std::move(maxima), std::move(clusters));
+  AnalysisResult r =
+      finalize_result(frame, {topology.block, observed.s, observed.e, accumulator.exceed()},
+                      std::move(maxima), std::move(clusters));
   r.writes_maps = topology.group_id == 0;
+  r.tfce_step = frame.tfce ? frame.tfce_step : 0.0;
   r.cell_thresholds = accumulator.block_thresholds();
   auto adjusted =
       adjust_over_map(r.p_uncorrected, r.block, r.writes_maps, grid.layers, grid.times, world);

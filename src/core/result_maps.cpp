@@ -50,6 +50,13 @@ AnalysisResult finalize_result(const AnalysisFrame& f, const BlockObservation& o
       r.p_tfce.values()[c] = permutation_p(at_least(sorted_tfce, clusters.tfce[g]), K);
     }
   }
+  r.cluster_onset.assign(f.layers, -1);
+  for (std::size_t g = 0; g < f.cells; ++g) {  // row-major: a layer's first time comes first
+    const std::int32_t id = clusters.id[g];
+    auto& onset = r.cluster_onset[g / f.times];
+    if (id >= 0 && onset < 0 && clusters.p[static_cast<std::size_t>(id)] <= f.alpha)
+      onset = static_cast<std::int64_t>(g % f.times);
+  }
   r.clusters = std::move(clusters.clusters);
   r.cluster_p = std::move(clusters.p);
   r.null_max_statistic = std::move(maxima.statistic);

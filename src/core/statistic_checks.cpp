@@ -287,8 +287,10 @@ void check_statistics(const RsaProblem& problem, const RunSpec& spec) {
     reach.text = fisher ? "the largest Fisher z of a correlation below 1"
                         : "the largest value a correlation can reach";
   }
-  if (!spec.correction.tfce || reach.text.empty()) return;
-  if (const auto why = tfce_heights_problem(reach.value, spec.correction.tfce_step, reach.text);
+  // With tfce_step = "auto" the step follows the observed map (run_analysis) and tfce_map
+  // refuses a null map that would take too many heights.
+  if (!spec.correction.tfce || !spec.correction.tfce_step || reach.text.empty()) return;
+  if (const auto why = tfce_heights_problem(reach.value, *spec.correction.tfce_step, reach.text);
       !why.empty())
     throw InputError(spec.source + " (correction.tfce_step): " + why);
 }

@@ -17,6 +17,7 @@ namespace permrsa {
 
 struct SubjectSummaries {
   std::optional<NoiseCeiling> noise_ceiling;
+  std::optional<SubjectValues> subject_values;
   std::optional<BootstrapLatency> bootstrap;
 };
 

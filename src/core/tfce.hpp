@@ -24,6 +24,7 @@ namespace permrsa {
 inline constexpr double kTfceExtentPower = 0.5;  // E
 inline constexpr double kTfceHeightPower = 2.0;  // H
 inline constexpr double kTfceMaxHeights = 1e6;
+inline constexpr double kTfceAutoHeights = 100;  // tfce_step = "auto": FSL's 100 height steps
 
 // The number of heights dh, 2 dh, ... up to `top` (0 when top < dh); +inf when top is not finite.
 double tfce_height_count(double top, double step);

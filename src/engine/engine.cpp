@@ -57,10 +57,12 @@ ProcessGrid make_grid(const PreparedAnalysis& a, const EngineOptions& opt,
 
 void check_compared_layers(const RunSpec& spec, const RsaProblem& problem) {
   for (const auto& name : spec.bootstrap.compare_layers)
-    if (std::find(problem.layers.begin(), problem.layers.end(), name) == problem.layers.end())
+    if (std::find(problem.layers.begin(), problem.layers.end(), name) == problem.layers.end()) {
+      std::string valid;
+      for (const auto& layer : problem.layers) valid += (valid.empty() ? "" : ", ") + layer;
       throw InputError(spec.source + ": bootstrap.compare_layers: expected a layer name, found \"" +
-                       name + "\"; the layers are those of models.names (" +
-                       problem.layers.front() + ", ...)");
+                       name + "\"; the layers (models.names) are: " + valid);
+    }
 }
 
 // This rank's block of the problem, from whichever input the analysis has.
@@ -157,8 +159,14 @@ RunOptions run_options_for(const PreparedAnalysis& a, const EngineOptions& optio
 
 AnalysisResult run_prepared(const PreparedAnalysis& a, const RunOptions& options,
                             const Communicator& world) {
-  return run_analysis(a.problem, a.spec.analysis, a.spec.correction, a.design, a.grid, world,
-                      options);
+  AnalysisResult r =
+      run_analysis(a.problem, a.spec.analysis, a.spec.correction, a.design, a.grid, world, options);
+  if (a.spec.correction.tfce && !a.spec.correction.tfce_step && r.complete)
+    spdlog::info(
+        "TFCE: tfce_step = \"auto\" is {:.6g} (the largest |statistic| of the observed map / 100; "
+        "stored as the attribute tfce_step)",
+        r.tfce_step);
+  return r;
 }
 
 std::vector<std::string> summarize(const PreparedAnalysis& a, AnalysisResult& result,
@@ -167,6 +175,7 @@ std::vector<std::string> summarize(const PreparedAnalysis& a, AnalysisResult& re
       fixed_cluster_threshold(a.spec.correction, a.spec.analysis.tail, a.shape.subjects);
   auto summaries = summarize_subjects(a.problem, a.spec, result, threshold, a.grid, world);
   result.noise_ceiling = std::move(summaries.noise_ceiling);
+  result.subject_values = std::move(summaries.subject_values);
   result.bootstrap = std::move(summaries.bootstrap);
   std::vector<std::string> warnings;
   if (const auto w = noise_ceiling_warning(a.shape.subjects); result.noise_ceiling && !w.empty())

@@ -1,5 +1,7 @@
 #include "io/config_keys.hpp"
 
+#include <array>
+#include <charconv>
 #include <cmath>
 #include <sstream>
 #include <utility>
@@ -25,11 +27,12 @@ std::string quoted(const std::string& s) {
   return out + "\"";
 }
 
+// The shortest text that reads back as the same double (0.05, not 0.050000000000000003), as
+// written in a config: the resolved config and the report show numbers as the user wrote them.
 std::string number_text(double v) {
-  std::ostringstream o;
-  o.precision(17);
-  o << v;
-  std::string s = o.str();
+  std::array<char, 64> buffer{};
+  const auto [end, error] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), v);
+  std::string s(buffer.data(), error == std::errc{} ? end : buffer.data());
   if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
   return s;
 }
@@ -180,6 +183,7 @@ std::vector<KeyDescriptor> brain_keys() {
                  {BrainLayout::pairs_time, BrainLayout::time_pairs,
                   BrainLayout::subjects_pairs_time, BrainLayout::subjects_layers_time}),
       path_key("brain", "times", field(brain, &BrainSpec::times), false),
+      path_key("brain", "stimuli", field(brain, &BrainSpec::stimuli), false),
       optional_number_key("brain", "time_start", field(brain, &BrainSpec::time_start)),
       {"brain", "time_step",
        [](const Value& v, RunSpec& s, const KeyContext& k) {
@@ -221,6 +225,7 @@ std::vector<KeyDescriptor> model_keys() {
       choice_key("models", "kind", field(models, &ModelSpec::kind),
                  {ModelKind::dissimilarity, ModelKind::similarity}),
       path_key("models", "names", field(models, &ModelSpec::names), false),
+      path_key("models", "stimuli", field(models, &ModelSpec::stimuli), false),
   };
 }
 
@@ -310,10 +315,27 @@ std::vector<KeyDescriptor> correction_keys() {
                  {ClusterStatistic::mass, ClusterStatistic::size}),
       choice_key("correction", "connectivity", field(c, &CorrectionSettings::connectivity),
                  {Connectivity::time, Connectivity::layer_time}),
-      boolean_key("correction", "tfce", field(c, &CorrectionSettings::tfce)),
       number_key(
-          "correction", "tfce_step", field(c, &CorrectionSettings::tfce_step),
-          [](double x) { return x > 0; }, "a positive height step"),
+          "correction", "alpha", field(c, &CorrectionSettings::alpha),
+          [](double x) { return x > 0 && x < 1; }, "a value in (0, 1)"),
+      boolean_key("correction", "tfce", field(c, &CorrectionSettings::tfce)),
+      {"correction", "tfce_step",
+       [](const Value& v, RunSpec& s, const KeyContext& k) {
+         if (v.is_string() && v.as_string().str == "auto") {
+           s.correction.tfce_step.reset();
+           return;
+         }
+         if (v.is_string())
+           k.fail("expected \"auto\" or a positive height step, found " + toml::format(v));
+         const double x = number_of(v, k);
+         if (!(x > 0))
+           k.fail("expected \"auto\" or a positive height step, found " + std::to_string(x));
+         s.correction.tfce_step = x;
+       },
+       [](const RunSpec& s) -> std::optional<std::string> {
+         if (!s.correction.tfce_step) return quoted("auto");
+         return number_text(*s.correction.tfce_step);
+       }},
   };
 }
 
@@ -322,9 +344,11 @@ std::vector<KeyDescriptor> bootstrap_and_output_keys() {
       {"bootstrap", "samples",
        [](const Value& v, RunSpec& s, const KeyContext& k) {
          s.bootstrap.samples = integer_of(v, k);
-         if (s.bootstrap.samples < 1)
-           k.fail("expected B >= 1 bootstrap samples, found " +
+         if (s.bootstrap.samples < 0)
+           k.fail("expected B >= 1 bootstrap samples, or 0 to switch the bootstrap off, found " +
                   std::to_string(s.bootstrap.samples));
+         // B = 0 switches the section off, so that `--set bootstrap.samples=0` can.
+         if (s.bootstrap.samples == 0) s.bootstrap.enabled = false;
        },
        [](const RunSpec& s) -> std::optional<std::string> {
          return std::to_string(s.bootstrap.samples);

@@ -213,7 +213,8 @@ def test_a_tfce_step_that_takes_more_than_a_million_heights_is_refused(study):
     study.maps[3, 0, 2] = 1e300
     study.save(maps=study.maps)
     cfg = study.config("maps", analysis={"group_statistic": "mean"},
-                       correction={"cluster_threshold": "permutation-p", "tfce": True})
+                       correction={"cluster_threshold": "permutation-p", "tfce": True,
+                                   "tfce_step": 0.01})
     assert_refused(study.run(cfg, timeout=60), study, "correction.tfce_step", "a step of 0.01",
                    "sign flip can reach, at layer 0", "time point 2", "1.66667e+299")
 

@@ -244,17 +244,24 @@ def test_bootstrap_summaries_match_samples(tmp_path):
         max_ci = max(max_ci, diff)
         assert diff <= BOOT_TOLERANCE, (layer, ci[layer], expected)
 
-    # Onset: first time t > t.ppf(1 - alpha, N - 1); every layer has one here.
+    # Threshold onset: first time t > t.ppf(1 - alpha, N - 1); every layer has one here.
     threshold = stats.t.ppf(1 - alpha, n_subjects - 1)
     for layer in range(L):
         above = np.flatnonzero(result["/observed"][layer] > threshold)
         assert len(above), f"layer {layer} never passes {threshold}"
-        assert result["/bootstrap/onset_time"][layer] == times[above[0]]
-    onset_ci = result["/bootstrap/onset_ci"]
-    missing = result["/bootstrap/onset_missing"]
-    assert onset_ci.shape == (L, 2) and missing.shape == (L,)
-    assert np.all(missing >= 0) and np.all(missing < B)
-    assert np.all(onset_ci[:, 0] <= onset_ci[:, 1])
+        assert result["/bootstrap/threshold_onset_time"][layer] == times[above[0]]
+    # Cluster onset from all subjects: the first time of the layer's earliest cluster with
+    # p_cluster <= alpha, which is /onset/cluster_time of the observed analysis.
+    np.testing.assert_array_equal(result["/bootstrap/cluster_onset_time"],
+                                  result["/onset/cluster_time"])
+    for name, missing_name in (("cluster_onset", "onset_missing"),
+                               ("threshold_onset", "threshold_onset_missing")):
+        onset_ci = result[f"/bootstrap/{name}_ci"]
+        missing = result[f"/bootstrap/{missing_name}"]
+        assert onset_ci.shape == (L, 2) and missing.shape == (L,)
+        assert np.all(missing >= 0) and np.all(missing <= B)
+        ok = ~np.isnan(onset_ci[:, 0])
+        assert np.all(onset_ci[ok, 0] <= onset_ci[ok, 1])
 
     # Peak difference fc - conv1.
     names = [x.decode() if isinstance(x, bytes) else x for x in result["/bootstrap/difference/layers"]]
@@ -373,9 +380,14 @@ def test_bootstrap_unknown_compare_layer(tmp_path):
     assert "bootstrap.compare_layers" in stderr and "conv9" in stderr, stderr
 
 
-def test_bootstrap_zero_samples(tmp_path):
+def test_bootstrap_zero_samples_switch_it_off_and_negative_ones_are_refused(tmp_path):
+    # Issue 18: B = 0 switches the section off (so that --set can); B < 0 is an error.
     models, brain = latency_data(seed=3, n_subjects=6, centres=(10,))
     keys = write_inputs(tmp_path, models, brain, "array")
     sections = config_sections(tmp_path, keys, time_start=0.0, bootstrap={"samples": 0})
+    result = run_engine(tmp_path, sections)
+    assert not any(k.startswith("/bootstrap/") for k in result)
+    (tmp_path / "results.h5").unlink()
+    sections = config_sections(tmp_path, keys, time_start=0.0, bootstrap={"samples": -5})
     stderr = failing(tmp_path, sections)
-    assert "bootstrap.samples" in stderr, stderr
+    assert "bootstrap.samples" in stderr and "found -5" in stderr, stderr

@@ -1,0 +1,28 @@
+#include "permrsa/statistic_label.hpp"
+
+namespace permrsa {
+
+std::string metric_name(Metric metric) {
+  switch (metric) {
+    case Metric::pearson:
+      return "Pearson r";
+    case Metric::spearman:
+      return "Spearman rho";
+    case Metric::kendall_b:
+      return "Kendall tau-b";
+    case Metric::kendall_a:
+      return "Kendall tau-a";
+  }
+  return "similarity";
+}
+
+std::string statistic_label(const AnalysisSettings& analysis, std::size_t subjects, bool partial) {
+  std::string name = (partial ? "partial " : "") + metric_name(analysis.metric);
+  if (subjects == 0) return name;
+  if (analysis.fisher_z) name = "Fisher z of " + name;
+  const bool t =
+      analysis.scheme == Scheme::sign_flip && analysis.group_statistic == GroupStatistic::t;
+  return (t ? "one-sample t of " : "mean ") + name + " (N = " + std::to_string(subjects) + ")";
+}
+
+}  // namespace permrsa
