@@ -2,7 +2,9 @@
 //   /rdms       float64 (N, P, T), or (P, T) for one subject; condensed pairs like squareform
 //   /mean       float64 (P, T), the mean over subjects (in subject order)
 //   /axes/time  float64 (T,), seconds
-//   /stimuli    int64 (S,), the label value of each RDM row (sorted)
+//   /stimuli    strings (S,), the name of each RDM row: the epochs' event names (/event_names),
+//               else the label as text; `permrsa run` checks them against the models' names
+//   /stimulus_labels  int64 (S,), the label value of each RDM row (sorted)
 //   /folds      int32, the fold of every trial: (trials,) for one subject, (N, max trials)
 //               for several (padded with -1)
 //   /subjects   strings (N,), the data source of each subject
@@ -21,6 +23,7 @@ struct BrainRdmFile {
   std::vector<double> rdms;  // N x P x T, C order
   std::vector<double> time;
   std::vector<std::int64_t> stimuli;
+  std::vector<std::string> stimulus_names;       // S
   std::vector<std::vector<std::int32_t>> folds;  // per subject
   std::vector<std::string> subject_sources;
   std::vector<std::pair<std::string, std::string>> text_attributes;

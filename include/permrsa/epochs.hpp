@@ -27,8 +27,9 @@ EpochsSources epochs_sources(const std::string& epochs, const std::string& label
 struct EpochsHeader {
   EpochsSources sources;
   std::size_t trials = 0, channels = 0, times = 0;
-  std::vector<std::int64_t> labels;  // one per trial
-  std::vector<double> time;          // seconds, one per time point
+  std::vector<std::int64_t> labels;      // one per trial
+  std::vector<std::string> event_names;  // one per trial (/event_names beside /labels), or none
+  std::vector<double> time;              // seconds, one per time point
 };
 
 // Reads the labels, the time axis and the data's shape (not the data). InputError when the data
@@ -44,6 +45,11 @@ std::vector<double> read_epochs_data(const EpochsHeader& header);
 void write_epochs_file(const std::string& path, const std::vector<double>& data,
                        const std::vector<std::int64_t>& labels, const std::vector<double>& times,
                        std::size_t channels);
+
+// The name of each stimulus label (sorted labels, as the RDM rows): the subjects' event names,
+// which must give one name per label in every trial and every subject, else the label as text.
+std::vector<std::string> stimulus_names(const std::vector<EpochsHeader>& subjects,
+                                        const std::vector<std::int64_t>& stimuli);
 
 // InputError unless every subject has the channels, time axis and stimulus label set of the
 // first one (`names` label the subjects in messages).

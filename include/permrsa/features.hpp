@@ -60,7 +60,8 @@ void require_features_backend();
 
 // The images of `images_arg`: a folder (its .png/.jpg/.jpeg files, sorted by file name) or a
 // text file with one path per line, in that order (relative paths are relative to the list's
-// folder). Names are the file names (folder) or the lines as written (list).
+// folder). Names are the file stems, without folder and extension ("stim_001" for
+// stim_001.png), which `permrsa run` matches against the brain's stimulus names.
 struct StimulusList {
   std::vector<std::string> paths;
   std::vector<std::string> names;

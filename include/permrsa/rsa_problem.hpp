@@ -49,6 +49,7 @@ struct RsaProblem {
   std::vector<std::string> layers;  // all L names (without the layers that are covariates)
   CovariateRdms covariates;         // none without [covariates]
   std::size_t stimuli = 0;          // S, with P = S(S-1)/2
+  std::vector<std::string> stimulus_names;  // the brain's S names, when it has them
   std::vector<std::pair<std::string, std::string>> input_hashes;  // (config key, sha256)
 
   const GroupRdms* group() const { return std::get_if<GroupRdms>(&brain); }

@@ -295,6 +295,7 @@ int rdm_of_files(const RdmOptions& opt, const std::vector<std::string>& files,
     warn_undefined(out, in, opt.method);
     out.time = in.headers[0].time;
     out.stimuli = in.designs[0].stimuli;
+    out.stimulus_names = stimulus_names(in.headers, out.stimuli);
     for (std::size_t n = 0; n < N; ++n) {
       out.folds.push_back(in.designs[n].trial_fold);
       out.subject_sources.push_back(mne.original_source(in.headers[n].sources.data));

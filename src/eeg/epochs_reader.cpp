@@ -1,11 +1,12 @@
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 
-#include "permrsa/array_io.hpp"
-#include "permrsa/epochs.hpp"
 #include "io/h5_handles.hpp"
+#include "permrsa/array_io.hpp"
 #include "permrsa/atomic_file.hpp"
+#include "permrsa/epochs.hpp"
 #include "permrsa/error.hpp"
 
 namespace permrsa {
@@ -55,7 +56,50 @@ std::size_t vector_length(const std::vector<std::size_t>& shape) {
   return non_unit <= 1 ? n : 0;
 }
 
+// /event_names beside the labels in an HDF5 epochs file ("x.h5:/labels"), as
+// `python3 -m permrsa.from_mne` writes them: one name per trial. None for other files.
+std::vector<std::string> read_event_names(const std::string& labels, std::size_t trials) {
+  const auto colon = labels.rfind(":/");
+  if (colon == std::string::npos) return {};
+  const std::string file = labels.substr(0, colon);
+  if (!(ends_with(file, ".h5") || ends_with(file, ".hdf5"))) return {};
+  try {
+    const auto f = h5::File::open_read(file);
+    if (!f.is_dataset("/event_names")) return {};
+    auto names = f.read_strings("/event_names");
+    if (names.size() != trials)
+      throw InputError(file + ": /event_names: expected one event name per trial (" +
+                       std::to_string(trials) + "), found " + std::to_string(names.size()));
+    return names;
+  } catch (const h5::Error& e) {
+    throw InputError(file + ": /event_names: expected strings, one per trial; cannot " +
+                     e.action() + ": " + e.detail());
+  }
+}
+
 }  // namespace
+
+std::vector<std::string> stimulus_names(const std::vector<EpochsHeader>& subjects,
+                                        const std::vector<std::int64_t>& stimuli) {
+  std::map<std::int64_t, std::pair<std::string, std::string>> named;  // label -> (name, where)
+  for (const auto& s : subjects)
+    for (std::size_t i = 0; i < s.event_names.size(); ++i) {
+      const std::string where = s.sources.labels + " trial " + std::to_string(i);
+      const auto [it, fresh] = named.try_emplace(s.labels[i], s.event_names[i], where);
+      if (!fresh && it->second.first != s.event_names[i])
+        throw InputError(s.sources.labels +
+                         ": /event_names: expected one name per label, found "
+                         "label " +
+                         std::to_string(s.labels[i]) + " named \"" + it->second.first + "\" (" +
+                         it->second.second + ") and \"" + s.event_names[i] + "\" (" + where + ")");
+    }
+  std::vector<std::string> out;
+  for (const auto label : stimuli) {
+    const auto it = named.find(label);
+    out.push_back(it != named.end() ? it->second.first : std::to_string(label));
+  }
+  return out;
+}
 
 EpochsSources epochs_sources(const std::string& epochs, const std::string& labels,
                              const std::string& times) {
@@ -106,6 +150,7 @@ EpochsHeader read_epochs_header(const EpochsSources& sources) {
     throw InputError(sources.labels + ": labels: expected one label per trial (" +
                      std::to_string(h.trials) + " trials in " + sources.data + "), found " +
                      std::to_string(h.labels.size()));
+  h.event_names = read_event_names(sources.labels, h.trials);
   const auto times = read_real_array(sources.times, "times");
   if (vector_length(times.shape) != h.times)
     throw InputError(sources.times + ": times: expected " + std::to_string(h.times) +

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "permrsa/error.hpp"
 #include "permrsa/features.hpp"
@@ -37,7 +38,7 @@ StimulusList list_stimuli(const std::string& images_arg) {
     });
     for (const auto& f : files) {
       list.paths.push_back(f.string());
-      list.names.push_back(f.filename().string());
+      list.names.push_back(f.stem().string());
     }
   } else if (fs::is_regular_file(images_arg, error)) {
     std::ifstream in(images_arg);
@@ -49,7 +50,7 @@ StimulusList list_stimuli(const std::string& images_arg) {
       if (line.empty() || line.front() == '#') continue;
       const fs::path p(line);
       list.paths.push_back((p.is_absolute() ? p : base / p).string());
-      list.names.push_back(line);
+      list.names.push_back(p.stem().string());
     }
     if (in.bad()) throw InputError(images_arg + ": --images: cannot read the list file");
   } else {
@@ -59,6 +60,15 @@ StimulusList list_stimuli(const std::string& images_arg) {
                      ": --images: expected a folder of PNG/JPEG images or a text "
                      "file listing them, found nothing at that path");
   }
+  // The names are what `permrsa run` matches against the brain's stimulus names.
+  std::map<std::string, std::size_t> seen;
+  for (std::size_t i = 0; i < list.names.size(); ++i)
+    if (const auto [it, fresh] = seen.emplace(list.names[i], i); !fresh)
+      throw InputError(images_arg +
+                       ": --images: expected one image per stimulus name (the file "
+                       "name without its extension), found " +
+                       list.paths[it->second] + " and " + list.paths[i] + " both named \"" +
+                       list.names[i] + "\"");
   if (list.paths.size() < 3)
     throw InputError(images_arg +
                      ": --images: expected at least 3 images (an RDM needs 3 "

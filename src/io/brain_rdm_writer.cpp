@@ -1,7 +1,7 @@
 #include <algorithm>
 
-#include "permrsa/atomic_file.hpp"
 #include "io/h5_handles.hpp"
+#include "permrsa/atomic_file.hpp"
 #include "permrsa/brain_rdm_file.hpp"
 
 namespace permrsa {
@@ -25,7 +25,8 @@ void write_brain_rdm_file(const std::string& path, const BrainRdmFile& in) {
     for (auto& v : mean) v /= static_cast<double>(N);
     file.write<double>("/mean", mean, {P, T});
     file.write<double>("/axes/time", in.time, {T});
-    file.write<std::int64_t>("/stimuli", in.stimuli, {in.stimuli.size()});
+    file.write_strings("/stimuli", in.stimulus_names);
+    file.write<std::int64_t>("/stimulus_labels", in.stimuli, {in.stimuli.size()});
     if (N == 1) {
       file.write<std::int32_t>("/folds", in.folds[0], {in.folds[0].size()});
     } else {

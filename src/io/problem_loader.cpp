@@ -5,12 +5,15 @@
 #include <map>
 #include <sstream>
 
-#include "numeric/ranks.hpp"
+#include <spdlog/spdlog.h>
 #include "io/source_readers.hpp"
+#include "numeric/ranks.hpp"
 #include "permrsa/array_io.hpp"
 #include "permrsa/condensed.hpp"
-#include "permrsa/error.hpp"
+
 #include "io/file_hash.hpp"
+#include "io/stimulus_names.hpp"
+#include "permrsa/error.hpp"
 #include "permrsa/rsa_problem.hpp"
 
 namespace permrsa {
@@ -431,6 +434,33 @@ std::vector<std::string> layer_names(const RunSpec& spec, std::size_t L,
   return names;
 }
 
+// The model RDMs in the brain's stimulus order when both sides name their stimuli
+// (io/stimulus_names.hpp); the names are kept in the problem.
+Matrix<double> aligned_models(const RunSpec& spec, Matrix<double> models, std::size_t S,
+                              RsaProblem& problem) {
+  const auto brain = io::brain_stimulus_names(spec);
+  const auto model = io::model_stimulus_names(spec);
+  if (brain) problem.stimulus_names = brain->names;
+  if (!brain || !model) return models;
+  const auto order = io::model_order(*brain, *model, S);
+  if (std::is_sorted(order.begin(), order.end())) return models;
+  // A covariates.file has no names of its own: by position it would follow the models' old
+  // order, so it would no longer match the brain.
+  if (!spec.covariates.file.empty())
+    throw InputError(spec.covariates.file +
+                     ": covariates.file: the model RDMs are reordered to the brain's stimulus "
+                     "order (" +
+                     model->source +
+                     " lists the stimuli in another order), but the "
+                     "covariates have no stimulus names; expected the models in the brain's "
+                     "order, or the covariate RDMs in that order and the models too");
+  spdlog::info(
+      "stimuli: {} lists the same {} stimuli as {} in another order; the model RDMs are "
+      "reordered to the brain's order",
+      model->source, S, brain->source);
+  return io::reorder_models(models, order);
+}
+
 // The rows of the models that have maps: all but those named in covariates.layers (a layer
 // partialled out of itself leaves nothing to correlate), each of which must be one of `names`.
 std::vector<std::size_t> kept_rows(const RunSpec& spec, const std::vector<std::string>& names) {
@@ -521,8 +551,7 @@ RsaProblem load_subject_maps(const RunSpec& spec, const ProblemShape& shape,
   for (std::size_t n = 0; n < N; ++n)
     for (std::size_t l = 0; l < Lb; ++l)
       for (std::size_t t = 0; t < Tb; ++t)
-        given.maps[(n * Lb + l) * Tb + t] =
-            a.values[(n * L + block.layer_begin + l) * Tb + t];
+        given.maps[(n * Lb + l) * Tb + t] = a.values[(n * L + block.layer_begin + l) * Tb + t];
   problem.brain = std::move(given);
   problem.models = Matrix<double>(Lb, 0);
   problem.layers = layer_names(spec, L, "brain.file (N x L x T maps)");
@@ -551,8 +580,7 @@ RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
         return brain_columns(file, "brain.files", spec.brain.layout, t0, t1);
       };
       subjects.rdms.push_back(read(block.time_begin, block.time_end));
-      if (spec.brain.baseline)
-        subtract_baseline(spec, problem.times, subjects.rdms.back(), read);
+      if (spec.brain.baseline) subtract_baseline(spec, problem.times, subjects.rdms.back(), read);
     }
     problem.brain = std::move(subjects);
   } else if (spec.brain.layout == BrainLayout::subjects_pairs_time) {
@@ -578,8 +606,7 @@ RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
             std::vector<double>(first, first + static_cast<std::ptrdiff_t>(P * (t1 - t0))));
       };
       subjects.rdms.push_back(read(block.time_begin, block.time_end));
-      if (spec.brain.baseline)
-        subtract_baseline(spec, problem.times, subjects.rdms.back(), read);
+      if (spec.brain.baseline) subtract_baseline(spec, problem.times, subjects.rdms.back(), read);
     }
     problem.brain = std::move(subjects);
   } else {
@@ -590,8 +617,9 @@ RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
     if (spec.brain.baseline) subtract_baseline(spec, problem.times, group.rdms, read);
     problem.brain = std::move(group);
   }
-  const auto models =
-      model_matrix(spec, read_real_array(spec.models.file, "models.file"), shape.pairs);
+  const auto models = aligned_models(
+      spec, model_matrix(spec, read_real_array(spec.models.file, "models.file"), shape.pairs),
+      shape.stimuli, problem);
   const auto kept = kept_model_rows(spec, models.rows());
   problem.models = Matrix<double>(block.layers(), shape.pairs);
   for (std::size_t l = 0; l < block.layers(); ++l) {
@@ -614,6 +642,10 @@ RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
     hash("brain.files." + std::to_string(n), spec.brain.files[n]);
   hash("brain.times", spec.brain.times);
   hash("models.file", spec.models.file);
+  for (const auto& [key, names] : {std::pair{"brain.stimuli", spec.brain.stimuli},
+                                   std::pair{"models.stimuli", spec.models.stimuli}})
+    if (!names.empty())
+      problem.input_hashes.emplace_back(key, sha256_file(names.substr(0, names.find(':'))));
   if (!spec.models.names.empty()) {
     const auto colon = spec.models.names.find(':');
     problem.input_hashes.emplace_back("models.names",

@@ -39,8 +39,13 @@ def read_epochs(path):
 
 def read_rdm(path):
     with h5py.File(path, "r") as f:
-        return {k: f[k][()] for k in ("rdms", "mean", "axes/time", "stimuli", "folds")} | {
-            "attrs": dict(f.attrs)}
+        # /stimulus_labels: the label of each RDM row; /stimuli: their names (here the labels as
+        # text, as these epochs have no /event_names).
+        out = {k: f[k][()] for k in ("rdms", "mean", "axes/time", "folds")}
+        out["stimuli"] = f["stimulus_labels"][()]
+        names = [x.decode() for x in f["stimuli"][()]]
+        assert names == [str(x) for x in out["stimuli"]]
+        return out | {"attrs": dict(f.attrs)}
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ def test_features_runs_the_cli_stage_and_reads_the_file_it_writes(tmp_path):
         assert np.array_equal(got["rdms"], f["rdms"][()])
     assert got["rdms"].shape == (2, 10)
     assert got["layers"] == ["0", "2"]
-    assert got["stimuli"] == [p.name for p in stimuli]
+    assert got["stimuli"] == [p.stem for p in stimuli]  # the names `permrsa run` matches
     assert got["attrs"]["model"] == str(model)
 
     with pytest.raises(permrsa.InputError, match=r"nope\.pt: --model: no such file"):

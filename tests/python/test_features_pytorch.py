@@ -59,7 +59,7 @@ def test_every_vgg16_layer_rdm_equals_pytorch_within_1e5(tmp_path, image_set):
     expected_layers = [n for n in get_graph_node_names(model)[1] if n != "x"]
     assert layers == expected_layers  # every graph node, in forward order (features.0 ... classifier.6)
     images = sorted(stimuli.glob("*.png"))
-    assert stimulus_names == [p.name for p in images]
+    assert stimulus_names == [p.stem for p in images]  # the names `permrsa run` matches
     torch.set_num_threads(2)
     chunks = ref.layer_activations(ref.feature_extractor(model, layers), images)
     expected = ref.rdms_from_chunks(chunks, layers)
