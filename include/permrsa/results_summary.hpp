@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,34 @@ struct ResultsSummary {
     std::vector<double> p, statistic;
     std::vector<std::int64_t> size, layer_first, layer_last, time_first, time_last;
   } clusters;
+  // What the maps hold ("one-sample t of Spearman rho (N = 20)"); files before the attribute
+  // existed: the metric. alpha: correction.alpha (0.05 before it existed).
+  std::string statistic_label;
+  double alpha = 0.05;
+  std::vector<std::string> settings;  // "key = value" lines of the resolved config
+
+  struct Tfce {
+    std::vector<double> tfce, p;  // L x T
+    double step = 0;              // 0: not stored (files before tfce_step = "auto")
+  };
+  std::optional<Tfce> tfce;
+  struct NoiseCeiling {
+    std::vector<double> lower, upper;  // T
+  };
+  std::optional<NoiseCeiling> noise_ceiling;
+  std::vector<double> cluster_onset;  // L seconds (NaN: none); empty in older files
+  struct Interval {
+    double estimate, low, high;
+    std::int64_t missing;
+  };
+  struct Bootstrap {
+    std::int64_t samples = 0;
+    std::vector<Interval> peak, onset, threshold_onset;  // per layer (onset: the cluster onset)
+    std::vector<std::string> difference_layers;          // empty, or the two layers compared
+    Interval difference{};
+    double difference_p = 0;
+  };
+  std::optional<Bootstrap> bootstrap;
 };
 
 // Reads `path` and checks it as a results file of this permrsa: the root attributes info

@@ -124,7 +124,8 @@ def run(brain, models, *, times=None, layers=None, layout=None, baseline=None, t
                             None if memory_gib is None else float(memory_gib), covariate_array)
     for message in analysis.warnings:
         warnings.warn(message, RuntimeWarning, stacklevel=2)
-    return from_analysis(analysis)
+    keys = {BRAIN_NAME: "brain.file", MODELS_NAME: "models.file", COVARIATES_NAME: "covariates.file"}
+    return from_analysis(analysis, {keys[name]: a for name, a in arrays})
 
 
 def _cli():

@@ -67,6 +67,14 @@ def statistic_label(res):
       `covariates`, non-empty).
     N comes from the `subjects` attribute, else from the number of brain.files; without either,
     "over subjects" stands in its place."""
+    stored = (res.provenance or {}).get("statistic_label")
+    if _present(stored):  # the engine's own words (permrsa >= the statistic_label attribute)
+        stored = str(stored)
+        if _present((res.provenance or {}).get("covariates")) and "partial" not in stored:
+            for name in METRIC_NAMES.values():
+                if name in stored:
+                    return stored.replace(name, "partial " + name, 1)
+        return stored
     metric = str(_setting(res, "metric", "similarity"))
     name = METRIC_NAMES.get(metric, metric)
     if _present((res.provenance or {}).get("covariates")):
@@ -141,18 +149,54 @@ def onset_times(res, alpha=0.05):
     return onset
 
 
-def time_courses(res, layers=None, alpha=0.05, figsize=(9, 5.5)):
-    """Similarity time course per layer, coloured by depth; significant clusters (p <= alpha) as
-    bars under the curves spanning exactly their first to last time point; onset (triangle on the
-    bar row) and peak (dot on the curve) per layer."""
+def mean_label(res):
+    """The y label of the mean view: "mean Spearman rho ± SEM (N = 20)"."""
+    metric = str(_setting(res, "metric", "similarity"))
+    name = METRIC_NAMES.get(metric, metric)
+    if _present((res.provenance or {}).get("covariates")):
+        name = "partial " + name
+    n = 0 if res.subject_maps is None else res.subject_maps.shape[0]
+    return f"mean {name} \u00b1 SEM (N = {n})"
+
+
+def time_courses(res, layers=None, alpha=0.05, figsize=(9, 5.5), kind=None):
+    """Time course per layer, coloured by depth; significant clusters (p <= alpha) as bars under
+    the curves spanning exactly their first to last time point; onset (triangle on the bar row)
+    and peak (dot on the curve) per layer.
+
+    kind="statistic": the maps' statistic (e.g. the one-sample t); kind="mean": the mean metric
+    across subjects with a ±SEM band per layer and the noise ceiling shaded, the clusters still
+    those of the test. The default is "mean" for sign-flip results that hold per-subject values,
+    else "statistic"."""
+    if kind is None:
+        flip = str(_setting(res, "scheme", "stimulus")) == "sign-flip"
+        kind = "mean" if flip and res.group_mean is not None else "statistic"
+    if kind not in ("statistic", "mean"):
+        raise ValueError(f'kind: expected "statistic" or "mean", found {kind!r}')
+    if kind == "mean" and res.group_mean is None:
+        raise ValueError('kind="mean" needs per-subject data (/group/mean), which these results '
+                         "do not hold")
     chosen = list(range(len(res.layers))) if layers is None else [
         res.layers.index(x) if isinstance(x, str) else int(x) for x in layers]
     colors = depth_colors(len(res.layers))
-    s = res.observed.to_numpy()
+    s = (res.group_mean if kind == "mean" else res.observed).to_numpy()
     fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    if kind == "mean":
+        sem = np.nan_to_num(res.group_sem.to_numpy())
+        for i in chosen:
+            ax.fill_between(res.times, s[i] - sem[i], s[i] + sem[i], color=colors[i], alpha=0.2,
+                            lw=0, gid=f"sem:{i}")
+        if res.noise_ceiling is not None:
+            ax.fill_between(res.times, res.noise_ceiling["lower"], res.noise_ceiling["upper"],
+                            color="0.6", alpha=0.35, lw=0, label="noise ceiling",
+                            gid="noise-ceiling")
     for i in chosen:
         ax.plot(res.times, s[i], color=colors[i], lw=1.2, label=res.layers[i], gid=f"curve:{i}")
     low, high = float(np.min(s[chosen])), float(np.max(s[chosen]))
+    if kind == "mean":
+        low, high = min(low, float(np.min(s[chosen] - sem[chosen]))), max(high, float(np.max(s[chosen] + sem[chosen])))
+        if res.noise_ceiling is not None:
+            high = max(high, float(res.noise_ceiling["upper"].max()))
     step = 0.03 * max(high - low, 1e-12)
     row = {layer: low - step * (1.5 + k) for k, layer in enumerate(chosen)}
     dt = float(np.median(np.diff(res.times))) if len(res.times) > 1 else 1.0
@@ -165,6 +209,8 @@ def time_courses(res, layers=None, alpha=0.05, figsize=(9, 5.5)):
                                facecolor=colors[layer], edgecolor=colors[layer], lw=1.0,
                                gid=f"sigbar:{c}:{layer}"))
     peaks, onsets = peak_times(res), onset_times(res, alpha)
+    if kind == "mean":  # the peak of the curve drawn
+        peaks = res.times[np.argmax(s, axis=1)]
     for i in chosen:
         ti = int(np.searchsorted(res.times, peaks[i]))
         ax.plot([peaks[i]], [s[i, ti]], "o", ms=4, color=colors[i], mec="black", mew=0.5,
@@ -176,9 +222,10 @@ def time_courses(res, layers=None, alpha=0.05, figsize=(9, 5.5)):
     ax.set_xlim(res.times[0] - dt / 2, res.times[-1] + dt / 2)
     ax.set_ylim(min(row.values(), default=low) - step, high + step)
     ax.set_xlabel("time (s)")
-    ax.set_ylabel(statistic_label(res))
-    ax.set_title(f"RDM similarity per layer; bars: clusters with p <= {alpha:g}, "
-                 "> onset, o peak")
+    ax.set_ylabel(mean_label(res) if kind == "mean" else statistic_label(res))
+    what = "mean across subjects (bands: SEM" + (", grey: noise ceiling" if res.noise_ceiling is not None else "") + ")" \
+        if kind == "mean" else "RDM similarity per layer"
+    ax.set_title(f"{what}; bars: clusters with p <= {alpha:g}, > onset, o peak")
     rows = math.ceil(len(chosen) / 2)
     ax.legend(fontsize=max(LABEL_MIN_PT, layer_label_layout(figsize[1], rows)[0]), ncol=2,
               loc="upper left", frameon=False)

@@ -16,6 +16,7 @@ import pathlib
 import sys
 
 import numpy as np
+import pandas as pd
 
 from . import figures
 from .errors import ResultsFileError
@@ -60,6 +61,16 @@ def input_rdms(res):
     correction), or None when they cannot be read (e.g. results of permrsa.run)."""
     cfg = res.config or {}
     brain_cfg, model_cfg = cfg.get("brain", {}), cfg.get("models", {})
+    stored = res.datasets or {}
+    if "/inputs/brain" in stored and "/inputs/models" in stored:
+        # Results of permrsa.run saved with include_inputs=True: the arrays themselves.
+        brain, models = np.asarray(stored["/inputs/brain"]), np.asarray(stored["/inputs/models"], float)
+        layout = brain_cfg.get("layout", "pairs-time")
+        brain = brain.T if layout == "time-pairs" else brain
+        brain = brain.mean(axis=0) if layout == "subjects-pairs-time" else brain
+        if model_cfg.get("kind") == "similarity":
+            models = 1.0 - models
+        return checked_inputs(res, brain, models)
     try:
         if brain_cfg.get("files"):
             arrays = [read_source(f) for f in brain_cfg["files"]]
@@ -142,6 +153,81 @@ overflow-x:auto;font-size:12px}dl{display:grid;grid-template-columns:max-content
 dt{font-weight:bold}dd{margin:0;font-family:monospace;word-break:break-all}"""
 
 
+def _unused(section, key, config):
+    """Settings the analysis did not use, left out of the settings list (the config keeps them)."""
+    correction = config.get("correction", {})
+    if section == "correction" and key == "cluster_value":
+        return correction.get("cluster_threshold") != "statistic"
+    if section == "correction" and key == "tfce_step":
+        return not correction.get("tfce", False)
+    return False
+
+
+def resolved_settings(res):
+    """Every resolved setting as (section.key, value), numbers as written (0.05)."""
+    config = res.config or {}
+    out = []
+    for section, keys in config.items():
+        if section in ("brain", "models", "covariates") or not isinstance(keys, dict):
+            continue
+        out += [(f"{section}.{k}", v) for k, v in keys.items() if not _unused(section, k, config)]
+    prov = res.provenance or {}
+    out += [(k, prov[k]) for k in ("statistic_label", "stimuli", "subjects", "tfce_step") if k in prov]
+    return out
+
+
+def _interval(row, stem):
+    low, high = row[f"{stem}_low"], row[f"{stem}_high"]
+    if np.isnan(row[f"{stem}_time"]):
+        return "none"
+    return f"{row[f'{stem}_time']:.4g} s [{low:.4g}, {high:.4g}]"
+
+
+def latency_section(res, alpha):
+    """Per layer: peak, cluster onset (observed), and the bootstrap intervals when present."""
+    peaks = figures.peak_times(res)
+    rows = {"layer": res.layers, "peak (s)": peaks}
+    if res.onset is not None:
+        rows[f"cluster onset (s, p <= {alpha:g})"] = res.onset.to_numpy()
+    if res.bootstrap is not None:
+        lat = res.bootstrap["latency"]
+        rows["bootstrap peak [95% CI]"] = [_interval(r, "peak") for _, r in lat.iterrows()]
+        if "threshold_onset_time" in lat:
+            rows["bootstrap cluster onset [95% CI]"] = [_interval(r, "onset") for _, r in lat.iterrows()]
+            rows["resamples without onset"] = lat["onset_missing"].to_numpy()
+            rows["threshold onset [95% CI]"] = [_interval(r, "threshold_onset")
+                                                for _, r in lat.iterrows()]
+    text = _table(pd.DataFrame(rows), "latencies")
+    if res.bootstrap is not None and "difference" in res.bootstrap:
+        d = res.bootstrap["difference"]
+        text += (f'<p id="layer-difference">Peak latency difference {html.escape(d["layers"][0])} '
+                 f'&minus; {html.escape(d["layers"][1])}: {d["estimate"]:.4g} s, 95% CI '
+                 f'[{d["ci"][0]:.4g}, {d["ci"][1]:.4g}], bootstrap p = {d["p"]:.4g}</p>')
+    return '<h2 id="latencies">Peaks and onsets</h2>' + text
+
+
+def tfce_section(res, alpha):
+    if res.tfce is None:
+        return ""
+    values, p = res.tfce.to_numpy(), res.p_tfce.to_numpy()
+    layer, t = np.unravel_index(int(np.argmax(values)), values.shape)
+    step = (res.provenance or {}).get("tfce_step")
+    return (f'<h2 id="tfce">TFCE</h2><p>{int(np.sum(p <= alpha))} cells with p &le; {alpha:g}; '
+            f'peak {values[layer, t]:.4g} at {html.escape(res.layers[layer])}, '
+            f'{res.times[t]:.4g} s (p = {p[layer, t]:.4g})'
+            + (f"; height step {float(step):.4g}" if step is not None else "") + ".</p>")
+
+
+def noise_ceiling_section(res):
+    if res.noise_ceiling is None:
+        return ""
+    nc = res.noise_ceiling
+    peak = int(np.argmax(nc["upper"].to_numpy()))
+    return (f'<h2 id="noise-ceiling">Noise ceiling</h2><p>Lower bound '
+            f'{nc["lower"].min():.4g} to {nc["lower"].max():.4g}, upper bound '
+            f'{nc["upper"].min():.4g} to {nc["upper"].max():.4g}; the upper bound peaks at '
+            f'{nc.index[peak]:.4g} s ({nc["upper"].iloc[peak]:.4g}, lower '
+            f'{nc["lower"].iloc[peak]:.4g}).</p>')
 def _partial_section(res, alpha):
     """Partial correlations (results with covariates, issue 17): what was partialled out and how,
     and the cells each adjustment of the uncorrected p-values keeps."""
@@ -168,9 +254,7 @@ def render_html(res, figure_files, alpha):
     prov = res.provenance
     sig = res.significant_clusters(alpha)
     table = sig.reset_index()[["cluster", "layer", "start", "end", "peak", "statistic", "p"]]
-    settings = [(k, prov[k]) for k in ("metric", "scheme", "tail", "permutations", "precision",
-                                        "cluster_threshold", "cluster_statistic", "connectivity",
-                                        "stimuli", "subjects") if k in prov]
+    settings = resolved_settings(res)
     inputs = []
     for section in ("brain", "models", "covariates"):
         for key, value in (res.config or {}).get(section, {}).items():
@@ -197,7 +281,11 @@ def render_html(res, figure_files, alpha):
 ({len(res.layers)} layers x {len(res.times)} time points).</p>
 <h2 id="significant-clusters">Significant clusters (p &le; {alpha:g})</h2>
 {_table(table, "clusters")}
+{latency_section(res, alpha)}
+{tfce_section(res, alpha)}
+{noise_ceiling_section(res)}
 {partial}<h2>Figures</h2>
+{'' if 'rdms' in figure_files else '<p id="no-input-figures">No RDM or MDS figures: the input RDMs are not readable from these results (the files the config names are missing, or results of permrsa.run saved without include_inputs=True).</p>'}
 {''.join(figs)}
 <h2>Settings</h2>{_dl(settings)}
 <h2>Inputs</h2>{_dl(inputs)}

@@ -2,6 +2,8 @@
 `permrsa run` (one process or MPI ranks: the same layout) or by a merge, and the object
 permrsa.run returns. The layout is the README's "Output" table (src/io/results_writer.cpp)."""
 import dataclasses
+import os
+import hashlib
 import pathlib
 import tomllib
 
@@ -45,12 +47,21 @@ class Results:
     p_bonferroni: pd.DataFrame = None
     p_holm: pd.DataFrame = None
     noise_ceiling: pd.DataFrame = None
+    # Per layer: the first time of its earliest cluster with p_cluster <= correction.alpha
+    # (/onset/cluster_time; NaN: none). None for files written before issue 18.
+    onset: pd.Series = None
+    # With per-subject data: each subject's metric map (N x L x T array) and their mean and SEM
+    # across subjects (layer x time DataFrames), whatever the group statistic.
+    subject_maps: np.ndarray = None
+    group_mean: pd.DataFrame = None
+    group_sem: pd.DataFrame = None
     bootstrap: dict = None
     config: dict = None
     config_text: str = ""
     provenance: dict = None
     datasets: dict = None
     _analysis: object = None
+    _inputs: dict = None  # permrsa.run's input arrays by config key ("brain.file", ...)
 
     @property
     def version(self):
@@ -61,12 +72,40 @@ class Results:
         table = self.clusters[self.clusters["p"] <= alpha]
         return table.sort_values(["p", "statistic"], ascending=[True, False], kind="stable")
 
-    def save(self, path):
-        """Writes the results file exactly as `permrsa run` would (results of permrsa.run)."""
+    def save(self, path, include_inputs=False):
+        """Writes the results file exactly as `permrsa run` would (results of permrsa.run).
+
+        The file records its own name (output.file) and, as sha256_<key> attributes, the
+        sha256 of each input array (over its dtype, shape and C-order bytes: input_digest).
+        include_inputs=True also stores the arrays as /inputs/brain, /inputs/models (and
+        /inputs/covariates), so that the report can draw the RDM and MDS figures. The file
+        appears under its name only when complete."""
         if self._analysis is None:
             raise ValueError(f"{self.source}: only results of permrsa.run can be saved; this one "
                              "was loaded from a file already")
-        self._analysis.save(str(path))
+        inputs = self._inputs or {}
+        hashes = [(key, input_digest(a)) for key, a in inputs.items()]
+        path = os.fspath(path)
+        if not include_inputs:
+            self._analysis.save(path, hashes)
+            return
+        import h5py
+        partial = f"{path}.partial-{os.getpid()}"
+        try:
+            self._analysis.save(partial, hashes)
+            with h5py.File(partial, "a") as f:
+                for key, a in inputs.items():
+                    f[f"/inputs/{key.split('.')[0]}"] = np.ascontiguousarray(a)
+            os.replace(partial, path)
+        finally:
+            if os.path.exists(partial):
+                os.unlink(partial)
+
+
+def input_digest(array):
+    """sha256 over an array's dtype, shape and C-order bytes: what `res.save` records."""
+    a = np.ascontiguousarray(array)
+    return hashlib.sha256(f"{a.dtype.str}|{a.shape}|".encode() + a.tobytes()).hexdigest()
 
 
 def _text(v):
@@ -112,9 +151,16 @@ def _bootstrap(d, layers):
     out = {"latency": pd.DataFrame({
         "peak_time": d["/bootstrap/peak_time"],
         "peak_low": d["/bootstrap/peak_ci"][:, 0], "peak_high": d["/bootstrap/peak_ci"][:, 1],
-        "onset_time": d["/bootstrap/onset_time"],
-        "onset_low": d["/bootstrap/onset_ci"][:, 0], "onset_high": d["/bootstrap/onset_ci"][:, 1],
+        # The cluster onset: the first time in a cluster that would be significant (issue 18).
+        "onset_time": d["/bootstrap/cluster_onset_time"],
+        "onset_low": d["/bootstrap/cluster_onset_ci"][:, 0],
+        "onset_high": d["/bootstrap/cluster_onset_ci"][:, 1],
         "onset_missing": d["/bootstrap/onset_missing"],
+        # The first single cell above the cluster-forming threshold.
+        "threshold_onset_time": d["/bootstrap/threshold_onset_time"],
+        "threshold_onset_low": d["/bootstrap/threshold_onset_ci"][:, 0],
+        "threshold_onset_high": d["/bootstrap/threshold_onset_ci"][:, 1],
+        "threshold_onset_missing": d["/bootstrap/threshold_onset_missing"],
     }, index=pd.Index(layers, name="layer")),
         "peak_samples": d.get("/bootstrap/peak_samples")}
     if "/bootstrap/difference/layers" in d:
@@ -152,18 +198,27 @@ def _build(source, d, attrs, analysis=None):
     except tomllib.TOMLDecodeError as e:
         raise ResultsFileError(f"{source}: the config attribute is not valid TOML: {e}") from None
     cell_threshold = d.get("/null/cell_threshold")
+    onset = None
+    if "/onset/cluster_time" in d:
+        onset = pd.Series(np.asarray(d["/onset/cluster_time"], dtype=np.float64),
+                          index=pd.Index(layers, name="layer"), name="cluster_onset")
     return Results(
         source=str(source), layers=layers, times=times, clusters=_cluster_table(d, layers, times, observed),
-        null=null, noise_ceiling=noise, bootstrap=_bootstrap(d, layers), config=config,
+        null=null, noise_ceiling=noise, onset=onset, subject_maps=d.get("/subject_maps"),
+        group_mean=_grid(d["/group/mean"], layers, times) if "/group/mean" in d else None,
+        group_sem=_grid(d["/group/sem"], layers, times) if "/group/sem" in d else None,
+        bootstrap=_bootstrap(d, layers), config=config,
         config_text=config_text, provenance={k: _text(v) for k, v in attrs.items() if k != "config"},
         datasets=d, _analysis=analysis,
         cell_threshold=None if cell_threshold is None else _grid(cell_threshold, layers, times),
         **{name: grid.get(name) for name in MAPS})
 
 
-def from_analysis(analysis):
-    """Results of permrsa.run from the engine's in-memory analysis."""
-    return _build("permrsa.run", dict(analysis.datasets()), dict(analysis.attributes()), analysis)
+def from_analysis(analysis, inputs=None):
+    """Results of permrsa.run from the engine's in-memory analysis; `inputs`: its arrays by
+    config key, kept for save()."""
+    res = _build("permrsa.run", dict(analysis.datasets()), dict(analysis.attributes()), analysis)
+    return dataclasses.replace(res, _inputs=inputs)
 
 
 def load(path):

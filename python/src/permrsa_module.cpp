@@ -5,6 +5,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 #include <tbb/global_control.h>
+#include <limits>
 
 #include <memory>
 #include <optional>
@@ -15,7 +16,7 @@
 #include "permrsa/engine.hpp"
 #include "permrsa/error.hpp"
 #include "permrsa/output_location.hpp"
-
+#include "permrsa/statistic_label.hpp"
 
 namespace py = pybind11;
 using permrsa::Matrix;
@@ -86,6 +87,17 @@ py::dict datasets(const Analysis& a) {
     d["/p_tfce"] = map_array(r.p_tfce);
     d["/null/max_tfce"] = vector_array(r.null_max_tfce);
   }
+  if (r.subject_values) {
+    const auto& v = *r.subject_values;
+    const std::size_t L = problem.layers.size(), T = problem.times.size();
+    py::array_t<double> cube(std::vector<py::ssize_t>{static_cast<py::ssize_t>(v.subjects),
+                                                      static_cast<py::ssize_t>(L),
+                                                      static_cast<py::ssize_t>(T)});
+    std::copy(v.maps.begin(), v.maps.end(), cube.mutable_data());
+    d["/subject_maps"] = cube;
+    d["/group/mean"] = matrix_array(v.mean, L, T);
+    d["/group/sem"] = matrix_array(v.sem, L, T);
+  }
   if (r.noise_ceiling) {
     d["/noise_ceiling/lower"] = vector_array(r.noise_ceiling->lower);
     d["/noise_ceiling/upper"] = vector_array(r.noise_ceiling->upper);
@@ -93,20 +105,25 @@ py::dict datasets(const Analysis& a) {
   if (r.bootstrap) {
     const auto& b = *r.bootstrap;
     const std::size_t L = problem.layers.size();
-    std::vector<double> peak, peak_ci, onset, onset_ci;
-    std::vector<std::int64_t> onset_missing;
-    for (const auto& x : b.peak)
-      peak.push_back(x.estimate), peak_ci.insert(peak_ci.end(), {x.low, x.high});
-    for (const auto& x : b.onset) {
-      onset.push_back(x.estimate);
-      onset_ci.insert(onset_ci.end(), {x.low, x.high});
-      onset_missing.push_back(x.missing);
-    }
-    d["/bootstrap/peak_time"] = vector_array(peak);
-    d["/bootstrap/peak_ci"] = matrix_array(peak_ci, L, 2);
-    d["/bootstrap/onset_time"] = vector_array(onset);
-    d["/bootstrap/onset_ci"] = matrix_array(onset_ci, L, 2);
-    d["/bootstrap/onset_missing"] = vector_array(onset_missing);
+    const auto intervals = [&](const std::vector<permrsa::LatencyInterval>& v,
+                               const std::string& time, const std::string& ci,
+                               const std::string& missing) {
+      std::vector<double> estimate, bounds;
+      std::vector<std::int64_t> none;
+      for (const auto& x : v) {
+        estimate.push_back(x.estimate);
+        bounds.insert(bounds.end(), {x.low, x.high});
+        none.push_back(x.missing);
+      }
+      d[py::str(time)] = vector_array(estimate);
+      d[py::str(ci)] = matrix_array(bounds, L, 2);
+      if (!missing.empty()) d[py::str(missing)] = vector_array(none);
+    };
+    intervals(b.peak, "/bootstrap/peak_time", "/bootstrap/peak_ci", "");
+    intervals(b.cluster_onset, "/bootstrap/cluster_onset_time", "/bootstrap/cluster_onset_ci",
+              "/bootstrap/onset_missing");
+    intervals(b.threshold_onset, "/bootstrap/threshold_onset_time", "/bootstrap/threshold_onset_ci",
+              "/bootstrap/threshold_onset_missing");
     d["/bootstrap/peak_samples"] =
         matrix_array(b.peak_samples, static_cast<std::size_t>(b.samples), L);
     for (const auto& diff : b.differences) {
@@ -118,6 +135,11 @@ py::dict datasets(const Analysis& a) {
       d["/bootstrap/difference/p"] = vector_array(std::vector<double>{diff.p});
     }
   }
+  std::vector<double> onset(problem.layers.size(), std::numeric_limits<double>::quiet_NaN());
+  for (std::size_t l = 0; l < r.cluster_onset.size(); ++l)
+    if (r.cluster_onset[l] >= 0)
+      onset[l] = problem.times[static_cast<std::size_t>(r.cluster_onset[l])];
+  d["/onset/cluster_time"] = vector_array(onset);
   d["/axes/time"] = vector_array(problem.times);
   d["/axes/layer"] = problem.layers;
   if (problem.covariates.any()) d["/axes/covariate"] = problem.covariates.names;
@@ -138,12 +160,16 @@ py::dict attributes(const Analysis& a) {
     d["group_statistic"] = permrsa::to_string(spec.analysis.group_statistic);
     d["subjects"] = a.prepared.problem.subject_count();
   }
+  d["statistic_label"] = permrsa::statistic_label(spec.analysis, a.prepared.problem.subject_count(),
+                                                  a.prepared.problem.covariates.any());
   d["tail"] = permrsa::to_string(spec.analysis.tail);
   d["precision"] = permrsa::to_string(spec.analysis.precision);
   d["cluster_threshold"] = permrsa::to_string(spec.correction.cluster_threshold);
   d["cluster_statistic"] = permrsa::to_string(spec.correction.cluster_statistic);
   d["connectivity"] = permrsa::to_string(spec.correction.connectivity);
   d["stimuli"] = a.prepared.problem.stimuli;
+  d["alpha"] = spec.correction.alpha;
+  if (spec.correction.tfce) d["tfce_step"] = a.result.tfce_step;
   if (const auto& c = a.prepared.problem.covariates; c.any()) {
     std::string names;
     for (const auto& n : c.names) names += (names.empty() ? "" : ",") + n;
@@ -175,13 +201,24 @@ PYBIND11_MODULE(_permrsa, m) {
       .def_readonly("warnings", &Analysis::warnings, "Warnings of the run, for warnings.warn")
       .def(
           "save",
-          [](const Analysis& a, const std::string& path) {
-            permrsa::check_output_locations({{path, "path"}}, permrsa::run_input_files(a.prepared.spec));
+          [](const Analysis& a, const std::string& path,
+             const std::vector<std::pair<std::string, std::string>>& input_hashes) {
+            permrsa::check_output_locations({{path, "path"}},
+                                            permrsa::run_input_files(a.prepared.spec));
+            // The file records its own name and what the arrays held (sha256 over dtype,
+            // shape and C-order bytes, computed by permrsa.run), as `permrsa run` records
+            // its input files.
+            permrsa::PreparedAnalysis prepared = a.prepared;
+            prepared.spec.output.file = path;
+            prepared.spec.resolved_toml = permrsa::to_toml(prepared.spec);
+            prepared.problem.input_hashes = input_hashes;
             const auto serial = permrsa::make_serial_communicator();
             py::gil_scoped_release release;
-            permrsa::write_results_file(a.prepared, a.result, path, *serial);
+            permrsa::write_results_file(prepared, a.result, path, *serial);
           },
-          py::arg("path"), "Writes the results file exactly as `permrsa run` does");
+          py::arg("path"),
+          py::arg("input_hashes") = std::vector<std::pair<std::string, std::string>>{},
+          "Writes the results file exactly as `permrsa run` does");
 
   m.def(
       "run",
@@ -223,7 +260,8 @@ PYBIND11_MODULE(_permrsa, m) {
             throw permrsa::InputError(std::string(e.what()).substr(std::string("error: ").size()));
           throw std::runtime_error(e.what());
         }
-        a->result = permrsa::run_prepared(a->prepared, permrsa::run_options_for(a->prepared, options), *serial);
+        a->result = permrsa::run_prepared(a->prepared,
+                                          permrsa::run_options_for(a->prepared, options), *serial);
         a->warnings = permrsa::summarize(a->prepared, a->result, *serial);
         return a;
       },

@@ -106,6 +106,92 @@ class Checker {
   const h5::File& file_;
 };
 
+// Intervals from a (L,) estimate, an (L, 2) interval and an optional (L,) missing count.
+std::vector<ResultsSummary::Interval> intervals(const Checker& check, const h5::File& f,
+                                                const std::string& stem, const std::string& ci,
+                                                const std::string& missing, std::size_t L) {
+  const auto estimate = check.numbers<double>(stem, {L}, "(one per layer)");
+  const auto bounds = check.numbers<double>(ci, {L, 2}, "(low, high per layer)");
+  std::vector<std::int64_t> none(L, 0);
+  if (!missing.empty() && f.is_dataset(missing))
+    none = check.numbers<std::int64_t>(missing, {L}, "(one per layer)");
+  std::vector<ResultsSummary::Interval> out;
+  for (std::size_t l = 0; l < L; ++l)
+    out.push_back({estimate[l], bounds[2 * l], bounds[2 * l + 1], none[l]});
+  return out;
+}
+
+ResultsSummary::Bootstrap read_bootstrap(const Checker& check, const h5::File& f, std::size_t L) {
+  ResultsSummary::Bootstrap b;
+  b.peak = intervals(check, f, "/bootstrap/peak_time", "/bootstrap/peak_ci", "", L);
+  if (f.is_dataset("/bootstrap/cluster_onset_time")) {
+    b.onset = intervals(check, f, "/bootstrap/cluster_onset_time", "/bootstrap/cluster_onset_ci",
+                        "/bootstrap/onset_missing", L);
+    b.threshold_onset =
+        intervals(check, f, "/bootstrap/threshold_onset_time", "/bootstrap/threshold_onset_ci",
+                  "/bootstrap/threshold_onset_missing", L);
+  }
+  if (f.is_dataset("/bootstrap/peak_samples")) {
+    std::vector<h5::hsize_t> shape;
+    f.read<double>("/bootstrap/peak_samples", &shape);
+    if (!shape.empty()) b.samples = static_cast<std::int64_t>(shape[0]);
+  }
+  if (f.is_dataset("/bootstrap/difference/layers")) {
+    b.difference_layers = f.read_strings("/bootstrap/difference/layers");
+    const auto estimate = check.numbers<double>("/bootstrap/difference/estimate", {1}, "");
+    const auto ci = check.numbers<double>("/bootstrap/difference/ci", {2}, "(low, high)");
+    b.difference = {estimate[0], ci[0], ci[1], 0};
+    b.difference_p = check.numbers<double>("/bootstrap/difference/p", {1}, "")[0];
+  }
+  return b;
+}
+
+// The resolved config's "key = value" lines under their [section] headers, as "section.key =
+// value", for the settings list.
+std::vector<std::string> settings_lines(const std::string& config) {
+  std::vector<std::string> out;
+  std::istringstream in(config);
+  std::string line, section;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    if (line.front() == '[' && line.back() == ']') {
+      section = line.substr(1, line.size() - 2);
+      continue;
+    }
+    out.push_back(section.empty() ? line : section + "." + line);
+  }
+  return out;
+}
+
+// What later permrsa versions added: each part only when the file holds it.
+void read_optional_parts(const Checker& check, const h5::File& f,
+                         const std::vector<std::size_t>& grid, const std::string& why,
+                         ResultsSummary& s) {
+  s.statistic_label = f.has_attribute("/", "statistic_label")
+                          ? f.attribute_string("/", "statistic_label")
+                          : s.metric;
+  if (f.has_attribute("/", "alpha")) s.alpha = f.attribute_double("/", "alpha");
+  if (f.has_attribute("/", "config"))
+    s.settings = settings_lines(f.attribute_string("/", "config"));
+  if (f.is_dataset("/tfce")) {
+    ResultsSummary::Tfce t;
+    t.tfce = check.numbers<double>("/tfce", grid, why);
+    t.p = check.numbers<double>("/p_tfce", grid, why);
+    check.probabilities("/p_tfce", t.p);
+    if (f.has_attribute("/", "tfce_step")) t.step = f.attribute_double("/", "tfce_step");
+    s.tfce = std::move(t);
+  }
+  if (f.is_dataset("/noise_ceiling/lower")) {
+    const std::string per_time = "(one per time point)";
+    s.noise_ceiling = ResultsSummary::NoiseCeiling{
+        check.numbers<double>("/noise_ceiling/lower", {s.times}, per_time),
+        check.numbers<double>("/noise_ceiling/upper", {s.times}, per_time)};
+  }
+  if (f.is_dataset("/onset/cluster_time"))
+    s.cluster_onset = check.numbers<double>("/onset/cluster_time", {s.layers}, "(one per layer)");
+  if (f.is_dataset("/bootstrap/peak_time")) s.bootstrap = read_bootstrap(check, f, s.layers);
+}
+
 ResultsSummary read_checked(const std::string& path, const h5::File& f) {
   const Checker check(path, f);
   ResultsSummary s;
@@ -189,6 +275,7 @@ ResultsSummary read_checked(const std::string& path, const h5::File& f) {
       check.fail("/clusters/size", "expected 1 to " + std::to_string(s.layers * s.times) +
                                        " cells, found " + std::to_string(c.size[i]) +
                                        " for cluster " + std::to_string(i));
+  read_optional_parts(check, f, grid, why, s);
   return s;
 }
 

@@ -22,6 +22,7 @@
 #include "permrsa/bootstrap_latency.hpp"
 #include "permrsa/clusters.hpp"
 #include "permrsa/error.hpp"
+#include "permrsa/statistic_label.hpp"
 #ifdef PERMRSA_WITH_MPI
 #include "dist/mpi/mpi_communicator.hpp"
 #include "io/h5_parallel.hpp"
@@ -48,7 +49,8 @@ h5::File create_file(const std::string& path, const Communicator& world) {
 #ifdef PERMRSA_WITH_MPI
   if (mpi_running()) {
     const MPI_Comm comm = raw_mpi_comm(world);
-    if (comm != MPI_COMM_SELF) return h5::File::create_parallel(path, h5::mpio_file_access(comm, path));
+    if (comm != MPI_COMM_SELF)
+      return h5::File::create_parallel(path, h5::mpio_file_access(comm, path));
   }
 #endif
   (void)world;
@@ -114,6 +116,12 @@ class ResultsWriter {
     rank0_dataset<T>(name, values, {rows, cols});
   }
 
+  // An N x rows x cols dataset written whole by rank 0.
+  void rank0_cube(const std::string& name, const std::vector<double>& values, std::size_t n,
+                  std::size_t rows, std::size_t cols) {
+    rank0_dataset<double>(name, values, {n, rows, cols});
+  }
+
   void rank0_strings(const std::string& name, const std::vector<std::string>& values) {
     agreed(world_, [&] {
       file_.create_strings_dataset(name, values.size(), h5::File::fixed_string_width(values));
@@ -164,15 +172,19 @@ void write_bootstrap(ResultsWriter& out, const BootstrapLatency& b, std::size_t 
       missing.push_back(x.missing);
     }
   };
-  std::vector<double> peak, peak_ci, onset, onset_ci;
-  std::vector<std::int64_t> peak_missing, onset_missing;
+  std::vector<double> peak, peak_ci, onset, onset_ci, threshold, threshold_ci;
+  std::vector<std::int64_t> peak_missing, onset_missing, threshold_missing;
   columns(b.peak, peak, peak_ci, peak_missing);
-  columns(b.onset, onset, onset_ci, onset_missing);
+  columns(b.cluster_onset, onset, onset_ci, onset_missing);
+  columns(b.threshold_onset, threshold, threshold_ci, threshold_missing);
   out.rank0_vector<double>("/bootstrap/peak_time", peak);
   out.rank0_matrix<double>("/bootstrap/peak_ci", peak_ci, layers, 2);
-  out.rank0_vector<double>("/bootstrap/onset_time", onset);
-  out.rank0_matrix<double>("/bootstrap/onset_ci", onset_ci, layers, 2);
+  out.rank0_vector<double>("/bootstrap/cluster_onset_time", onset);
+  out.rank0_matrix<double>("/bootstrap/cluster_onset_ci", onset_ci, layers, 2);
   out.rank0_vector<std::int64_t>("/bootstrap/onset_missing", onset_missing);
+  out.rank0_vector<double>("/bootstrap/threshold_onset_time", threshold);
+  out.rank0_matrix<double>("/bootstrap/threshold_onset_ci", threshold_ci, layers, 2);
+  out.rank0_vector<std::int64_t>("/bootstrap/threshold_onset_missing", threshold_missing);
   out.rank0_matrix<double>("/bootstrap/peak_samples", b.peak_samples,
                            static_cast<std::size_t>(b.samples), layers);
   for (const auto& d : b.differences) {
@@ -223,6 +235,21 @@ void write_contents(h5::File& f, const RunSpec& spec, const RsaProblem& problem,
     out.grid_map<double>("/tfce", r.tfce, r.block, r.writes_maps, grid);
     out.grid_map<double>("/p_tfce", r.p_tfce, r.block, r.writes_maps, grid);
     out.rank0_vector<double>("/null/max_tfce", r.null_max_tfce);
+    out.attribute("tfce_step", r.tfce_step);
+  }
+
+  std::vector<double> onset(L, std::numeric_limits<double>::quiet_NaN());
+  for (std::size_t l = 0; l < r.cluster_onset.size(); ++l)
+    if (r.cluster_onset[l] >= 0)
+      onset[l] = problem.times[static_cast<std::size_t>(r.cluster_onset[l])];
+  out.rank0_vector<double>("/onset/cluster_time", onset);
+  out.attribute("alpha", spec.correction.alpha);
+
+  if (r.subject_values) {
+    const auto& v = *r.subject_values;
+    out.rank0_cube("/subject_maps", v.maps, v.subjects, L, T);
+    out.rank0_matrix<double>("/group/mean", v.mean, L, T);
+    out.rank0_matrix<double>("/group/sem", v.sem, L, T);
   }
 
   if (r.noise_ceiling) {
@@ -233,6 +260,7 @@ void write_contents(h5::File& f, const RunSpec& spec, const RsaProblem& problem,
 
   out.rank0_vector<double>("/axes/time", problem.times);
   out.rank0_strings("/axes/layer", problem.layers);
+  if (!problem.stimulus_names.empty()) out.rank0_strings("/axes/stimulus", problem.stimulus_names);
   if (problem.covariates.any()) out.rank0_strings("/axes/covariate", problem.covariates.names);
 
   out.attribute("permrsa_version", std::string(PERMRSA_VERSION));
@@ -245,6 +273,8 @@ void write_contents(h5::File& f, const RunSpec& spec, const RsaProblem& problem,
     out.attribute("group_statistic", std::string(to_string(spec.analysis.group_statistic)));
     out.attribute("subjects", static_cast<std::int64_t>(problem.subject_count()));
   }
+  out.attribute("statistic_label",
+                statistic_label(spec.analysis, problem.subject_count(), problem.covariates.any()));
   out.attribute("tail", std::string(to_string(spec.analysis.tail)));
   out.attribute("precision", std::string(to_string(spec.analysis.precision)));
   out.attribute("cluster_threshold", std::string(to_string(spec.correction.cluster_threshold)));

@@ -69,9 +69,9 @@ CASES = [
      f"mean Spearman rho (N = {N})"),
     ("stim-files-z", FILES, {"scheme": "stimulus", "metric": "pearson", "fisher_z": True},
      f"mean Fisher z of Pearson r (N = {N})"),
-    # Per-subject RDMs in one array: the file records no N for the stimulus scheme.
+    # Per-subject RDMs in one array: the engine's statistic_label attribute records N.
     ("stim-array", SUBJECTS, {"scheme": "stimulus", "metric": "spearman"},
-     "mean Spearman rho over subjects"),
+     f"mean Spearman rho (N = {N})"),
     ("flip-t", SUBJECTS, {"scheme": "sign-flip", "metric": "spearman", "group_statistic": "t"},
      f"one-sample t of Spearman rho (N = {N})"),
     ("flip-t-z", SUBJECTS, {"scheme": "sign-flip", "metric": "kendall-b", "fisher_z": True},
@@ -92,7 +92,8 @@ def test_every_figure_names_the_statistic_it_shows(sim, name, brain, analysis, e
                  else v) for k, v in brain.items()}
     res = results(sim, name, brain, analysis)
     assert figures.statistic_label(res) == expected
-    assert figures.time_courses(res).axes[0].get_ylabel() == expected
+    assert res.provenance["statistic_label"] == expected  # the engine's own words
+    assert figures.time_courses(res, kind="statistic").axes[0].get_ylabel() == expected
     fig = figures.heatmap(res)
     assert fig.axes[0].get_title().startswith(expected + "; ")
     assert colorbar_label(fig) == expected
@@ -225,3 +226,20 @@ def test_layer_labels_are_readable_and_do_not_overlap(tmp_path, L):
     assert min(sizes) >= floor and max(sizes) <= 10, (L, sizes)
     legend = figures.time_courses(res).axes[0].get_legend()
     assert min(t.get_fontsize() for t in legend.get_texts()) >= floor
+
+
+def test_sign_flip_time_courses_default_to_mean_and_sem_against_the_noise_ceiling(sim):
+    # Issue 18: the figure reviewers expect. The mean and SEM are the file's /group/mean and
+    # /group/sem, checked against SciPy in test_subject_values.py; here the drawing is read back.
+    brain = {k: str(sim / v) if k == "file" else v for k, v in SUBJECTS.items()}
+    res = results(sim, "flip-mean-view", brain, {"scheme": "sign-flip", "metric": "spearman"})
+    ax = figures.time_courses(res).axes[0]
+    assert ax.get_ylabel() == f"mean Spearman rho \u00b1 SEM (N = {N})"
+    gids = {c.get_gid() for c in ax.collections}
+    assert "noise-ceiling" in gids
+    assert {f"sem:{i}" for i in range(len(res.layers))} <= gids
+    curve = [line for line in ax.lines if line.get_gid() == "curve:0"][0]
+    np.testing.assert_array_equal(curve.get_ydata(), res.group_mean.to_numpy()[0])
+    # The statistic view is still there on request.
+    statistic = figures.time_courses(res, kind="statistic").axes[0]
+    assert statistic.get_ylabel() == f"one-sample t of Spearman rho (N = {N})"

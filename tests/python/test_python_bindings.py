@@ -225,8 +225,9 @@ def test_rdm_runs_the_cli_stage_and_reads_the_file_it_writes(tmp_path):
              "--out", tmp_path / "cli.h5"])
     cli = h5_datasets(tmp_path / "cli.h5")
     assert got["rdms"].shape == (2, 15, 10)
-    for name in ("/rdms", "/mean", "/axes/time", "/stimuli"):
+    for name in ("/rdms", "/mean", "/axes/time", "/stimulus_labels"):
         assert np.array_equal(got[name[1:]], cli[name]), name
+    assert got["stimuli"] == [x.decode() for x in cli["/stimuli"]]
     assert got["attrs"]["method"] == "lda" and got["attrs"]["folds"] == 3
     assert len(got["subjects"]) == 2
     with pytest.raises(permrsa.InputError, match="nope_epochs.h5"):

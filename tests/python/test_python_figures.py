@@ -63,9 +63,12 @@ def known(tmp_path_factory):
         f["axes/layer"] = np.array([x.encode() for x in LAYERS], dtype="S8")
         f["bootstrap/peak_time"] = TIMES[[5, 12, 14]]
         f["bootstrap/peak_ci"] = TIMES[[5, 12, 14]][:, None] + np.array([[-0.02, 0.01], [-0.01, 0.03], [-0.03, 0.02]])
-        f["bootstrap/onset_time"] = TIMES[[3, 10, 2]]
-        f["bootstrap/onset_ci"] = np.zeros((L, 2))
+        f["bootstrap/cluster_onset_time"] = TIMES[[3, 10, 2]]
+        f["bootstrap/cluster_onset_ci"] = np.zeros((L, 2))
         f["bootstrap/onset_missing"] = np.zeros(L, dtype=np.int64)
+        f["bootstrap/threshold_onset_time"] = TIMES[[2, 9, 1]]
+        f["bootstrap/threshold_onset_ci"] = np.zeros((L, 2))
+        f["bootstrap/threshold_onset_missing"] = np.zeros(L, dtype=np.int64)
         f.attrs["permrsa_version"] = "0.1.0"
         f.attrs["config"] = '[analysis]\nmetric = "spearman"\n'
         f.attrs["metric"] = "spearman"
