@@ -102,15 +102,11 @@ class InProcessCommunicator final : public Communicator {
 
   std::vector<double> gatherv(std::span<const double> mine, int root) const override {
     auto bytes = gather_raw(std::as_bytes(mine), rank_ == root);
-    std::vector<double> out(bytes.size() / sizeof(double));
-    std::memcpy(out.data(), bytes.data(), bytes.size());
-    return out;
+    return doubles_of(bytes);
   }
   std::vector<double> allgatherv(std::span<const double> mine) const override {
     auto bytes = gather_raw(std::as_bytes(mine), true);
-    std::vector<double> out(bytes.size() / sizeof(double));
-    std::memcpy(out.data(), bytes.data(), bytes.size());
-    return out;
+    return doubles_of(bytes);
   }
   std::vector<std::byte> gatherv_bytes(std::span<const std::byte> mine, int root) const override {
     return gather_raw(mine, rank_ == root);
@@ -119,6 +115,11 @@ class InProcessCommunicator final : public Communicator {
   [[noreturn]] void abort(int exit_code) const override { std::_Exit(exit_code); }
 
  private:
+  static std::vector<double> doubles_of(const std::vector<std::byte>& bytes) {
+    std::vector<double> out(bytes.size() / sizeof(double));
+    if (!bytes.empty()) std::memcpy(out.data(), bytes.data(), bytes.size());
+    return out;
+  }
   std::size_t slot() const { return static_cast<std::size_t>(rank_); }
   void publish(const void* p, std::size_t n) const {
     team_->data[slot()] = p;
@@ -128,7 +129,8 @@ class InProcessCommunicator final : public Communicator {
     Team& t = *team_;
     publish(p, n);
     t.sync.arrive_and_wait();
-    if (rank_ != root) std::memcpy(p, t.data[static_cast<std::size_t>(root)], n);
+    // memcpy of nothing still needs valid pointers (an empty span's may be null).
+    if (rank_ != root && n > 0) std::memcpy(p, t.data[static_cast<std::size_t>(root)], n);
     t.sync.arrive_and_wait();
   }
   template <class T, class Op>

@@ -4,6 +4,7 @@ from tools/seed_data.py's lookup ($PERMRSA_SEED_DATA, ../shared/data/seed-eeg-vg
 repository, or the fetch tool's cache folder). Tests that read it carry the `real_data` marker
 (conftest.py skips them, with the fetch command, when it is missing)."""
 import os
+import shutil
 import pathlib
 import subprocess
 import sys
@@ -22,6 +23,14 @@ SEED_DATA_MISSING = seed_data.missing_message()
 # The folder (or, when it is missing, the first place looked in: tests that use it are skipped).
 SEED_DATA = SEED_DATA_FOUND or seed_data.candidates()[0][1]
 real_data = pytest.mark.real_data
+
+
+def mpirun_path():
+    """mpirun, or None when it is missing or the binary was built without MPI
+    (PERMRSA_WITH_MPI=0, set by tests/CMakeLists.txt): the mpirun cases then skip."""
+    if os.environ.get("PERMRSA_WITH_MPI") == "0":
+        return None
+    return shutil.which("mpirun")
 
 
 def run(args, check=True, env=None, timeout=600):

@@ -21,11 +21,11 @@ import h5py
 import numpy as np
 import pytest
 
-from permrsa_testing import BIN, run, write_config
+from permrsa_testing import BIN, mpirun_path, run, write_config
 
 S, L, T, N = 8, 3, 20, 6
 P = S * (S - 1) // 2
-MPIRUN = shutil.which("mpirun")
+MPIRUN = mpirun_path()
 needs_mpirun = pytest.mark.skipif(MPIRUN is None, reason="mpirun is not installed")
 
 
