@@ -10,24 +10,13 @@
 #include "dist/in_process_communicator.hpp"
 #include "permrsa/permutation_analysis.hpp"
 #include "sim/synthetic.hpp"
+#include "synthetic_problem.hpp"
 
 namespace permrsa {
 namespace {
 
 RsaProblem whole_problem() {
-  SyntheticSpec spec;
-  spec.stimuli = 12;
-  spec.layers = 4;
-  spec.times = 30;
-  auto data = make_synthetic(spec);
-  RsaProblem p;
-  p.block = {0, spec.layers, 0, spec.times};
-  p.brain = GroupRdms{std::move(data.brain)};
-  p.models = std::move(data.models);
-  p.times = std::move(data.times);
-  p.layers = std::move(data.layers);
-  p.stimuli = spec.stimuli;
-  return p;
+  return synthetic_problem(12, 4, 30);
 }
 
 // The block's brain columns and model rows of the whole problem.

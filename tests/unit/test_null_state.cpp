@@ -12,6 +12,7 @@
 #include "permrsa/null_state.hpp"
 #include "permrsa/permutation_analysis.hpp"
 #include "sim/synthetic.hpp"
+#include "synthetic_problem.hpp"
 
 namespace permrsa {
 namespace {
@@ -79,19 +80,7 @@ TEST(NullStateMerge, OverlappingRangesAreNamed) {
 
 // A synthetic problem, whole grid.
 RsaProblem small_problem() {
-  SyntheticSpec spec;
-  spec.stimuli = 12;
-  spec.layers = 3;
-  spec.times = 40;
-  auto data = make_synthetic(spec);
-  RsaProblem p;
-  p.block = {0, spec.layers, 0, spec.times};
-  p.brain = GroupRdms{std::move(data.brain)};
-  p.models = std::move(data.models);
-  p.times = std::move(data.times);
-  p.layers = std::move(data.layers);
-  p.stimuli = spec.stimuli;
-  return p;
+  return synthetic_problem(12, 3, 40);
 }
 
 void expect_same(const AnalysisResult& a, const AnalysisResult& b) {
