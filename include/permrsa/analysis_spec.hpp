@@ -56,7 +56,8 @@ struct CovariateSpec {
   bool enabled = false;
   std::string file;  // q x P condensed or q x S x S square, read as models.file
   ModelKind kind = ModelKind::dissimilarity;
-  std::string names;                // as models.names; empty = covariate_0..covariate_{q-1}
+  std::string names;    // as models.names; empty = covariate_0..covariate_{q-1}
+  std::string stimuli;  // as BrainSpec::stimuli, for covariates.file (its stimulus order)
   std::vector<std::string> layers;  // rows of models.file (left out of the maps)
   CovariateMethod method = CovariateMethod::formula;
   CovariatePermute permute = CovariatePermute::model;

@@ -236,6 +236,7 @@ std::vector<KeyDescriptor> covariate_keys() {
       choice_key("covariates", "kind", field(c, &CovariateSpec::kind),
                  {ModelKind::dissimilarity, ModelKind::similarity}),
       path_key("covariates", "names", field(c, &CovariateSpec::names), false),
+      path_key("covariates", "stimuli", field(c, &CovariateSpec::stimuli), false),
       {"covariates", "layers",
        [](const Value& v, RunSpec& s, const KeyContext& k) {
          s.covariates.layers = typed(v, k, "a list of layer names", [](const Value& x) {

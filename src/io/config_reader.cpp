@@ -53,7 +53,8 @@ void check_keys(const Value& root, const std::string& origin) {
     const auto valid = keys_of(section);
     for (const auto& [key, value] : table.as_table())
       if (std::find(valid.begin(), valid.end(), key) == valid.end())
-        fail(origin, section + "." + key, "unknown key; valid keys in [" + section + "]: " + join(valid));
+        fail(origin, section + "." + key,
+             "unknown key; valid keys in [" + section + "]: " + join(valid));
   }
 }
 
@@ -62,7 +63,8 @@ void apply_override(Value& root, const std::string& text) {
   const auto eq = text.find('=');
   const auto dot = text.find('.');
   if (eq == std::string::npos || dot == std::string::npos || dot > eq)
-    throw InputError("--set " + text + ": expected section.key=value, e.g. analysis.metric=pearson");
+    throw InputError("--set " + text +
+                     ": expected section.key=value, e.g. analysis.metric=pearson");
   const std::string section = text.substr(0, dot);
   const std::string key = text.substr(dot + 1, eq - dot - 1);
   const std::string raw = text.substr(eq + 1);
@@ -128,11 +130,14 @@ std::string expand_environment(const std::string& text, const std::string& origi
       has_fallback = true;
     }
     const char* value = std::getenv(name.c_str());
-    if (value && *value) out += value;
+    if (value && *value)
+      out += value;
     else if (has_fallback && name == seed_data_variable)
       out += seed_data_fallback(fallback, base_dir, origin, key);
-    else if (has_fallback) out += fallback;
-    else fail(origin, key, "environment variable " + name + " is not set (used in \"" + text + "\")");
+    else if (has_fallback)
+      out += fallback;
+    else
+      fail(origin, key, "environment variable " + name + " is not set (used in \"" + text + "\")");
     i = close + 1;
   }
   return out + text.substr(i);
@@ -149,7 +154,8 @@ std::vector<std::string> expand_glob(const std::string& pattern, const std::stri
   const int rc = ::glob(files.c_str(), 0, nullptr, &found);
   std::vector<std::string> out;
   if (rc == 0)
-    for (std::size_t i = 0; i < found.gl_pathc; ++i) out.push_back(std::string(found.gl_pathv[i]) + suffix);
+    for (std::size_t i = 0; i < found.gl_pathc; ++i)
+      out.push_back(std::string(found.gl_pathv[i]) + suffix);
   ::globfree(&found);
   if (out.empty()) fail(origin, key, "expected files matching \"" + files + "\", found none");
   std::sort(out.begin(), out.end());
@@ -162,42 +168,51 @@ void check_brain(const RunSpec& spec, const Value& root, const std::string& orig
   const auto& b = spec.brain;
   const bool maps_given = b.layout == BrainLayout::subjects_layers_time;
   if (!b.files.empty() && !b.file.empty())
-    fail(origin, "brain.files", "give either brain.file or brain.files (one file per subject), not both");
+    fail(origin, "brain.files",
+         "give either brain.file or brain.files (one file per subject), not both");
   if (b.files.empty() && b.file.empty())
     fail(origin, "brain.file", "is required (the P x T brain RDMs, or N x P x T per subject)");
   if (maps_given && !b.files.empty())
-    fail(origin, "brain.layout", "\"subjects-layers-time\" takes one N x L x T array in brain.file, "
+    fail(origin, "brain.layout",
+         "\"subjects-layers-time\" takes one N x L x T array in brain.file, "
          "not brain.files");
   if (!b.files.empty() && b.layout == BrainLayout::subjects_pairs_time)
-    fail(origin, "brain.layout", "with brain.files each file is one subject: expected \"pairs-time\" or "
+    fail(origin, "brain.layout",
+         "with brain.files each file is one subject: expected \"pairs-time\" or "
          "\"time-pairs\", found \"subjects-pairs-time\"");
   if (!b.times.empty() && (b.time_start || b.time_step))
     fail(origin, "brain.times", "give either times or time_start/time_step, not both");
   if (b.baseline && maps_given)
-    fail(origin, "brain.baseline", "applies to brain RDMs, not to the correlation maps of "
+    fail(origin, "brain.baseline",
+         "applies to brain RDMs, not to the correlation maps of "
          "brain.layout = \"subjects-layers-time\"");
   (void)root;
 }
 
 void check_models_and_analysis(const RunSpec& spec, const std::string& origin) {
   const bool maps_given = spec.brain.layout == BrainLayout::subjects_layers_time;
-  if (spec.models.file.empty() && !maps_given) fail(origin, "models.file", "is required (L x P or L x S x S)");
+  if (spec.models.file.empty() && !maps_given)
+    fail(origin, "models.file", "is required (L x P or L x S x S)");
   if (!spec.models.file.empty() && maps_given)
-    fail(origin, "models.file", "brain.layout = \"subjects-layers-time\" gives the model-brain maps "
+    fail(origin, "models.file",
+         "brain.layout = \"subjects-layers-time\" gives the model-brain maps "
          "themselves: expected no models.file (models.names may name the layers)");
   const auto& a = spec.analysis;
   if (maps_given && a.scheme != Scheme::sign_flip)
-    fail(origin, "analysis.scheme", "per-subject maps (brain.layout = \"subjects-layers-time\") can only "
+    fail(origin, "analysis.scheme",
+         "per-subject maps (brain.layout = \"subjects-layers-time\") can only "
          "be tested with \"sign-flip\"; the stimulus scheme needs the RDMs");
   if (a.scheme == Scheme::sign_flip && !spec.per_subject())
-    fail(origin, "analysis.scheme", "\"sign-flip\" needs per-subject brain RDMs: brain.files, or "
+    fail(origin, "analysis.scheme",
+         "\"sign-flip\" needs per-subject brain RDMs: brain.files, or "
          "brain.layout = \"subjects-pairs-time\"");
   if (a.permutations < 1 && a.permutation_file.empty())
     fail(origin, "analysis.permutations",
          "expected K >= 1 permutations, found " + std::to_string(a.permutations));
   if (spec.correction.cluster_threshold == ClusterThreshold::t_default &&
       (a.scheme != Scheme::sign_flip || a.group_statistic != GroupStatistic::t))
-    fail(origin, "correction.cluster_threshold", "\"t-default\" (Student t quantile, as MNE) needs "
+    fail(origin, "correction.cluster_threshold",
+         "\"t-default\" (Student t quantile, as MNE) needs "
          "analysis.scheme = \"sign-flip\" and analysis.group_statistic = \"t\"");
   const auto& c = spec.covariates;
   if (c.enabled && c.file.empty() && c.layers.empty())
@@ -206,6 +221,10 @@ void check_models_and_analysis(const RunSpec& spec, const std::string& origin) {
          "partial out), found neither");
   if (c.enabled && c.file.empty() && !c.names.empty())
     fail(origin, "covariates.names", "names the rows of covariates.file, which is not set");
+  if (c.enabled && c.file.empty() && !c.stimuli.empty())
+    fail(origin, "covariates.stimuli",
+         "names the stimuli of covariates.file's RDMs, which is not set (covariates.layers "
+         "follow the models' stimuli)");
   if (c.enabled && c.permute == CovariatePermute::freedman_lane &&
       (c.method != CovariateMethod::formula ||
        (a.metric != Metric::pearson && a.metric != Metric::spearman)))
@@ -223,7 +242,8 @@ void check_models_and_analysis(const RunSpec& spec, const std::string& origin) {
          "partial correlations need brain RDMs, not the correlation maps of "
          "brain.layout = \"subjects-layers-time\"");
   if (spec.bootstrap.enabled && !spec.per_subject())
-    fail(origin, "[bootstrap]", "resamples subjects: it needs per-subject brain RDMs (brain.files, or "
+    fail(origin, "[bootstrap]",
+         "resamples subjects: it needs per-subject brain RDMs (brain.files, or "
          "brain.layout = \"subjects-pairs-time\")");
 }
 
@@ -246,7 +266,9 @@ RunSpec build_spec(const Value& root, const std::string& origin, const std::stri
     k.path = [&, base, dotted = k.dotted](const std::string& text) {
       return resolve_path(expand_environment(text, origin, dotted, base), base);
     };
-    k.glob = [&, dotted = k.dotted](const std::string& text) { return expand_glob(k.path(text), origin, dotted); };
+    k.glob = [&, dotted = k.dotted](const std::string& text) {
+      return expand_glob(k.path(text), origin, dotted);
+    };
     d.parse(root.at(d.section).at(d.key), spec, k);
   }
   check_brain(spec, root, origin);
@@ -287,7 +309,8 @@ Value setting_value(const SettingValue& v) {
   return std::visit(
       [](const auto& x) -> Value {
         using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, std::vector<double>> || std::is_same_v<T, std::vector<std::string>>) {
+        if constexpr (std::is_same_v<T, std::vector<double>> ||
+                      std::is_same_v<T, std::vector<std::string>>) {
           typename Value::array_type a;
           for (const auto& e : x) a.push_back(Value(e));
           return Value(a);
@@ -303,11 +326,13 @@ Value setting_value(const SettingValue& v) {
 RunSpec spec_from_settings(const std::vector<std::pair<std::string, SettingValue>>& settings,
                            const std::vector<std::string>& sections, const std::string& origin) {
   Value root(typename Value::table_type{});
-  for (const auto& section : sections) root.as_table()[section] = Value(typename Value::table_type{});
+  for (const auto& section : sections)
+    root.as_table()[section] = Value(typename Value::table_type{});
   std::vector<std::string> keys;
   for (const auto& [dotted, value] : settings) {
     const auto dot = dotted.find('.');
-    if (dot == std::string::npos) throw InputError(origin + ": " + dotted + ": expected section.key");
+    if (dot == std::string::npos)
+      throw InputError(origin + ": " + dotted + ": expected section.key");
     const std::string section = dotted.substr(0, dot);
     if (!root.contains(section)) root.as_table()[section] = Value(typename Value::table_type{});
     root.as_table()[section].as_table()[dotted.substr(dot + 1)] = setting_value(value);

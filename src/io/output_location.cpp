@@ -108,12 +108,15 @@ std::vector<FileRole> run_input_files(const RunSpec& spec) {
   add(spec.brain.times, "brain.times");
   add(spec.models.file, "models.file");
   // A text file, or "file.h5:/dataset" (as the loader reads it).
-  if (!spec.models.names.empty())
-    files.push_back({spec.models.names.substr(0, spec.models.names.find(':')), "models.names"});
+  const auto add_names = [&](const std::string& source, const std::string& key) {
+    if (!source.empty()) files.push_back({source.substr(0, source.find(':')), key});
+  };
+  add_names(spec.brain.stimuli, "brain.stimuli");
+  add_names(spec.models.names, "models.names");
+  add_names(spec.models.stimuli, "models.stimuli");
   add(spec.covariates.file, "covariates.file");
-  if (!spec.covariates.names.empty())
-    files.push_back(
-        {spec.covariates.names.substr(0, spec.covariates.names.find(':')), "covariates.names"});
+  add_names(spec.covariates.names, "covariates.names");
+  add_names(spec.covariates.stimuli, "covariates.stimuli");
   add(spec.analysis.permutation_file, "analysis.permutation_file");
   return files;
 }

@@ -434,31 +434,66 @@ std::vector<std::string> layer_names(const RunSpec& spec, std::size_t L,
   return names;
 }
 
+// The stimulus names the RDM rows are matched against: the brain's, else the models' (which
+// then define the order by position). `models_reordered`: the models were put in another order.
+struct StimulusReference {
+  std::optional<io::StimulusNames> names;
+  bool models_reordered = false;
+};
+
 // The model RDMs in the brain's stimulus order when both sides name their stimuli
-// (io/stimulus_names.hpp); the names are kept in the problem.
+// (io/stimulus_names.hpp); the brain's names are kept in the problem.
 Matrix<double> aligned_models(const RunSpec& spec, Matrix<double> models, std::size_t S,
-                              RsaProblem& problem) {
+                              RsaProblem& problem, StimulusReference& reference) {
   const auto brain = io::brain_stimulus_names(spec);
   const auto model = io::model_stimulus_names(spec);
   if (brain) problem.stimulus_names = brain->names;
+  reference.names = brain ? brain : model;
   if (!brain || !model) return models;
-  const auto order = io::model_order(*brain, *model, S);
+  const auto order = io::stimulus_order(*brain, *model, S, "the brain and the model RDMs");
   if (std::is_sorted(order.begin(), order.end())) return models;
-  // A covariates.file has no names of its own: by position it would follow the models' old
-  // order, so it would no longer match the brain.
-  if (!spec.covariates.file.empty())
-    throw InputError(spec.covariates.file +
-                     ": covariates.file: the model RDMs are reordered to the brain's stimulus "
-                     "order (" +
-                     model->source +
-                     " lists the stimuli in another order), but the "
-                     "covariates have no stimulus names; expected the models in the brain's "
-                     "order, or the covariate RDMs in that order and the models too");
+  reference.models_reordered = true;
   spdlog::info(
       "stimuli: {} lists the same {} stimuli as {} in another order; the model RDMs are "
       "reordered to the brain's order",
       model->source, S, brain->source);
-  return io::reorder_models(models, order);
+  return io::reorder_rdms(models, order);
+}
+
+// covariates.file's RDMs (q x P) in the reference's stimulus order, when the covariates name
+// their stimuli (covariates.stimuli, or /stimuli beside an HDF5 file). Without names they are
+// taken by position, which is refused when the models were reordered: the covariates would
+// then no longer match the brain.
+Matrix<double> aligned_covariates(const RunSpec& spec, Matrix<double> covariates, std::size_t S,
+                                  const StimulusReference& reference) {
+  const auto own = io::covariate_stimulus_names(spec);
+  if (!own) {
+    if (reference.models_reordered)
+      throw InputError(spec.covariates.file +
+                       ": covariates.file: the model RDMs are reordered to the brain's stimulus "
+                       "order (" +
+                       io::model_stimulus_names(spec)->source +
+                       " lists the stimuli in another order), but the covariates have no "
+                       "stimulus names; expected covariates.stimuli (a text file, one name per "
+                       "line, in the order of covariates.file's rows), or the models and "
+                       "covariates both in the brain's order");
+    return covariates;
+  }
+  if (!reference.names) {
+    spdlog::warn(
+        "stimuli: {} names the covariates' stimuli, but neither the brain nor the models name "
+        "theirs; the covariate RDMs are matched by position",
+        own->source);
+    return covariates;
+  }
+  const auto order =
+      io::stimulus_order(*reference.names, *own, S, "the reference and the covariate RDMs");
+  if (std::is_sorted(order.begin(), order.end())) return covariates;
+  spdlog::info(
+      "stimuli: {} lists the same {} stimuli as {} in another order; the covariate RDMs are "
+      "reordered to that order",
+      own->source, S, reference.names->source);
+  return io::reorder_rdms(covariates, order);
 }
 
 // The rows of the models that have maps: all but those named in covariates.layers (a layer
@@ -496,7 +531,7 @@ std::vector<std::size_t> kept_model_rows(const RunSpec& spec, std::size_t L) {
 // `given`: covariates.file's array (read from the file, or given in memory).
 CovariateRdms covariate_rdms(const RunSpec& spec, const Matrix<double>& all_models,
                              const std::vector<std::string>& names, std::size_t pairs,
-                             RealArray given_array) {
+                             RealArray given_array, const StimulusReference& reference) {
   const auto& c = spec.covariates;
   CovariateRdms out;
   out.method = c.method;
@@ -505,7 +540,9 @@ CovariateRdms covariate_rdms(const RunSpec& spec, const Matrix<double>& all_mode
   std::vector<double> values;
   if (!c.file.empty()) {
     const auto source = given_array.source;
-    const auto given = rdm_rows(std::move(given_array), pairs, c.kind, "covariates.file");
+    const auto given =
+        aligned_covariates(spec, rdm_rows(std::move(given_array), pairs, c.kind, "covariates.file"),
+                           *stimuli_for_pairs(pairs), reference);
     if (given.rows() == 0)
       bad(source, "covariates.file", "expected at least 1 covariate RDM, found none");
     values = given.values();
@@ -617,9 +654,10 @@ RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
     if (spec.brain.baseline) subtract_baseline(spec, problem.times, group.rdms, read);
     problem.brain = std::move(group);
   }
+  StimulusReference reference;
   const auto models = aligned_models(
       spec, model_matrix(spec, read_real_array(spec.models.file, "models.file"), shape.pairs),
-      shape.stimuli, problem);
+      shape.stimuli, problem, reference);
   const auto kept = kept_model_rows(spec, models.rows());
   problem.models = Matrix<double>(block.layers(), shape.pairs);
   for (std::size_t l = 0; l < block.layers(); ++l) {
@@ -631,7 +669,8 @@ RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
   problem.covariates = covariate_rdms(
       spec, models, all_names, shape.pairs,
       spec.covariates.file.empty() ? RealArray{}
-                                   : read_real_array(spec.covariates.file, "covariates.file"));
+                                   : read_real_array(spec.covariates.file, "covariates.file"),
+      reference);
   validate_problem(problem, spec.brain.file, spec.models.file, spec.brain.files);
   auto hash = [&](const std::string& key, const std::string& src) {
     if (!src.empty())
@@ -643,7 +682,8 @@ RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
   hash("brain.times", spec.brain.times);
   hash("models.file", spec.models.file);
   for (const auto& [key, names] : {std::pair{"brain.stimuli", spec.brain.stimuli},
-                                   std::pair{"models.stimuli", spec.models.stimuli}})
+                                   std::pair{"models.stimuli", spec.models.stimuli},
+                                   std::pair{"covariates.stimuli", spec.covariates.stimuli}})
     if (!names.empty())
       problem.input_hashes.emplace_back(key, sha256_file(names.substr(0, names.find(':'))));
   if (!spec.models.names.empty()) {
@@ -729,7 +769,7 @@ RsaProblem problem_from_arrays(const RunSpec& spec, const ProblemArrays& arrays)
   problem.block = BlockRange{0, kept.size(), 0, shape.times};
   if (!spec.covariates.file.empty() && arrays.covariates.shape.empty())
     throw InternalError("problem_from_arrays: covariates.file is set but no covariates array");
-  problem.covariates = covariate_rdms(spec, all_models, names, P, arrays.covariates);
+  problem.covariates = covariate_rdms(spec, all_models, names, P, arrays.covariates, {});
   validate_problem(problem, spec.brain.file, spec.models.file);
   return problem;
 }

@@ -85,8 +85,13 @@ std::optional<StimulusNames> model_stimulus_names(const RunSpec& spec) {
   return names_of(spec.models.stimuli, "models.stimuli", spec.models.file, "models.file");
 }
 
-std::vector<std::size_t> model_order(const StimulusNames& brain, const StimulusNames& model,
-                                     std::size_t S) {
+std::optional<StimulusNames> covariate_stimulus_names(const RunSpec& spec) {
+  return names_of(spec.covariates.stimuli, "covariates.stimuli", spec.covariates.file,
+                  "covariates.file");
+}
+
+std::vector<std::size_t> stimulus_order(const StimulusNames& brain, const StimulusNames& model,
+                                        std::size_t S, const std::string& what) {
   require_distinct(brain, S);
   require_distinct(model, S);
   std::map<std::string, std::size_t> at;
@@ -104,18 +109,19 @@ std::vector<std::size_t> model_order(const StimulusNames& brain, const StimulusN
     const std::set<std::string> in_brain(brain.names.begin(), brain.names.end());
     for (const auto& name : model.names)
       if (!in_brain.count(name)) only_model.push_back(name);
-    throw InputError("the brain and the model RDMs name different stimuli: " +
-                     std::to_string(only_brain.size()) + " only in " + brain.source + " (" +
-                     first_three(only_brain) + "), " + std::to_string(only_model.size()) +
-                     " only in " + model.source + " (" + first_three(only_model) +
+    throw InputError(what + " name different stimuli: " + std::to_string(only_brain.size()) +
+                     " only in " + brain.source + " (" + first_three(only_brain) + "), " +
+                     std::to_string(only_model.size()) + " only in " + model.source + " (" +
+                     first_three(only_model) +
                      "); expected the same stimuli on both sides (in any order): name them "
-                     "with brain.stimuli and models.stimuli (text files, one name per line), or "
-                     "give the epochs their event names (python3 -m permrsa.from_mne)");
+                     "with brain.stimuli, models.stimuli and covariates.stimuli (text files, one "
+                     "name per line), or give the epochs their event names (python3 -m "
+                     "permrsa.from_mne)");
   }
   return order;
 }
 
-Matrix<double> reorder_models(const Matrix<double>& models, const std::vector<std::size_t>& order) {
+Matrix<double> reorder_rdms(const Matrix<double>& models, const std::vector<std::size_t>& order) {
   const std::size_t S = order.size(), L = models.rows();
   Matrix<double> out(L, models.cols());
   for (std::size_t l = 0; l < L; ++l) {

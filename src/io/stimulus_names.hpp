@@ -26,14 +26,18 @@ struct StimulusNames {
 
 std::optional<StimulusNames> brain_stimulus_names(const RunSpec& spec);
 std::optional<StimulusNames> model_stimulus_names(const RunSpec& spec);
+// The stimulus order of the rows and columns of covariates.file's RDMs: covariates.stimuli, or
+// the /stimuli dataset beside an HDF5 covariates.file.
+std::optional<StimulusNames> covariate_stimulus_names(const RunSpec& spec);
 
-// The position in `model` of each of `brain`'s names (brain order), or InputError when the
-// two are not the same set of S distinct names.
-std::vector<std::size_t> model_order(const StimulusNames& brain, const StimulusNames& model,
-                                     std::size_t S);
+// The position in `other` of each of `reference`'s names (the reference's order), or InputError
+// when the two are not the same set of S distinct names. `what` names the two sides in the
+// message: "the brain and the model RDMs".
+std::vector<std::size_t> stimulus_order(const StimulusNames& reference, const StimulusNames& other,
+                                        std::size_t S, const std::string& what);
 
-// The condensed model RDMs (L x P, rows i < j of the model's order) in the brain's stimulus
-// order: entry (i, j) of the result is the model's (order[i], order[j]).
-Matrix<double> reorder_models(const Matrix<double>& models, const std::vector<std::size_t>& order);
+// Condensed RDMs (one per row, pairs i < j of their own order) in another stimulus order:
+// entry (i, j) of the result is the input's (order[i], order[j]).
+Matrix<double> reorder_rdms(const Matrix<double>& models, const std::vector<std::size_t>& order);
 
 }  // namespace permrsa::io

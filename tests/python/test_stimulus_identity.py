@@ -182,3 +182,95 @@ def test_a_covariates_file_is_not_matched_by_position_after_a_reordering(study):
     assert proc.returncode == 2
     assert "covariates.file: the model RDMs are reordered to the brain's stimulus order" in proc.stderr
     assert not (d / "cov.h5").exists()
+
+
+def covariate_study(d, cov_names):
+    """Models reversed against the brain (named), one covariate RDM in the order `cov_names`."""
+    models = np.load(d / "models.npy")
+    order = np.arange(S)[::-1]
+    np.save(d / "rev_models.npy", np.stack([squareform(squareform(m)[np.ix_(order, order)])
+                                            for m in models]))
+    (d / "rev_names.txt").write_text("\n".join(NAMES[i] for i in order) + "\n")
+    rng = np.random.Generator(np.random.Philox(44))
+    covariate = rng.random(P)  # in the brain's order
+    index = [NAMES.index(n) for n in cov_names]
+    np.save(d / "cov_named.npy", squareform(squareform(covariate)[np.ix_(index, index)])[None])
+    (d / "cov_names.txt").write_text("\n".join(cov_names) + "\n")
+    np.save(d / "cov_brain_order.npy", covariate[None])
+    return covariate
+
+
+def covariate_config(d, name, models, model_names, cov_file, cov_names=None):
+    covariates = {"file": str(d / cov_file)}
+    if cov_names:
+        covariates["stimuli"] = str(d / cov_names)
+    return write_config(d / f"{name}.toml", {
+        "brain": {"file": str(d / "brain.npy"), "stimuli": str(d / "brain_names.txt")},
+        "models": {"file": str(d / models), "stimuli": str(d / model_names)},
+        "covariates": covariates,
+        "analysis": {"permutations": 50, "seed": 2},
+        "output": {"file": str(d / f"{name}.h5")}})
+
+
+def test_covariates_stimuli_put_the_covariate_rdms_in_the_brains_order(study):
+    # Expected: the same run with the models and the covariate already in the brain's order
+    # (NumPy/SciPy squareform reorders them here), bit for bit.
+    d, _ = study
+    shuffled = [NAMES[i] for i in np.random.Generator(np.random.Philox(9)).permutation(S)]
+    covariate_study(d, shuffled)
+    (d / "names_in_brain_order.txt").write_text("\n".join(NAMES) + "\n")
+    proc = run(["run", covariate_config(d, "cov_named", "rev_models.npy", "rev_names.txt",
+                                        "cov_named.npy", "cov_names.txt")])
+    assert "the covariate RDMs are reordered to that order" in proc.stderr
+    run(["run", covariate_config(d, "cov_aligned", "models.npy", "names_in_brain_order.txt",
+                                 "cov_brain_order.npy"), "-q"])
+    got, stimuli = maps(d / "cov_named.h5")
+    expected, _ = maps(d / "cov_aligned.h5")
+    assert stimuli == NAMES
+    for name in got:
+        np.testing.assert_array_equal(got[name], expected[name], err_msg=name)
+    with h5py.File(d / "cov_named.h5", "r") as f:
+        covariates_section = f.attrs["config"].split("[covariates]")[1].split("\n[")[0]
+        assert 'stimuli = "' in covariates_section
+        assert "sha256_covariates_stimuli" in f.attrs
+
+
+def test_covariates_stimuli_that_differ_from_the_brains_are_refused(study):
+    d, _ = study
+    covariate_study(d, NAMES)
+    (d / "cov_foreign.txt").write_text("\n".join(NAMES[:-1] + ["face_09"]) + "\n")
+    proc = run(["run", covariate_config(d, "cov_foreign", "rev_models.npy", "rev_names.txt",
+                                        "cov_named.npy", "cov_foreign.txt")], check=False)
+    assert proc.returncode == 2
+    assert "the reference and the covariate RDMs name different stimuli: 1 only in brain.stimuli" \
+        in proc.stderr
+    assert '"face_09"' in proc.stderr and "covariates.stimuli" in proc.stderr
+    assert not (d / "cov_foreign.h5").exists()
+
+
+def test_covariates_stimuli_without_a_covariates_file_is_refused(study):
+    d, _ = study
+    cfg = write_config(d / "cov_nofile.toml", {
+        "brain": {"file": str(d / "brain.npy")},
+        "models": {"file": str(d / "models.npy")},
+        "covariates": {"layers": ["layer_0"], "stimuli": str(d / "brain_names.txt")},
+        "analysis": {"permutations": 50},
+        "output": {"file": str(d / "cov_nofile.h5")}})
+    proc = run(["run", cfg], check=False)
+    assert proc.returncode == 2
+    assert "covariates.stimuli" in proc.stderr and "which is not set" in proc.stderr
+
+
+def test_the_output_may_not_overwrite_a_stimulus_names_file(study):
+    d, _ = study
+    (d / "guard_names.txt").write_text("\n".join(NAMES) + "\n")
+    before = (d / "guard_names.txt").read_bytes()
+    cfg = write_config(d / "guard.toml", {
+        "brain": {"file": str(d / "brain.npy"), "stimuli": str(d / "guard_names.txt")},
+        "models": {"file": str(d / "models.npy")},
+        "analysis": {"permutations": 50},
+        "output": {"file": str(d / "guard_names.txt")}})
+    proc = run(["run", cfg], check=False)
+    assert proc.returncode == 2
+    assert "brain.stimuli" in proc.stderr
+    assert (d / "guard_names.txt").read_bytes() == before
