@@ -12,8 +12,13 @@
 
 namespace permrsa {
 
-enum class Scheme { stimulus, sign_flip };
-enum class GroupStatistic { t, mean };
+// two_group: per-subject maps of two groups compared across subjects, the group labels
+// permuted (issue 19).
+enum class Scheme { stimulus, sign_flip, two_group };
+// sign-flip: t (one-sample t), mean. two-group: welch_t (Welch's t of group a - group b),
+// mean_difference (mean a - mean b), f (the one-way F of MNE's permutation_cluster_test, i.e. the
+// squared pooled-variance t).
+enum class GroupStatistic { t, mean, welch_t, mean_difference, f };
 enum class ClusterThreshold { permutation_p, statistic, t_default };
 enum class ClusterStatistic { mass, size };
 enum class Connectivity { time, layer_time };
@@ -41,6 +46,9 @@ struct BrainSpec {
   // The stimulus names of the RDM rows (text file, one per line, or an HDF5 string dataset);
   // empty: the brain file's own /stimuli when it is a permrsa HDF5 file, else none.
   std::string stimuli;
+  // analysis.scheme = "two-group": each subject's group, 0 (a) or 1 (b), in subject order
+  // (brain.groups, or brain.files_a / brain.files_b, which fill brain.files and this).
+  std::vector<std::int64_t> groups;
 };
 
 struct ModelSpec {
@@ -98,6 +106,11 @@ struct BootstrapSpec {
   std::vector<std::string> compare_layers;  // two layer names: CI and p of their peak difference
 };
 
+// [contrasts]: paired sign-flip tests of r_A - r_B across subjects (issue 19).
+struct ContrastSpec {
+  std::vector<std::pair<std::string, std::string>> pairs;  // (A, B) layer names
+};
+
 struct OutputSpec {
   std::string file = "results.h5";
 };
@@ -109,6 +122,7 @@ struct RunSpec {
   AnalysisSettings analysis;
   CorrectionSettings correction;
   BootstrapSpec bootstrap;
+  ContrastSpec contrasts;
   OutputSpec output;
   std::string resolved_toml;  // the full config with defaults filled in (stored in the output)
   std::string source;         // config file path, or "<embedded demo>"

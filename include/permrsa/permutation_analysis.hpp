@@ -14,6 +14,7 @@
 #include "permrsa/bootstrap_latency.hpp"
 #include "permrsa/clusters.hpp"
 #include "permrsa/communicator.hpp"
+#include "permrsa/group_relabels.hpp"
 #include "permrsa/matrix.hpp"
 #include "permrsa/noise_ceiling.hpp"
 #include "permrsa/null_state.hpp"
@@ -35,6 +36,8 @@ struct SubjectValues {
   std::vector<double> maps;       // N x L x T
   std::vector<double> mean, sem;  // L x T
 };
+
+struct ContrastResult;  // below
 
 struct AnalysisResult {
   BlockRange block;         // the cells of the maps below
@@ -61,11 +64,22 @@ struct AnalysisResult {
   std::optional<NoiseCeiling> noise_ceiling;    // with per-subject data (summarize_subjects)
   std::optional<SubjectValues> subject_values;  // with per-subject data (summarize_subjects)
   std::optional<BootstrapLatency> bootstrap;    // with [bootstrap]
+  std::vector<ContrastResult> contrasts;        // with [contrasts], on every rank
   std::int64_t permutations = 0;                // K
   // False when the run did only part of 0..K (a shard, or stopped at a checkpoint): then only
   // `state` and `permutations` are set.
   bool complete = true;
   std::optional<NullState> state;  // on world rank 0, with RunOptions::export_state
+};
+
+// One pair of [contrasts]: the sign-flip test over time of the per-subject differences
+// d_n(t) = r_n,A(t) - r_n,B(t) (Fisher z first with analysis.fisher_z), a 1 x T map of its own
+// family; and the mean and SEM (ddof = 1) of d across subjects.
+struct ContrastResult {
+  std::string layer_a, layer_b;
+  AnalysisResult test;
+  std::vector<double> mean, sem;  // T
+  std::string name() const { return layer_a + "-" + layer_b; }
 };
 
 // Checkpoints inside a run: every `seconds` or `permutations` (whichever comes first; 0 = not
@@ -100,12 +114,13 @@ struct RunOptions {
   CheckpointHooks checkpoint;         // active when `save` is set
 };
 
-// What the null distribution rearranges: the stimulus labels (stimulus scheme) or the
-// subjects' signs (sign-flip scheme).
+// What the null distribution rearranges: the stimulus labels (stimulus scheme), the subjects'
+// signs (sign-flip scheme) or the subjects' groups (two-group scheme).
 struct NullDesign {
-  std::variant<PermutationSet, SignFlipSet> set;
+  std::variant<PermutationSet, SignFlipSet, GroupRelabelSet> set;
   const PermutationSet* permutations() const { return std::get_if<PermutationSet>(&set); }
   const SignFlipSet* flips() const { return std::get_if<SignFlipSet>(&set); }
+  const GroupRelabelSet* relabels() const { return std::get_if<GroupRelabelSet>(&set); }
   std::int64_t count() const;  // K
 };
 
@@ -127,9 +142,15 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
 // the Student t quantile 1 - alpha/2 (two-sided) or 1 - alpha (one-sided), N - 1 dof.
 double t_default_threshold(double alpha, Tail tail, std::size_t subjects);
 
-// The fixed cluster-forming threshold on e: t-default's Student t quantile, else cluster_value
-// (the permutation-p threshold is per cell and comes from the null instead).
-double fixed_cluster_threshold(const CorrectionSettings& correction, Tail tail,
-                               std::size_t subjects);
+// "t-default" of the two-group scheme, as MNE's permutation_cluster_test: for "f" the F(1, N - 2)
+// quantile 1 - alpha (MNE's default threshold), for "welch-t" the Student t quantile of the
+// pooled two-sample t, N - 2 dof (1 - alpha/2 two-sided, 1 - alpha one-sided).
+double two_group_default_threshold(double alpha, Tail tail, GroupStatistic statistic,
+                                   std::size_t subjects);
+
+// The fixed cluster-forming threshold on e: t-default's quantile, else cluster_value (the
+// permutation-p threshold is per cell and comes from the null instead).
+double fixed_cluster_threshold(const CorrectionSettings& correction,
+                               const AnalysisSettings& analysis, std::size_t subjects);
 
 }  // namespace permrsa

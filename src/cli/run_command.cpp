@@ -88,6 +88,23 @@ void log_design(const PreparedAnalysis& a, const Communicator& world) {
                                        t_default_threshold(spec.correction.cluster_alpha,
                                                            spec.analysis.tail, shape.subjects)),
                    shape.subjects - 1);
+  } else if (const auto* relabels = design.relabels()) {
+    spdlog::info("two-group test: N_a = {} and N_b = {} subjects, group statistic {}{}",
+                 relabels->group_a_size(), shape.subjects - relabels->group_a_size(),
+                 to_string(spec.analysis.group_statistic),
+                 spec.analysis.fisher_z ? " of Fisher z" : "");
+    if (relabels->kind() == RelabelKind::exhaustive && K != spec.analysis.permutations)
+      spdlog::info(
+          "C(N, N_a) = {} <= K + 1: enumerating every relabelling once (K = {}) instead of {} "
+          "random ones",
+          K + 1, K, spec.analysis.permutations);
+    if (spec.correction.cluster_threshold == ClusterThreshold::t_default)
+      spdlog::info("cluster-forming threshold t-default: {} ({}, {} dof)",
+                   tail_threshold_text(
+                       spec.analysis.tail,
+                       fixed_cluster_threshold(spec.correction, spec.analysis, shape.subjects)),
+                   spec.analysis.group_statistic == GroupStatistic::f ? "F(1, N - 2)" : "Student t",
+                   shape.subjects - 2);
   } else {
     if (design.permutations()->kind() == PermutationKind::exhaustive &&
         K != spec.analysis.permutations)
@@ -97,11 +114,16 @@ void log_design(const PreparedAnalysis& a, const Communicator& world) {
   }
   spdlog::info(
       "K = {} {} ({}), cluster threshold {}, connectivity {}", K,
-      design.flips() ? "sign flips" : "permutations",
+      design.flips()      ? "sign flips"
+      : design.relabels() ? "group relabellings"
+                          : "permutations",
       design.flips()
           ? (design.flips()->kind() == SignFlipKind::exhaustive ? "all patterns, exact p-values"
                                                                 : "Philox4x32-10 from the seed")
-          : kind_text(design.permutations()->kind()),
+      : design.relabels() ? (design.relabels()->kind() == RelabelKind::exhaustive
+                                 ? "all relabellings, exact p-values"
+                                 : "Philox4x32-10 from the seed")
+                          : kind_text(design.permutations()->kind()),
       to_string(spec.correction.cluster_threshold), to_string(spec.correction.connectivity));
   if (world.size() > 1) spdlog::info("{} ranks: {}", world.size(), a.grid.describe());
 }

@@ -26,7 +26,7 @@ AnalysisFrame make_analysis_frame(const ProcessGrid& grid, const AnalysisSetting
           ? static_cast<std::size_t>(passing_count(correction.cluster_alpha, permutations) + 1)
           : 0;
   f.fixed_threshold =
-      f.two_pass ? 0.0 : fixed_cluster_threshold(correction, analysis.tail, subjects);
+      f.two_pass ? 0.0 : fixed_cluster_threshold(correction, analysis, subjects);
   return f;
 }
 

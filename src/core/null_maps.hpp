@@ -9,6 +9,7 @@
 #include "permrsa/analysis_spec.hpp"
 #include "permrsa/permutations.hpp"
 #include "permrsa/rsa_problem.hpp"
+#include "permrsa/group_relabels.hpp"
 #include "permrsa/sign_flips.hpp"
 
 namespace permrsa {
@@ -40,5 +41,11 @@ std::unique_ptr<NullMaps> make_stimulus_maps(const RsaProblem& problem, const An
 // t = mean(X) / sqrt(var(X, ddof = 1) / N) (as MNE's ttest_1samp_no_p), sums in subject order.
 std::unique_ptr<NullMaps> make_sign_flip_maps(const RsaProblem& problem, const AnalysisSettings& analysis,
                                               const SignFlipSet& flips);
+
+// Two-group scheme: per-subject maps computed once; relabelling k assigns the subjects to the
+// groups, and the statistic is Welch's t, the mean difference or the F of a - b
+// (kernels/two_group_kernel.hpp).
+std::unique_ptr<NullMaps> make_two_group_maps(const RsaProblem& problem, const AnalysisSettings& analysis,
+                                              const GroupRelabelSet& relabels);
 
 }  // namespace permrsa

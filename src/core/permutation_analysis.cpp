@@ -20,6 +20,7 @@
 #include <limits>
 #include <optional>
 
+#include <boost/math/distributions/fisher_f.hpp>
 #include <boost/math/distributions/students_t.hpp>
 
 #include "core/analysis_frame.hpp"
@@ -100,11 +101,27 @@ double t_default_threshold(double alpha, Tail tail, std::size_t subjects) {
   return boost::math::quantile(dist, tail == Tail::two_sided ? 1.0 - alpha / 2.0 : 1.0 - alpha);
 }
 
-double fixed_cluster_threshold(const CorrectionSettings& correction, Tail tail,
-                               std::size_t subjects) {
-  return correction.cluster_threshold == ClusterThreshold::t_default
-             ? t_default_threshold(correction.cluster_alpha, tail, subjects)
-             : correction.cluster_value;
+double two_group_default_threshold(double alpha, Tail tail, GroupStatistic statistic,
+                                   std::size_t subjects) {
+  if (subjects < 3)
+    throw InputError(
+        "correction.cluster_threshold = \"t-default\": the two-group quantile has N - 2 degrees "
+        "of freedom: expected at least 3 subjects, found " +
+        std::to_string(subjects));
+  const double dof = static_cast<double>(subjects) - 2.0;
+  if (statistic == GroupStatistic::f)
+    return boost::math::quantile(boost::math::fisher_f(1.0, dof), 1.0 - alpha);
+  return boost::math::quantile(boost::math::students_t(dof),
+                               tail == Tail::two_sided ? 1.0 - alpha / 2.0 : 1.0 - alpha);
+}
+
+double fixed_cluster_threshold(const CorrectionSettings& correction,
+                               const AnalysisSettings& analysis, std::size_t subjects) {
+  if (correction.cluster_threshold != ClusterThreshold::t_default) return correction.cluster_value;
+  if (analysis.scheme == Scheme::two_group)
+    return two_group_default_threshold(correction.cluster_alpha, analysis.tail,
+                                       analysis.group_statistic, subjects);
+  return t_default_threshold(correction.cluster_alpha, analysis.tail, subjects);
 }
 
 AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& analysis,
@@ -120,7 +137,9 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
       make_analysis_frame(grid, analysis, correction, design.count(), problem.subject_count());
   const NullPlan plan = plan_null(null_plan_request(frame, grid, options));
   const auto maps = design.flips() ? make_sign_flip_maps(problem, analysis, *design.flips())
-                                   : make_stimulus_maps(problem, analysis, *design.permutations());
+                    : design.relabels()
+                        ? make_two_group_maps(problem, analysis, *design.relabels())
+                        : make_stimulus_maps(problem, analysis, *design.permutations());
   Batch observed;
   maps->fill(observed, 0, 1);
   if (frame.tfce && frame.tfce_step_auto) frame.tfce_step = auto_tfce_step(observed.s, world);

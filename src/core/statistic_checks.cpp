@@ -10,6 +10,7 @@
 
 #include "core/null_maps.hpp"
 #include "core/tfce.hpp"
+#include "kernels/two_group_kernel.hpp"
 #include "numeric/ranks.hpp"
 #include "permrsa/error.hpp"
 
@@ -67,7 +68,26 @@ double flip_t(double sum, double square_sum, double n) {
 
 }  // namespace
 
+// brain.groups: one 0/1 per subject, at least 2 subjects in each group (a group's variance has
+// n - 1 degrees of freedom).
+void check_groups(const RunSpec& spec, std::size_t subjects) {
+  const auto& groups = spec.brain.groups;
+  const std::string label = brain_label(spec);
+  if (groups.size() != subjects)
+    throw InputError(spec.source + ": brain.groups: expected one group (0 or 1) per subject, N = " +
+                     std::to_string(subjects) + " in " + label + ", found " +
+                     std::to_string(groups.size()));
+  const auto in_a = static_cast<std::size_t>(std::count(groups.begin(), groups.end(), 0));
+  if (in_a < 2 || subjects - in_a < 2)
+    throw InputError(spec.source +
+                     ": brain.groups: expected at least 2 subjects in each group (a group's "
+                     "variance has n - 1 degrees of freedom), found " +
+                     std::to_string(in_a) + " in group a (0) and " +
+                     std::to_string(subjects - in_a) + " in group b (1)");
+}
+
 void check_subject_count(const RunSpec& spec, std::size_t subjects) {
+  if (spec.analysis.scheme == Scheme::two_group) return check_groups(spec, subjects);
   const bool flip = spec.analysis.scheme == Scheme::sign_flip;
   if (subjects >= 2 || (!flip && !spec.bootstrap.enabled)) return;
   const std::string found = "found " + std::to_string(subjects);
@@ -263,13 +283,34 @@ void check_partial_maps(const RsaProblem& problem, const RunSpec& spec) {
 
 }  // namespace
 
+// The two-group statistic of the observed groups must be defined in every cell: Welch's t and
+// F need some variance within the groups (a cell where every subject in each group has the same
+// value, e.g. given maps of constants, has none).
+void check_two_group_cells(const RsaProblem& problem, const RunSpec& spec,
+                           std::span<const double> x) {
+  const std::size_t N = problem.subject_count(), cells = problem.block.cells();
+  if (spec.analysis.group_statistic == GroupStatistic::mean_difference || cells == 0) return;
+  const TwoGroupKernel kernel(x, N, cells, spec.analysis.group_statistic);
+  std::vector<std::uint8_t> labels(spec.brain.groups.begin(), spec.brain.groups.end());
+  std::vector<double> observed(cells);
+  kernel.compute(labels, 1, observed);
+  for (std::size_t c = 0; c < cells; ++c)
+    if (!std::isfinite(observed[c]))
+      refuse(spec, problem, c,
+             std::string("the ") + to_string(spec.analysis.group_statistic) +
+                 " statistic is undefined: no variance within the groups (every subject of each "
+                 "group has the same value); expected maps that vary within a group, or "
+                 "analysis.group_statistic = \"mean-difference\"");
+}
+
 void check_statistics(const RsaProblem& problem, const RunSpec& spec) {
   check_partial_maps(problem, spec);
   const auto& analysis = spec.analysis;
+  const bool two_group = analysis.scheme == Scheme::two_group;
   const bool flip = analysis.scheme == Scheme::sign_flip;
   const bool fisher = analysis.fisher_z && problem.subject_count() > 0;
   Reach reach;
-  if (flip || fisher) {
+  if (flip || fisher || two_group) {
     // Each subject's own values (r before atanh), N x block cells.
     AnalysisSettings plain = analysis;
     plain.fisher_z = false;
@@ -280,7 +321,9 @@ void check_statistics(const RsaProblem& problem, const RunSpec& spec) {
     if (fisher)
       for (auto& v : x) v = std::atanh(v);
     if (flip) reach = flip_reach(problem, spec, x, raw);
+    if (two_group) check_two_group_cells(problem, spec, x);
   }
+  if (two_group) return;  // Welch's t and F have no fixed bound for tfce_step to be checked against
   if (!flip) {
     // Correlations lie in [-1, 1]; their Fisher z below the atanh of the largest double < 1.
     reach.value = fisher ? std::atanh(std::nextafter(1.0, 0.0)) : 1.0;

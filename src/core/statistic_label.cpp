@@ -20,6 +20,13 @@ std::string statistic_label(const AnalysisSettings& analysis, std::size_t subjec
   std::string name = (partial ? "partial " : "") + metric_name(analysis.metric);
   if (subjects == 0) return name;
   if (analysis.fisher_z) name = "Fisher z of " + name;
+  if (analysis.scheme == Scheme::two_group) {
+    const char* what = analysis.group_statistic == GroupStatistic::f ? "F (two groups) of "
+                       : analysis.group_statistic == GroupStatistic::mean_difference
+                           ? "mean difference (a - b) of "
+                           : "Welch t (a - b) of ";
+    return what + name + " (N = " + std::to_string(subjects) + ")";
+  }
   const bool t =
       analysis.scheme == Scheme::sign_flip && analysis.group_statistic == GroupStatistic::t;
   return (t ? "one-sample t of " : "mean ") + name + " (N = " + std::to_string(subjects) + ")";

@@ -85,7 +85,9 @@ SubjectSummaries summarize_subjects(const RsaProblem& problem, const RunSpec& sp
   world.broadcast(ceiling.lower, 0);
   world.broadcast(ceiling.upper, 0);
   // A noise ceiling bounds plain correlations with the brain; partial ones have none (issue 17).
-  if (problem.has_rdms() && !problem.covariates.any()) out.noise_ceiling = std::move(ceiling);
+  // Nor does a mixture of two groups: each group would need its own.
+  if (problem.has_rdms() && !problem.covariates.any() && spec.analysis.scheme != Scheme::two_group)
+    out.noise_ceiling = std::move(ceiling);
 
   if (!spec.bootstrap.enabled) return out;
   // The whole per-subject maps and thresholds on rank 0 (the leader of group 0).

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/contrasts.hpp"
 #include "core/memory_budget.hpp"
 #include "core/problem_preparation.hpp"
 #include "core/statistic_checks.hpp"
@@ -29,12 +30,18 @@ ProblemShape shape_of_loaded(const RsaProblem& p) {
 }
 
 NullDesign make_null_design(const RunSpec& spec, const ProblemShape& shape) {
-  if (spec.analysis.scheme != Scheme::sign_flip) return {load_permutations(spec, shape.stimuli)};
-  if (!spec.analysis.permutation_file.empty())
+  const auto& a = spec.analysis;
+  if (a.scheme == Scheme::stimulus) return {load_permutations(spec, shape.stimuli)};
+  if (!a.permutation_file.empty())
     throw InputError(spec.source +
                      ": analysis.permutation_file: applies to the stimulus scheme, "
-                     "not to \"sign-flip\"");
-  return {SignFlipSet::generated(shape.subjects, spec.analysis.permutations, spec.analysis.seed)};
+                     "not to \"" +
+                     to_string(a.scheme) + "\"");
+  if (a.scheme == Scheme::two_group) {
+    std::vector<std::uint8_t> groups(spec.brain.groups.begin(), spec.brain.groups.end());
+    return {GroupRelabelSet::generated(std::move(groups), a.permutations, a.seed)};
+  }
+  return {SignFlipSet::generated(shape.subjects, a.permutations, a.seed)};
 }
 
 ProcessGrid make_grid(const PreparedAnalysis& a, const EngineOptions& opt,
@@ -138,6 +145,7 @@ PreparedAnalysis prepare_analysis(const std::function<RunSpec()>& load_spec,
     // The observed statistics (k = 0) and what a permutation can reach, before the sweep.
     check_statistics(a.problem, a.spec);
     check_compared_layers(a.spec, a.problem);
+    check_contrast_layers(a.spec, a.problem.layers);
   });
   // Once the input is known good (a warning before an error would muddle the message).
   warn_about_times(a, world);
@@ -172,11 +180,16 @@ AnalysisResult run_prepared(const PreparedAnalysis& a, const RunOptions& options
 std::vector<std::string> summarize(const PreparedAnalysis& a, AnalysisResult& result,
                                    const Communicator& world) {
   const double threshold =
-      fixed_cluster_threshold(a.spec.correction, a.spec.analysis.tail, a.shape.subjects);
+      fixed_cluster_threshold(a.spec.correction, a.spec.analysis, a.shape.subjects);
   auto summaries = summarize_subjects(a.problem, a.spec, result, threshold, a.grid, world);
   result.noise_ceiling = std::move(summaries.noise_ceiling);
   result.subject_values = std::move(summaries.subject_values);
   result.bootstrap = std::move(summaries.bootstrap);
+  if (!a.spec.contrasts.pairs.empty()) {
+    if (!result.subject_values)
+      throw InternalError("contrasts: the per-subject maps were not kept");
+    result.contrasts = run_contrasts(a.spec, a.problem, *result.subject_values, 64, world);
+  }
   std::vector<std::string> warnings;
   if (const auto w = noise_ceiling_warning(a.shape.subjects); result.noise_ceiling && !w.empty())
     warnings.push_back(w);

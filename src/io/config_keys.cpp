@@ -153,6 +153,30 @@ KeyDescriptor boolean_key(const char* section, const char* key, Field<Section, b
           [f](const RunSpec& s) -> std::optional<std::string> { return f(s) ? "true" : "false"; }};
 }
 
+// brain.files_a (group 0) or brain.files_b (group 1): a glob or a list, appended to brain.files.
+void add_group_files(const Value& v, RunSpec& s, const KeyContext& k, std::int64_t group) {
+  if (!s.brain.files.empty() && s.brain.groups.size() != s.brain.files.size())
+    k.fail(
+        "brain.files lists the subjects already: expected brain.files_a and brain.files_b "
+        "instead of brain.files");
+  std::vector<std::string> files;
+  if (v.is_string()) {
+    files = k.glob(v.as_string().str);
+  } else if (v.is_array()) {
+    for (const auto& f : v.as_array()) {
+      if (!f.is_string()) k.fail("expected a glob or a list of file names");
+      files.push_back(k.path(f.as_string().str));
+    }
+  } else {
+    k.fail("expected a glob or a list of file names, found " + toml::format(v));
+  }
+  if (files.empty()) k.fail("expected at least one file (one per subject), found none");
+  for (auto& f : files) {
+    s.brain.files.push_back(std::move(f));
+    s.brain.groups.push_back(group);
+  }
+}
+
 std::vector<KeyDescriptor> brain_keys() {
   const auto brain = &RunSpec::brain;
   return {
@@ -177,6 +201,36 @@ std::vector<KeyDescriptor> brain_keys() {
          std::string out = "[";
          for (std::size_t i = 0; i < s.brain.files.size(); ++i)
            out += (i ? ", " : "") + quoted(s.brain.files[i]);
+         return out + "]";
+       }},
+      // Two groups (analysis.scheme = "two-group"): the files of group a, then of group b; they
+      // fill brain.files and brain.groups, which the resolved config prints instead.
+      {"brain", "files_a",
+       [](const Value& v, RunSpec& s, const KeyContext& k) { add_group_files(v, s, k, 0); },
+       [](const RunSpec&) -> std::optional<std::string> { return std::nullopt; }},
+      {"brain", "files_b",
+       [](const Value& v, RunSpec& s, const KeyContext& k) { add_group_files(v, s, k, 1); },
+       [](const RunSpec&) -> std::optional<std::string> { return std::nullopt; }},
+      {"brain", "groups",
+       [](const Value& v, RunSpec& s, const KeyContext& k) {
+         if (!s.brain.groups.empty())
+           k.fail("brain.files_a / brain.files_b give the groups already: expected one of the two");
+         s.brain.groups = typed(v, k, "a list of 0 (group a) or 1 (group b), one per subject",
+                                [](const Value& x) {
+                                  std::vector<std::int64_t> out;
+                                  for (const auto& y : x.as_array()) out.push_back(y.as_integer());
+                                  return out;
+                                });
+         for (std::size_t i = 0; i < s.brain.groups.size(); ++i)
+           if (s.brain.groups[i] != 0 && s.brain.groups[i] != 1)
+             k.fail("expected 0 (group a) or 1 (group b) for every subject, found " +
+                    std::to_string(s.brain.groups[i]) + " at position " + std::to_string(i));
+       },
+       [](const RunSpec& s) -> std::optional<std::string> {
+         if (s.brain.groups.empty()) return std::nullopt;
+         std::string out = "[";
+         for (std::size_t i = 0; i < s.brain.groups.size(); ++i)
+           out += (i ? ", " : "") + std::to_string(s.brain.groups[i]);
          return out + "]";
        }},
       choice_key("brain", "layout", field(brain, &BrainSpec::layout),
@@ -268,7 +322,7 @@ std::vector<KeyDescriptor> analysis_keys() {
   const auto a = &RunSpec::analysis;
   return {
       choice_key("analysis", "scheme", field(a, &AnalysisSettings::scheme),
-                 {Scheme::stimulus, Scheme::sign_flip}),
+                 {Scheme::stimulus, Scheme::sign_flip, Scheme::two_group}),
       choice_key("analysis", "metric", field(a, &AnalysisSettings::metric),
                  {Metric::pearson, Metric::spearman, Metric::kendall_b, Metric::kendall_a}),
       {"analysis", "permutations",
@@ -293,7 +347,8 @@ std::vector<KeyDescriptor> analysis_keys() {
                  {Precision::float32, Precision::float64}),
       path_key("analysis", "permutation_file", field(a, &AnalysisSettings::permutation_file), true),
       choice_key("analysis", "group_statistic", field(a, &AnalysisSettings::group_statistic),
-                 {GroupStatistic::t, GroupStatistic::mean}),
+                 {GroupStatistic::t, GroupStatistic::mean, GroupStatistic::welch_t,
+                  GroupStatistic::mean_difference, GroupStatistic::f}),
       boolean_key("analysis", "fisher_z", field(a, &AnalysisSettings::fisher_z)),
   };
 }
@@ -367,6 +422,43 @@ std::vector<KeyDescriptor> bootstrap_and_output_keys() {
          const auto& l = s.bootstrap.compare_layers;
          if (l.empty()) return std::nullopt;
          return "[" + quoted(l[0]) + ", " + quoted(l[1]) + "]";
+       }},
+      {"contrasts", "pairs",
+       [](const Value& v, RunSpec& s, const KeyContext& k) {
+         s.contrasts.pairs =
+             typed(v, k, "a list of [\"layer A\", \"layer B\"] pairs", [](const Value& x) {
+               std::vector<std::pair<std::string, std::string>> out;
+               for (const auto& y : x.as_array()) {
+                 const auto& pair = y.as_array();
+                 if (pair.size() != 2) throw toml::type_error("size", toml::source_location());
+                 out.emplace_back(pair[0].as_string().str, pair[1].as_string().str);
+               }
+               return out;
+             });
+         const auto& pairs = s.contrasts.pairs;
+         if (pairs.empty()) k.fail("expected at least one [\"layer A\", \"layer B\"] pair");
+         for (std::size_t i = 0; i < pairs.size(); ++i) {
+           if (pairs[i].first == pairs[i].second)
+             k.fail("expected two different layers, found [\"" + pairs[i].first + "\", \"" +
+                    pairs[i].second + "\"] (a layer minus itself is zero)");
+           for (const auto& name : {pairs[i].first, pairs[i].second})
+             if (name.find('/') != std::string::npos)
+               k.fail(
+                   "expected layer names without \"/\" (the pair names an HDF5 group), found \"" +
+                   name + "\"");
+           for (std::size_t j = 0; j < i; ++j)
+             if (pairs[j] == pairs[i])
+               k.fail("expected distinct pairs, found [\"" + pairs[i].first + "\", \"" +
+                      pairs[i].second + "\"] twice");
+         }
+       },
+       [](const RunSpec& s) -> std::optional<std::string> {
+         if (s.contrasts.pairs.empty()) return std::nullopt;
+         std::string out = "[";
+         for (std::size_t i = 0; i < s.contrasts.pairs.size(); ++i)
+           out += (i ? ", [" : "[") + quoted(s.contrasts.pairs[i].first) + ", " +
+                  quoted(s.contrasts.pairs[i].second) + "]";
+         return out + "]";
        }},
       {"output", "file",
        [](const Value& v, RunSpec& s, const KeyContext& k) {

@@ -189,6 +189,42 @@ void check_brain(const RunSpec& spec, const Value& root, const std::string& orig
   (void)root;
 }
 
+// Which group statistics a scheme has, and the groups of the two-group scheme.
+void check_group_statistic(const RunSpec& spec, const std::string& origin) {
+  const auto& a = spec.analysis;
+  const auto g = a.group_statistic;
+  const bool two = a.scheme == Scheme::two_group;
+  if (two && g != GroupStatistic::welch_t && g != GroupStatistic::mean_difference &&
+      g != GroupStatistic::f)
+    fail(origin, "analysis.group_statistic",
+         std::string("the two-group scheme compares groups: expected \"welch-t\" (the default), "
+                     "\"mean-difference\" or \"f\", found \"") +
+             to_string(g) + "\"");
+  if (!two && g != GroupStatistic::t && g != GroupStatistic::mean)
+    fail(origin, "analysis.group_statistic",
+         std::string("\"") + to_string(g) +
+             "\" compares two groups: it needs analysis.scheme = \"two-group\"; expected "
+             "\"t\" or \"mean\"");
+  if (g == GroupStatistic::f && a.tail != Tail::greater)
+    fail(origin, "analysis.tail",
+         std::string("the F statistic is >= 0 and large for any group difference: expected "
+                     "\"greater\" (as MNE's permutation_cluster_test, tail = 1), found \"") +
+             to_string(a.tail) + "\"");
+  if (two && !spec.per_subject())
+    fail(origin, "analysis.scheme",
+         "\"two-group\" needs per-subject data: brain.files_a and brain.files_b, or "
+         "brain.files / brain.layout = \"subjects-pairs-time\" or \"subjects-layers-time\" "
+         "with brain.groups");
+  if (two && spec.brain.groups.empty())
+    fail(origin, "brain.groups",
+         "\"two-group\" needs each subject's group: brain.groups (0 or 1 per subject) or "
+         "brain.files_a and brain.files_b");
+  if (!two && !spec.brain.groups.empty())
+    fail(origin, "brain.groups",
+         "groups apply to analysis.scheme = \"two-group\" only; found scheme \"" +
+             std::string(to_string(a.scheme)) + "\"");
+}
+
 void check_models_and_analysis(const RunSpec& spec, const std::string& origin) {
   const bool maps_given = spec.brain.layout == BrainLayout::subjects_layers_time;
   if (spec.models.file.empty() && !maps_given)
@@ -198,10 +234,10 @@ void check_models_and_analysis(const RunSpec& spec, const std::string& origin) {
          "brain.layout = \"subjects-layers-time\" gives the model-brain maps "
          "themselves: expected no models.file (models.names may name the layers)");
   const auto& a = spec.analysis;
-  if (maps_given && a.scheme != Scheme::sign_flip)
+  if (maps_given && a.scheme == Scheme::stimulus)
     fail(origin, "analysis.scheme",
          "per-subject maps (brain.layout = \"subjects-layers-time\") can only "
-         "be tested with \"sign-flip\"; the stimulus scheme needs the RDMs");
+         "be tested with \"sign-flip\" or \"two-group\"; the stimulus scheme needs the RDMs");
   if (a.scheme == Scheme::sign_flip && !spec.per_subject())
     fail(origin, "analysis.scheme",
          "\"sign-flip\" needs per-subject brain RDMs: brain.files, or "
@@ -209,11 +245,14 @@ void check_models_and_analysis(const RunSpec& spec, const std::string& origin) {
   if (a.permutations < 1 && a.permutation_file.empty())
     fail(origin, "analysis.permutations",
          "expected K >= 1 permutations, found " + std::to_string(a.permutations));
+  check_group_statistic(spec, origin);
   if (spec.correction.cluster_threshold == ClusterThreshold::t_default &&
-      (a.scheme != Scheme::sign_flip || a.group_statistic != GroupStatistic::t))
+      a.group_statistic != GroupStatistic::t && a.group_statistic != GroupStatistic::welch_t &&
+      a.group_statistic != GroupStatistic::f)
     fail(origin, "correction.cluster_threshold",
-         "\"t-default\" (Student t quantile, as MNE) needs "
-         "analysis.scheme = \"sign-flip\" and analysis.group_statistic = \"t\"");
+         "\"t-default\" (the Student t or F quantile, as MNE) needs a t or F statistic: "
+         "analysis.scheme = \"sign-flip\" with group_statistic = \"t\", or \"two-group\" "
+         "with \"welch-t\" or \"f\"");
   const auto& c = spec.covariates;
   if (c.enabled && c.file.empty() && c.layers.empty())
     fail(origin, "[covariates]",
@@ -233,10 +272,10 @@ void check_models_and_analysis(const RunSpec& spec, const std::string& origin) {
          "covariates.method = \"formula\" and analysis.metric = \"pearson\" or \"spearman\" "
          "(found method \"" +
              std::string(to_string(c.method)) + "\", metric \"" + to_string(a.metric) + "\")");
-  if (c.enabled && c.permute == CovariatePermute::freedman_lane && a.scheme == Scheme::sign_flip)
+  if (c.enabled && c.permute == CovariatePermute::freedman_lane && a.scheme != Scheme::stimulus)
     fail(origin, "covariates.permute",
-         "\"freedman-lane\" permutes stimulus labels; the sign-flip scheme permutes none: "
-         "expected \"model\" (the default)");
+         std::string("\"freedman-lane\" permutes stimulus labels; the ") + to_string(a.scheme) +
+             " scheme permutes none: expected \"model\" (the default)");
   if (c.enabled && maps_given)
     fail(origin, "[covariates]",
          "partial correlations need brain RDMs, not the correlation maps of "
@@ -245,6 +284,19 @@ void check_models_and_analysis(const RunSpec& spec, const std::string& origin) {
     fail(origin, "[bootstrap]",
          "resamples subjects: it needs per-subject brain RDMs (brain.files, or "
          "brain.layout = \"subjects-pairs-time\")");
+  if (spec.bootstrap.enabled && a.scheme == Scheme::two_group)
+    fail(origin, "[bootstrap]",
+         "resamples the subjects of one group's latencies; the two-group scheme compares two "
+         "groups: expected no [bootstrap] with analysis.scheme = \"two-group\"");
+  if (!spec.contrasts.pairs.empty() && a.scheme != Scheme::sign_flip)
+    fail(origin, "contrasts.pairs",
+         a.scheme == Scheme::stimulus
+             ? "the stimulus scheme has no valid contrast test: a permutation of the stimulus "
+               "labels removes both layers' effects at once, so its null is that neither layer "
+               "fits, not that they fit equally; expected analysis.scheme = \"sign-flip\" "
+               "with per-subject data (the paired test of r_A - r_B across subjects)"
+             : "contrasts are paired tests across the subjects of one group: expected "
+               "analysis.scheme = \"sign-flip\", found \"two-group\"");
 }
 
 RunSpec build_spec(const Value& root, const std::string& origin, const std::string& base_dir,
@@ -271,6 +323,11 @@ RunSpec build_spec(const Value& root, const std::string& origin, const std::stri
     };
     d.parse(root.at(d.section).at(d.key), spec, k);
   }
+  // The two-group scheme's statistic defaults to Welch's t (the one-sample t is meaningless).
+  const bool statistic_given =
+      root.contains("analysis") && root.at("analysis").contains("group_statistic");
+  if (spec.analysis.scheme == Scheme::two_group && !statistic_given)
+    spec.analysis.group_statistic = GroupStatistic::welch_t;
   check_brain(spec, root, origin);
   check_models_and_analysis(spec, origin);
   spec.resolved_toml = to_toml(spec);
@@ -358,6 +415,7 @@ std::string to_toml(const RunSpec& s) {
   for (const auto& d : io::config_keys()) {
     if (d.section == "bootstrap" && !s.bootstrap.enabled) continue;
     if (d.section == "covariates" && !s.covariates.enabled) continue;
+    if (d.section == "contrasts" && s.contrasts.pairs.empty()) continue;
     if (d.section != section) {
       o << (section.empty() ? "" : "\n") << "[" << d.section << "]\n";
       section = d.section;

@@ -195,6 +195,39 @@ void write_bootstrap(ResultsWriter& out, const BootstrapLatency& b, std::size_t 
   }
 }
 
+// /contrasts/<A>-<B>/...: each pair's 1 x T test as vectors, and its cluster table.
+void write_contrasts(ResultsWriter& out, const std::vector<ContrastResult>& contrasts) {
+  if (contrasts.empty()) return;
+  std::vector<std::string> names;
+  for (const auto& c : contrasts) {
+    names.push_back(c.name());
+    const std::string g = "/contrasts/" + c.name() + "/";
+    const auto& r = c.test;
+    out.rank0_strings(g + "layers", {c.layer_a, c.layer_b});
+    out.rank0_vector<double>(g + "observed", r.observed.values());
+    out.rank0_vector<double>(g + "mean", c.mean);
+    out.rank0_vector<double>(g + "sem", c.sem);
+    out.rank0_vector<double>(g + "p_uncorrected", r.p_uncorrected.values());
+    out.rank0_vector<double>(g + "p_maxstat", r.p_maxstat.values());
+    out.rank0_vector<double>(g + "p_cluster", r.p_cluster.values());
+    out.rank0_vector<std::int32_t>(g + "cluster_id", r.cluster_id.values());
+    if (!r.p_tfce.values().empty()) {
+      out.rank0_vector<double>(g + "tfce", r.tfce.values());
+      out.rank0_vector<double>(g + "p_tfce", r.p_tfce.values());
+    }
+    const ClusterColumns cl = cluster_columns(r.clusters);
+    out.rank0_vector<double>(g + "clusters/statistic", cl.statistic);
+    out.rank0_vector<double>(g + "clusters/p", r.cluster_p);
+    out.rank0_vector<std::int64_t>(g + "clusters/size", cl.size);
+    out.rank0_vector<std::int64_t>(g + "clusters/time_first", cl.time_first);
+    out.rank0_vector<std::int64_t>(g + "clusters/time_last", cl.time_last);
+    out.rank0_vector<std::int8_t>(g + "clusters/sign", cl.sign);
+    out.rank0_vector<double>(g + "null/max_statistic", r.null_max_statistic);
+    out.rank0_vector<double>(g + "null/max_cluster", r.null_max_cluster);
+  }
+  out.rank0_strings("/contrasts/names", names);
+}
+
 void write_contents(h5::File& f, const RunSpec& spec, const RsaProblem& problem,
                     const AnalysisResult& r, const Communicator& world) {
   const hsize_t L = problem.layers.size(), T = problem.times.size();
@@ -258,6 +291,7 @@ void write_contents(h5::File& f, const RunSpec& spec, const RsaProblem& problem,
   }
   if (r.bootstrap) write_bootstrap(out, *r.bootstrap, problem.layers.size());
 
+  write_contrasts(out, r.contrasts);
   out.rank0_vector<double>("/axes/time", problem.times);
   out.rank0_strings("/axes/layer", problem.layers);
   if (!problem.stimulus_names.empty()) out.rank0_strings("/axes/stimulus", problem.stimulus_names);
@@ -269,10 +303,12 @@ void write_contents(h5::File& f, const RunSpec& spec, const RsaProblem& problem,
   out.attribute("permutations", static_cast<std::int64_t>(r.permutations));
   out.attribute("metric", std::string(to_string(spec.analysis.metric)));
   out.attribute("scheme", std::string(to_string(spec.analysis.scheme)));
-  if (spec.analysis.scheme == Scheme::sign_flip) {
+  if (spec.analysis.scheme != Scheme::stimulus) {
     out.attribute("group_statistic", std::string(to_string(spec.analysis.group_statistic)));
     out.attribute("subjects", static_cast<std::int64_t>(problem.subject_count()));
   }
+  if (spec.analysis.scheme == Scheme::two_group)
+    out.rank0_vector<std::int64_t>("/groups", spec.brain.groups);
   out.attribute("statistic_label",
                 statistic_label(spec.analysis, problem.subject_count(), problem.covariates.any()));
   out.attribute("tail", std::string(to_string(spec.analysis.tail)));
