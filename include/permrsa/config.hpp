@@ -23,8 +23,10 @@ RunSpec parse_run_spec(const std::string& toml_text, const std::string& origin,
                        const std::string& base_dir, const std::vector<std::string>& overrides);
 
 // A setting given as a value rather than TOML text (the Python module's keyword arguments).
+// Integer lists are brain.groups; lists of string lists contrasts.pairs.
 using SettingValue = std::variant<bool, std::int64_t, double, std::string, std::vector<double>,
-                                  std::vector<std::string>>;
+                                  std::vector<std::string>, std::vector<std::int64_t>,
+                                  std::vector<std::vector<std::string>>>;
 
 // The same specification from settings ("section.key", value), read through the same key table
 // as a config file; `sections` are present even without keys (an empty [bootstrap] turns the

@@ -50,6 +50,14 @@ struct ResultsSummary {
     double difference_p = 0;
   };
   std::optional<Bootstrap> bootstrap;
+  // [contrasts]: per pair, its name and its clusters (T-long tests of their own).
+  struct Contrast {
+    std::string name;
+    std::vector<double> p, statistic;
+    std::vector<std::int64_t> time_first, time_last;
+  };
+  std::vector<Contrast> contrasts;
+  std::vector<std::int64_t> groups;  // two-group scheme: each subject's group
 };
 
 // Reads `path` and checks it as a results file of this permrsa: the root attributes info

@@ -32,6 +32,18 @@ def _setting(key, value):
         return float(value)
     if isinstance(value, str):
         return value
+    if key == "brain.groups":
+        groups = np.asarray(value)
+        if groups.ndim != 1 or groups.dtype.kind not in "iub":
+            raise InputError(f"permrsa.run: groups: expected one integer (0 or 1) per subject, "
+                             f"found {value!r}")
+        return [int(v) for v in groups]
+    if key == "contrasts.pairs":
+        pairs = [list(p) for p in value]
+        if not all(len(p) == 2 and all(isinstance(x, str) for x in p) for p in pairs):
+            raise InputError(f"permrsa.run: contrasts: expected [(\"layer A\", \"layer B\"), "
+                             f"...], found {value!r}")
+        return [[str(x) for x in p] for p in pairs]
     if isinstance(value, (list, tuple, np.ndarray)):
         items = list(value)
         if all(isinstance(v, str) for v in items):
@@ -53,7 +65,7 @@ def run(brain, models, *, times=None, layers=None, layout=None, baseline=None, t
         time_step=None, model_kind=None, metric=None, scheme=None, permutations=None, seed=None,
         tail=None, precision=None, group_statistic=None, fisher_z=None, correction=None,
         bootstrap=None, threads=0, batch_size=None, memory_gib=None, covariates=None,
-        covariate_method=None, covariate_permute=None):
+        covariate_method=None, covariate_permute=None, contrasts=None, groups=None):
     """Runs the permutation analysis on arrays in memory; returns a :class:`Results`.
 
     The settings are the config keys of `permrsa run` (README "Config"); None keeps the engine's
@@ -74,6 +86,9 @@ def run(brain, models, *, times=None, layers=None, layout=None, baseline=None, t
         the original study).
     covariate_permute: "model" (default: the model's labels, as vegan) or "freedman-lane" (the
         brain's residuals; pearson or spearman with the formula method).
+    contrasts: [("layer A", "layer B"), ...]: the sign-flip test of r_A - r_B per pair
+        ([contrasts] pairs; per-subject data, scheme "sign-flip"); Results.contrasts.
+    groups: one 0 (group a) or 1 (group b) per subject, for scheme "two-group" (brain.groups).
     threads: worker threads (0 = all cores). The GIL is released while the engine runs.
     batch_size, memory_gib: None keeps the engine's defaults (EngineOptions: 64 permutations per
         kernel call; 2 GiB).
@@ -86,7 +101,7 @@ def run(brain, models, *, times=None, layers=None, layout=None, baseline=None, t
     sections = {
         "brain": {"file": BRAIN_NAME, "layout": layout,
                   "baseline": list(baseline) if baseline is not None else None,
-                  "time_start": time_start, "time_step": time_step},
+                  "time_start": time_start, "time_step": time_step, "groups": groups},
         "models": {"file": MODELS_NAME, "kind": model_kind},
         "analysis": {"scheme": scheme, "metric": metric, "permutations": permutations,
                      "seed": seed, "tail": tail, "precision": precision,
@@ -95,6 +110,8 @@ def run(brain, models, *, times=None, layers=None, layout=None, baseline=None, t
     }
     if bootstrap is not None:
         sections["bootstrap"] = dict(bootstrap)
+    if contrasts is not None:
+        sections["contrasts"] = {"pairs": contrasts}
     covariate_array = None
     if covariates is not None:
         given = {"method": covariate_method, "permute": covariate_permute}

@@ -149,6 +149,13 @@ def onset_times(res, alpha=0.05):
     return onset
 
 
+def metric_name(res):
+    """"Spearman rho", "partial Pearson r", ...: the metric of the per-subject maps."""
+    metric = str(_setting(res, "metric", "similarity"))
+    name = METRIC_NAMES.get(metric, metric)
+    return ("partial " + name) if _present((res.provenance or {}).get("covariates")) else name
+
+
 def mean_label(res):
     """The y label of the mean view: "mean Spearman rho ± SEM (N = 20)"."""
     metric = str(_setting(res, "metric", "similarity"))
@@ -419,4 +426,78 @@ def null_distribution(res, alpha=0.05, figsize=(7, 4.2)):
     ax.set_ylabel("permutations")
     ax.set_title(f"null of the max cluster statistic (K = {null.size}); lines: observed clusters")
     ax.legend(fontsize=7, frameon=False)
+    return fig
+
+
+def _runs(mask):
+    """(first, last) index of each run of True in a 1-D mask."""
+    inside = np.flatnonzero(mask)
+    if inside.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(inside) > 1)
+    return list(zip(np.r_[inside[0], inside[breaks + 1]], np.r_[inside[breaks], inside[-1]]))
+
+
+def _bars(ax, times, mask, y, height, color, gid):
+    for first, last in _runs(mask):
+        ax.add_patch(Rectangle((times[first], y - height / 2), times[last] - times[first], height,
+                               facecolor=color, edgecolor=color, lw=1.0,
+                               gid=f"{gid}:{first}-{last}"))
+
+
+def contrast(res, name=None, alpha=0.05, figsize=(8, 4.5)):
+    """A [contrasts] pair: the mean difference r_A - r_B across subjects (Fisher z with fisher_z)
+    with its ±SEM band, and bars under it where the pair's sign-flip test has a cluster with
+    p <= alpha."""
+    if not res.contrasts:
+        raise ValueError("these results hold no contrasts ([contrasts] pairs)")
+    name = name or next(iter(res.contrasts))
+    if name not in res.contrasts:
+        raise ValueError(f"contrast {name!r}: expected one of {', '.join(res.contrasts)}")
+    table = res.contrasts[name]
+    m, sem = table["mean"].to_numpy(), np.nan_to_num(table["sem"].to_numpy())
+    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    ax.fill_between(res.times, m - sem, m + sem, color="C0", alpha=0.25, lw=0, gid="sem")
+    ax.plot(res.times, m, color="C0", lw=1.4, gid="difference")
+    low, high = float(np.min(m - sem)), float(np.max(m + sem))
+    step = 0.05 * max(high - low, 1e-12)
+    _bars(ax, res.times, table["p_cluster"].to_numpy() <= alpha, low - 1.5 * step, 0.6 * step,
+          "black", "sigbar")
+    ax.axhline(0.0, color="grey", lw=0.8)
+    ax.axvline(0.0, color="grey", lw=0.8, ls=":")
+    ax.set_ylim(low - 3 * step, high + step)
+    ax.set_xlabel("time (s)")
+    fisher = _truth(_setting(res, "fisher_z", False))
+    a, b = name.split("-", 1) if "-" in name else (name, "")
+    ax.set_ylabel(f"{'Fisher z' if fisher else metric_name(res)} difference ({a} - {b})")
+    ax.set_title(f"{a} - {b}: mean ± SEM across subjects; bars: clusters with p <= {alpha:g}")
+    return fig
+
+
+def two_groups(res, layer=None, alpha=0.05, figsize=(8, 4.5)):
+    """Two-group results: each group's mean metric ± SEM for one layer, and bars under the
+    curves where the group difference has a cluster with p <= alpha."""
+    if res.groups is None or res.subject_maps is None:
+        raise ValueError("these results are not of the two-group scheme (no /groups)")
+    li = 0 if layer is None else (res.layers.index(layer) if isinstance(layer, str) else int(layer))
+    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    low, high = np.inf, -np.inf
+    for g, label, color in ((0, "group a", "C0"), (1, "group b", "C3")):
+        x = res.subject_maps[res.groups == g, li]
+        m = x.mean(axis=0)
+        sem = x.std(axis=0, ddof=1) / np.sqrt(len(x))
+        ax.fill_between(res.times, m - sem, m + sem, color=color, alpha=0.25, lw=0, gid=f"sem:{g}")
+        ax.plot(res.times, m, color=color, lw=1.4, label=f"{label} (n = {len(x)})", gid=f"mean:{g}")
+        low, high = min(low, float(np.min(m - sem))), max(high, float(np.max(m + sem)))
+    step = 0.05 * max(high - low, 1e-12)
+    ids = res.cluster_id.to_numpy()[li]
+    significant = np.isin(ids, res.clusters.index[res.clusters["p"] <= alpha])
+    _bars(ax, res.times, significant, low - 1.5 * step, 0.6 * step, "black", "sigbar")
+    ax.axvline(0.0, color="grey", lw=0.8, ls=":")
+    ax.set_ylim(low - 3 * step, high + step)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel(f"{metric_name(res)} ({res.layers[li]})")
+    ax.set_title(f"{res.layers[li]}: group means ± SEM; bars: clusters of the "
+                 f"{statistic_label(res).split(' of ')[0]} with p <= {alpha:g}")
+    ax.legend(frameon=False, loc="upper left")
     return fig

@@ -110,6 +110,11 @@ def make_figures(res, categories=None, mds_times=None, alpha=0.05, inputs=None):
         "peak_latency": figures.peak_latency(res),
         "null_distribution": figures.null_distribution(res, alpha=alpha),
     }
+    for name in res.contrasts or {}:
+        out[f"contrast_{name}"] = figures.contrast(res, name, alpha=alpha)
+    if res.groups is not None and res.subject_maps is not None:
+        for i, layer in enumerate(res.layers[:6]):  # the first six layers: one figure each
+            out[f"two_groups_{i}"] = figures.two_groups(res, i, alpha=alpha)
     inputs = input_rdms(res) if inputs is None else checked_inputs(res, *inputs)
     if inputs is not None:
         brain, models = inputs
@@ -249,6 +254,41 @@ def _partial_section(res, alpha):
     return "".join(parts)
 
 
+def contrasts_section(res, alpha):
+    """[contrasts]: per pair, its significant clusters (start, end, statistic, p)."""
+    if not res.contrasts:
+        return ""
+    parts = ['<h2 id="contrasts">Layer contrasts</h2><p>Paired sign-flip tests of r_A - r_B '
+             "across subjects, each pair its own family over time.</p>"]
+    for name, clusters in res.contrast_clusters.items():
+        shown = clusters[clusters["p"] <= alpha]
+        parts.append(f"<h3>{html.escape(name)}</h3>" + (
+            _table(shown[["start", "end", "statistic", "p"]], f"contrast-{html.escape(name)}")
+            if len(shown) else f"<p>No cluster with p &le; {alpha:g}.</p>"))
+    return "".join(parts)
+
+
+def two_group_section(res):
+    if res.groups is None:
+        return ""
+    n_a, n_b = int(np.sum(res.groups == 0)), int(np.sum(res.groups == 1))
+    return (f'<h2 id="two-groups">Two groups</h2><p>Group a: {n_a} subjects, group b: {n_b}; '
+            f"statistic: {html.escape(figures.statistic_label(res))}; the group labels were "
+            "permuted.</p>")
+
+
+def caption(res, name):
+    """The figure's caption: fixed ones, and one per contrast or two-group layer figure."""
+    if name.startswith("contrast_"):
+        return (f"Layer contrast {name.removeprefix('contrast_')}: mean difference across "
+                "subjects ± SEM; bars: its significant clusters.")
+    if name.startswith("two_groups_"):
+        layer = res.layers[int(name.removeprefix("two_groups_"))]
+        return (f"Two groups, layer {layer}: each group's mean ± SEM; bars: significant clusters "
+                "of the group difference.")
+    return CAPTIONS[name]
+
+
 def render_html(res, figure_files, alpha):
     """The page; figure_files maps a figure name to (png bytes, svg file name)."""
     prov = res.provenance
@@ -268,7 +308,7 @@ def render_html(res, figure_files, alpha):
     for name, (png, svg) in figure_files.items():
         data = base64.b64encode(png).decode()
         figs.append(f'<figure id="fig-{name}"><img alt="{name}" src="data:image/png;base64,{data}">'
-                    f'<figcaption>{html.escape(CAPTIONS[name])} '
+                    f'<figcaption>{html.escape(caption(res, name))} '
                     f'(<a href="{html.escape(svg)}">SVG</a>)</figcaption></figure>')
     csp = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
     return f"""<!DOCTYPE html>
@@ -284,6 +324,8 @@ def render_html(res, figure_files, alpha):
 {latency_section(res, alpha)}
 {tfce_section(res, alpha)}
 {noise_ceiling_section(res)}
+{contrasts_section(res, alpha)}
+{two_group_section(res)}
 {partial}<h2>Figures</h2>
 {'' if 'rdms' in figure_files else '<p id="no-input-figures">No RDM or MDS figures: the input RDMs are not readable from these results (the files the config names are missing, or results of permrsa.run saved without include_inputs=True).</p>'}
 {''.join(figs)}

@@ -56,6 +56,12 @@ class Results:
     group_mean: pd.DataFrame = None
     group_sem: pd.DataFrame = None
     bootstrap: dict = None
+    # [contrasts]: {"A-B": DataFrame indexed by time with observed, mean, sem, p_uncorrected,
+    # p_maxstat, p_cluster, cluster_id (and p_tfce)}; the cluster tables in contrast_clusters.
+    contrasts: dict = None
+    contrast_clusters: dict = None
+    # Two groups: each subject's group, 0 (a) or 1 (b), in /subject_maps order.
+    groups: np.ndarray = None
     config: dict = None
     config_text: str = ""
     provenance: dict = None
@@ -172,6 +178,27 @@ def _bootstrap(d, layers):
     return out
 
 
+def _contrasts(d, times):
+    if "/contrasts/names" not in d:
+        return None, None
+    tables, clusters = {}, {}
+    for name in (_text(x) for x in d["/contrasts/names"]):
+        g = f"/contrasts/{name}/"
+        columns = ["observed", "mean", "sem", "p_uncorrected", "p_maxstat", "p_cluster",
+                   "cluster_id", "p_tfce"]
+        tables[name] = pd.DataFrame({c: np.asarray(d[g + c]) for c in columns if g + c in d},
+                                    index=pd.Index(times, name="time"))
+        tf = np.asarray(d[g + "clusters/time_first"], dtype=np.int64)
+        tl = np.asarray(d[g + "clusters/time_last"], dtype=np.int64)
+        clusters[name] = pd.DataFrame({
+            "start": times[tf], "end": times[tl],
+            "statistic": np.asarray(d[g + "clusters/statistic"], dtype=float),
+            "p": np.asarray(d[g + "clusters/p"], dtype=float),
+            "size": np.asarray(d[g + "clusters/size"], dtype=np.int64),
+            "sign": np.asarray(d[g + "clusters/sign"], dtype=np.int64)})
+    return tables, clusters
+
+
 def _build(source, d, attrs, analysis=None):
     missing = [name for name in REQUIRED if name not in d]
     if missing:
@@ -202,12 +229,15 @@ def _build(source, d, attrs, analysis=None):
     if "/onset/cluster_time" in d:
         onset = pd.Series(np.asarray(d["/onset/cluster_time"], dtype=np.float64),
                           index=pd.Index(layers, name="layer"), name="cluster_onset")
+    contrast_tables, contrast_clusters = _contrasts(d, times)
     return Results(
         source=str(source), layers=layers, times=times, clusters=_cluster_table(d, layers, times, observed),
         null=null, noise_ceiling=noise, onset=onset, subject_maps=d.get("/subject_maps"),
         group_mean=_grid(d["/group/mean"], layers, times) if "/group/mean" in d else None,
         group_sem=_grid(d["/group/sem"], layers, times) if "/group/sem" in d else None,
         bootstrap=_bootstrap(d, layers), config=config,
+        contrasts=contrast_tables, contrast_clusters=contrast_clusters,
+        groups=np.asarray(d["/groups"]) if "/groups" in d else None,
         config_text=config_text, provenance={k: _text(v) for k, v in attrs.items() if k != "config"},
         datasets=d, _analysis=analysis,
         cell_threshold=None if cell_threshold is None else _grid(cell_threshold, layers, times),

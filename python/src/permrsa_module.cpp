@@ -98,6 +98,35 @@ py::dict datasets(const Analysis& a) {
     d["/group/mean"] = matrix_array(v.mean, L, T);
     d["/group/sem"] = matrix_array(v.sem, L, T);
   }
+  if (a.prepared.spec.analysis.scheme == permrsa::Scheme::two_group)
+    d["/groups"] = vector_array(a.prepared.spec.brain.groups);
+  std::vector<std::string> contrast_names;
+  for (const auto& k : r.contrasts) {
+    const std::string g = "/contrasts/" + k.name() + "/";
+    contrast_names.push_back(k.name());
+    d[py::str(g + "layers")] = py::make_tuple(k.layer_a, k.layer_b);
+    d[py::str(g + "observed")] = vector_array(k.test.observed.values());
+    d[py::str(g + "mean")] = vector_array(k.mean);
+    d[py::str(g + "sem")] = vector_array(k.sem);
+    d[py::str(g + "p_uncorrected")] = vector_array(k.test.p_uncorrected.values());
+    d[py::str(g + "p_maxstat")] = vector_array(k.test.p_maxstat.values());
+    d[py::str(g + "p_cluster")] = vector_array(k.test.p_cluster.values());
+    d[py::str(g + "cluster_id")] = vector_array(k.test.cluster_id.values());
+    if (!k.test.p_tfce.values().empty()) {
+      d[py::str(g + "tfce")] = vector_array(k.test.tfce.values());
+      d[py::str(g + "p_tfce")] = vector_array(k.test.p_tfce.values());
+    }
+    const permrsa::ClusterColumns kc = permrsa::cluster_columns(k.test.clusters);
+    d[py::str(g + "clusters/statistic")] = vector_array(kc.statistic);
+    d[py::str(g + "clusters/p")] = vector_array(k.test.cluster_p);
+    d[py::str(g + "clusters/size")] = vector_array(kc.size);
+    d[py::str(g + "clusters/time_first")] = vector_array(kc.time_first);
+    d[py::str(g + "clusters/time_last")] = vector_array(kc.time_last);
+    d[py::str(g + "clusters/sign")] = vector_array(kc.sign);
+    d[py::str(g + "null/max_statistic")] = vector_array(k.test.null_max_statistic);
+    d[py::str(g + "null/max_cluster")] = vector_array(k.test.null_max_cluster);
+  }
+  if (!contrast_names.empty()) d["/contrasts/names"] = py::cast(contrast_names);
   if (r.noise_ceiling) {
     d["/noise_ceiling/lower"] = vector_array(r.noise_ceiling->lower);
     d["/noise_ceiling/upper"] = vector_array(r.noise_ceiling->upper);

@@ -128,6 +128,25 @@ void print_bootstrap(const Summary& s) {
                 b.difference_p);
 }
 
+void print_groups_and_contrasts(const Summary& s) {
+  if (!s.groups.empty()) {
+    const auto a = std::count(s.groups.begin(), s.groups.end(), 0);
+    std::printf("  two groups: %lld subjects in group a (0), %lld in group b (1)\n",
+                static_cast<long long>(a), static_cast<long long>(s.groups.size()) - a);
+  }
+  for (const auto& c : s.contrasts) {
+    std::size_t significant = 0;
+    for (const double p : c.p) significant += p <= s.alpha;
+    std::printf("  contrast %s: %zu clusters, %zu with p <= %g\n", c.name.c_str(), c.p.size(),
+                significant, s.alpha);
+    for (std::size_t i = 0; i < c.p.size(); ++i)
+      if (c.p[i] <= s.alpha)
+        std::printf("    %.4g s to %.4g s, statistic %.4g, p = %.4g\n",
+                    s.time_axis[static_cast<std::size_t>(c.time_first[i])],
+                    s.time_axis[static_cast<std::size_t>(c.time_last[i])], c.statistic[i], c.p[i]);
+  }
+}
+
 void print_settings(const Summary& s) {
   if (s.settings.empty()) return;
   std::printf("  settings:\n");
@@ -143,6 +162,7 @@ int info(const std::string& path) {
   print_tfce(s);
   print_noise_ceiling(s);
   print_bootstrap(s);
+  print_groups_and_contrasts(s);
   print_settings(s);
   return 0;
 }

@@ -366,8 +366,17 @@ Value setting_value(const SettingValue& v) {
   return std::visit(
       [](const auto& x) -> Value {
         using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, std::vector<double>> ||
-                      std::is_same_v<T, std::vector<std::string>>) {
+        if constexpr (std::is_same_v<T, std::vector<std::vector<std::string>>>) {
+          typename Value::array_type a;
+          for (const auto& inner : x) {
+            typename Value::array_type b;
+            for (const auto& e : inner) b.push_back(Value(e));
+            a.push_back(Value(b));
+          }
+          return Value(a);
+        } else if constexpr (std::is_same_v<T, std::vector<double>> ||
+                             std::is_same_v<T, std::vector<std::string>> ||
+                             std::is_same_v<T, std::vector<std::int64_t>>) {
           typename Value::array_type a;
           for (const auto& e : x) a.push_back(Value(e));
           return Value(a);

@@ -190,6 +190,24 @@ void read_optional_parts(const Checker& check, const h5::File& f,
   if (f.is_dataset("/onset/cluster_time"))
     s.cluster_onset = check.numbers<double>("/onset/cluster_time", {s.layers}, "(one per layer)");
   if (f.is_dataset("/bootstrap/peak_time")) s.bootstrap = read_bootstrap(check, f, s.layers);
+  if (f.is_dataset("/groups")) s.groups = f.read<std::int64_t>("/groups");
+  if (f.is_dataset("/contrasts/names"))
+    for (const auto& name : f.read_strings("/contrasts/names")) {
+      const std::string g = "/contrasts/" + name + "/clusters/";
+      ResultsSummary::Contrast c;
+      c.name = name;
+      c.p = f.read<double>(g + "p");
+      const std::size_t n = c.p.size();
+      c.statistic = check.numbers<double>(g + "statistic", {n}, "(one per cluster)");
+      c.time_first = check.numbers<std::int64_t>(g + "time_first", {n}, "(one per cluster)");
+      c.time_last = check.numbers<std::int64_t>(g + "time_last", {n}, "(one per cluster)");
+      for (std::size_t i = 0; i < n; ++i)
+        if (c.time_first[i] < 0 || c.time_last[i] < c.time_first[i] ||
+            static_cast<std::size_t>(c.time_last[i]) >= s.times)
+          check.fail(g + "time_first",
+                     "expected time indices 0 <= first <= last < T = " + std::to_string(s.times));
+      s.contrasts.push_back(std::move(c));
+    }
 }
 
 ResultsSummary read_checked(const std::string& path, const h5::File& f) {
