@@ -295,6 +295,7 @@ std::vector<KeyDescriptor> analysis_keys() {
       choice_key("analysis", "group_statistic", field(a, &AnalysisSettings::group_statistic),
                  {GroupStatistic::t, GroupStatistic::mean}),
       boolean_key("analysis", "fisher_z", field(a, &AnalysisSettings::fisher_z)),
+      boolean_key("analysis", "generalise", field(a, &AnalysisSettings::generalise)),
   };
 }
 

@@ -11,6 +11,7 @@
 #include <toml.hpp>
 
 #include "io/config_keys.hpp"
+#include "io/generalisation_config.hpp"
 #include "io/seed_data_folder.hpp"
 #include "io/toml_guard.hpp"
 #include "permrsa/config.hpp"
@@ -191,7 +192,7 @@ void check_brain(const RunSpec& spec, const Value& root, const std::string& orig
 
 void check_models_and_analysis(const RunSpec& spec, const std::string& origin) {
   const bool maps_given = spec.brain.layout == BrainLayout::subjects_layers_time;
-  if (spec.models.file.empty() && !maps_given)
+  if (spec.models.file.empty() && !maps_given && !spec.analysis.generalise)
     fail(origin, "models.file", "is required (L x P or L x S x S)");
   if (!spec.models.file.empty() && maps_given)
     fail(origin, "models.file",
@@ -272,6 +273,8 @@ RunSpec build_spec(const Value& root, const std::string& origin, const std::stri
     d.parse(root.at(d.section).at(d.key), spec, k);
   }
   check_brain(spec, root, origin);
+  io::apply_generalisation(
+      spec, root.contains("correction") && root.at("correction").contains("connectivity"), origin);
   check_models_and_analysis(spec, origin);
   spec.resolved_toml = to_toml(spec);
   return spec;
