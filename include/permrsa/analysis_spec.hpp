@@ -81,6 +81,9 @@ struct AnalysisSettings {
   std::string permutation_file;  // optional K x S array; row k-1 is permutation k
   GroupStatistic group_statistic = GroupStatistic::t;  // sign-flip: one-sample t or mean
   bool fisher_z = false;  // per-subject correlations through atanh before the group statistic
+  // Time x time generalisation (issue 19): the maps are brain RDM at t1 (rows, the "layers")
+  // against brain RDM at t2; no models (core/generalisation.hpp).
+  bool generalise = false;
 };
 
 struct CorrectionSettings {

@@ -3,8 +3,9 @@
 //   "mean Spearman rho (N = 20)"              stimulus scheme on per-subject data, or sign-flip
 //                                             with group_statistic = "mean";
 //   "one-sample t of Spearman rho (N = 20)"   sign-flip with group_statistic = "t";
-// with "Fisher z of" before the metric under fisher_z. Stored as the root attribute
-// statistic_label, so that every reader says the same.
+// with "Fisher z of" before the metric under fisher_z, and " between brain RDMs at t1 and t2"
+// after it for the time x time generalisation ("Spearman rho between brain RDMs at t1 and t2").
+// Stored as the root attribute statistic_label, so that every reader says the same.
 #pragma once
 
 #include <cstddef>

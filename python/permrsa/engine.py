@@ -61,11 +61,12 @@ def _settings(sections):
     return settings, list(sections)
 
 
-def run(brain, models, *, times=None, layers=None, layout=None, baseline=None, time_start=None,
+def run(brain, models=None, *, times=None, layers=None, layout=None, baseline=None, time_start=None,
         time_step=None, model_kind=None, metric=None, scheme=None, permutations=None, seed=None,
         tail=None, precision=None, group_statistic=None, fisher_z=None, correction=None,
         bootstrap=None, threads=0, batch_size=None, memory_gib=None, covariates=None,
-        covariate_method=None, covariate_permute=None, contrasts=None, groups=None):
+        covariate_method=None, covariate_permute=None, contrasts=None, groups=None,
+        generalise=None):
     """Runs the permutation analysis on arrays in memory; returns a :class:`Results`.
 
     The settings are the config keys of `permrsa run` (README "Config"); None keeps the engine's
@@ -89,6 +90,9 @@ def run(brain, models, *, times=None, layers=None, layout=None, baseline=None, t
     contrasts: [("layer A", "layer B"), ...]: the sign-flip test of r_A - r_B per pair
         ([contrasts] pairs; per-subject data, scheme "sign-flip"); Results.contrasts.
     groups: one 0 (group a) or 1 (group b) per subject, for scheme "two-group" (brain.groups).
+    generalise: True for the time x time generalisation (analysis.generalise): the maps are the
+        brain RDM at t1 (rows, layers "t1=0", "t1=1", ...) against the brain RDM at t2, with no
+        models (`models` must be None); the diagonal t1 = t2 is not tested.
     threads: worker threads (0 = all cores). The GIL is released while the engine runs.
     batch_size, memory_gib: None keeps the engine's defaults (EngineOptions: 64 permutations per
         kernel call; 2 GiB).
@@ -102,10 +106,11 @@ def run(brain, models, *, times=None, layers=None, layout=None, baseline=None, t
         "brain": {"file": BRAIN_NAME, "layout": layout,
                   "baseline": list(baseline) if baseline is not None else None,
                   "time_start": time_start, "time_step": time_step, "groups": groups},
-        "models": {"file": MODELS_NAME, "kind": model_kind},
+        "models": {"file": None if models is None else MODELS_NAME, "kind": model_kind},
         "analysis": {"scheme": scheme, "metric": metric, "permutations": permutations,
                      "seed": seed, "tail": tail, "precision": precision,
-                     "group_statistic": group_statistic, "fisher_z": fisher_z},
+                     "group_statistic": group_statistic, "fisher_z": fisher_z,
+                     "generalise": generalise},
         "correction": dict(correction or {}),
     }
     if bootstrap is not None:
@@ -127,8 +132,11 @@ def run(brain, models, *, times=None, layers=None, layout=None, baseline=None, t
     elif covariate_method is not None or covariate_permute is not None:
         raise InputError("permrsa.run: covariate_method, covariate_permute: need covariates")
     brain = np.asarray(brain)
-    models = np.asarray(models)
-    arrays = ((BRAIN_NAME, brain), (MODELS_NAME, models))
+    # No models (analysis.generalise): an empty array stands for them; the engine's checks say
+    # what the settings need.
+    given_models = models is not None
+    models = np.asarray(models) if given_models else np.zeros((0, 0))
+    arrays = ((BRAIN_NAME, brain),) + (((MODELS_NAME, models),) if given_models else ())
     if covariate_array is not None:
         arrays += ((COVARIATES_NAME, covariate_array),)
     for name, a in arrays:

@@ -299,6 +299,45 @@ def heatmap(res, alpha=0.05, figsize=(9, 5)):
     return fig
 
 
+def is_generalisation(res):
+    """Whether the results are a time x time generalisation (root attribute generalise = 1):
+    the rows ("layers") are then the brain's time points t1."""
+    return _truth(_setting(res, "generalise", False))
+
+
+def generalisation(res, alpha=0.05, figsize=(6.5, 5.5)):
+    """The T x T map of a time x time generalisation: the brain RDM at t1 (y, upwards) against
+    the brain RDM at t2 (x), with the outlines of significant clusters (gid "outline:<cluster>")
+    and the diagonal t1 = t2 marked (gid "diagonal"; it is not tested, and blank: NaN)."""
+    s = res.observed.to_numpy()
+    times = np.asarray(res.times, dtype=float)
+    T = len(times)
+    dt = float(np.median(np.diff(times))) if T > 1 else 1.0
+    lo, hi = times[0] - dt / 2, times[-1] + dt / 2
+    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    finite = s[np.isfinite(s)]
+    lim = float(np.max(np.abs(finite))) if finite.size else 1.0
+    im = ax.imshow(s, origin="lower", aspect="equal", cmap="RdBu_r", vmin=-(lim or 1.0),
+                   vmax=lim or 1.0, extent=(lo, hi, lo, hi), interpolation="nearest")
+    ids = res.cluster_id.to_numpy()
+    for c in res.clusters.index[res.clusters["p"] <= alpha]:
+        # cluster_outline works in (time, row index) coordinates: rows are times t1 here.
+        segments = [[(x, times[0] + y * dt) for x, y in seg]
+                    for seg in cluster_outline(ids == c, times, dt, OUTLINE_INSET)]
+        ax.add_collection(LineCollection(segments, colors="black", linewidths=1.0,
+                                         gid=f"outline:{c}"))
+    ax.plot([lo, hi], [lo, hi], color="0.35", linestyle="--", linewidth=0.8, gid="diagonal")
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(lo, hi)
+    ax.set_xlabel("t2: time of the brain RDM (s)")
+    ax.set_ylabel("t1: time of the brain RDM (s)")
+    label = statistic_label(res)
+    ax.set_title(f"time x time generalisation; outlines: clusters with p <= {alpha:g}",
+                 fontsize=10)
+    fig.colorbar(im, ax=ax, shrink=0.8, label=label)
+    return fig
+
+
 def peak_latency(res, figsize=(7, 4.5)):
     """Peak latency against layer depth, with the bootstrap 95% intervals when the results hold
     them ([bootstrap])."""

@@ -29,6 +29,9 @@ CAPTIONS = {
     "time_courses": "Similarity time course per layer (colour: depth). Bars under the curves: "
                     "significant clusters; triangles: onsets; dots: peaks.",
     "heatmap": "Layer x time map of the observed statistic with the outlines of significant clusters.",
+    "generalisation": "Time x time generalisation: the brain RDM at t1 against the brain RDM at t2, "
+                      "with the outlines of significant clusters; dashed: the diagonal t1 = t2 "
+                      "(an RDM against itself, not tested).",
     "peak_latency": "Peak latency against layer depth (bootstrap 95% CIs when computed).",
     "null_distribution": "Null distribution of the largest cluster statistic; lines: observed clusters.",
     "rdms": "RDMs (rank-normalised colours): the brain at its peak time and three model layers; "
@@ -104,6 +107,9 @@ def checked_inputs(res, brain, models):
 def make_figures(res, categories=None, mds_times=None, alpha=0.05, inputs=None):
     """{name: Figure} for the report; the input figures only when the inputs can be read
     (`inputs`: (brain P x T, model RDMs L x P or L x S x S), else the files the config names)."""
+    if figures.is_generalisation(res):  # rows are times t1: no layers, no model RDMs
+        return {"generalisation": figures.generalisation(res, alpha=alpha),
+                "null_distribution": figures.null_distribution(res, alpha=alpha)}
     out = {
         "time_courses": figures.time_courses(res, alpha=alpha),
         "heatmap": figures.heatmap(res, alpha=alpha),
@@ -223,6 +229,28 @@ def tfce_section(res, alpha):
             + (f"; height step {float(step):.4g}" if step is not None else "") + ".</p>")
 
 
+def generalisation_section(res, alpha):
+    """Time x time generalisation (results with the attribute generalise): how far from the
+    diagonal the significant clusters reach, i.e. how long the brain's geometry is sustained."""
+    if not figures.is_generalisation(res):
+        return ""
+    times = np.asarray(res.times, dtype=float)
+    ids = res.cluster_id.to_numpy()
+    significant = res.clusters.index[res.clusters["p"] <= alpha]
+    rows, cols = np.nonzero(np.isin(ids, np.asarray(significant)))
+    text = ('<h2 id="generalisation">Time x time generalisation</h2><p>Cell (t1, t2) is '
+            f'{html.escape(figures.statistic_label(res))}; rows of the tables are the times t1 '
+            '(layer "t1=i" is time point i), columns the times t2. The diagonal t1 = t2 compares '
+            "an RDM with itself and is not tested (NaN, p = 1). Clusters join 4-neighbours of "
+            f"the T x T grid. {len(significant)} clusters with p &le; {alpha:g}")
+    if rows.size:
+        lag = np.abs(times[rows] - times[cols])
+        k = int(np.argmax(lag))
+        text += (f"; their cells lie up to {lag[k]:.4g} s off the diagonal (t1 = "
+                 f"{times[rows[k]]:.4g} s, t2 = {times[cols[k]]:.4g} s)")
+    return text + ".</p>"
+
+
 def noise_ceiling_section(res):
     if res.noise_ceiling is None:
         return ""
@@ -322,6 +350,7 @@ def render_html(res, figure_files, alpha):
 <h2 id="significant-clusters">Significant clusters (p &le; {alpha:g})</h2>
 {_table(table, "clusters")}
 {latency_section(res, alpha)}
+{generalisation_section(res, alpha)}
 {tfce_section(res, alpha)}
 {noise_ceiling_section(res)}
 {contrasts_section(res, alpha)}

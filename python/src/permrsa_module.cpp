@@ -197,6 +197,7 @@ py::dict attributes(const Analysis& a) {
   d["cluster_statistic"] = permrsa::to_string(spec.correction.cluster_statistic);
   d["connectivity"] = permrsa::to_string(spec.correction.connectivity);
   d["stimuli"] = a.prepared.problem.stimuli;
+  if (spec.analysis.generalise) d["generalise"] = 1;
   d["alpha"] = spec.correction.alpha;
   if (spec.correction.tfce) d["tfce_step"] = a.result.tfce_step;
   if (const auto& c = a.prepared.problem.covariates; c.any()) {

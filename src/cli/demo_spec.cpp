@@ -1,5 +1,7 @@
 #include "cli/demo_spec.hpp"
 
+#include <string>
+
 #include "permrsa/config.hpp"
 
 namespace permrsa::cli {
@@ -35,8 +37,32 @@ file = "results.h5"
 )";
 }
 
+namespace {
+
+// --set analysis.generalise=true: the time x time generalisation of the demo's brain, which
+// uses no models (the config refuses them), so the demo's [models] is left out.
+bool generalise_requested(const std::vector<std::string>& overrides) {
+  auto trimmed = [](std::string text) {
+    const auto first = text.find_first_not_of(" \t");
+    const auto last = text.find_last_not_of(" \t");
+    return first == std::string::npos ? std::string() : text.substr(first, last - first + 1);
+  };
+  for (const auto& o : overrides) {
+    const auto eq = o.find('=');
+    if (eq != std::string::npos && trimmed(o.substr(0, eq)) == "analysis.generalise" &&
+        trimmed(o.substr(eq + 1)) == "true")
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 RunSpec demo_run_spec(const std::vector<std::string>& overrides) {
-  auto spec = parse_run_spec(demo_config_toml(), "<embedded demo>", "", overrides);
+  std::string toml = demo_config_toml();
+  if (generalise_requested(overrides))
+    toml.erase(toml.find("[models]"), toml.find("[analysis]") - toml.find("[models]"));
+  auto spec = parse_run_spec(toml, "<embedded demo>", "", overrides);
   spec.source = "<embedded demo>";
   return spec;
 }

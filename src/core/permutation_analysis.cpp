@@ -24,6 +24,7 @@
 #include <boost/math/distributions/students_t.hpp>
 
 #include "core/analysis_frame.hpp"
+#include "core/generalisation.hpp"
 #include "core/null_accumulator.hpp"
 #include "core/null_maps.hpp"
 #include "core/null_plan.hpp"
@@ -136,10 +137,10 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
   AnalysisFrame frame =
       make_analysis_frame(grid, analysis, correction, design.count(), problem.subject_count());
   const NullPlan plan = plan_null(null_plan_request(frame, grid, options));
-  const auto maps = design.flips() ? make_sign_flip_maps(problem, analysis, *design.flips())
-                    : design.relabels()
-                        ? make_two_group_maps(problem, analysis, *design.relabels())
-                        : make_stimulus_maps(problem, analysis, *design.permutations());
+  auto maps = design.flips()      ? make_sign_flip_maps(problem, analysis, *design.flips())
+              : design.relabels() ? make_two_group_maps(problem, analysis, *design.relabels())
+                                  : make_stimulus_maps(problem, analysis, *design.permutations());
+  if (analysis.generalise) maps = without_diagonal(std::move(maps), problem.block, analysis.tail);
   Batch observed;
   maps->fill(observed, 0, 1);
   if (frame.tfce && frame.tfce_step_auto) frame.tfce_step = auto_tfce_step(observed.s, world);
@@ -173,6 +174,7 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
       finalize_result(frame, {topology.block, observed.s, observed.e, accumulator.exceed()},
                       std::move(maxima), std::move(clusters));
   r.writes_maps = topology.group_id == 0;
+  if (analysis.generalise) blank_diagonal(r.observed, r.block);
   r.tfce_step = frame.tfce ? frame.tfce_step : 0.0;
   r.cell_thresholds = accumulator.block_thresholds();
   auto adjusted =

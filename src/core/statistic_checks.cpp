@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/generalisation.hpp"
 #include "core/null_maps.hpp"
 #include "core/tfce.hpp"
 #include "kernels/two_group_kernel.hpp"
@@ -109,6 +110,7 @@ void check_fisher_range(const RsaProblem& problem, const RunSpec& spec,
   const std::size_t N = problem.subject_count(), cells = problem.block.cells();
   for (std::size_t c = 0; c < cells; ++c)
     for (std::size_t n = 0; n < N; ++n) {
+      if (spec.analysis.generalise && on_diagonal(problem.block, c)) break;  // not tested
       const double r = raw[n * cells + c];
       if (std::fabs(r) < 1) continue;
       // A perfect match computed in floating point may land a few ulps beyond 1.
@@ -197,7 +199,9 @@ Reach flip_reach(const RsaProblem& problem, const RunSpec& spec, std::span<const
   r.value = -std::numeric_limits<double>::infinity();
   std::size_t at = problem.block.cells();
   for (std::size_t c = 0; c < problem.block.cells(); ++c)
-    if (const double reach = checked_flip_reach(problem, spec, x, raw, c); reach > r.value) {
+    if (spec.analysis.generalise && on_diagonal(problem.block, c)) {
+      continue;  // an RDM against itself: not tested (core/generalisation.hpp)
+    } else if (const double reach = checked_flip_reach(problem, spec, x, raw, c); reach > r.value) {
       r.value = reach;
       at = c;
     }

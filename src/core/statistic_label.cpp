@@ -18,6 +18,7 @@ std::string metric_name(Metric metric) {
 
 std::string statistic_label(const AnalysisSettings& analysis, std::size_t subjects, bool partial) {
   std::string name = (partial ? "partial " : "") + metric_name(analysis.metric);
+  if (analysis.generalise) name += " between brain RDMs at t1 and t2";
   if (subjects == 0) return name;
   if (analysis.fisher_z) name = "Fisher z of " + name;
   if (analysis.scheme == Scheme::two_group) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/contrasts.hpp"
+#include "core/generalisation.hpp"
 #include "core/memory_budget.hpp"
 #include "core/problem_preparation.hpp"
 #include "core/statistic_checks.hpp"
@@ -74,6 +75,10 @@ void check_compared_layers(const RunSpec& spec, const RsaProblem& problem) {
 
 // This rank's block of the problem, from whichever input the analysis has.
 RsaProblem load_block(const PreparedAnalysis& a, const BlockRange& block, RsaProblem loaded) {
+  if (a.demo() && a.spec.analysis.generalise)
+    return generalised_problem(a.spec.analysis, block, [](std::size_t t0, std::size_t t1) {
+      return demo_problem(BlockRange{0, 0, t0, t1});
+    });
   if (a.demo()) return demo_problem(block);
   if (std::holds_alternative<ProblemArrays>(a.input)) return loaded;  // one process: the whole grid
   return load_problem(a.spec, block);
@@ -130,7 +135,8 @@ PreparedAnalysis prepare_analysis(const std::function<RunSpec()>& load_spec,
     a.spec = load_spec();
     if (check_outputs) check_outputs(a.spec);
     if (arrays) whole = problem_from_arrays(a.spec, *arrays);
-    a.shape = a.demo() ? demo_shape()
+    a.shape = a.demo()
+                  ? (a.spec.analysis.generalise ? generalised_shape(demo_shape()) : demo_shape())
               : arrays ? shape_of_loaded(whole)
                        : probe_problem_shape(a.spec);
   });

@@ -350,6 +350,7 @@ std::vector<KeyDescriptor> analysis_keys() {
                  {GroupStatistic::t, GroupStatistic::mean, GroupStatistic::welch_t,
                   GroupStatistic::mean_difference, GroupStatistic::f}),
       boolean_key("analysis", "fisher_z", field(a, &AnalysisSettings::fisher_z)),
+      boolean_key("analysis", "generalise", field(a, &AnalysisSettings::generalise)),
   };
 }
 

@@ -11,6 +11,7 @@
 #include <toml.hpp>
 
 #include "io/config_keys.hpp"
+#include "io/generalisation_config.hpp"
 #include "io/seed_data_folder.hpp"
 #include "io/toml_guard.hpp"
 #include "permrsa/config.hpp"
@@ -227,7 +228,7 @@ void check_group_statistic(const RunSpec& spec, const std::string& origin) {
 
 void check_models_and_analysis(const RunSpec& spec, const std::string& origin) {
   const bool maps_given = spec.brain.layout == BrainLayout::subjects_layers_time;
-  if (spec.models.file.empty() && !maps_given)
+  if (spec.models.file.empty() && !maps_given && !spec.analysis.generalise)
     fail(origin, "models.file", "is required (L x P or L x S x S)");
   if (!spec.models.file.empty() && maps_given)
     fail(origin, "models.file",
@@ -329,6 +330,8 @@ RunSpec build_spec(const Value& root, const std::string& origin, const std::stri
   if (spec.analysis.scheme == Scheme::two_group && !statistic_given)
     spec.analysis.group_statistic = GroupStatistic::welch_t;
   check_brain(spec, root, origin);
+  io::apply_generalisation(
+      spec, root.contains("correction") && root.at("correction").contains("connectivity"), origin);
   check_models_and_analysis(spec, origin);
   spec.resolved_toml = to_toml(spec);
   return spec;

@@ -467,7 +467,9 @@ void File::require_stored_data(const std::string& dataset_path) const {
 }
 
 void File::check_global_heaps(hid_t type, const std::string& object) const {
-  if (detail::in_heap_check_child() || heaps_checked_ || check_status(H5Tis_variable_str(type), path_, object, "read") <= 0) return;
+  if (detail::in_heap_check_child() || heaps_checked_ ||
+      check_status(H5Tis_variable_str(type), path_, object, "read") <= 0)
+    return;
   const PropList fcpl(check_id(H5Fget_create_plist(id_.get()), path_, "", "get file properties"));
   std::size_t address_size = 0, length_size = 0;
   check_status(H5Pget_sizes(fcpl.get(), &address_size, &length_size), path_, "",
@@ -668,6 +670,13 @@ void File::create_dataset(const std::string& dataset_path, const std::vector<hsi
   const DatasetId dataset(check_id(H5Dcreate2(id_.get(), dataset_path.c_str(), TypeOf<T>::stored(),
                                               space.get(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
                                    path_, dataset_path, "create dataset"));
+}
+
+void File::create_soft_link(const std::string& target_path, const std::string& link_path) {
+  const PropList lcpl = intermediate_groups_lcpl(path_, link_path);
+  check_status(
+      H5Lcreate_soft(target_path.c_str(), id_.get(), link_path.c_str(), lcpl.get(), H5P_DEFAULT),
+      path_, link_path, "create soft link");
 }
 
 template <class T>

@@ -33,7 +33,6 @@
 
 #include "permrsa/error.hpp"
 
-
 namespace permrsa::h5 {
 
 using hid = ::hid_t;
@@ -126,15 +125,9 @@ class File {
   // by every rank of its communicator. Collective over that communicator.
   static File create_parallel(const std::string& path, const PropList& mpio_fapl);
 
-  const std::string& path() const {
-    return path_;
-  }
-  hid id() const {
-    return id_.get();
-  }
-  bool is_parallel() const {
-    return parallel_;
-  }
+  const std::string& path() const { return path_; }
+  hid id() const { return id_.get(); }
+  bool is_parallel() const { return parallel_; }
 
   // Flushes and closes, throwing h5::Error on failure (the destructor cannot report it).
   void close();
@@ -161,6 +154,9 @@ class File {
   // elements read as 0. Intermediate groups are created. Fails if the dataset exists.
   template <class T>
   void create_dataset(const std::string& dataset_path, const std::vector<hsize_t>& shape);
+  // A soft link at link_path (intermediate groups created) that resolves to target_path, e.g.
+  // /generalisation/observed -> /observed. Metadata: in a parallel file every rank calls it.
+  void create_soft_link(const std::string& target_path, const std::string& link_path);
   // Writes `values` (C order) into the box [offset, offset + count) of an existing dataset.
   // An empty `count` (or one with a zero extent) selects nothing: in a parallel file the rank
   // still takes part in the transfer. `collective` asks for an H5FD_MPIO_COLLECTIVE transfer

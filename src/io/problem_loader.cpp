@@ -11,6 +11,7 @@
 #include "permrsa/array_io.hpp"
 #include "permrsa/condensed.hpp"
 
+#include "core/generalisation.hpp"
 #include "io/file_hash.hpp"
 #include "io/stimulus_names.hpp"
 #include "permrsa/error.hpp"
@@ -323,6 +324,7 @@ ProblemShape shape_of(const RunSpec& spec, std::vector<std::size_t> brain,
   if (spec.brain.layout == BrainLayout::subjects_pairs_time && shape.subjects == 0)
     bad(source, key,
         "expected at least 1 subject, found N = 0 (shape " + shape_text(brain_shape) + ")");
+  if (spec.analysis.generalise) return generalised_shape(shape);  // no models: L = T
   if (models.size() == 2) {
     if (models[1] != shape.pairs) {
       const auto model_stimuli = stimuli_for_pairs(models[1]);
@@ -389,6 +391,7 @@ ProblemShape probe_problem_shape(const RunSpec& spec) {
             "expected the same shape as " + source + " " + shape_text(brain) +
                 " (one subject per file), found " + shape_text(s));
     }
+  if (spec.analysis.generalise) return shape_of(spec, brain, source, key, {}, "");
   auto shape = shape_of(spec, brain, source, key, read_array_shape(spec.models.file, "models.file"),
                         parse_array_source(spec.models.file, "models.file").text());
   // Layers that are covariates have no partial map: the grid is that of the others.
@@ -600,12 +603,8 @@ RsaProblem load_subject_maps(const RunSpec& spec, const ProblemShape& shape,
   return problem;
 }
 
-}  // namespace
-
-RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
-  const auto shape = probe_problem_shape(spec);
-  if (spec.brain.layout == BrainLayout::subjects_layers_time)
-    return load_subject_maps(spec, shape, block);
+// The brain RDMs of the block's time points (the models are load_problem's).
+RsaProblem load_brain(const RunSpec& spec, const ProblemShape& shape, const BlockRange& block) {
   RsaProblem problem;
   problem.block = block;
   problem.stimuli = shape.stimuli;
@@ -654,6 +653,43 @@ RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
     if (spec.brain.baseline) subtract_baseline(spec, problem.times, group.rdms, read);
     problem.brain = std::move(group);
   }
+  return problem;
+}
+
+// analysis.generalise: the block (t1 range x t2 range) of the T x T problem, from the brain
+// columns of both ranges (core/generalisation.hpp); each range checked as brain.file.
+RsaProblem load_generalised(const RunSpec& spec, const ProblemShape& shape,
+                            const BlockRange& block) {
+  auto problem = generalised_problem(spec.analysis, block, [&](std::size_t t0, std::size_t t1) {
+    RsaProblem columns = load_brain(spec, shape, BlockRange{0, 0, t0, t1});
+    columns.models = Matrix<double>(0, shape.pairs);
+    validate_problem(columns, spec.brain.file, spec.models.file, spec.brain.files);
+    return columns;
+  });
+  if (const auto names = io::brain_stimulus_names(spec)) problem.stimulus_names = names->names;
+  auto hash = [&](const std::string& key, const std::string& src) {
+    if (!src.empty())
+      problem.input_hashes.emplace_back(key, sha256_file(parse_array_source(src, key).file));
+  };
+  hash("brain.file", spec.brain.file);
+  for (std::size_t n = 0; n < spec.brain.files.size(); ++n)
+    hash("brain.files." + std::to_string(n), spec.brain.files[n]);
+  hash("brain.times", spec.brain.times);
+  if (!spec.brain.stimuli.empty())
+    problem.input_hashes.emplace_back(
+        "brain.stimuli", sha256_file(spec.brain.stimuli.substr(0, spec.brain.stimuli.find(':'))));
+  hash("analysis.permutation_file", spec.analysis.permutation_file);
+  return problem;
+}
+
+}  // namespace
+
+RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
+  const auto shape = probe_problem_shape(spec);
+  if (spec.brain.layout == BrainLayout::subjects_layers_time)
+    return load_subject_maps(spec, shape, block);
+  if (spec.analysis.generalise) return load_generalised(spec, shape, block);
+  RsaProblem problem = load_brain(spec, shape, block);
   StimulusReference reference;
   const auto models = aligned_models(
       spec, model_matrix(spec, read_real_array(spec.models.file, "models.file"), shape.pairs),
@@ -746,6 +782,13 @@ RsaProblem problem_from_arrays(const RunSpec& spec, const ProblemArrays& arrays)
     problem.brain = GroupRdms{std::move(subjects.rdms.front())};
   else
     problem.brain = std::move(subjects);
+  if (spec.analysis.generalise) {  // no models: the T x T problem of the brain alone
+    problem.models = Matrix<double>(0, P);
+    validate_problem(problem, spec.brain.file, spec.models.file);
+    return generalised_problem(spec.analysis, problem.block, [&](std::size_t t0, std::size_t t1) {
+      return time_columns(problem, t0, t1);
+    });
+  }
   const auto all_models = model_matrix(spec, std::move(models), P);
   std::vector<std::string> names;
   if (!arrays.layers.empty()) {

@@ -136,6 +136,11 @@ class ResultsWriter {
     agreed(world_, [&] { file_.set_attribute("/", name, value); });
   }
 
+  // A soft link (metadata: all ranks make the same call, as for attributes).
+  void soft_link(const std::string& target, const std::string& link) {
+    agreed(world_, [&] { file_.create_soft_link(target, link); });
+  }
+
  private:
   // A dataset of `shape` written whole by rank 0, the others taking part with empty selections.
   template <class T>
@@ -323,6 +328,15 @@ void write_contents(h5::File& f, const RunSpec& spec, const RsaProblem& problem,
     out.attribute("covariates", names);
     out.attribute("covariate_method", std::string(to_string(spec.covariates.method)));
     out.attribute("covariate_permute", std::string(to_string(spec.covariates.permute)));
+  }
+  if (spec.analysis.generalise) {
+    // The T x T maps are the root maps (so every reader of results files reads them); issue 19
+    // names them /generalisation/<map>: links, not copies.
+    out.attribute("generalise", std::int64_t{1});
+    for (const std::string name :
+         {"observed", "p_uncorrected", "p_maxstat", "p_cluster", "cluster_id", "p_tfce"})
+      if (name != "p_tfce" || spec.correction.tfce)
+        out.soft_link("/" + name, "/generalisation/" + name);
   }
   for (const auto& [key, sha] : problem.input_hashes) {
     std::string name = "sha256_" + key;
