@@ -308,8 +308,11 @@ def is_generalisation(res):
 def generalisation(res, alpha=0.05, figsize=(6.5, 5.5)):
     """The T x T map of a time x time generalisation: the brain RDM at t1 (y, upwards) against
     the brain RDM at t2 (x), with the outlines of significant clusters (gid "outline:<cluster>")
-    and the diagonal t1 = t2 marked (gid "diagonal"; it is not tested, and blank: NaN)."""
+    and the diagonal t1 = t2 marked (gid "diagonal"; it is not tested, and blank: NaN). Only
+    t1 < t2 is tested; the map is symmetric, so those cells are mirrored into t1 > t2 for the
+    picture (gid "mirrored" on the image), while the outlines stay on the tested cells."""
     s = res.observed.to_numpy()
+    s = np.where(np.isnan(s) & ~np.isnan(s.T), s.T, s)
     times = np.asarray(res.times, dtype=float)
     T = len(times)
     dt = float(np.median(np.diff(times))) if T > 1 else 1.0
@@ -318,7 +321,8 @@ def generalisation(res, alpha=0.05, figsize=(6.5, 5.5)):
     finite = s[np.isfinite(s)]
     lim = float(np.max(np.abs(finite))) if finite.size else 1.0
     im = ax.imshow(s, origin="lower", aspect="equal", cmap="RdBu_r", vmin=-(lim or 1.0),
-                   vmax=lim or 1.0, extent=(lo, hi, lo, hi), interpolation="nearest")
+                   vmax=lim or 1.0, extent=(lo, hi, lo, hi), interpolation="nearest",
+                   gid="mirrored")
     ids = res.cluster_id.to_numpy()
     for c in res.clusters.index[res.clusters["p"] <= alpha]:
         # cluster_outline works in (time, row index) coordinates: rows are times t1 here.

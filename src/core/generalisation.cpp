@@ -36,8 +36,8 @@ SubjectMaps subject_maps(const AnalysisSettings& analysis, const SubjectRdms& t1
   return out;
 }
 
-// The diagonal's statistic in every permutation: a value whose oriented statistic is never above
-// another cell's and never passes a cluster-forming threshold, whichever part of the engine
+// An untested cell's statistic in every permutation: a value whose oriented statistic is never
+// above another cell's and never passes a cluster-forming threshold, whichever part of the engine
 // orients it again (the null sweep re-orients replayed and gathered maps from s): -inf
 // (greater), +inf (less), 0 (two-sided, where every e = |s| >= 0 and thresholds are > 0).
 double untested_value(Tail tail) {
@@ -53,21 +53,21 @@ double untested_value(Tail tail) {
   return 0.0;
 }
 
-class DiagonalLeftOut final : public NullMaps {
+class UpperTriangleOnly final : public NullMaps {
  public:
-  DiagonalLeftOut(std::unique_ptr<NullMaps> maps, const BlockRange& block, Tail tail)
+  UpperTriangleOnly(std::unique_ptr<NullMaps> maps, const BlockRange& block, Tail tail)
       : maps_(std::move(maps)),
         cells_(block.cells()),
         s_(untested_value(tail)),
         e_(oriented(s_, tail)) {
     for (std::size_t c = 0; c < cells_; ++c)
-      if (on_diagonal(block, c)) diagonal_.push_back(c);
+      if (untested_cell(block, c)) untested_.push_back(c);
   }
 
   void fill(Batch& batch, std::int64_t first, std::size_t count) const override {
     maps_->fill(batch, first, count);
     for (std::size_t b = 0; b < count; ++b)
-      for (const std::size_t c : diagonal_) {
+      for (const std::size_t c : untested_) {
         batch.s[b * cells_ + c] = s_;
         batch.e[b * cells_ + c] = e_;
       }
@@ -77,7 +77,7 @@ class DiagonalLeftOut final : public NullMaps {
   std::unique_ptr<NullMaps> maps_;
   std::size_t cells_;
   double s_, e_;
-  std::vector<std::size_t> diagonal_;
+  std::vector<std::size_t> untested_;
 };
 
 }  // namespace
@@ -133,20 +133,20 @@ RsaProblem time_columns(const RsaProblem& whole, std::size_t t0, std::size_t t1)
   return out;
 }
 
-bool on_diagonal(const BlockRange& block, std::size_t cell) {
+bool untested_cell(const BlockRange& block, std::size_t cell) {
   const std::size_t times = block.times();
-  return times > 0 && block.layer_begin + cell / times == block.time_begin + cell % times;
+  return times > 0 && block.layer_begin + cell / times >= block.time_begin + cell % times;
 }
 
-std::unique_ptr<NullMaps> without_diagonal(std::unique_ptr<NullMaps> maps, const BlockRange& block,
-                                           Tail tail) {
-  return std::make_unique<DiagonalLeftOut>(std::move(maps), block, tail);
+std::unique_ptr<NullMaps> upper_triangle_only(std::unique_ptr<NullMaps> maps,
+                                              const BlockRange& block, Tail tail) {
+  return std::make_unique<UpperTriangleOnly>(std::move(maps), block, tail);
 }
 
-void blank_diagonal(Matrix<double>& observed, const BlockRange& block) {
+void blank_untested(Matrix<double>& observed, const BlockRange& block) {
   auto& values = observed.values();
   for (std::size_t c = 0; c < values.size() && c < block.cells(); ++c)
-    if (on_diagonal(block, c)) values[c] = std::numeric_limits<double>::quiet_NaN();
+    if (untested_cell(block, c)) values[c] = std::numeric_limits<double>::quiet_NaN();
 }
 
 }  // namespace permrsa

@@ -49,7 +49,8 @@ std::vector<double> holm(std::span<const double> p) {
 }
 
 AdjustedP adjust_over_map(const Matrix<double>& block_p, const BlockRange& block, bool writes,
-                          std::size_t layers, std::size_t times, const Communicator& world) {
+                          std::size_t layers, std::size_t times, const Communicator& world,
+                          const std::function<bool(std::size_t, std::size_t)>& tested) {
   // Each block as (layer_begin, layer_end, time_begin, time_end, values...).
   std::vector<double> mine;
   if (writes && !block.empty()) {
@@ -66,7 +67,23 @@ AdjustedP adjust_over_map(const Matrix<double>& block_p, const BlockRange& block
     for (std::size_t l = l0; l < l1; ++l)
       for (std::size_t t = t0; t < t1; ++t) whole[l * times + t] = all[i++];
   }
-  return {benjamini_hochberg(whole), bonferroni(whole), holm(whole)};
+  if (!tested) return {benjamini_hochberg(whole), bonferroni(whole), holm(whole)};
+  std::vector<std::size_t> family;
+  std::vector<double> p;
+  for (std::size_t c = 0; c < whole.size(); ++c)
+    if (tested(c / times, c % times)) {
+      family.push_back(c);
+      p.push_back(whole[c]);
+    }
+  AdjustedP out{std::vector<double>(whole.size(), 1.0), std::vector<double>(whole.size(), 1.0),
+                std::vector<double>(whole.size(), 1.0)};
+  const auto fdr = benjamini_hochberg(p), bonf = bonferroni(p), hol = holm(p);
+  for (std::size_t i = 0; i < family.size(); ++i) {
+    out.fdr[family[i]] = fdr[i];
+    out.bonferroni[family[i]] = bonf[i];
+    out.holm[family[i]] = hol[i];
+  }
+  return out;
 }
 
 }  // namespace permrsa

@@ -3,6 +3,7 @@
 // the map in any order and returns the adjusted values in the same order.
 #pragma once
 
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -32,8 +33,10 @@ struct AdjustedP {
 
 // Collective over `world`: the three adjustments of the whole L x T map of uncorrected p-values,
 // on every rank, from the blocks of the ranks that write maps (`writes`). A fixed function of the
-// whole map, so the same for any grid.
+// whole map, so the same for any grid. `tested(l, t)`, when given, says which cells form the
+// family (m counts them only); the others get 1 (the time x time map's cells t1 >= t2).
 AdjustedP adjust_over_map(const Matrix<double>& block_p, const BlockRange& block, bool writes,
-                          std::size_t layers, std::size_t times, const Communicator& world);
+                          std::size_t layers, std::size_t times, const Communicator& world,
+                          const std::function<bool(std::size_t, std::size_t)>& tested = {});
 
 }  // namespace permrsa

@@ -140,7 +140,8 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
   auto maps = design.flips()      ? make_sign_flip_maps(problem, analysis, *design.flips())
               : design.relabels() ? make_two_group_maps(problem, analysis, *design.relabels())
                                   : make_stimulus_maps(problem, analysis, *design.permutations());
-  if (analysis.generalise) maps = without_diagonal(std::move(maps), problem.block, analysis.tail);
+  if (analysis.generalise)
+    maps = upper_triangle_only(std::move(maps), problem.block, analysis.tail);
   Batch observed;
   maps->fill(observed, 0, 1);
   if (frame.tfce && frame.tfce_step_auto) frame.tfce_step = auto_tfce_step(observed.s, world);
@@ -174,11 +175,16 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
       finalize_result(frame, {topology.block, observed.s, observed.e, accumulator.exceed()},
                       std::move(maxima), std::move(clusters));
   r.writes_maps = topology.group_id == 0;
-  if (analysis.generalise) blank_diagonal(r.observed, r.block);
+  if (analysis.generalise) blank_untested(r.observed, r.block);
   r.tfce_step = frame.tfce ? frame.tfce_step : 0.0;
   r.cell_thresholds = accumulator.block_thresholds();
-  auto adjusted =
-      adjust_over_map(r.p_uncorrected, r.block, r.writes_maps, grid.layers, grid.times, world);
+  // The time x time map's family is its upper triangle t1 < t2 (core/generalisation.hpp).
+  const auto tested = analysis.generalise
+                          ? std::function<bool(std::size_t, std::size_t)>(
+                                [](std::size_t t1, std::size_t t2) { return t1 < t2; })
+                          : std::function<bool(std::size_t, std::size_t)>();
+  auto adjusted = adjust_over_map(r.p_uncorrected, r.block, r.writes_maps, grid.layers, grid.times,
+                                  world, tested);
   r.p_fdr = std::move(adjusted.fdr);
   r.p_bonferroni = std::move(adjusted.bonferroni);
   r.p_holm = std::move(adjusted.holm);

@@ -110,7 +110,7 @@ void check_fisher_range(const RsaProblem& problem, const RunSpec& spec,
   const std::size_t N = problem.subject_count(), cells = problem.block.cells();
   for (std::size_t c = 0; c < cells; ++c)
     for (std::size_t n = 0; n < N; ++n) {
-      if (spec.analysis.generalise && on_diagonal(problem.block, c)) break;  // not tested
+      if (spec.analysis.generalise && untested_cell(problem.block, c)) break;  // not tested
       const double r = raw[n * cells + c];
       if (std::fabs(r) < 1) continue;
       // A perfect match computed in floating point may land a few ulps beyond 1.
@@ -199,8 +199,8 @@ Reach flip_reach(const RsaProblem& problem, const RunSpec& spec, std::span<const
   r.value = -std::numeric_limits<double>::infinity();
   std::size_t at = problem.block.cells();
   for (std::size_t c = 0; c < problem.block.cells(); ++c)
-    if (spec.analysis.generalise && on_diagonal(problem.block, c)) {
-      continue;  // an RDM against itself: not tested (core/generalisation.hpp)
+    if (spec.analysis.generalise && untested_cell(problem.block, c)) {
+      continue;  // t1 >= t2: not tested (core/generalisation.hpp)
     } else if (const double reach = checked_flip_reach(problem, spec, x, raw, c); reach > r.value) {
       r.value = reach;
       at = c;

@@ -1,7 +1,8 @@
 """Time x time generalisation of the brain's geometry (issue 19 part 3, analysis.generalise).
 
-Cell (t1, t2) is the metric between the brain RDM at t1 and the brain RDM at t2; the diagonal
-t1 = t2 (an RDM against itself) is not tested: NaN in /observed, p = 1 everywhere.
+Cell (t1, t2) is the metric between the brain RDM at t1 and the brain RDM at t2; only the upper
+triangle t1 < t2 is tested (the diagonal is an RDM against itself, the lower triangle repeats the
+upper one): NaN in /observed, p = 1 everywhere for t1 >= t2.
 
 Expected values:
 - observed maps: NumPy 1.24 (np.corrcoef of the RDM columns, of their scipy.stats.rankdata ranks
@@ -11,7 +12,7 @@ Expected values:
   (analysis.permutation_file): permutation k relabels the stimuli of the t1 side (pair (i, j) of
   the permuted RDM holds D[pi[i], pi[j]], rsa_reference.permuted_pair_index), the whole T x T map
   is recomputed, and p = (1 + #{k >= 1 : e_k >= e_0}) / (K + 1) (DESIGN.md "Statistics"; e = s
-  for tail greater, |s| two-sided), with the maximum over the off-diagonal cells for p_maxstat;
+  for tail greater, |s| two-sided), with the maximum over the upper triangle for p_maxstat;
 - sign flips: scipy.stats.ttest_1samp of per-subject maps computed with scipy.stats.spearmanr, and
   MNE 1.3's permutation_cluster_1samp_test on those maps (see test_sign_flip_clusters_equal_mne).
 """
@@ -27,6 +28,7 @@ from permrsa_testing import mpirun_path, read_results, run, write_config
 
 S, T = 9, 10
 P = S * (S - 1) // 2
+UPPER = np.triu(np.ones((T, T), dtype=bool), 1)  # the tested cells, t1 < t2
 
 
 def sustained_brain(seed, subjects=0, noise=0.6):
@@ -84,13 +86,14 @@ def test_observed_map_equals_numpy_corrcoef(tmp_path, metric):
     r = group_run(tmp_path, brain, {"metric": metric, "permutations": 20})
     columns = stats.rankdata(brain, axis=0) if metric == "spearman" else brain
     expected = np.corrcoef(columns.T)            # T x T: column t1 against column t2
-    np.fill_diagonal(expected, np.nan)           # not tested: NaN in /observed
+    expected[~UPPER] = np.nan                    # not tested: NaN in /observed
     got = r["/observed"]
     assert got.shape == (T, T)
     assert np.array_equal(np.isnan(got), np.isnan(expected))
     assert np.nanmax(np.abs(got - expected)) < 1e-12
-    assert np.all(np.diag(r["/p_uncorrected"]) == 1.0) and np.all(np.diag(r["/p_maxstat"]) == 1.0)
-    assert np.all(np.diag(r["/cluster_id"]) == -1)
+    for name in ("/p_uncorrected", "/p_maxstat", "/p_fdr", "/p_bonferroni", "/p_holm"):
+        assert np.all(r[name][~UPPER] == 1.0), name
+    assert np.all(r["/cluster_id"][~UPPER] == -1)
 
 
 @pytest.mark.parametrize("metric", ["pearson", "spearman", "kendall-b", "kendall-a"])
@@ -101,7 +104,7 @@ def test_observed_cells_equal_scipy(tmp_path, metric):
            "spearman": lambda a, b: stats.spearmanr(a, b)[0],
            "kendall-b": lambda a, b: stats.kendalltau(a, b)[0],
            "kendall-a": tau_a}[metric]
-    for t1, t2 in [(0, 1), (1, 0), (2, 7), (9, 3), (4, 5)]:
+    for t1, t2 in [(0, 1), (2, 7), (3, 9), (4, 5), (0, 9)]:
         assert abs(r["/observed"][t1, t2] - fun(brain[:, t1], brain[:, t2])) < 1e-12, (t1, t2)
     assert r["attrs"]["statistic_label"].endswith("between brain RDMs at t1 and t2")
 
@@ -129,7 +132,7 @@ def test_stimulus_p_values_equal_brute_force(tmp_path, tail):
     centred = (2 * ranks - P - 1).astype(np.int64)
     c = np.einsum("kpa,pb->kab", centred[index], centred)
     s = c / float(np.sum(centred[:, 0] ** 2))
-    off = ~np.eye(T, dtype=bool)
+    off = UPPER
     e = np.where(off, c if tail == "greater" else np.abs(c), np.iinfo(np.int64).min)
     p_unc = (1 + np.sum(e[1:] >= e[0], axis=0)) / (K + 1)
     p_unc[~off] = 1.0
@@ -164,7 +167,7 @@ def test_sign_flip_t_map_equals_scipy(tmp_path):
     r = read_results(tmp_path / "results.h5")
     maps = subject_maps(brain)
     expected = stats.ttest_1samp(maps, 0.0, axis=0).statistic
-    np.fill_diagonal(expected, np.nan)
+    expected[~UPPER] = np.nan
     assert np.array_equal(np.isnan(r["/observed"]), np.isnan(expected))
     assert np.nanmax(np.abs(r["/observed"] - expected)) < 1e-10
     # /subject_maps holds each subject's map of the metric (the diagonal: r = 1).
@@ -178,7 +181,8 @@ def test_sign_flip_clusters_equal_mne(tmp_path):
     at random: see test_signflip_mne.py's notes), so 2**N is passed. It evaluates the 127
     patterns that flip subject 0 (not all) plus the observed data, one per {pattern, complement}
     pair; two-sided both give the same clusters, so the engine's p over 256 equals MNE's over 128.
-    The diagonal is left out of MNE's clusters with `exclude` as the engine leaves it out."""
+    The cells t1 >= t2 are left out of MNE's clusters with `exclude` as the engine leaves them
+    out."""
     mne = pytest.importorskip("mne")
     N = 8
     brain = sustained_brain(5, subjects=N, noise=0.9)
@@ -193,11 +197,11 @@ def test_sign_flip_clusters_equal_mne(tmp_path):
     threshold = stats.t.ppf(1 - 0.05 / 2, N - 1)
     X = maps.copy()
     for n in range(N):
-        np.fill_diagonal(X[n], 0.0)   # excluded below; 0 keeps MNE's t finite there
+        X[n][~UPPER] = 0.0   # excluded below; 0 keeps MNE's t finite there
     with np.errstate(invalid="ignore", divide="ignore"):
         t_obs, clusters, p, _ = mne.stats.permutation_cluster_1samp_test(
             X, threshold=threshold, adjacency=None, n_permutations=2 ** N, tail=0,
-            out_type="mask", exclude=np.eye(T, dtype=bool), verbose=False)
+            out_type="mask", exclude=~UPPER, verbose=False)
     assert len(clusters) >= 2, "the test data should hold clusters"
     ids = r["/cluster_id"]
     engine = {frozenset(zip(*np.nonzero(ids == c))): r["/clusters/p"][c]

@@ -8,12 +8,12 @@ simulations with any cell p_maxstat <= 0.05 (and, separately, any cluster p <= 0
 Measured with this file's seeds (S = 8, T = 6, K = 200, 2000 simulations each, ~10 s in all):
   sign-flip (N = 10 subjects' own maps, t, two-sided, t-default threshold): max-statistic 0.047,
     clusters 0.041 (asserted within [0.03, 0.07]);
-  stimulus scheme (group RDMs, tail greater): max-statistic 0.0365, clusters 0.030 (other data
-    seeds, 3000 simulations: 0.021 to 0.034).
-The stimulus scheme is valid but conservative: the observed map is symmetric (r(R_t1, R_t2) =
-r(R_t2, R_t1): only T(T-1)/2 distinct values) while a permutation of the t1 side gives an
-asymmetric map with T(T-1) distinct values, whose maximum is larger. Its test asserts FWER <= 0.07
-only (see the report of issue 19 part 3: testing the upper triangle alone would remove this).
+  stimulus scheme (group RDMs, tail greater): max-statistic 0.0615, clusters 0.047 (data seeds
+    1, 2, 3: 0.047/0.0445, 0.059/0.0475, 0.0535/0.0495; about 0.055 over the 8000).
+Only the upper triangle t1 < t2 is tested. Over the whole map the stimulus scheme was
+conservative (0.021 to 0.037): the observed map is symmetric (r(R_t1, R_t2) = r(R_t2, R_t1): only
+T(T-1)/2 distinct values) while a permutation of the t1 side gives an asymmetric map with T(T-1)
+distinct values, whose maximum is larger.
 """
 import numpy as np
 import pytest
@@ -78,10 +78,13 @@ def fwer(scheme, seed):
 
 def test_sign_flip_fwer_is_calibrated():
     cell, cluster = fwer("sign-flip", 11)
+    print(f"sign-flip: FWER max-statistic {cell:.4f}, clusters {cluster:.4f}")
     assert 0.03 <= cell <= 0.07, cell
     assert 0.03 <= cluster <= 0.07, cluster
 
 
-def test_stimulus_fwer_is_at_most_nominal():
+def test_stimulus_fwer_is_calibrated():
     cell, cluster = fwer("stimulus", 12)
-    assert cell <= 0.07 and cluster <= 0.07, (cell, cluster)
+    print(f"stimulus scheme: FWER max-statistic {cell:.4f}, clusters {cluster:.4f}")
+    assert 0.03 <= cell <= 0.07, cell
+    assert 0.03 <= cluster <= 0.07, cluster
