@@ -58,6 +58,7 @@ struct ResultsSummary {
   };
   std::vector<Contrast> contrasts;
   std::vector<std::int64_t> groups;  // two-group scheme: each subject's group
+  bool generalise = false;           // a time x time map: the layers are times t1
 };
 
 // Reads `path` and checks it as a results file of this permrsa: the root attributes info

@@ -40,8 +40,14 @@ void print_header(const std::string& path, const Summary& s) {
   if (!s.covariates.empty())
     std::printf("  partial maps: covariates %s partialled out (method %s, permute %s)\n",
                 s.covariates.c_str(), s.covariate_method.c_str(), s.covariate_permute.c_str());
-  std::printf("  %zu layers x %zu time points (%.4g s to %.4g s)\n", s.layers, s.times,
-              s.time_axis.front(), s.time_axis.back());
+  if (s.generalise)
+    std::printf(
+        "  time x time: %zu t1 rows x %zu t2 time points (%.4g s to %.4g s); only "
+        "t1 < t2 is tested\n",
+        s.layers, s.times, s.time_axis.front(), s.time_axis.back());
+  else
+    std::printf("  %zu layers x %zu time points (%.4g s to %.4g s)\n", s.layers, s.times,
+                s.time_axis.front(), s.time_axis.back());
   std::printf("  cells with p <= %g: uncorrected %ld, max-statistic (FWER) %ld\n", s.alpha,
               count_at_most(s.p_uncorrected, s.alpha), count_at_most(s.p_maxstat, s.alpha));
 }

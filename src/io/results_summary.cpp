@@ -190,6 +190,7 @@ void read_optional_parts(const Checker& check, const h5::File& f,
   if (f.is_dataset("/onset/cluster_time"))
     s.cluster_onset = check.numbers<double>("/onset/cluster_time", {s.layers}, "(one per layer)");
   if (f.is_dataset("/bootstrap/peak_time")) s.bootstrap = read_bootstrap(check, f, s.layers);
+  s.generalise = f.has_attribute("/", "generalise");
   if (f.is_dataset("/groups")) s.groups = f.read<std::int64_t>("/groups");
   if (f.is_dataset("/contrasts/names"))
     for (const auto& name : f.read_strings("/contrasts/names")) {

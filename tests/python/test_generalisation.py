@@ -286,6 +286,8 @@ def test_generalisation_links_and_attribute(tmp_path):
     assert r["attrs"]["connectivity"] == "layer-time"
     info = run(["info", tmp_path / "results.h5"])
     assert "between brain RDMs at t1 and t2" in info.stdout
+    assert f"time x time: {T} t1 rows x {T} t2 time points" in info.stdout
+    assert "only t1 < t2 is tested" in info.stdout
 
 
 # ------------------------------------------------------------------------------------------
