@@ -19,6 +19,7 @@
 #include "permrsa/noise_ceiling.hpp"
 #include "permrsa/null_state.hpp"
 #include "permrsa/permutations.hpp"
+#include "permrsa/phase_times.hpp"
 #include "permrsa/process_grid.hpp"
 #include "permrsa/rsa_problem.hpp"
 #include "permrsa/sign_flips.hpp"
@@ -112,6 +113,7 @@ struct RunOptions {
   const NullState* resume = nullptr;  // done already, identical on every rank
   bool export_state = false;          // put the final state into AnalysisResult::state
   CheckpointHooks checkpoint;         // active when `save` is set
+  PhaseTimes* profile = nullptr;      // when set (world rank 0): time per phase (--profile)
 };
 
 // What the null distribution rearranges: the stimulus labels (stimulus scheme), the subjects'

@@ -1,6 +1,8 @@
 // `permrsa run [config.toml]`: the stimulus-permutation analysis, end to end.
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <optional>
 
@@ -18,6 +20,7 @@
 #include "permrsa/error.hpp"
 #include "permrsa/output_location.hpp"
 #include "permrsa/permutation_analysis.hpp"
+#include "permrsa/phase_times.hpp"
 #include "permrsa/process_grid.hpp"
 #include "permrsa/rsa_problem.hpp"
 #include "permrsa/shards.hpp"
@@ -42,6 +45,7 @@ struct RunOptionsCli {
   std::vector<std::string> overrides;
   EngineOptions engine;
   RunRequest request;
+  bool profile = false;  // --profile: the table of phase times on stderr (rank 0)
 };
 
 const char* kind_text(PermutationKind kind) {
@@ -178,6 +182,10 @@ int run(const RunOptionsCli& opt, const GlobalOptions& global) {
   const bool demo = opt.config.empty();
   const RunRequest& request = opt.request;
   if (!request.checkpoint.empty()) catch_stop_signals();
+  const auto started = std::chrono::steady_clock::now();
+  PhaseTimes phases;
+  PhaseTimes* profile = opt.profile && world.rank() == 0 ? &phases : nullptr;
+  std::optional<ScopedPhase> preparing(std::in_place, profile, "load, check and prepare inputs");
   const auto a = prepare_analysis(
       [&] {
         return demo ? demo_run_spec(opt.overrides) : load_run_spec(opt.config, opt.overrides);
@@ -185,6 +193,8 @@ int run(const RunOptionsCli& opt, const GlobalOptions& global) {
       demo ? AnalysisInput{EmbeddedDemo{}} : AnalysisInput{FilesInput{}}, opt.engine, world,
       [&](const RunSpec& spec) { check_run_outputs(opt, spec, demo, world); });
   PlannedRun plan = plan_run(a, opt.engine, request, world);
+  preparing.reset();
+  plan.options.profile = profile;
   log_design(a, world);
   if (plan.resumes_checkpoint)
     spdlog::info("resuming from {}: done {}{}", request.checkpoint, describe(plan.resume->pass1),
@@ -216,9 +226,17 @@ int run(const RunOptionsCli& opt, const GlobalOptions& global) {
                                               : request.permutations,
                  plan.two_pass ? (plan.stage2 ? " of pass 2" : " of pass 1") : "");
   } else {
+    const ScopedPhase phase(profile, "summaries and results file");
     finish_results(a, result, a.spec.output.file, world);
   }
   finish_checkpoint(request, checkpoints, world);
+  if (profile)
+    std::fprintf(
+        stderr, "permrsa run --profile (rank 0, wall clock):\n%s",
+        phases
+            .table(
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count())
+            .c_str());
   return 0;
 }
 
@@ -247,6 +265,9 @@ std::function<int()> add_run_command(CLI::App& app, GlobalOptions& global) {
          "samples estimated to need more are refused up front (exit 2)")
       ->check(positive_number())
       ->capture_default_str();
+  cmd->add_flag("--profile", opt->profile,
+                "Print a table of the time spent in each phase (load, kernel, counting, top "
+                "values, clusters, pass 2, write) on stderr when the run ends (rank 0)");
   cmd->add_option("--batch-size", opt->engine.batch_size,
                   "Permutations per kernel call (memory vs speed; results do not depend on it)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))

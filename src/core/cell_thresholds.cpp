@@ -12,36 +12,46 @@ std::int64_t passing_count(double alpha, std::int64_t permutations) {
   auto passes = [&](std::int64_t c) {
     return static_cast<double>(c) / static_cast<double>(total) <= alpha;
   };
-  auto c = std::min<std::int64_t>(total, static_cast<std::int64_t>(alpha * static_cast<double>(total)) + 2);
+  auto c = std::min<std::int64_t>(
+      total, static_cast<std::int64_t>(alpha * static_cast<double>(total)) + 2);
   while (c > 0 && !passes(c)) --c;
   return c;
 }
 
 CellTopValues::CellTopValues(std::size_t cells, std::size_t capacity)
-    : capacity_(capacity), heap_(cells * capacity), used_(cells, 0) {}
+    : capacity_(capacity),
+      stride_(capacity + std::max<std::size_t>(16, capacity / 2)),
+      values_(cells * stride_),
+      bound_(cells, -std::numeric_limits<double>::infinity()),
+      trimmed_(cells, 0),
+      used_(cells, 0) {}
 
-void CellTopValues::insert(std::size_t cell, double value) {
-  if (capacity_ == 0) return;
-  double* h = heap_.data() + cell * capacity_;
+void CellTopValues::trim(std::size_t cell) {
+  double* v = values_.data() + cell * stride_;
   std::uint32_t& n = used_[cell];
-  if (n < capacity_) {
-    h[n++] = value;
-    std::push_heap(h, h + n, std::greater<>());
+  if (capacity_ == 0) {
+    n = 0;
+    bound_[cell] = std::numeric_limits<double>::infinity();
+    trimmed_[cell] = 1;
     return;
   }
-  // Replace the smallest (the root of the min-heap) and sift down: one pass instead of a pop
-  // and a push.
-  std::size_t i = 0;
-  for (;;) {
-    const std::size_t left = 2 * i + 1;
-    if (left >= n) break;
-    const std::size_t right = left + 1;
-    const std::size_t child = right < n && h[right] < h[left] ? right : left;
-    if (!(h[child] < value)) break;
-    h[i] = h[child];
-    i = child;
-  }
-  h[i] = value;
+  // The capacity largest first; the capacity-th largest is the new bound.
+  std::nth_element(v, v + (capacity_ - 1), v + n, std::greater<>());
+  bound_[cell] = v[capacity_ - 1];
+  n = static_cast<std::uint32_t>(capacity_);
+  trimmed_[cell] = 1;
+}
+
+std::vector<double> CellTopValues::kept(std::size_t cell) const {
+  const double* v = values_.data() + cell * stride_;
+  std::vector<double> out(v, v + used_[cell]);
+  std::sort(out.begin(), out.end(), std::greater<>());
+  if (out.size() > capacity_) out.resize(capacity_);
+  return out;
+}
+
+std::size_t CellTopValues::held_per_cell() const {
+  return used_.empty() ? 0 : std::min<std::size_t>(used_[0], capacity_);
 }
 
 std::vector<double> CellTopValues::thresholds(std::int64_t total_values) const {
@@ -52,8 +62,8 @@ std::vector<double> CellTopValues::thresholds(std::int64_t total_values) const {
   if (static_cast<std::int64_t>(capacity_) > total_values) return std::vector<double>(cells, -inf);
   std::vector<double> out(cells);
   for (std::size_t c = 0; c < cells; ++c) {
-    if (used_[c] != capacity_) throw InternalError("cell thresholds: a cell's null is incomplete");
-    out[c] = heap_[c * capacity_];  // min of the m+1 largest = d_{m+1}
+    if (used_[c] < capacity_) throw InternalError("cell thresholds: a cell's null is incomplete");
+    out[c] = kept(c).back();  // min of the m+1 largest = d_{m+1}
   }
   return out;
 }
@@ -63,9 +73,9 @@ std::vector<double> CellTopValues::held_values() const {
   std::vector<double> out;
   out.reserve(used_.size() * held);
   for (std::size_t c = 0; c < used_.size(); ++c) {
-    if (used_[c] != held) throw InternalError("cell thresholds: cells hold different counts");
-    out.insert(out.end(), heap_.begin() + static_cast<std::ptrdiff_t>(c * capacity_),
-               heap_.begin() + static_cast<std::ptrdiff_t>(c * capacity_ + held));
+    const auto values = kept(c);
+    if (values.size() != held) throw InternalError("cell thresholds: cells hold different counts");
+    out.insert(out.end(), values.begin(), values.end());
   }
   return out;
 }

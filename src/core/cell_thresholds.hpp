@@ -3,7 +3,7 @@
 // A value e of cell c passes when its p within the cell's own null (observed included),
 // #{j in 0..K : e_j >= e} / (K+1), is <= alpha. With m the largest count whose p is <= alpha,
 // that holds iff e > d_{m+1}, the (m+1)-th largest of the K+1 values. So pass 1 keeps the
-// m+1 largest values of each cell (a min-heap), and pass 2 compares with its smallest.
+// m+1 largest values of each cell, and pass 2 compares with their smallest.
 #pragma once
 
 #include <cstdint>
@@ -15,26 +15,39 @@ namespace permrsa {
 // Largest count c in [0, K+1] with double(c) / double(K+1) <= alpha.
 std::int64_t passing_count(double alpha, std::int64_t permutations);
 
+// The largest `capacity` values pushed into each cell, by buffered selection: values above the
+// cell's running bound go into a buffer of capacity + capacity / 2 (at least 16 more) values;
+// a full buffer is trimmed to its `capacity` largest with std::nth_element, whose smallest then
+// becomes the bound. Amortised O(1) per value, against O(log capacity) for a heap's sift, and
+// the kept multiset (so every threshold) is the same as a heap's: a value equal to the bound
+// changes neither.
 class CellTopValues {
  public:
   CellTopValues(std::size_t cells, std::size_t capacity);
   // Not thread-safe per cell; different cells may be pushed concurrently.
   void push(std::size_t cell, double value) {
-    // Fast path: once a cell holds capacity values, most values are below its smallest.
-    if (used_[cell] == capacity_ && !(value > heap_[cell * capacity_])) return;
-    insert(cell, value);
+    std::uint32_t& n = used_[cell];
+    // Fast path: once the bound is set, most values are not above it.
+    if (!(value > bound_[cell]) && trimmed_[cell]) return;
+    values_[cell * stride_ + n] = value;
+    if (++n == stride_) trim(cell);
   }
   // e passes iff e > threshold(cell). +inf when nothing can pass (m = 0).
   std::vector<double> thresholds(std::int64_t total_values) const;
-  // The values held, cell by cell (every cell holds the same number: all see the same k).
+  // The values held (the min(capacity, pushed) largest), cell by cell, each cell's in
+  // descending order: the same whatever order they were pushed in.
   std::vector<double> held_values() const;
-  std::size_t held_per_cell() const { return used_.empty() ? 0 : used_[0]; }
+  std::size_t held_per_cell() const;
 
  private:
-  void insert(std::size_t cell, double value);
-  std::size_t capacity_;
-  std::vector<double> heap_;        // cells x capacity
-  std::vector<std::uint32_t> used_;  // values held per cell
+  void trim(std::size_t cell);
+  // The cell's kept values, largest first.
+  std::vector<double> kept(std::size_t cell) const;
+  std::size_t capacity_, stride_;
+  std::vector<double> values_;         // cells x stride
+  std::vector<double> bound_;          // per cell: values not above it cannot enter (once trimmed)
+  std::vector<std::uint8_t> trimmed_;  // per cell: the buffer has been trimmed at least once
+  std::vector<std::uint32_t> used_;    // values in the buffer per cell
 };
 
 }  // namespace permrsa

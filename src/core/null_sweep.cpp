@@ -3,8 +3,8 @@
 #include <tbb/parallel_for.h>
 
 #include "core/block_maps.hpp"
-#include "core/work_share.hpp"
 #include "core/tail.hpp"
+#include "core/work_share.hpp"
 
 namespace permrsa {
 
@@ -17,7 +17,8 @@ NullSweep::NullSweep(const AnalysisFrame& frame, const RankTopology& topology, c
       acc_(accumulator),
       options_(options),
       total_work_(plan.work(topology.group_id)),
-      last_save_(std::chrono::steady_clock::now()) {
+      last_save_(std::chrono::steady_clock::now()),
+      profile_(topology.world->rank() == 0 ? options.profile : nullptr) {
   const auto g = static_cast<std::size_t>(t_.group_id);
   const KRanges& mine1 = plan.pass1.shares[g];
   const double cache_bytes =
@@ -41,10 +42,23 @@ std::span<const double> NullSweep::block_maps(int pass, std::int64_t first, std:
     replayed_ += count;
     return s;
   }
-  maps_.fill(batch_, first, count);
-  if (pass == 1) acc_.add_block(batch_);
-  if (cache_maps_ && pass == 1) cached_.insert(cached_.end(), batch_.s.begin(), batch_.s.end());
+  {
+    const ScopedPhase phase(profile_, phase_name(pass, "kernel and tail orientation"));
+    maps_.fill(batch_, first, count);
+  }
+  if (pass == 1) {
+    const ScopedPhase phase(profile_, phase_name(pass, "exceedance counts and top values"));
+    acc_.add_block(batch_);
+  }
+  if (cache_maps_ && pass == 1) {
+    const ScopedPhase phase(profile_, phase_name(pass, "map cache"));
+    cached_.insert(cached_.end(), batch_.s.begin(), batch_.s.end());
+  }
   return batch_.s;
+}
+
+std::string NullSweep::phase_name(int pass, const char* what) const {
+  return std::string(pass == 2 ? "pass 2: " : f_.two_pass ? "pass 1: " : "") + what;
 }
 
 void NullSweep::on_whole_maps(int pass, std::int64_t first, std::size_t count,
@@ -71,8 +85,15 @@ void NullSweep::sweep(int pass, const PassPlan& pass_plan) {
       const std::int64_t first = todo[step].first;
       const auto count = static_cast<std::size_t>(todo[step].size());
       const auto mine = block_maps(pass, first, count);  // local kernel
-      const auto s = gather_block_maps(*t_.group, *t_.grid, mine, count, assembled_);  // collective
-      if (t_.leader()) on_whole_maps(pass, first, count, s);
+      std::span<const double> s;
+      {
+        const ScopedPhase phase(profile_, phase_name(pass, "gather to the leader"));
+        s = gather_block_maps(*t_.group, *t_.grid, mine, count, assembled_);  // collective
+      }
+      if (t_.leader()) {
+        const ScopedPhase phase(profile_, phase_name(pass, "maxima, clusters and TFCE"));
+        on_whole_maps(pass, first, count, s);
+      }
       done_ += static_cast<std::int64_t>(count);
       since_save_ += static_cast<std::int64_t>(count) * t_.grid->perm_groups;
       if (options_.progress && t_.world->rank() == 0) options_.progress(done_, total_work_);

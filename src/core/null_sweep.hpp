@@ -30,6 +30,8 @@ class NullSweep {
  private:
   void sweep(int pass, const PassPlan& pass_plan);
   std::span<const double> block_maps(int pass, std::int64_t first, std::size_t count);
+  // "pass 2: <what>" (or "pass 1: ..." in a two-pass run): the --profile phase.
+  std::string phase_name(int pass, const char* what) const;
   void on_whole_maps(int pass, std::int64_t first, std::size_t count, std::span<const double> s);
   void checkpoint_step(int pass, std::size_t steps);
 
@@ -47,6 +49,7 @@ class NullSweep {
   std::size_t replayed_ = 0;
   std::int64_t done_ = 0, total_work_ = 0, since_save_ = 0;
   std::chrono::steady_clock::time_point last_save_;
+  PhaseTimes* profile_;  // world rank 0 with --profile
 };
 
 }  // namespace permrsa

@@ -142,8 +142,12 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
                                   : make_stimulus_maps(problem, analysis, *design.permutations());
   if (analysis.generalise)
     maps = upper_triangle_only(std::move(maps), problem.block, analysis.tail);
+  PhaseTimes* profile = world.rank() == 0 ? options.profile : nullptr;
   Batch observed;
-  maps->fill(observed, 0, 1);
+  {
+    const ScopedPhase phase(profile, "observed map");
+    maps->fill(observed, 0, 1);
+  }
   if (frame.tfce && frame.tfce_step_auto) frame.tfce_step = auto_tfce_step(observed.s, world);
 
   NullAccumulator accumulator(frame, topology, plan, observed.e, options.resume);
@@ -153,7 +157,10 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
   const bool keep_state = options.checkpoint.save || options.export_state || !plan.complete;
   if (frame.two_pass && keep_state) timed(options.checkpoint, [&] { accumulator.keep_pass1(); });
   if (frame.two_pass && plan.pass1_complete) {
-    accumulator.settle_thresholds();
+    {
+      const ScopedPhase phase(profile, "permutation-p thresholds");
+      accumulator.settle_thresholds();
+    }
     sweep.pass2();
   }
 
@@ -168,6 +175,7 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
     if (world.rank() == 0) partial.state = std::move(state);
     return partial;
   }
+  const ScopedPhase finishing(profile, "observed clusters and p-values");
   NullMaxima maxima = accumulator.maxima();
   ObservedClusters clusters =
       observe_clusters(frame, topology, observed.s, accumulator.thresholds(), maxima);
