@@ -11,7 +11,16 @@
 // Usage: permrsa_bench_kernel [--threads N] [--batch B] [--min-time SEC] [--real-data DIR]
 //                             [--cases pearson:float32,spearman:float32,...] [--stimuli S]
 //                             [--layers L] [--times T] [--seed N]
+//
+// Cases: metric:precision, where spearman is the exact int16 kernel (its instruction path from
+// PERMRSA_KERNEL_ISA, else the best of this CPU; printed as "isa"), spearman-fp the older
+// floating-point Spearman (float32 exact chunks up to P = 1290, float64 above), and
+// int16-peak:avx512vnni / fp32-peak:float32 register-only loops of independent vpdpwssd / FMA
+// (one thread each, "gflops" = 2 x multiply-adds per second), so kernels can be put as a
+// percentage of the machine's peak.
 #include <tbb/global_control.h>
+
+#include <immintrin.h>
 
 #include <algorithm>
 #include <chrono>
@@ -25,6 +34,7 @@
 #include <thread>
 #include <vector>
 
+#include "kernels/spearman_int16_kernel.hpp"
 #include "kernels/statistic_kernel.hpp"
 #include "permrsa/analysis_spec.hpp"
 #include "permrsa/permutations.hpp"
@@ -112,6 +122,7 @@ permrsa::RsaProblem real_problem(const std::string& dir) {
 }
 
 struct Case {
+  enum class Kind { kernel, spearman_fp, int16_peak, fp32_peak } kind = Kind::kernel;
   Metric metric;
   Precision precision;
   std::string name, precision_name;
@@ -126,13 +137,17 @@ std::vector<Case> parse_cases(const std::string& text) {
     const std::string m = item.substr(0, colon);
     const std::string pr = colon == std::string::npos ? "float32" : item.substr(colon + 1);
     Case c{};
-    if (m == "pearson") c.metric = Metric::pearson;
+    if (m == "spearman-fp") c.kind = Case::Kind::spearman_fp, c.metric = Metric::spearman;
+    else if (m == "int16-peak") c.kind = Case::Kind::int16_peak, c.metric = Metric::pearson;
+    else if (m == "fp32-peak") c.kind = Case::Kind::fp32_peak, c.metric = Metric::pearson;
+    else if (m == "pearson") c.metric = Metric::pearson;
     else if (m == "spearman") c.metric = Metric::spearman;
     else if (m == "kendall-b") c.metric = Metric::kendall_b;
     else if (m == "kendall-a") c.metric = Metric::kendall_a;
     else usage("unknown metric in --cases: " + m);
     if (pr == "float32") c.precision = Precision::float32;
     else if (pr == "float64") c.precision = Precision::float64;
+    else if (c.kind == Case::Kind::int16_peak && pr == "avx512vnni") c.precision = Precision::float32;
     else usage("unknown precision in --cases: " + pr);
     c.name = m;
     c.precision_name = pr;
@@ -140,6 +155,39 @@ std::vector<Case> parse_cases(const std::string& text) {
   }
   return out;
 }
+
+#if defined(__x86_64__)
+// 24 independent accumulator chains (more than latency x throughput), operands in registers:
+// the instruction's throughput bound. Returns multiply-adds per call.
+__attribute__((target("avx512f,avx512bw,avx512vnni"), noinline)) double int16_peak_loop(std::size_t n) {
+  __m512i c[24];
+  for (auto& x : c) x = _mm512_setzero_si512();
+  __m512i a = _mm512_set1_epi16(3), b = _mm512_set1_epi16(5);
+  for (std::size_t i = 0; i < n; ++i) {
+    asm volatile("" : "+v"(a), "+v"(b));  // keeps the loop from being folded
+#pragma GCC unroll 24
+    for (auto& x : c) x = _mm512_dpwssd_epi32(x, a, b);
+  }
+  __m512i s = c[0];
+  for (auto& x : c) s = _mm512_add_epi32(s, x);
+  asm volatile("" : : "v"(s));
+  return static_cast<double>(n) * 24 * 32;
+}
+__attribute__((target("avx512f"), noinline)) double fp32_peak_loop(std::size_t n) {
+  __m512 c[24];
+  for (auto& x : c) x = _mm512_setzero_ps();
+  __m512 a = _mm512_set1_ps(1.0f), b = _mm512_set1_ps(1e-9f);
+  for (std::size_t i = 0; i < n; ++i) {
+    asm volatile("" : "+v"(a), "+v"(b));
+#pragma GCC unroll 24
+    for (auto& x : c) x = _mm512_fmadd_ps(a, b, x);
+  }
+  __m512 s = c[0];
+  for (auto& x : c) s = _mm512_add_ps(s, x);
+  asm volatile("" : : "v"(s));
+  return static_cast<double>(n) * 24 * 16;
+}
+#endif
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -172,8 +220,33 @@ int main(int argc, char** argv) {
   std::vector<double> out(o.batch * L * T);
 
   for (const auto& c : parse_cases(o.cases)) {
-    const auto kernel = permrsa::make_statistic_kernel(c.metric, c.precision, problem.models,
-                                                       problem.group()->rdms);
+    if (c.kind == Case::Kind::int16_peak || c.kind == Case::Kind::fp32_peak) {
+#if defined(__x86_64__)
+      const bool vnni = c.kind == Case::Kind::int16_peak;
+      if (vnni && !permrsa::int16_isa_supported(permrsa::Int16Isa::avx512vnni)) continue;
+      const std::size_t n = 20000000;
+      std::vector<double> rates;
+      for (int rep = 0; rep < 3; ++rep) {
+        const auto t0 = std::chrono::steady_clock::now();
+        const double madds = vnni ? int16_peak_loop(n) : fp32_peak_loop(n);
+        rates.push_back(2 * madds / seconds_since(t0) / 1e9);
+      }
+      std::sort(rates.begin(), rates.end());
+      std::printf("{\"bench\": \"peak\", \"case\": \"%s\", \"threads\": 1, \"gflops\": %.6g, "
+                  "\"gflops_best\": %.6g}\n",
+                  vnni ? "int16-vpdpwssd" : "fp32-fma", rates[1], rates[2]);
+      std::fflush(stdout);
+#endif
+      continue;
+    }
+    const auto kernel =
+        c.kind == Case::Kind::spearman_fp
+            ? permrsa::make_correlation_kernel_fp(true, c.precision, problem.models, problem.group()->rdms)
+            : permrsa::make_statistic_kernel(c.metric, c.precision, problem.models,
+                                             problem.group()->rdms);
+    const char* isa = c.metric == Metric::spearman && c.kind == Case::Kind::kernel
+                          ? permrsa::int16_isa_name(permrsa::int16_isa_for_this_process())
+                          : "-";
     kernel->compute(gathers, o.batch, out);  // warm-up (page faults, TBB arena)
     std::vector<double> times;
     const auto start = std::chrono::steady_clock::now();
@@ -190,12 +263,12 @@ int main(int argc, char** argv) {
     for (double v : out) checksum += v;
     const bool flop = c.metric == Metric::pearson || c.metric == Metric::spearman;
     std::printf(
-        "{\"bench\": \"null_kernel\", \"metric\": \"%s\", \"precision\": \"%s\", \"data\": \"%s\", "
+        "{\"bench\": \"null_kernel\", \"metric\": \"%s\", \"precision\": \"%s\", \"isa\": \"%s\", \"data\": \"%s\", "
         "\"S\": %zu, \"P\": %zu, \"L\": %zu, \"T\": %zu, \"batch\": %zu, \"threads\": %d, "
         "\"reps\": %zu, \"seconds_median\": %.6g, \"seconds_best\": %.6g, "
         "\"perms_per_s\": %.6g, \"perms_per_s_best\": %.6g, \"work_per_perm\": %.6g, "
         "\"work_unit\": \"%s\", \"gflops\": %.6g, \"gflops_best\": %.6g, \"checksum\": %.17g}\n",
-        c.name.c_str(), c.precision_name.c_str(), o.real_data.empty() ? "random" : "real", S, P,
+        c.name.c_str(), c.precision_name.c_str(), isa, o.real_data.empty() ? "random" : "real", S, P,
         L, T, o.batch, o.threads, times.size(), median, best, batch / median, batch / best, work,
         flop ? "flop" : "comparison-steps", flop ? batch * work / median / 1e9 : 0.0,
         flop ? batch * work / best / 1e9 : 0.0, checksum);
