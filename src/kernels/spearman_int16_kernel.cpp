@@ -304,22 +304,30 @@ class SpearmanInt16Kernel final : public StatisticKernel {
   }
 
   // The permuted model rows of tile `blk`, per plane, as steps x kRows x 2 (zero rows past the
-  // end and a zero pair past P).
+  // end and a zero pair past P). Bytes: planes * 2 * kRows * P written, as many read at random
+  // from a row of P int16 (L1-resident up to P ~ 20000) plus 4 * kRows * P of gather indices.
   void gather_rows(std::span<const std::uint32_t> gathers, std::size_t rows, std::size_t blk,
                    Scratch& scratch) const {
-    const std::size_t plane_size = steps_ * kRows * 2;
-    for (std::size_t i = 0; i < model_digits_.count; ++i) {
-      std::int16_t* a = scratch.a.data() + i * plane_size;
-      for (std::size_t r = 0; r < kRows; ++r) {
-        const std::size_t row = blk * kRows + r;
+    const std::size_t plane_size = steps_ * kRows * 2, planes = model_digits_.count;
+    const std::size_t full = pairs_ / 2;  // steps with two real pairs
+    for (std::size_t r = 0; r < kRows; ++r) {
+      const std::size_t row = blk * kRows + r;
+      for (std::size_t i = 0; i < planes; ++i) {
+        std::int16_t* a = scratch.a.data() + i * plane_size + 2 * r;
         if (row >= rows) {
-          for (std::size_t p = 0; p < 2 * steps_; ++p) a[((p / 2) * kRows + r) * 2 + p % 2] = 0;
+          for (std::size_t s = 0; s < steps_; ++s) a[s * 2 * kRows] = a[s * 2 * kRows + 1] = 0;
           continue;
         }
         const std::uint32_t* g = gathers.data() + (row / layers_) * pairs_;
         const std::int16_t* z = model_planes_.data() + (i * layers_ + row % layers_) * pairs_;
-        for (std::size_t p = 0; p < pairs_; ++p) a[((p / 2) * kRows + r) * 2 + p % 2] = z[g[p]];
-        if (pairs_ % 2) a[((pairs_ / 2) * kRows + r) * 2 + 1] = 0;
+        for (std::size_t s = 0; s < full; ++s) {
+          a[s * 2 * kRows] = z[g[2 * s]];
+          a[s * 2 * kRows + 1] = z[g[2 * s + 1]];
+        }
+        if (pairs_ % 2) {
+          a[full * 2 * kRows] = z[g[2 * full]];
+          a[full * 2 * kRows + 1] = 0;
+        }
       }
     }
   }
