@@ -8,6 +8,7 @@
 #include "kernels/spearman_int16_kernel.hpp"
 
 #include <tbb/blocked_range.h>
+#include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
@@ -107,6 +108,7 @@ namespace {
 
 using int16_tile::kRows;
 using int16_tile::kTimes;
+constexpr std::size_t kGroup = 4;  // row blocks that share each pair block of the brain panels
 
 int16_tile::Pass pass_for(Int16Isa isa) {
   switch (isa) {
@@ -209,7 +211,7 @@ class SpearmanInt16Kernel final : public StatisticKernel {
     if (pairs_ < 2 || pairs_ > (std::size_t{1} << 29))
       throw InternalError("spearman int16 kernel: P outside [2, 2^29]");
     plan_digits();
-    // Model side: per layer and digit plane, P int16 values (gathered per tile).
+    // Model side: per digit plane, P x L int16 values (gathered per tile).
     model_planes_.assign(model_digits_.count * layers_ * pairs_, 0);
     model_norm_.assign(layers_, 1.0);
     for (std::size_t l = 0; l < layers_; ++l) {
@@ -218,7 +220,7 @@ class SpearmanInt16Kernel final : public StatisticKernel {
       if (!(model_norm_[l] > 0)) throw InternalError("spearman int16 kernel: constant ranks");
       for (std::size_t i = 0; i < model_digits_.count; ++i)
         for (std::size_t p = 0; p < pairs_; ++p)
-          model_planes_[(i * layers_ + l) * pairs_ + p] = model_digits_.digit(u[p], i);
+          model_planes_[(i * pairs_ + p) * layers_ + l] = model_digits_.digit(u[p], i);
     }
     // Brain side: per panel of kTimes columns and digit plane, steps x kTimes x 2 (pairs 2s and
     // 2s+1 side by side), zero-padded in pairs and times.
@@ -248,37 +250,66 @@ class SpearmanInt16Kernel final : public StatisticKernel {
     return 2.0 * static_cast<double>(pairs_ * layers_ * times_);
   }
 
+  // Row blocks are taken kGroup at a time, and the pairs in blocks of step_block_ steps: a block
+  // of every brain panel then stays in L2 while the group's row blocks use it, and a row block's
+  // gathered pairs stay in L1/L2 across the panels. The sums are exact integers, so this order
+  // changes no bit (the pass flushes its int32 sums at the end of every pair block).
   void compute(std::span<const std::uint32_t> gathers, std::size_t batch,
                std::span<double> out) const override {
     const std::size_t rows = batch * layers_;
     const std::size_t blocks = (rows + kRows - 1) / kRows;
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, blocks, 2),
+    const std::size_t groups = (blocks + kGroup - 1) / kGroup;
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, groups, 1),
                       [&](const tbb::blocked_range<std::size_t>& range) {
-                        Scratch scratch(model_digits_.count, steps_);
-                        for (std::size_t blk = range.begin(); blk != range.end(); ++blk) {
-                          gather_rows(gathers, rows, blk, scratch);
-                          for (std::size_t panel = 0; panel < panels_; ++panel) {
-                            tile(scratch, panel);
-                            write_tile(scratch, rows, blk, panel, out);
-                          }
-                        }
+                        Scratch& scratch = scratch_.local();
+                        for (std::size_t grp = range.begin(); grp != range.end(); ++grp)
+                          compute_group(gathers, rows, grp * kGroup,
+                                        std::min(kGroup, blocks - grp * kGroup), scratch, out);
                       });
   }
 
  private:
+  // Per thread, reused across calls (tbb::enumerable_thread_specific: the bodies never wait on
+  // TBB, so no other task runs on a thread while it uses its scratch).
   struct Scratch {
-    Scratch(std::size_t planes, std::size_t steps)
-        : a(planes * steps * kRows * 2),
-          plane_dot(kRows * kTimes),
-          narrow(kRows * kTimes),
-          wide(kRows * kTimes),
-          dot(kRows * kTimes) {}
-    AlignedInt16 a;                       // gathered model rows: planes x steps x kRows x 2
-    std::vector<std::int64_t> plane_dot;  // one plane product
-    std::vector<std::int64_t> narrow;     // their combination up to P = 2^19 (below 2^62)
-    std::vector<Int128> wide;             // their combination beyond P = 2^19
-    std::vector<double> dot;              // the exact dot products, as double
+    AlignedInt16 a;  // gathered model rows: kGroup x planes x steps x kRows x 2
+    std::size_t a_size = 0;
+    std::vector<std::int64_t> sums;  // kGroup x panels x plane pairs x kRows x kTimes
+    std::vector<std::int64_t> narrow = std::vector<std::int64_t>(kRows * kTimes);
+    std::vector<Int128> wide = std::vector<Int128>(kRows * kTimes);
+    std::vector<double> dot = std::vector<double>(kRows * kTimes);  // the exact dots, as double
   };
+
+  void compute_group(std::span<const std::uint32_t> gathers, std::size_t rows, std::size_t blk0,
+                     std::size_t count, Scratch& scratch, std::span<double> out) const {
+    const std::size_t mp = model_digits_.count, bp = brain_digits_.count, n = kRows * kTimes;
+    const std::size_t plane_size = steps_ * kRows * 2, block_size = mp * plane_size;
+    if (scratch.a_size < kGroup * block_size) {
+      scratch.a = AlignedInt16(kGroup * block_size);
+      scratch.a_size = kGroup * block_size;
+    }
+    scratch.sums.assign(kGroup * panels_ * mp * bp * n, 0);
+    for (std::size_t k = 0; k < count; ++k)
+      gather_rows(gathers, rows, blk0 + k, scratch.a.data() + k * block_size);
+    for (std::size_t s0 = 0; s0 < steps_; s0 += step_block_) {
+      const std::size_t s1 = std::min(steps_, s0 + step_block_);
+      for (std::size_t k = 0; k < count; ++k)
+        for (std::size_t panel = 0; panel < panels_; ++panel)
+          for (std::size_t i = 0; i < mp; ++i)
+            for (std::size_t j = 0; j < bp; ++j) {
+              const std::int16_t* a = scratch.a.data() + k * block_size + i * plane_size;
+              const std::int16_t* b = packed_brain_.data() + (panel * bp + j) * panel_size_;
+              std::int64_t* sums =
+                  scratch.sums.data() + (((k * panels_ + panel) * mp + i) * bp + j) * n;
+              pass_(a + s0 * 2 * kRows, b + s0 * 2 * kTimes, s1 - s0, chunks_[i * bp + j], sums);
+            }
+    }
+    for (std::size_t k = 0; k < count; ++k)
+      for (std::size_t panel = 0; panel < panels_; ++panel) {
+        combine(scratch, scratch.sums.data() + (k * panels_ + panel) * mp * bp * n);
+        write_tile(scratch, rows, blk0 + k, panel, out);
+      }
+  }
 
   void plan_digits() {
     // |u| <= P - 1 < 2^width.
@@ -301,66 +332,76 @@ class SpearmanInt16Kernel final : public StatisticKernel {
     }
     if (best == 0) throw InternalError("spearman int16 kernel: no digit split");
     wide_ = pairs_ > (std::size_t{1} << 19);
+    for (std::size_t i = 0; i < model_digits_.count; ++i)
+      for (std::size_t j = 0; j < brain_digits_.count; ++j)
+        chunks_.push_back(chunk_steps(model_digits_.magnitude[i], brain_digits_.magnitude[j]));
+    // A pair block of every brain panel (128 bytes per step and plane) in about 1 MB of L2.
+    const std::size_t panel_bytes_per_step = panels_ * brain_digits_.count * 2 * kTimes * 2;
+    step_block_ = std::max<std::size_t>(256, (std::size_t{1} << 20) / panel_bytes_per_step);
   }
 
   // The permuted model rows of tile `blk`, per plane, as steps x kRows x 2 (zero rows past the
-  // end and a zero pair past P). Bytes: planes * 2 * kRows * P written, as many read at random
-  // from a row of P int16 (L1-resident up to P ~ 20000) plus 4 * kRows * P of gather indices.
+  // end and a zero pair past P), written in order (a step's 12 rows are one 48-byte line). The
+  // model planes are stored pair-major (P x L), so the rows of one permutation and consecutive
+  // layers read neighbouring values. Bytes: planes * 2 * kRows * P written, as many read, plus
+  // 4 * kRows * P of gather indices.
   void gather_rows(std::span<const std::uint32_t> gathers, std::size_t rows, std::size_t blk,
-                   Scratch& scratch) const {
-    const std::size_t plane_size = steps_ * kRows * 2, planes = model_digits_.count;
-    const std::size_t full = pairs_ / 2;  // steps with two real pairs
+                   std::int16_t* out) const {
+    const std::size_t plane_size = steps_ * kRows * 2, full = pairs_ / 2;
+    const std::uint32_t* g[kRows];
+    std::size_t layer[kRows];
+    std::int16_t keep[kRows];  // all ones for a real row, 0 past the end of the batch
     for (std::size_t r = 0; r < kRows; ++r) {
-      const std::size_t row = blk * kRows + r;
-      for (std::size_t i = 0; i < planes; ++i) {
-        std::int16_t* a = scratch.a.data() + i * plane_size + 2 * r;
-        if (row >= rows) {
-          for (std::size_t s = 0; s < steps_; ++s) a[s * 2 * kRows] = a[s * 2 * kRows + 1] = 0;
-          continue;
+      const std::size_t row = std::min(blk * kRows + r, rows - 1);
+      keep[r] = blk * kRows + r < rows ? std::int16_t{-1} : std::int16_t{0};
+      g[r] = gathers.data() + (row / layers_) * pairs_;
+      layer[r] = row % layers_;
+    }
+    const std::size_t L = layers_;
+    for (std::size_t i = 0; i < model_digits_.count; ++i) {
+      const std::int16_t* z = model_planes_.data() + i * pairs_ * L;
+      std::int16_t* a = out + i * plane_size;
+      for (std::size_t s = 0; s < full; ++s, a += 2 * kRows)
+        for (std::size_t r = 0; r < kRows; ++r) {
+          a[2 * r] = static_cast<std::int16_t>(z[g[r][2 * s] * L + layer[r]] & keep[r]);
+          a[2 * r + 1] = static_cast<std::int16_t>(z[g[r][2 * s + 1] * L + layer[r]] & keep[r]);
         }
-        const std::uint32_t* g = gathers.data() + (row / layers_) * pairs_;
-        const std::int16_t* z = model_planes_.data() + (i * layers_ + row % layers_) * pairs_;
-        for (std::size_t s = 0; s < full; ++s) {
-          a[s * 2 * kRows] = z[g[2 * s]];
-          a[s * 2 * kRows + 1] = z[g[2 * s + 1]];
+      if (pairs_ % 2)
+        for (std::size_t r = 0; r < kRows; ++r) {
+          a[2 * r] = static_cast<std::int16_t>(z[g[r][2 * full] * L + layer[r]] & keep[r]);
+          a[2 * r + 1] = 0;
         }
-        if (pairs_ % 2) {
-          a[full * 2 * kRows] = z[g[2 * full]];
-          a[full * 2 * kRows + 1] = 0;
-        }
-      }
     }
   }
 
-  // scratch.dot = the exact dot products of the tile: sum over plane pairs (i, j) of
-  // 2^(i*bm + j*bn) * (model plane i . brain plane j).
-  void tile(Scratch& scratch, std::size_t panel) const {
-    const std::size_t plane_size = steps_ * kRows * 2, n = kRows * kTimes;
-    const bool single = model_digits_.count == 1 && brain_digits_.count == 1;
-    std::vector<std::int64_t>& pd = scratch.plane_dot;
-    std::int64_t* narrow = single || wide_ ? nullptr : scratch.narrow.data();
-    if (narrow) std::fill(scratch.narrow.begin(), scratch.narrow.end(), 0);
-    if (!single && wide_) std::fill(scratch.wide.begin(), scratch.wide.end(), Int128{0});
-    for (std::size_t i = 0; i < model_digits_.count; ++i)
-      for (std::size_t j = 0; j < brain_digits_.count; ++j) {
-        std::fill(pd.begin(), pd.end(), 0);
-        const std::int16_t* b =
-            packed_brain_.data() + (panel * brain_digits_.count + j) * panel_size_;
-        pass_(scratch.a.data() + i * plane_size, b, steps_,
-              chunk_steps(model_digits_.magnitude[i], brain_digits_.magnitude[j]), pd.data());
-        if (single) break;
-        const std::size_t shift = i * model_digits_.bits + j * brain_digits_.bits;
-        if (narrow) {
-          for (std::size_t k = 0; k < n; ++k) narrow[k] += pd[k] * (std::int64_t{1} << shift);
-        } else {
-          for (std::size_t k = 0; k < n; ++k)
-            scratch.wide[k] += static_cast<Int128>(pd[k]) * (static_cast<Int128>(1) << shift);
+  // scratch.dot = the exact dot products of a tile from its plane products `sums` (plane pairs x
+  // kRows x kTimes): sum over (i, j) of 2^(i*bm + j*bn) * (model plane i . brain plane j).
+  void combine(Scratch& scratch, const std::int64_t* sums) const {
+    const std::size_t mp = model_digits_.count, bp = brain_digits_.count, n = kRows * kTimes;
+    if (mp == 1 && bp == 1) {
+      for (std::size_t k = 0; k < n; ++k) scratch.dot[k] = static_cast<double>(sums[k]);
+      return;
+    }
+    if (!wide_) {
+      std::fill(scratch.narrow.begin(), scratch.narrow.end(), 0);
+      for (std::size_t i = 0; i < mp; ++i)
+        for (std::size_t j = 0; j < bp; ++j) {
+          const std::int64_t scale = std::int64_t{1}
+                                     << (i * model_digits_.bits + j * brain_digits_.bits);
+          const std::int64_t* pd = sums + (i * bp + j) * n;
+          for (std::size_t k = 0; k < n; ++k) scratch.narrow[k] += pd[k] * scale;
         }
+      for (std::size_t k = 0; k < n; ++k) scratch.dot[k] = static_cast<double>(scratch.narrow[k]);
+      return;
+    }
+    std::fill(scratch.wide.begin(), scratch.wide.end(), Int128{0});
+    for (std::size_t i = 0; i < mp; ++i)
+      for (std::size_t j = 0; j < bp; ++j) {
+        const Int128 scale = Int128{1} << (i * model_digits_.bits + j * brain_digits_.bits);
+        const std::int64_t* pd = sums + (i * bp + j) * n;
+        for (std::size_t k = 0; k < n; ++k) scratch.wide[k] += pd[k] * scale;
       }
-    for (std::size_t k = 0; k < n; ++k)
-      scratch.dot[k] = single   ? static_cast<double>(pd[k])
-                       : narrow ? static_cast<double>(narrow[k])
-                                : static_cast<double>(scratch.wide[k]);
+    for (std::size_t k = 0; k < n; ++k) scratch.dot[k] = static_cast<double>(scratch.wide[k]);
   }
 
   void write_tile(const Scratch& scratch, std::size_t rows, std::size_t blk, std::size_t panel,
@@ -381,7 +422,10 @@ class SpearmanInt16Kernel final : public StatisticKernel {
   int16_tile::Pass pass_;
   Digits model_digits_, brain_digits_;
   bool wide_ = false;
-  std::vector<std::int16_t> model_planes_;  // planes x L x P
+  std::vector<std::size_t> chunks_;  // int32 chunk (steps) per plane pair (i, j): chunks_[i*bp + j]
+  std::size_t step_block_ = 0;       // steps per pair block
+  mutable tbb::enumerable_thread_specific<Scratch> scratch_;
+  std::vector<std::int16_t> model_planes_;  // planes x P x L
   AlignedInt16 packed_brain_;               // panels x brain planes x steps x kTimes x 2
   std::vector<double> model_norm_, brain_norm_;
 };
