@@ -108,7 +108,9 @@ namespace {
 
 using int16_tile::kRows;
 using int16_tile::kTimes;
-constexpr std::size_t kGroup = 4;  // row blocks that share each pair block of the brain panels
+constexpr std::size_t kGroup = 4;  // row blocks that share each pair block of the brain panels,
+                                   // while their gathered rows take at most kGroupBytes
+constexpr std::size_t kGroupBytes = std::size_t{8} << 20;
 
 int16_tile::Pass pass_for(Int16Isa isa) {
   switch (isa) {
@@ -250,21 +252,21 @@ class SpearmanInt16Kernel final : public StatisticKernel {
     return 2.0 * static_cast<double>(pairs_ * layers_ * times_);
   }
 
-  // Row blocks are taken kGroup at a time, and the pairs in blocks of step_block_ steps: a block
-  // of every brain panel then stays in L2 while the group's row blocks use it, and a row block's
-  // gathered pairs stay in L1/L2 across the panels. The sums are exact integers, so this order
-  // changes no bit (the pass flushes its int32 sums at the end of every pair block).
+  // Row blocks are taken group_ (<= kGroup) at a time, and the pairs in blocks of step_block_
+  // steps: a block of every brain panel then stays in L2 while the group's row blocks use it, and a
+  // row block's gathered pairs stay in L1/L2 across the panels. The sums are exact integers, so
+  // this order changes no bit (the pass flushes its int32 sums at the end of every pair block).
   void compute(std::span<const std::uint32_t> gathers, std::size_t batch,
                std::span<double> out) const override {
     const std::size_t rows = batch * layers_;
     const std::size_t blocks = (rows + kRows - 1) / kRows;
-    const std::size_t groups = (blocks + kGroup - 1) / kGroup;
+    const std::size_t groups = (blocks + group_ - 1) / group_;
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, groups, 1),
                       [&](const tbb::blocked_range<std::size_t>& range) {
                         Scratch& scratch = scratch_.local();
                         for (std::size_t grp = range.begin(); grp != range.end(); ++grp)
-                          compute_group(gathers, rows, grp * kGroup,
-                                        std::min(kGroup, blocks - grp * kGroup), scratch, out);
+                          compute_group(gathers, rows, grp * group_,
+                                        std::min(group_, blocks - grp * group_), scratch, out);
                       });
   }
 
@@ -272,9 +274,9 @@ class SpearmanInt16Kernel final : public StatisticKernel {
   // Per thread, reused across calls (tbb::enumerable_thread_specific: the bodies never wait on
   // TBB, so no other task runs on a thread while it uses its scratch).
   struct Scratch {
-    AlignedInt16 a;  // gathered model rows: kGroup x planes x steps x kRows x 2
+    AlignedInt16 a;  // gathered model rows: group_ x planes x steps x kRows x 2
     std::size_t a_size = 0;
-    std::vector<std::int64_t> sums;  // kGroup x panels x plane pairs x kRows x kTimes
+    std::vector<std::int64_t> sums;  // group x panels x plane pairs x kRows x kTimes
     std::vector<std::int64_t> narrow = std::vector<std::int64_t>(kRows * kTimes);
     std::vector<Int128> wide = std::vector<Int128>(kRows * kTimes);
     std::vector<double> dot = std::vector<double>(kRows * kTimes);  // the exact dots, as double
@@ -284,11 +286,11 @@ class SpearmanInt16Kernel final : public StatisticKernel {
                      std::size_t count, Scratch& scratch, std::span<double> out) const {
     const std::size_t mp = model_digits_.count, bp = brain_digits_.count, n = kRows * kTimes;
     const std::size_t plane_size = steps_ * kRows * 2, block_size = mp * plane_size;
-    if (scratch.a_size < kGroup * block_size) {
-      scratch.a = AlignedInt16(kGroup * block_size);
-      scratch.a_size = kGroup * block_size;
+    if (scratch.a_size < group_ * block_size) {
+      scratch.a = AlignedInt16(group_ * block_size);
+      scratch.a_size = group_ * block_size;
     }
-    scratch.sums.assign(kGroup * panels_ * mp * bp * n, 0);
+    scratch.sums.assign(group_ * panels_ * mp * bp * n, 0);
     for (std::size_t k = 0; k < count; ++k)
       gather_rows(gathers, rows, blk0 + k, scratch.a.data() + k * block_size);
     for (std::size_t s0 = 0; s0 < steps_; s0 += step_block_) {
@@ -338,6 +340,8 @@ class SpearmanInt16Kernel final : public StatisticKernel {
     // A pair block of every brain panel (128 bytes per step and plane) in about 1 MB of L2.
     const std::size_t panel_bytes_per_step = panels_ * brain_digits_.count * 2 * kTimes * 2;
     step_block_ = std::max<std::size_t>(256, (std::size_t{1} << 20) / panel_bytes_per_step);
+    const std::size_t block_bytes = model_digits_.count * steps_ * kRows * 2 * sizeof(std::int16_t);
+    group_ = std::clamp<std::size_t>(kGroupBytes / block_bytes, 1, kGroup);
   }
 
   // The permuted model rows of tile `blk`, per plane, as steps x kRows x 2 (zero rows past the
@@ -424,6 +428,7 @@ class SpearmanInt16Kernel final : public StatisticKernel {
   bool wide_ = false;
   std::vector<std::size_t> chunks_;  // int32 chunk (steps) per plane pair (i, j): chunks_[i*bp + j]
   std::size_t step_block_ = 0;       // steps per pair block
+  std::size_t group_ = 1;            // row blocks per group
   mutable tbb::enumerable_thread_specific<Scratch> scratch_;
   std::vector<std::int16_t> model_planes_;  // planes x P x L
   AlignedInt16 packed_brain_;               // panels x brain planes x steps x kTimes x 2
