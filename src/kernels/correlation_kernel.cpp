@@ -8,8 +8,11 @@
 // Spearman: doubled centred average ranks, u = 2*rank - (P+1), which are integers, so the
 // dot product is an exact integer and rho = dot / (|u_l| |u_t|). Exact sums make the value
 // independent of summation order and make mathematically equal values of different
-// permutations bit-equal, so ties in the permutation distribution count exactly. In float32
-// the FMAs run in chunks short enough to stay exact (< 2^24) and are flushed to int32.
+// permutations bit-equal, so ties in the permutation distribution count exactly. The engine
+// computes Spearman with the int16 kernel (spearman_int16_kernel.cpp), exact at every P; the
+// floating-point Spearman here is the older path, kept as its cross-check and benchmark
+// baseline (make_correlation_kernel_fp). It is exact only while the sums fit the mantissa: in
+// float32 the FMAs run in chunks short enough to stay exact (< 2^24), flushed to int32.
 //
 // Fixed summation order: the micro-kernels vectorise over outputs (time points) and walk the
 // pairs p = 0..P-1 in order for every output. Zero padding keeps every output on the same code
@@ -23,6 +26,7 @@
 #include <vector>
 
 #include "numeric/ranks.hpp"
+#include "kernels/spearman_int16_kernel.hpp"
 #include "kernels/statistic_kernel.hpp"
 #include "permrsa/error.hpp"
 
@@ -138,7 +142,8 @@ class CorrelationKernel final : public StatisticKernel {
     if (brain.rows() != pairs_) throw InternalError("correlation kernel: P mismatch");
     constexpr std::size_t nr = kVectors * Simd<T>::lanes;
     panels_ = (times_ + nr - 1) / nr;
-    if (ranked_) exact_ = plan_exact_sums();
+    if (ranked_ && !(exact_ = plan_exact_sums()))
+      throw InternalError("correlation kernel: floating-point Spearman sums would not be exact");
     // Model side: L x P, z-scored (Pearson) or centred ranks (Spearman).
     zmodels_.assign(layers_ * pairs_, T{});
     model_norm_.assign(layers_, 1.0);
@@ -244,8 +249,7 @@ class CorrelationKernel final : public StatisticKernel {
   // Spearman sums are exact integers when every partial sum stays below the mantissa:
   // |u| <= P - 1, so a chunk of c pairs is exact in float32 when c (P-1)^2 < 2^24, and the
   // int32 total when P (P-1)^2 < 2^31 (P <= 1290, S <= 51); float64 is exact while
-  // P (P-1)^2 < 2^53 (S <= ~830). Beyond that Spearman is Pearson on z-scored ranks, like any
-  // real-valued statistic (ties between permutations then count only when the bits agree).
+  // P (P-1)^2 < 2^53 (S <= ~830). Beyond that this path refuses Spearman.
   bool plan_exact_sums() {
     const double p = static_cast<double>(pairs_), bound = p * (p - 1) * (p - 1);
     if constexpr (std::is_same_v<T, float>) {
@@ -271,16 +275,23 @@ class CorrelationKernel final : public StatisticKernel {
 
 }  // namespace
 
-std::unique_ptr<StatisticKernel> make_correlation_kernel(bool ranked, Precision precision,
-                                                         const Matrix<double>& models,
-                                                         const Matrix<double>& brain) {
+std::unique_ptr<StatisticKernel> make_correlation_kernel_fp(bool ranked, Precision precision,
+                                                            const Matrix<double>& models,
+                                                            const Matrix<double>& brain) {
   // Spearman sums are exact in either precision while float64 can hold them, and float32 is
   // only faster while int32 can: in between, float32 Spearman runs in float64.
   const double p = static_cast<double>(models.cols()), bound = p * (p - 1) * (p - 1);
-  const bool use_float = precision == Precision::float32 &&
-                         (!ranked || bound < 2147483648.0 || bound >= 9007199254740992.0);
+  const bool use_float = precision == Precision::float32 && (!ranked || bound < 2147483648.0);
   if (use_float) return std::make_unique<CorrelationKernel<float>>(ranked, models, brain);
   return std::make_unique<CorrelationKernel<double>>(ranked, models, brain);
+}
+
+std::unique_ptr<StatisticKernel> make_correlation_kernel(bool ranked, Precision precision,
+                                                         const Matrix<double>& models,
+                                                         const Matrix<double>& brain) {
+  // Spearman is exact integer arithmetic at every P, so the precision does not change its values.
+  if (ranked) return make_spearman_int16_kernel(models, brain, int16_isa_for_this_process());
+  return make_correlation_kernel_fp(false, precision, models, brain);
 }
 
 }  // namespace permrsa

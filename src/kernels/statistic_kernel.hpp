@@ -37,10 +37,19 @@ std::unique_ptr<StatisticKernel> make_statistic_kernel(Metric metric, Precision 
                                                        const Matrix<double>& models,
                                                        const Matrix<double>& brain);
 
-// The two kernel families (also built directly by tests and benchmarks).
+// The two kernel families (also built directly by tests and benchmarks). Spearman (ranked) is
+// the exact int16 kernel on the fastest instruction path of this CPU (spearman_int16_kernel.hpp);
+// Pearson the floating-point product in `precision`.
 std::unique_ptr<StatisticKernel> make_correlation_kernel(bool ranked, Precision precision,
                                                          const Matrix<double>& models,
                                                          const Matrix<double>& brain);
+// The floating-point product for both metrics. Spearman through it is the older path: exact
+// only while float64 holds the sums (P (P-1)^2 < 2^53, S <= ~830; it refuses larger P), and in
+// float32 only while int32 does (P <= 1290; float64 above). Kept as the int16 kernel's
+// cross-check and benchmark baseline.
+std::unique_ptr<StatisticKernel> make_correlation_kernel_fp(bool ranked, Precision precision,
+                                                            const Matrix<double>& models,
+                                                            const Matrix<double>& brain);
 std::unique_ptr<StatisticKernel> make_kendall_kernel(Metric variant, const Matrix<double>& models,
                                                      const Matrix<double>& brain);
 

@@ -1,0 +1,446 @@
+// Exact Spearman on int16 digit planes: see spearman_int16_kernel.hpp.
+//
+// Work per permutation: 2*P*L*T flop (one multiply-add per pair and output) times the number of
+// plane products (1 up to P ~ 5000-10000, 2 up to P = 32768, 4 beyond). Every output
+// is one exact integer, so the summation order does not matter for the result; it is fixed
+// anyway (pairs in order, per plane product) and no output depends on the batch, the tile, the
+// thread or the instruction path.
+#include "kernels/spearman_int16_kernel.hpp"
+
+#include <tbb/blocked_range.h>
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+#include <vector>
+
+#include "numeric/ranks.hpp"
+#include "permrsa/error.hpp"
+
+namespace permrsa {
+
+// Exact sums of the plane products beyond int64 (and the sums of squares).
+__extension__ typedef __int128 Int128;
+
+namespace int16_tile {
+
+// Plain loops, exact in int64 (no chunks needed): the path for non-x86 builds and the
+// reference the SIMD paths are tested against.
+void pass_generic(const std::int16_t* a, const std::int16_t* b, std::size_t steps, std::size_t,
+                  std::int64_t* out) {
+  for (std::size_t s = 0; s < steps; ++s) {
+    const std::int16_t* as = a + s * 2 * kRows;
+    const std::int16_t* bs = b + s * 2 * kTimes;
+    for (std::size_t r = 0; r < kRows; ++r) {
+      const std::int32_t a0 = as[2 * r], a1 = as[2 * r + 1];
+      for (std::size_t t = 0; t < kTimes; ++t)
+        out[r * kTimes + t] += std::int64_t{a0} * bs[2 * t] + std::int64_t{a1} * bs[2 * t + 1];
+    }
+  }
+}
+
+}  // namespace int16_tile
+
+const char* int16_isa_name(Int16Isa isa) {
+  switch (isa) {
+    case Int16Isa::generic:
+      return "generic";
+    case Int16Isa::avx2:
+      return "avx2";
+    case Int16Isa::avx512bw:
+      return "avx512bw";
+    case Int16Isa::avx512vnni:
+      return "avx512vnni";
+  }
+  return "?";
+}
+
+std::optional<Int16Isa> int16_isa_from_name(const std::string& name) {
+  for (auto isa : {Int16Isa::generic, Int16Isa::avx2, Int16Isa::avx512bw, Int16Isa::avx512vnni})
+    if (name == int16_isa_name(isa)) return isa;
+  return std::nullopt;
+}
+
+bool int16_isa_supported(Int16Isa isa) {
+#if defined(__x86_64__)
+  // libgcc's checks include the operating system's support for the ymm / zmm state (XGETBV).
+  __builtin_cpu_init();
+  switch (isa) {
+    case Int16Isa::generic:
+      return true;
+    case Int16Isa::avx2:
+      return __builtin_cpu_supports("avx2");
+    case Int16Isa::avx512bw:
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+    case Int16Isa::avx512vnni:
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vnni");
+  }
+  return false;
+#else
+  return isa == Int16Isa::generic;
+#endif
+}
+
+Int16Isa int16_isa_for_this_process() {
+  if (const char* forced = std::getenv("PERMRSA_KERNEL_ISA"); forced && *forced) {
+    const auto isa = int16_isa_from_name(forced);
+    if (!isa)
+      throw std::runtime_error(std::string("PERMRSA_KERNEL_ISA=") + forced +
+                               ": expected generic, avx2, avx512bw or avx512vnni");
+    if (!int16_isa_supported(*isa))
+      throw std::runtime_error(std::string("PERMRSA_KERNEL_ISA=") + forced +
+                               ": this CPU does not support it");
+    return *isa;
+  }
+  for (auto isa : {Int16Isa::avx512vnni, Int16Isa::avx512bw, Int16Isa::avx2})
+    if (int16_isa_supported(isa)) return isa;
+  return Int16Isa::generic;
+}
+
+namespace {
+
+using int16_tile::kRows;
+using int16_tile::kTimes;
+constexpr std::size_t kGroup = 4;  // row blocks that share each pair block of the brain panels,
+                                   // while their gathered rows take at most kGroupBytes
+constexpr std::size_t kGroupBytes = std::size_t{8} << 20;
+
+int16_tile::Pass pass_for(Int16Isa isa) {
+  switch (isa) {
+#if defined(__x86_64__)
+    case Int16Isa::avx2:
+      return int16_tile::pass_avx2;
+    case Int16Isa::avx512bw:
+      return int16_tile::pass_avx512bw;
+    case Int16Isa::avx512vnni:
+      return int16_tile::pass_avx512vnni;
+#endif
+    default:
+      return int16_tile::pass_generic;
+  }
+}
+
+// int16 storage aligned for 64-byte vector loads.
+class AlignedInt16 {
+ public:
+  AlignedInt16() = default;
+  explicit AlignedInt16(std::size_t n)
+      : data_(static_cast<std::int16_t*>(
+            ::operator new[](n * sizeof(std::int16_t) + 64, std::align_val_t{64}))) {
+    std::memset(data_.get(), 0, n * sizeof(std::int16_t) + 64);
+  }
+  std::int16_t* data() { return data_.get(); }
+  const std::int16_t* data() const { return data_.get(); }
+
+ private:
+  struct Free {
+    void operator()(std::int16_t* p) const { ::operator delete[](p, std::align_val_t{64}); }
+  };
+  std::unique_ptr<std::int16_t[], Free> data_;
+};
+
+// Doubled centred average ranks u = 2*rank - (P+1), exact integers.
+std::vector<std::int64_t> centred_ranks(std::span<const double> values) {
+  const auto r = average_ranks(values);
+  const double shift = static_cast<double>(values.size()) + 1.0;
+  std::vector<std::int64_t> u(r.size());
+  for (std::size_t p = 0; p < r.size(); ++p) u[p] = static_cast<std::int64_t>(2.0 * r[p] - shift);
+  return u;
+}
+
+// sqrt(sum u^2): the sum is exact (int128) and rounded once, which is the float64 sum of the
+// older kernel bit for bit wherever that one was exact (below 2^53).
+double norm(const std::vector<std::int64_t>& u) {
+  Int128 s = 0;
+  for (std::int64_t v : u) s += static_cast<Int128>(v) * v;
+  return std::sqrt(static_cast<double>(s));
+}
+
+// How u is split into int16 digits: u = sum_{i < count} d_i 2^(i*bits), the lower digits in
+// [0, 2^bits), the top one signed (an arithmetic shift). magnitude[i] bounds |d_i|.
+struct Digits {
+  std::size_t count = 1, bits = 0;
+  std::int64_t magnitude[3] = {0, 0, 0};
+
+  // |u| <= max_abs < 2^width, in `count` digits.
+  static Digits split(std::int64_t max_abs, unsigned width, std::size_t count) {
+    Digits d;
+    d.count = count;
+    d.bits = count == 1 ? width : (width + count - 1) / count;
+    for (std::size_t i = 0; i + 1 < count; ++i) d.magnitude[i] = (std::int64_t{1} << d.bits) - 1;
+    const std::int64_t scale = std::int64_t{1} << (d.bits * (count - 1));
+    d.magnitude[count - 1] = (max_abs + scale - 1) / scale;  // |u >> s| <= ceil(|u| / 2^s)
+    return d;
+  }
+  bool fits_int16() const {
+    for (std::size_t i = 0; i < count; ++i)
+      if (magnitude[i] > 32767) return false;
+    return true;
+  }
+  std::int16_t digit(std::int64_t u, std::size_t i) const {
+    if (i + 1 == count) return static_cast<std::int16_t>(u >> (bits * i));  // arithmetic shift
+    return static_cast<std::int16_t>((u >> (bits * i)) & ((std::int64_t{1} << bits) - 1));
+  }
+};
+
+// Steps (two pairs each) that int32 can sum without overflow: a step adds two products to a
+// lane, so chunk * 2 * max|a| * max|b| < 2^31. (int32 adds wrap, so only the chunk's true sum
+// must be in range, not its partial sums.)
+std::size_t chunk_steps(std::int64_t max_a, std::int64_t max_b) {
+  const std::int64_t per_step = std::max<std::int64_t>(1, 2 * max_a * max_b);
+  if (per_step > 2147483647) throw InternalError("spearman int16 kernel: int16 products too large");
+  return static_cast<std::size_t>(2147483647 / per_step);
+}
+
+class SpearmanInt16Kernel final : public StatisticKernel {
+ public:
+  SpearmanInt16Kernel(const Matrix<double>& models, const Matrix<double>& brain, Int16Isa isa)
+      : layers_(models.rows()),
+        pairs_(models.cols()),
+        times_(brain.cols()),
+        steps_((pairs_ + 1) / 2),
+        panels_((times_ + kTimes - 1) / kTimes),
+        pass_(pass_for(isa)) {
+    if (brain.rows() != pairs_) throw InternalError("spearman int16 kernel: P mismatch");
+    // P <= 2^29 (S <= 32768): two brain planes of at most 15 bits hold |u| < 2^29.
+    if (pairs_ < 2 || pairs_ > (std::size_t{1} << 29))
+      throw InternalError("spearman int16 kernel: P outside [2, 2^29]");
+    plan_digits();
+    // Model side: per digit plane, P x L int16 values (gathered per tile).
+    model_planes_.assign(model_digits_.count * layers_ * pairs_, 0);
+    model_norm_.assign(layers_, 1.0);
+    for (std::size_t l = 0; l < layers_; ++l) {
+      const auto u = centred_ranks(models.row(l));
+      model_norm_[l] = norm(u);
+      if (!(model_norm_[l] > 0)) throw InternalError("spearman int16 kernel: constant ranks");
+      for (std::size_t i = 0; i < model_digits_.count; ++i)
+        for (std::size_t p = 0; p < pairs_; ++p)
+          model_planes_[(i * pairs_ + p) * layers_ + l] = model_digits_.digit(u[p], i);
+    }
+    // Brain side: per panel of kTimes columns and digit plane, steps x kTimes x 2 (pairs 2s and
+    // 2s+1 side by side), zero-padded in pairs and times.
+    panel_size_ = steps_ * kTimes * 2;
+    packed_brain_ = AlignedInt16(panels_ * brain_digits_.count * panel_size_);
+    brain_norm_.assign(panels_ * kTimes, 1.0);
+    std::int16_t* packed = packed_brain_.data();
+    tbb::parallel_for(std::size_t{0}, times_, [&](std::size_t t) {
+      std::vector<double> column(pairs_);
+      for (std::size_t p = 0; p < pairs_; ++p) column[p] = brain(p, t);
+      const auto u = centred_ranks(column);
+      brain_norm_[t] = norm(u);
+      if (!(brain_norm_[t] > 0)) throw InternalError("spearman int16 kernel: constant ranks");
+      const std::size_t panel = t / kTimes, lane = t % kTimes;
+      for (std::size_t j = 0; j < brain_digits_.count; ++j) {
+        std::int16_t* dst = packed + (panel * brain_digits_.count + j) * panel_size_;
+        for (std::size_t p = 0; p < pairs_; ++p)
+          dst[((p / 2) * kTimes + lane) * 2 + p % 2] = brain_digits_.digit(u[p], j);
+      }
+    });
+  }
+
+  std::size_t layers() const override { return layers_; }
+  std::size_t times() const override { return times_; }
+  std::size_t pairs() const override { return pairs_; }
+  double work_per_permutation() const override {
+    return 2.0 * static_cast<double>(pairs_ * layers_ * times_);
+  }
+
+  // Row blocks are taken group_ (<= kGroup) at a time, and the pairs in blocks of step_block_
+  // steps: a block of every brain panel then stays in L2 while the group's row blocks use it, and a
+  // row block's gathered pairs stay in L1/L2 across the panels. The sums are exact integers, so
+  // this order changes no bit (the pass flushes its int32 sums at the end of every pair block).
+  void compute(std::span<const std::uint32_t> gathers, std::size_t batch,
+               std::span<double> out) const override {
+    const std::size_t rows = batch * layers_;
+    const std::size_t blocks = (rows + kRows - 1) / kRows;
+    const std::size_t groups = (blocks + group_ - 1) / group_;
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, groups, 1),
+                      [&](const tbb::blocked_range<std::size_t>& range) {
+                        Scratch& scratch = scratch_.local();
+                        for (std::size_t grp = range.begin(); grp != range.end(); ++grp)
+                          compute_group(gathers, rows, grp * group_,
+                                        std::min(group_, blocks - grp * group_), scratch, out);
+                      });
+  }
+
+ private:
+  // Per thread, reused across calls (tbb::enumerable_thread_specific: the bodies never wait on
+  // TBB, so no other task runs on a thread while it uses its scratch).
+  struct Scratch {
+    AlignedInt16 a;  // gathered model rows: group_ x planes x steps x kRows x 2
+    std::size_t a_size = 0;
+    std::vector<std::int64_t> sums;  // group x panels x plane pairs x kRows x kTimes
+    std::vector<std::int64_t> narrow = std::vector<std::int64_t>(kRows * kTimes);
+    std::vector<Int128> wide = std::vector<Int128>(kRows * kTimes);
+    std::vector<double> dot = std::vector<double>(kRows * kTimes);  // the exact dots, as double
+  };
+
+  void compute_group(std::span<const std::uint32_t> gathers, std::size_t rows, std::size_t blk0,
+                     std::size_t count, Scratch& scratch, std::span<double> out) const {
+    const std::size_t mp = model_digits_.count, bp = brain_digits_.count, n = kRows * kTimes;
+    const std::size_t plane_size = steps_ * kRows * 2, block_size = mp * plane_size;
+    if (scratch.a_size < group_ * block_size) {
+      scratch.a = AlignedInt16(group_ * block_size);
+      scratch.a_size = group_ * block_size;
+    }
+    scratch.sums.assign(group_ * panels_ * mp * bp * n, 0);
+    for (std::size_t k = 0; k < count; ++k)
+      gather_rows(gathers, rows, blk0 + k, scratch.a.data() + k * block_size);
+    for (std::size_t s0 = 0; s0 < steps_; s0 += step_block_) {
+      const std::size_t s1 = std::min(steps_, s0 + step_block_);
+      for (std::size_t k = 0; k < count; ++k)
+        for (std::size_t panel = 0; panel < panels_; ++panel)
+          for (std::size_t i = 0; i < mp; ++i)
+            for (std::size_t j = 0; j < bp; ++j) {
+              const std::int16_t* a = scratch.a.data() + k * block_size + i * plane_size;
+              const std::int16_t* b = packed_brain_.data() + (panel * bp + j) * panel_size_;
+              std::int64_t* sums =
+                  scratch.sums.data() + (((k * panels_ + panel) * mp + i) * bp + j) * n;
+              pass_(a + s0 * 2 * kRows, b + s0 * 2 * kTimes, s1 - s0, chunks_[i * bp + j], sums);
+            }
+    }
+    for (std::size_t k = 0; k < count; ++k)
+      for (std::size_t panel = 0; panel < panels_; ++panel) {
+        combine(scratch, scratch.sums.data() + (k * panels_ + panel) * mp * bp * n);
+        write_tile(scratch, rows, blk0 + k, panel, out);
+      }
+  }
+
+  void plan_digits() {
+    // |u| <= P - 1 < 2^width.
+    const auto max_abs = static_cast<std::int64_t>(pairs_ - 1);
+    const auto width = static_cast<unsigned>(std::bit_width(static_cast<std::uint64_t>(max_abs)));
+    // Brain: one plane while |u| fits int16, else two.
+    brain_digits_ = Digits::split(max_abs, width, width <= 15 ? 1 : 2);
+    // Model: 1, 2 or 3 planes, whichever costs least: planes x (1 + flush / chunk), with a flush
+    // costing about 8 steps (sign-extending 24 accumulators and adding them to memory).
+    double best = 0;
+    for (std::size_t count = 1; count <= 3; ++count) {
+      const Digits d = Digits::split(max_abs, width, count);
+      if (!d.fits_int16()) continue;
+      std::size_t shortest = SIZE_MAX;
+      for (std::size_t i = 0; i < d.count; ++i)
+        for (std::size_t j = 0; j < brain_digits_.count; ++j)
+          shortest = std::min(shortest, chunk_steps(d.magnitude[i], brain_digits_.magnitude[j]));
+      const double cost = static_cast<double>(count) * (1.0 + 8.0 / static_cast<double>(shortest));
+      if (best == 0 || cost < best) best = cost, model_digits_ = d;
+    }
+    if (best == 0) throw InternalError("spearman int16 kernel: no digit split");
+    wide_ = pairs_ > (std::size_t{1} << 19);
+    for (std::size_t i = 0; i < model_digits_.count; ++i)
+      for (std::size_t j = 0; j < brain_digits_.count; ++j)
+        chunks_.push_back(chunk_steps(model_digits_.magnitude[i], brain_digits_.magnitude[j]));
+    // A pair block of every brain panel (128 bytes per step and plane) in about 1 MB of L2.
+    const std::size_t panel_bytes_per_step = panels_ * brain_digits_.count * 2 * kTimes * 2;
+    step_block_ = std::max<std::size_t>(256, (std::size_t{1} << 20) / panel_bytes_per_step);
+    const std::size_t block_bytes = model_digits_.count * steps_ * kRows * 2 * sizeof(std::int16_t);
+    group_ = std::clamp<std::size_t>(kGroupBytes / block_bytes, 1, kGroup);
+  }
+
+  // The permuted model rows of tile `blk`, per plane, as steps x kRows x 2 (zero rows past the
+  // end and a zero pair past P), written in order (a step's 12 rows are one 48-byte line). The
+  // model planes are stored pair-major (P x L), so the rows of one permutation and consecutive
+  // layers read neighbouring values. Bytes: planes * 2 * kRows * P written, as many read, plus
+  // 4 * kRows * P of gather indices.
+  void gather_rows(std::span<const std::uint32_t> gathers, std::size_t rows, std::size_t blk,
+                   std::int16_t* out) const {
+    const std::size_t plane_size = steps_ * kRows * 2, full = pairs_ / 2;
+    const std::uint32_t* g[kRows];
+    std::size_t layer[kRows];
+    std::int16_t keep[kRows];  // all ones for a real row, 0 past the end of the batch
+    for (std::size_t r = 0; r < kRows; ++r) {
+      const std::size_t row = std::min(blk * kRows + r, rows - 1);
+      keep[r] = blk * kRows + r < rows ? std::int16_t{-1} : std::int16_t{0};
+      g[r] = gathers.data() + (row / layers_) * pairs_;
+      layer[r] = row % layers_;
+    }
+    const std::size_t L = layers_;
+    for (std::size_t i = 0; i < model_digits_.count; ++i) {
+      const std::int16_t* z = model_planes_.data() + i * pairs_ * L;
+      std::int16_t* a = out + i * plane_size;
+      for (std::size_t s = 0; s < full; ++s, a += 2 * kRows)
+        for (std::size_t r = 0; r < kRows; ++r) {
+          a[2 * r] = static_cast<std::int16_t>(z[g[r][2 * s] * L + layer[r]] & keep[r]);
+          a[2 * r + 1] = static_cast<std::int16_t>(z[g[r][2 * s + 1] * L + layer[r]] & keep[r]);
+        }
+      if (pairs_ % 2)
+        for (std::size_t r = 0; r < kRows; ++r) {
+          a[2 * r] = static_cast<std::int16_t>(z[g[r][2 * full] * L + layer[r]] & keep[r]);
+          a[2 * r + 1] = 0;
+        }
+    }
+  }
+
+  // scratch.dot = the exact dot products of a tile from its plane products `sums` (plane pairs x
+  // kRows x kTimes): sum over (i, j) of 2^(i*bm + j*bn) * (model plane i . brain plane j).
+  void combine(Scratch& scratch, const std::int64_t* sums) const {
+    const std::size_t mp = model_digits_.count, bp = brain_digits_.count, n = kRows * kTimes;
+    if (mp == 1 && bp == 1) {
+      for (std::size_t k = 0; k < n; ++k) scratch.dot[k] = static_cast<double>(sums[k]);
+      return;
+    }
+    if (!wide_) {
+      std::fill(scratch.narrow.begin(), scratch.narrow.end(), 0);
+      for (std::size_t i = 0; i < mp; ++i)
+        for (std::size_t j = 0; j < bp; ++j) {
+          const std::int64_t scale = std::int64_t{1}
+                                     << (i * model_digits_.bits + j * brain_digits_.bits);
+          const std::int64_t* pd = sums + (i * bp + j) * n;
+          for (std::size_t k = 0; k < n; ++k) scratch.narrow[k] += pd[k] * scale;
+        }
+      for (std::size_t k = 0; k < n; ++k) scratch.dot[k] = static_cast<double>(scratch.narrow[k]);
+      return;
+    }
+    std::fill(scratch.wide.begin(), scratch.wide.end(), Int128{0});
+    for (std::size_t i = 0; i < mp; ++i)
+      for (std::size_t j = 0; j < bp; ++j) {
+        const Int128 scale = Int128{1} << (i * model_digits_.bits + j * brain_digits_.bits);
+        const std::int64_t* pd = sums + (i * bp + j) * n;
+        for (std::size_t k = 0; k < n; ++k) scratch.wide[k] += pd[k] * scale;
+      }
+    for (std::size_t k = 0; k < n; ++k) scratch.dot[k] = static_cast<double>(scratch.wide[k]);
+  }
+
+  void write_tile(const Scratch& scratch, std::size_t rows, std::size_t blk, std::size_t panel,
+                  std::span<double> out) const {
+    for (std::size_t r = 0; r < kRows; ++r) {
+      const std::size_t row = blk * kRows + r;
+      if (row >= rows) break;
+      const std::size_t t0 = panel * kTimes, t1 = std::min(times_, t0 + kTimes);
+      const double m = model_norm_[row % layers_];
+      double* dst = out.data() + row * times_;
+      // One division by a per-cell constant, so equal dots give equal rho (as the older kernel).
+      for (std::size_t t = t0; t < t1; ++t)
+        dst[t] = scratch.dot[r * kTimes + t - t0] / (m * brain_norm_[t]);
+    }
+  }
+
+  std::size_t layers_, pairs_, times_, steps_, panels_, panel_size_ = 0;
+  int16_tile::Pass pass_;
+  Digits model_digits_, brain_digits_;
+  bool wide_ = false;
+  std::vector<std::size_t> chunks_;  // int32 chunk (steps) per plane pair (i, j): chunks_[i*bp + j]
+  std::size_t step_block_ = 0;       // steps per pair block
+  std::size_t group_ = 1;            // row blocks per group
+  mutable tbb::enumerable_thread_specific<Scratch> scratch_;
+  std::vector<std::int16_t> model_planes_;  // planes x P x L
+  AlignedInt16 packed_brain_;               // panels x brain planes x steps x kTimes x 2
+  std::vector<double> model_norm_, brain_norm_;
+};
+
+}  // namespace
+
+std::unique_ptr<StatisticKernel> make_spearman_int16_kernel(const Matrix<double>& models,
+                                                            const Matrix<double>& brain,
+                                                            Int16Isa isa) {
+  return std::make_unique<SpearmanInt16Kernel>(models, brain, isa);
+}
+
+}  // namespace permrsa
