@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <functional>
 
+#include <tbb/parallel_for.h>
+
 #include "permrsa/error.hpp"
 
 namespace permrsa {
@@ -61,10 +63,15 @@ std::vector<double> CellTopValues::thresholds(std::int64_t total_values) const {
   if (capacity_ <= 1) return std::vector<double>(cells, inf);
   if (static_cast<std::int64_t>(capacity_) > total_values) return std::vector<double>(cells, -inf);
   std::vector<double> out(cells);
-  for (std::size_t c = 0; c < cells; ++c) {
+  tbb::parallel_for(std::size_t{0}, cells, [&](std::size_t c) {
     if (used_[c] < capacity_) throw InternalError("cell thresholds: a cell's null is incomplete");
-    out[c] = kept(c).back();  // min of the m+1 largest = d_{m+1}
-  }
+    // The (m+1)-th largest = d_{m+1}: a selection, not a sort.
+    std::vector<double> v(values_.begin() + static_cast<std::ptrdiff_t>(c * stride_),
+                          values_.begin() + static_cast<std::ptrdiff_t>(c * stride_ + used_[c]));
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(capacity_ - 1), v.end(),
+                     std::greater<>());
+    out[c] = v[capacity_ - 1];
+  });
   return out;
 }
 

@@ -25,7 +25,7 @@ NullSweep::NullSweep(const AnalysisFrame& frame, const RankTopology& topology, c
       static_cast<double>(count(mine1)) * static_cast<double>(t_.block.cells()) * 8.0;
   cache_maps_ = f_.two_pass && mine1 == plan.pass2.shares[g] && !mine1.empty() &&
                 cache_bytes <= options.map_cache_bytes;
-  if (cache_maps_) cached_.reserve(static_cast<std::size_t>(count(mine1)) * t_.block.cells());
+  if (cache_maps_) cached_ = MapCache(static_cast<std::size_t>(count(mine1)) * t_.block.cells());
 }
 
 void NullSweep::pass2() {
@@ -38,7 +38,7 @@ void NullSweep::pass2() {
 std::span<const double> NullSweep::block_maps(int pass, std::int64_t first, std::size_t count) {
   const std::size_t bcells = t_.block.cells();
   if (replay_) {
-    const auto s = std::span<const double>(cached_).subspan(replayed_ * bcells, count * bcells);
+    const auto s = cached_.view().subspan(replayed_ * bcells, count * bcells);
     replayed_ += count;
     return s;
   }
@@ -52,7 +52,7 @@ std::span<const double> NullSweep::block_maps(int pass, std::int64_t first, std:
   }
   if (cache_maps_ && pass == 1) {
     const ScopedPhase phase(profile_, phase_name(pass, "map cache"));
-    cached_.insert(cached_.end(), batch_.s.begin(), batch_.s.end());
+    cached_.append(batch_.s);
   }
   return batch_.s;
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/analysis_frame.hpp"
+#include "core/map_cache.hpp"
 #include "core/null_accumulator.hpp"
 #include "core/null_maps.hpp"
 #include "core/null_plan.hpp"
@@ -45,7 +46,7 @@ class NullSweep {
   std::vector<double> assembled_, oriented_;  // the leader's whole maps, reused
   // Pass 1's maps kept for pass 2 when they fit the budget (options.map_cache_bytes).
   bool cache_maps_ = false, replay_ = false;
-  std::vector<double> cached_;
+  MapCache cached_;
   std::size_t replayed_ = 0;
   std::int64_t done_ = 0, total_work_ = 0, since_save_ = 0;
   std::chrono::steady_clock::time_point last_save_;

@@ -1,0 +1,35 @@
+// Pass 1's null maps kept for pass 2 (the permutation-p threshold replays them instead of
+// computing them again). At the seed shape and K = 10000 this is 384 MB: a std::vector filled by
+// one thread spent 15% of a run in page faults, zeroing and a serial copy (issue 20's profile).
+// Here the memory is one anonymous mapping with transparent huge pages requested (THP runs in
+// madvise mode on Debian), never zeroed by us, and each batch is copied in by all threads, so
+// the first-touch page faults are spread over them too.
+#pragma once
+
+#include <cstddef>
+#include <span>
+
+namespace permrsa {
+
+class MapCache {
+ public:
+  MapCache() = default;
+  explicit MapCache(std::size_t capacity);  // values; throws std::bad_alloc when mmap fails
+  ~MapCache();
+  MapCache(const MapCache&) = delete;
+  MapCache& operator=(const MapCache&) = delete;
+  MapCache(MapCache&& other) noexcept;
+  MapCache& operator=(MapCache&& other) noexcept;
+
+  // Appends `values` (copied in parallel); the total may not exceed the capacity.
+  void append(std::span<const double> values);
+  std::span<const double> view() const { return {data_, size_}; }
+  std::size_t size() const { return size_; }
+
+ private:
+  void release() noexcept;
+  double* data_ = nullptr;
+  std::size_t size_ = 0, capacity_ = 0, bytes_ = 0;
+};
+
+}  // namespace permrsa
