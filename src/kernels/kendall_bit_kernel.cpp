@@ -3,16 +3,19 @@
 // Each brain column's comparison planes (sign, and nonzero when some column has ties) are built
 // once: n0 = P(P-1)/2 bits per plane, about P^2/16 bytes. A permuted model row's planes are built
 // from its gathered dense ranks, one chunk of kChunkWords words at a time, and each chunk serves
-// every time point. A task takes kGroupRows rows of the batch x L grid; per chunk it sweeps the
+// every time point. A task takes up to kGroupRows rows of the batch x L grid (fewer when that
+// would leave threads idle: the counts are integers, so the split never changes a result); per
+// chunk it sweeps the
 // time points four at a time and the rows four at a time (tiles of 4 x 4 cells), so a brain
 // chunk is read once per task and a model chunk stays in L1/L2.
 //
 // Work per cell: n0 / 512 vectors of (XOR or ternary logic, vpopcntq, vpaddq), twice that when
-// both sides have ties; bytes per cell from outside the core: 8 * n0 / 64 / kGroupRows per brain
-// plane. All counts are integers and the final expression is kendall_tau(), shared with the
+// both sides have ties; bytes per cell from outside the core: 8 * n0 / 64 / (rows per task) per
+// brain plane. All counts are integers and the final expression is kendall_tau(), shared with the
 // merge-sort kernel, so outputs are bit-identical to it for any batch, thread count or blocking.
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -28,7 +31,7 @@ namespace permrsa {
 namespace {
 
 constexpr std::size_t kChunkWords = 512;  // 4 KiB per plane and row: 4 rows + 4 columns in L1
-constexpr std::size_t kGroupRows = 16;    // rows per task: a brain chunk serves 16 rows
+constexpr std::size_t kGroupRows = 64;    // rows per task at most: a brain chunk serves them all
 constexpr std::size_t kRankPadding = 64;  // vector loads read up to v[n + 63]
 
 // 64-byte aligned words (vector loads never split a cache line); contents start undefined.
@@ -155,12 +158,16 @@ class KendallBitKernel final : public StatisticKernel {
                      std::span<double> out, std::size_t t0, std::size_t t1,
                      const std::uint64_t* planes) const {
     const std::size_t rows = batch * layers_;
-    const std::size_t groups = (rows + kGroupRows - 1) / kGroupRows;
+    // About 4 tasks per thread, 4 to kGroupRows rows each (a multiple of the 4-row tile).
+    const auto threads = static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
+    const std::size_t per_task = std::clamp<std::size_t>(
+        ((rows + 4 * threads - 1) / (4 * threads) + 3) & ~std::size_t{3}, 4, kGroupRows);
+    const std::size_t groups = (rows + per_task - 1) / per_task;
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, groups, 1),
                       [&](const tbb::blocked_range<std::size_t>& range) {
                         for (std::size_t group = range.begin(); group != range.end(); ++group) {
-                          const std::size_t r0 = group * kGroupRows,
-                                            r1 = std::min(rows, r0 + kGroupRows);
+                          const std::size_t r0 = group * per_task,
+                                            r1 = std::min(rows, r0 + per_task);
                           compute_rows(gathers, r0, r1, t0, t1, planes, out);
                         }
                       });
