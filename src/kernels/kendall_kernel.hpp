@@ -19,8 +19,8 @@ enum class KendallMethod { automatic, merge_sort, bit_parallel };
 
 // `automatic` takes the bit-parallel count for P up to this (the crossover measured on AVX-512
 // with VPOPCNTDQ, bench/README.md), and for P up to kKendallPortableMaxPairs without it.
-inline constexpr std::size_t kKendallBitParallelMaxPairs = 12000;
-inline constexpr std::size_t kKendallPortableMaxPairs = 3000;
+inline constexpr std::size_t kKendallBitParallelMaxPairs = 8000;
+inline constexpr std::size_t kKendallPortableMaxPairs = 2000;
 // The bit-parallel kernel stores dense ranks in int16.
 inline constexpr std::size_t kKendallBitParallelLimit = 32768;
 
