@@ -7,10 +7,18 @@
 //
 // "work" is StatisticKernel::work_per_permutation(): flop (2 P L T) for Pearson/Spearman, and
 // comparison steps for Kendall, so "gflops" means Gwork/s for Kendall (kept in its own field).
+// Kendall lines also give "pair_words_per_s": 64-bit words of pair comparisons, n0 / 64 per cell
+// (n0 = P(P-1)/2), that the kernel gets through per second, whatever its method
+// (PERMRSA_KENDALL_METHOD=merge-sort|bit-parallel forces one).
+//
+// --popcount-bound instead times, on 1 thread, the limits of the bit-parallel Kendall kernel:
+// acc += popcount(a XOR b) streaming two L1-resident buffers (2 loads per 8 words), and the
+// kernel's own 4 x 4 tile on L1-resident planes (the XOR, vpopcntq, vpaddq per 8 words and cell
+// that bound it); prints {"bench": "popcount_bound", "loop": ..., "words_per_s": ...} lines.
 //
 // Usage: permrsa_bench_kernel [--threads N] [--batch B] [--min-time SEC] [--real-data DIR]
 //                             [--cases pearson:float32,spearman:float32,...] [--stimuli S]
-//                             [--layers L] [--times T] [--seed N]
+//                             [--layers L] [--times T] [--seed N] [--popcount-bound]
 //
 // Cases: metric:precision, where spearman is the exact int16 kernel (its instruction path from
 // PERMRSA_KERNEL_ISA, else the best of this CPU; printed as "isa"), spearman-fp the older
@@ -20,13 +28,16 @@
 // percentage of the machine's peak.
 #include <tbb/global_control.h>
 
+#if defined(__x86_64__)
 #include <immintrin.h>
+#endif
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <random>
 #include <sstream>
@@ -35,6 +46,7 @@
 #include <vector>
 
 #include "kernels/spearman_int16_kernel.hpp"
+#include "kernels/kendall_bits.hpp"
 #include "kernels/statistic_kernel.hpp"
 #include "permrsa/analysis_spec.hpp"
 #include "permrsa/permutations.hpp"
@@ -54,13 +66,14 @@ struct Options {
   std::string cases = "pearson:float32,pearson:float64,spearman:float32,spearman:float64,kendall-b:float64";
   std::size_t stimuli = 49, layers = 22, times = 218;
   std::uint64_t seed = 1;
+  bool popcount_bound = false;
 };
 
 [[noreturn]] void usage(const std::string& message) {
   std::cerr << "permrsa_bench_kernel: " << message << "\n"
             << "usage: permrsa_bench_kernel [--threads N] [--batch B] [--min-time SEC]\n"
             << "       [--real-data DIR] [--cases metric:precision,...] [--stimuli S] [--layers L]\n"
-            << "       [--times T] [--seed N]\n";
+            << "       [--times T] [--seed N] [--popcount-bound]\n";
   std::exit(2);
 }
 
@@ -82,6 +95,7 @@ Options parse(int argc, char** argv) {
       else if (a == "--layers") o.layers = std::stoul(value());
       else if (a == "--times") o.times = std::stoul(value());
       else if (a == "--seed") o.seed = std::stoull(value());
+      else if (a == "--popcount-bound") o.popcount_bound = true;
       else if (a == "--help" || a == "-h") usage("help");
       else usage("unknown argument " + a);
     } catch (const std::logic_error&) {
@@ -244,10 +258,94 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+#if defined(__x86_64__)
+// acc += popcount(a[w] ^ b[w]) over `words` words, `repeats` times, 4 independent accumulators.
+// Returns the count, so the loop cannot be dropped.
+__attribute__((target("avx512f,avx512vpopcntdq"))) std::int64_t xor_popcount(const std::uint64_t* a,
+                                                                             const std::uint64_t* b,
+                                                                             std::size_t words,
+                                                                             int repeats) {
+  __m512i acc[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(),
+                    _mm512_setzero_si512()};
+  for (int r = 0; r < repeats; ++r) {
+    asm volatile("" : : "r"(a), "r"(b) : "memory");  // reload: no hoisting out of the repeats
+    for (std::size_t w = 0; w < words; w += 32)
+      for (int i = 0; i < 4; ++i) {
+        const __m512i x =
+            _mm512_xor_si512(_mm512_loadu_si512(a + w + 8 * i), _mm512_loadu_si512(b + w + 8 * i));
+        acc[i] = _mm512_add_epi64(acc[i], _mm512_popcnt_epi64(x));
+      }
+  }
+  alignas(64) std::int64_t lanes[8];
+  _mm512_store_si512(
+      lanes, _mm512_add_epi64(_mm512_add_epi64(acc[0], acc[1]), _mm512_add_epi64(acc[2], acc[3])));
+  std::int64_t sum = 0;
+  for (std::int64_t v : lanes) sum += v;
+  return sum;
+}
+#endif
+
+double median_of_5(const std::function<void()>& run) {
+  std::vector<double> times;
+  for (int i = 0; i < 5; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    run();
+    times.push_back(seconds_since(t0));
+  }
+  std::sort(times.begin(), times.end());
+  return times[2];
+}
+
+// The bounds of the bit-parallel Kendall kernel, 1 thread, medians of 5 runs.
+int popcount_bound() {
+#if defined(__x86_64__)
+  if (!permrsa::cpu_has_avx512_popcount()) {
+    std::cerr << "permrsa_bench_kernel: this CPU has no AVX-512 VPOPCNTDQ\n";
+    return 1;
+  }
+  std::mt19937_64 rng(1);
+  const std::size_t words = 256;  // 2 x 2 KiB
+  std::vector<std::uint64_t> a(words), b(words);
+  for (std::size_t i = 0; i < words; ++i) a[i] = rng(), b[i] = rng();
+  const int repeats = 200000;
+  std::int64_t check = 0;
+  const double stream =
+      median_of_5([&] { check += xor_popcount(a.data(), b.data(), words, repeats); });
+  std::printf(
+      "{\"bench\": \"popcount_bound\", \"threads\": 1, \"loop\": \"popcount(a xor b)\", "
+      "\"words_per_s\": %.6g, \"check\": %lld}\n",
+      static_cast<double>(words) * repeats / stream, static_cast<long long>(check));
+  // The kernel's own 4 x 4 tile (no ties) over 8 planes of one 512-word chunk each (32 KiB).
+  const std::size_t chunk = 512;
+  std::vector<std::uint64_t> planes(8 * chunk);
+  for (auto& w : planes) w = rng();
+  permrsa::TileInput in{};
+  for (std::size_t i = 0; i < 4; ++i) {
+    in.x_sign[i] = planes.data() + i * chunk;
+    in.y_sign[i] = planes.data() + (4 + i) * chunk;
+  }
+  std::int64_t d[16] = {}, u[16] = {};
+  const int calls = 20000;
+  const double tile = median_of_5([&] {
+    for (int r = 0; r < calls; ++r)
+      permrsa::tile_counts(permrsa::PopcountPath::avx512, permrsa::TieMask::none, in, chunk, d, u);
+  });
+  std::printf(
+      "{\"bench\": \"popcount_bound\", \"threads\": 1, \"loop\": \"kendall tile 4x4, L1\", "
+      "\"words_per_s\": %.6g, \"check\": %lld}\n",
+      16.0 * chunk * calls / tile, static_cast<long long>(d[0]));
+  return 0;
+#else
+  std::cerr << "permrsa_bench_kernel: --popcount-bound needs x86-64\n";
+  return 1;
+#endif
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const Options o = parse(argc, argv);
+  if (o.popcount_bound) return popcount_bound();
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
                             static_cast<std::size_t>(o.threads));
   permrsa::RsaProblem problem;
@@ -313,16 +411,20 @@ int main(int argc, char** argv) {
     double checksum = 0;
     for (double v : out) checksum += v;
     const bool flop = c.metric == Metric::pearson || c.metric == Metric::spearman;
+    const double pair_words =
+        static_cast<double>(P) * static_cast<double>(P - 1) / 2 / 64 * static_cast<double>(L * T);
     std::printf(
         "{\"bench\": \"null_kernel\", \"metric\": \"%s\", \"precision\": \"%s\", \"isa\": \"%s\", \"data\": \"%s\", "
         "\"S\": %zu, \"P\": %zu, \"L\": %zu, \"T\": %zu, \"batch\": %zu, \"threads\": %d, "
         "\"reps\": %zu, \"seconds_median\": %.6g, \"seconds_best\": %.6g, "
         "\"perms_per_s\": %.6g, \"perms_per_s_best\": %.6g, \"work_per_perm\": %.6g, "
-        "\"work_unit\": \"%s\", \"gflops\": %.6g, \"gflops_best\": %.6g, \"checksum\": %.17g}\n",
+        "\"work_unit\": \"%s\", \"gflops\": %.6g, \"gflops_best\": %.6g, \"pair_words_per_s\": "
+        "%.6g, "
+        "\"checksum\": %.17g}\n",
         c.name.c_str(), c.precision_name.c_str(), isa, o.real_data.empty() ? "random" : "real", S, P,
         L, T, o.batch, o.threads, times.size(), median, best, batch / median, batch / best, work,
         flop ? "flop" : "comparison-steps", flop ? batch * work / median / 1e9 : 0.0,
-        flop ? batch * work / best / 1e9 : 0.0, checksum);
+        flop ? batch * work / best / 1e9 : 0.0, flop ? 0.0 : batch * pair_words / median, checksum);
     std::fflush(stdout);
   }
   return 0;

@@ -5,21 +5,27 @@
 // the model gathered in the brain's sorted order; within runs of tied brain values x is sorted
 // (so tied-y pairs are neither concordant nor discordant), and the inversions left are exactly
 // the discordant pairs. With n0 = P(P-1)/2, n1 = model ties, n2 = brain ties, n3 = joint ties,
-// nd = discordant:  n_c - n_d = n0 - n1 - n2 + n3 - 2 nd, and as in scipy.stats.kendalltau (1.10)
-//   tau_b = (n_c - n_d) / sqrt(n0 - n1) / sqrt(n0 - n2),  clipped to [-1, 1];
-//   tau_a = (n_c - n_d) / n0.
-// Integer counts make every output independent of batching and threads.
+// nd = discordant:  n_c - n_d = n0 - n1 - n2 + n3 - 2 nd, and tau follows in kendall_tau()
+// (scipy.stats.kendalltau 1.10). Integer counts make every output independent of batching and
+// threads.
+//
+// make_kendall_kernel chooses between this kernel and the bit-parallel one by P
+// (kendall_kernel.hpp).
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <numeric>
+#include <string>
 #include <vector>
 
-#include "numeric/ranks.hpp"
 #include "kernels/inversion_count.hpp"
+#include "kernels/kendall_kernel.hpp"
+#include "kernels/kendall_tau.hpp"
 #include "kernels/statistic_kernel.hpp"
+#include "numeric/ranks.hpp"
 #include "permrsa/error.hpp"
 
 namespace permrsa {
@@ -43,7 +49,8 @@ class KendallKernel final : public StatisticKernel {
     model_ties_.resize(layers_);
     for (std::size_t l = 0; l < layers_; ++l) {
       const auto ranks = dense_ranks(models.row(l));
-      std::copy(ranks.begin(), ranks.end(), model_ranks_.begin() + static_cast<std::ptrdiff_t>(l * pairs_));
+      std::copy(ranks.begin(), ranks.end(),
+                model_ranks_.begin() + static_cast<std::ptrdiff_t>(l * pairs_));
       model_ties_[l] = tied_pairs(models.row(l));
       const auto top = *std::max_element(ranks.begin(), ranks.end());
       rank_bits_ = std::max(rank_bits_, bits_for(static_cast<std::uint32_t>(top)));
@@ -58,13 +65,15 @@ class KendallKernel final : public StatisticKernel {
       std::iota(order.begin(), order.end(), 0u);
       std::stable_sort(order.begin(), order.end(),
                        [&](std::uint32_t a, std::uint32_t b) { return column[a] < column[b]; });
-      std::copy(order.begin(), order.end(), brain_order_.begin() + static_cast<std::ptrdiff_t>(t * pairs_));
+      std::copy(order.begin(), order.end(),
+                brain_order_.begin() + static_cast<std::ptrdiff_t>(t * pairs_));
       brain_ties_[t] = tied_pairs(column);
       for (std::size_t i = 0; i < pairs_;) {
         std::size_t j = i + 1;
         while (j < pairs_ && column[order[j]] == column[order[i]]) ++j;
         if (j - i > 1)
-          brain_runs_[t].push_back({static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(j - i)});
+          brain_runs_[t].push_back(
+              {static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(j - i)});
         i = j;
       }
     }
@@ -82,16 +91,18 @@ class KendallKernel final : public StatisticKernel {
                std::span<double> out) const override {
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, batch * layers_),
                       [&](const tbb::blocked_range<std::size_t>& range) {
-      std::vector<std::int32_t> permuted(pairs_), x(pairs_), scratch(std::size_t{1} << rank_bits_);
-      for (std::size_t task = range.begin(); task != range.end(); ++task) {
-        const std::size_t b = task / layers_, l = task % layers_;
-        const std::uint32_t* g = gathers.data() + b * pairs_;
-        const std::int32_t* ranks = model_ranks_.data() + l * pairs_;
-        for (std::size_t p = 0; p < pairs_; ++p) permuted[p] = ranks[g[p]];
-        double* dst = out.data() + task * times_;
-        for (std::size_t t = 0; t < times_; ++t) dst[t] = cell(permuted, x, scratch, l, t);
-      }
-    });
+                        std::vector<std::int32_t> permuted(pairs_), x(pairs_),
+                            scratch(std::size_t{1} << rank_bits_);
+                        for (std::size_t task = range.begin(); task != range.end(); ++task) {
+                          const std::size_t b = task / layers_, l = task % layers_;
+                          const std::uint32_t* g = gathers.data() + b * pairs_;
+                          const std::int32_t* ranks = model_ranks_.data() + l * pairs_;
+                          for (std::size_t p = 0; p < pairs_; ++p) permuted[p] = ranks[g[p]];
+                          double* dst = out.data() + task * times_;
+                          for (std::size_t t = 0; t < times_; ++t)
+                            dst[t] = cell(permuted, x, scratch, l, t);
+                        }
+                      });
   }
 
  private:
@@ -114,17 +125,13 @@ class KendallKernel final : public StatisticKernel {
     const std::int64_t discordant = count_inversions(x.data(), pairs_, rank_bits_, scratch.data());
     const std::int64_t con_minus_dis =
         n0_ - model_ties_[l] - brain_ties_[t] + joint_ties - 2 * discordant;
-    if (!tau_b_) return static_cast<double>(con_minus_dis) / static_cast<double>(n0_);
-    const double tau = static_cast<double>(con_minus_dis) /
-                       std::sqrt(static_cast<double>(n0_ - model_ties_[l])) /
-                       std::sqrt(static_cast<double>(n0_ - brain_ties_[t]));
-    return std::min(1.0, std::max(-1.0, tau));
+    return kendall_tau(tau_b_, n0_, model_ties_[l], brain_ties_[t], con_minus_dis);
   }
 
   bool tau_b_;
   std::size_t layers_, pairs_, times_;
   std::int64_t n0_ = 0;
-  int rank_bits_ = 1;                        // dense model ranks < 2^rank_bits_
+  int rank_bits_ = 1;                       // dense model ranks < 2^rank_bits_
   std::vector<std::int32_t> model_ranks_;   // L x P dense ranks
   std::vector<std::int64_t> model_ties_;    // n1 per layer
   std::vector<std::uint32_t> brain_order_;  // T x P ascending order of each brain column
@@ -134,9 +141,48 @@ class KendallKernel final : public StatisticKernel {
 
 }  // namespace
 
+KendallMethod kendall_method_for(std::size_t pairs, PopcountPath path) {
+  const std::size_t limit =
+      path == PopcountPath::avx512 ? kKendallBitParallelMaxPairs : kKendallPortableMaxPairs;
+  return pairs >= 2 && pairs <= limit ? KendallMethod::bit_parallel : KendallMethod::merge_sort;
+}
+
+KendallMethod kendall_method_from_environment() {
+  const char* value = std::getenv("PERMRSA_KENDALL_METHOD");
+  const std::string text = value == nullptr ? "" : value;
+  if (text.empty() || text == "automatic") return KendallMethod::automatic;
+  if (text == "merge-sort") return KendallMethod::merge_sort;
+  if (text == "bit-parallel") return KendallMethod::bit_parallel;
+  throw InputError(
+      "PERMRSA_KENDALL_METHOD: expected merge-sort, bit-parallel or automatic, found \"" + text +
+      "\"");
+}
+
+PopcountPath popcount_path_from_environment() {
+  const char* value = std::getenv("PERMRSA_KENDALL_POPCOUNT");
+  if (value != nullptr && std::string(value) == "portable") return PopcountPath::portable;
+  return cpu_has_avx512_popcount() ? PopcountPath::avx512 : PopcountPath::portable;
+}
+
+std::unique_ptr<StatisticKernel> make_merge_sort_kendall_kernel(Metric variant,
+                                                                const Matrix<double>& models,
+                                                                const Matrix<double>& brain) {
+  return std::make_unique<KendallKernel>(variant, models, brain);
+}
+
+std::unique_ptr<StatisticKernel> make_kendall_kernel(Metric variant, const Matrix<double>& models,
+                                                     const Matrix<double>& brain,
+                                                     KendallMethod method, PopcountPath path) {
+  if (method == KendallMethod::automatic) method = kendall_method_for(models.cols(), path);
+  if (method == KendallMethod::bit_parallel)
+    return make_bit_parallel_kendall_kernel(variant, models, brain, path);
+  return make_merge_sort_kendall_kernel(variant, models, brain);
+}
+
 std::unique_ptr<StatisticKernel> make_kendall_kernel(Metric variant, const Matrix<double>& models,
                                                      const Matrix<double>& brain) {
-  return std::make_unique<KendallKernel>(variant, models, brain);
+  return make_kendall_kernel(variant, models, brain, kendall_method_from_environment(),
+                             popcount_path_from_environment());
 }
 
 }  // namespace permrsa
