@@ -6,10 +6,11 @@
 #include <memory>
 #include <vector>
 
+#include "kernels/two_group_kernel.hpp"
 #include "permrsa/analysis_spec.hpp"
+#include "permrsa/group_relabels.hpp"
 #include "permrsa/permutations.hpp"
 #include "permrsa/rsa_problem.hpp"
-#include "permrsa/group_relabels.hpp"
 #include "permrsa/sign_flips.hpp"
 
 namespace permrsa {
@@ -33,19 +34,25 @@ std::vector<double> per_subject_maps(const RsaProblem& problem, const AnalysisSe
 // Stimulus scheme: the model's stimulus labels permuted. With per-subject data the statistic is
 // the mean over subjects (in subject order) of the per-subject correlations (atanh'ed with
 // fisher_z), the same permutation for every subject.
-std::unique_ptr<NullMaps> make_stimulus_maps(const RsaProblem& problem, const AnalysisSettings& analysis,
+std::unique_ptr<NullMaps> make_stimulus_maps(const RsaProblem& problem,
+                                             const AnalysisSettings& analysis,
                                              const PermutationSet& permutations);
 
 // Sign-flip scheme: per-subject maps r_n (identity permutation) computed once; pattern k flips
 // subjects' signs, X_n = sigma_n r_n, and the group statistic is mean(X), or
 // t = mean(X) / sqrt(var(X, ddof = 1) / N) (as MNE's ttest_1samp_no_p), sums in subject order.
-std::unique_ptr<NullMaps> make_sign_flip_maps(const RsaProblem& problem, const AnalysisSettings& analysis,
+std::unique_ptr<NullMaps> make_sign_flip_maps(const RsaProblem& problem,
+                                              const AnalysisSettings& analysis,
                                               const SignFlipSet& flips);
 
 // Two-group scheme: per-subject maps computed once; relabelling k assigns the subjects to the
 // groups, and the statistic is Welch's t, the mean difference or the F of a - b
 // (kernels/two_group_kernel.hpp).
-std::unique_ptr<NullMaps> make_two_group_maps(const RsaProblem& problem, const AnalysisSettings& analysis,
+// The kernel's statistic for analysis.group_statistic (welch-t, mean-difference or f).
+TwoGroupStatistic two_group_statistic(GroupStatistic statistic);
+
+std::unique_ptr<NullMaps> make_two_group_maps(const RsaProblem& problem,
+                                              const AnalysisSettings& analysis,
                                               const GroupRelabelSet& relabels);
 
 }  // namespace permrsa

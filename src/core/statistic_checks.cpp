@@ -294,7 +294,7 @@ void check_two_group_cells(const RsaProblem& problem, const RunSpec& spec,
                            std::span<const double> x) {
   const std::size_t N = problem.subject_count(), cells = problem.block.cells();
   if (spec.analysis.group_statistic == GroupStatistic::mean_difference || cells == 0) return;
-  const TwoGroupKernel kernel(x, N, cells, spec.analysis.group_statistic);
+  const TwoGroupKernel kernel(x, N, cells, two_group_statistic(spec.analysis.group_statistic));
   std::vector<std::uint8_t> labels(spec.brain.groups.begin(), spec.brain.groups.end());
   std::vector<double> observed(cells);
   kernel.compute(labels, 1, observed);

@@ -16,7 +16,7 @@ class TwoGroupMaps final : public NullMaps {
       : relabels_(relabels),
         tail_(analysis.tail),
         kernel_(per_subject_maps(problem, analysis), problem.subject_count(), problem.block.cells(),
-                analysis.group_statistic) {}
+                two_group_statistic(analysis.group_statistic)) {}
 
   void fill(Batch& batch, std::int64_t first, std::size_t count) const override {
     const std::size_t cells = kernel_.cells(), subjects = kernel_.subjects();
@@ -41,6 +41,17 @@ class TwoGroupMaps final : public NullMaps {
 };
 
 }  // namespace
+
+TwoGroupStatistic two_group_statistic(GroupStatistic statistic) {
+  switch (statistic) {
+    case GroupStatistic::mean_difference:
+      return TwoGroupStatistic::mean_difference;
+    case GroupStatistic::f:
+      return TwoGroupStatistic::f;
+    default:
+      return TwoGroupStatistic::welch_t;
+  }
+}
 
 std::unique_ptr<NullMaps> make_two_group_maps(const RsaProblem& problem,
                                               const AnalysisSettings& analysis,

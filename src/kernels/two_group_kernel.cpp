@@ -9,7 +9,7 @@
 namespace permrsa {
 
 TwoGroupKernel::TwoGroupKernel(std::span<const double> maps, std::size_t subjects,
-                               std::size_t cells, GroupStatistic statistic)
+                               std::size_t cells, TwoGroupStatistic statistic)
     : subjects_(subjects),
       cells_(cells),
       tiles_((cells + kTile - 1) / kTile),
@@ -46,16 +46,16 @@ void TwoGroupKernel::tile_statistic(const std::uint8_t* labels, const double* ma
     const double ssa = std::max(0.0, q[0][c] - s[0][c] * ma);
     const double ssb = std::max(0.0, q[1][c] - s[1][c] * mb);
     switch (statistic_) {
-      case GroupStatistic::mean_difference:
+      case TwoGroupStatistic::mean_difference:
         stat[c] = d;
         break;
-      case GroupStatistic::f: {
+      case TwoGroupStatistic::f: {
         const double within = (ssa + ssb) / (total - 2.0);
         stat[c] = within > 0 ? na * nb / total * d * d / within
                              : std::numeric_limits<double>::quiet_NaN();
         break;
       }
-      default: {  // welch-t
+      case TwoGroupStatistic::welch_t: {
         const double se2 = ssa / (na - 1.0) / na + ssb / (nb - 1.0) / nb;
         stat[c] = se2 > 0 ? d / std::sqrt(se2) : std::numeric_limits<double>::quiet_NaN();
       }

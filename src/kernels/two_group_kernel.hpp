@@ -17,15 +17,16 @@
 #include <span>
 #include <vector>
 
-#include "permrsa/analysis_spec.hpp"
-
 namespace permrsa {
+
+// The kernel's own names for the statistics (kernels sit below core's GroupStatistic).
+enum class TwoGroupStatistic { welch_t, mean_difference, f };
 
 class TwoGroupKernel {
  public:
   // maps: N x cells (subject-major).
   TwoGroupKernel(std::span<const double> maps, std::size_t subjects, std::size_t cells,
-                 GroupStatistic statistic);
+                 TwoGroupStatistic statistic);
   std::size_t subjects() const { return subjects_; }
   std::size_t cells() const { return cells_; }
   // labels: count x N of 0 (group a) or 1 (group b); out: count x cells.
@@ -36,7 +37,7 @@ class TwoGroupKernel {
   static constexpr std::size_t kTile = 64;  // cells per tile
   void tile_statistic(const std::uint8_t* labels, const double* maps, double* stat) const;
   std::size_t subjects_, cells_, tiles_;
-  GroupStatistic statistic_;
+  TwoGroupStatistic statistic_;
   std::vector<double> tiled_;  // tiles x N x kTile, centred, zero padded
 };
 
