@@ -13,7 +13,7 @@ regular L x T lattice), K = 10000 random relabellings on both sides.
   - permrsa: `permrsa run` on the N x L x T maps .npy (brain.layout = "subjects-layers-time",
     brain.groups), timed as the whole process (start, read, relabellings, clusters, HDF5 write).
   - MNE: mne.stats.permutation_cluster_test([X_a, X_b], threshold, n_permutations = K, tail = 1,
-    n_jobs = 1), timed as the call. If a pilot run predicts more than --mne-budget seconds, MNE
+    n_jobs = 1 and n_jobs = --threads), timed as the call. If a pilot run predicts more than --mne-budget seconds, MNE
     runs fewer relabellings and its time is scaled linearly to K (the table says so).
 
 Before the times are compared the observed F maps must agree within 1e-10; the cluster p-values
@@ -42,12 +42,12 @@ def maps(seed=19):
     return x
 
 
-def run_mne(x, threshold, k):
+def run_mne(x, threshold, k, n_jobs=1):
     import mne
     t0 = time.perf_counter()
     f_obs, clusters, p, _ = mne.stats.permutation_cluster_test(
         [x[:N_A], x[N_A:]], threshold=threshold, n_permutations=k, tail=1, adjacency=None,
-        n_jobs=1, seed=0, out_type="mask", verbose=False)
+        n_jobs=n_jobs, seed=0, out_type="mask", verbose=False)
     return time.perf_counter() - t0, np.asarray(f_obs).reshape(L, T), clusters, p
 
 
@@ -87,6 +87,8 @@ def main(argv=None):
         k_mne = max(pilot_k, int(a.mne_budget / (pilot / pilot_k)))
     mne_seconds, _, _, mne_p = run_mne(x, threshold, k_mne)
     mne_scaled = mne_seconds * a.permutations / k_mne
+    jobs_seconds, _, _, _ = run_mne(x, threshold, k_mne, n_jobs=a.threads)
+    jobs_scaled = jobs_seconds * a.permutations / k_mne
     K = a.permutations
     head = ["workload", "time", "relabellings/s", "ratio vs MNE"]
     rows = [[f"permrsa two-group F, {N_A}+{N_B} x {L} x {T}, K = {K}, {a.threads} threads",
@@ -94,7 +96,11 @@ def main(argv=None):
              f"{mne_scaled / engine_seconds:.1f}x faster"],
             [f"MNE permutation_cluster_test, n_jobs = 1, K = {k_mne}"
              + ("" if k_mne == K else f" (time scaled to {K})"),
-             fmt_time(mne_scaled), f"{K / mne_scaled:,.0f}", "1.0x"]]
+             fmt_time(mne_scaled), f"{K / mne_scaled:,.0f}", "1.0x"],
+            [f"MNE permutation_cluster_test, n_jobs = {a.threads}, K = {k_mne}"
+             + ("" if k_mne == K else f" (time scaled to {K})"),
+             fmt_time(jobs_scaled), f"{K / jobs_scaled:,.0f}",
+             f"{mne_scaled / jobs_scaled:.2f}x (permrsa {jobs_scaled / engine_seconds:.1f}x faster)"]]
     text, md = table(head, rows)
     print(f"# two groups vs MNE on {cpu_name()}")
     print(text)
