@@ -22,7 +22,7 @@ std::int64_t passing_count(double alpha, std::int64_t permutations) {
 
 CellTopValues::CellTopValues(std::size_t cells, std::size_t capacity)
     : capacity_(capacity),
-      stride_(capacity + std::max<std::size_t>(16, capacity / 2)),
+      stride_(capacity + std::clamp<std::size_t>(2 * capacity, 16, 4096)),
       values_(cells * stride_),
       bound_(cells, -std::numeric_limits<double>::infinity()),
       trimmed_(cells, 0),

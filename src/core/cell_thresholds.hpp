@@ -6,6 +6,7 @@
 // m+1 largest values of each cell, and pass 2 compares with their smallest.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -16,7 +17,8 @@ namespace permrsa {
 std::int64_t passing_count(double alpha, std::int64_t permutations);
 
 // The largest `capacity` values pushed into each cell, by buffered selection: values above the
-// cell's running bound go into a buffer of capacity + capacity / 2 (at least 16 more) values;
+// cell's running bound go into a buffer of 3 capacity values (capacity + 16 at least, capacity +
+// 4096 at most);
 // a full buffer is trimmed to its `capacity` largest with std::nth_element, whose smallest then
 // becomes the bound. Amortised O(1) per value, against O(log capacity) for a heap's sift, and
 // the kept multiset (so every threshold) is the same as a heap's: a value equal to the bound
@@ -31,6 +33,26 @@ class CellTopValues {
     if (!(value > bound_[cell]) && trimmed_[cell]) return;
     values_[cell * stride_ + n] = value;
     if (++n == stride_) trim(cell);
+  }
+  // push(c, e[c]) for the cells [begin, end) of one map, in cell order: the same values kept.
+  // The cells whose value enters are listed first without a branch (most values do not enter,
+  // and which ones do is unpredictable), then stored.
+  void push_cells(std::size_t begin, std::size_t end, const double* e) {
+    constexpr std::size_t kRun = 256;
+    std::uint32_t enter[kRun];
+    for (std::size_t first = begin; first < end; first += kRun) {
+      const std::size_t last = std::min(end, first + kRun);
+      std::size_t n = 0;
+      for (std::size_t c = first; c < last; ++c) {
+        enter[n] = static_cast<std::uint32_t>(c);
+        n += (e[c] > bound_[c]) | !trimmed_[c];
+      }
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t c = enter[i];
+        values_[c * stride_ + used_[c]] = e[c];
+        if (++used_[c] == stride_) trim(c);
+      }
+    }
   }
   // e passes iff e > threshold(cell). +inf when nothing can pass (m = 0).
   std::vector<double> thresholds(std::int64_t total_values) const;

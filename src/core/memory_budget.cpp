@@ -62,9 +62,9 @@ RunFootprint run_footprint(const RunSpec& spec, const ProblemShape& shape, const
   }
   const double maxima = spec.correction.tfce ? 3.0 : 2.0;
   f.per_permutation = 8.0 * (4.0 * maxima + 3.0);
-  // The top-value buffers (1.5 capacity per cell, core/cell_thresholds.hpp), merged, state.
+  // The top-value buffers (up to 3 capacity per cell, core/cell_thresholds.hpp), merged, state.
   if (spec.correction.cluster_threshold == ClusterThreshold::permutation_p)
-    f.per_permutation += spec.correction.cluster_alpha * 8.0 * (2.5 * block_cells + cells);
+    f.per_permutation += spec.correction.cluster_alpha * 8.0 * (4.0 * block_cells + cells);
   if (spec.bootstrap.enabled) {
     f.fixed += 2.0 * subjects * cells * 8.0;  // the whole per-subject maps, gathered on rank 0
     f.per_sample =

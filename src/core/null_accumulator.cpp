@@ -6,9 +6,9 @@
 #include <algorithm>
 
 #include "core/block_maps.hpp"
+#include "core/tfce.hpp"
 #include "core/work_share.hpp"
 #include "permrsa/error.hpp"
-#include "core/tfce.hpp"
 
 namespace permrsa {
 
@@ -59,9 +59,7 @@ void NullAccumulator::add_block(const Batch& batch) {
                         const double* e = batch.e.data() + b * bcells;
                         for (std::size_t c = range.begin(); c != range.end(); ++c)
                           exceed_[c] += e[c] >= e0_[c];
-                        if (top_)
-                          for (std::size_t c = range.begin(); c != range.end(); ++c)
-                            top_->push(c, e[c]);
+                        if (top_) top_->push_cells(range.begin(), range.end(), e);
                       }
                     });
 }
