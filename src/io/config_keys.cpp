@@ -177,6 +177,69 @@ void add_group_files(const Value& v, RunSpec& s, const KeyContext& k, std::int64
   }
 }
 
+// brain.groups: one 0 (group a) or 1 (group b) per subject.
+void parse_groups(const Value& v, RunSpec& s, const KeyContext& k) {
+  if (!s.brain.groups.empty())
+    k.fail("brain.files_a / brain.files_b give the groups already: expected one of the two");
+  s.brain.groups =
+      typed(v, k, "a list of 0 (group a) or 1 (group b), one per subject", [](const Value& x) {
+        std::vector<std::int64_t> out;
+        for (const auto& y : x.as_array()) out.push_back(y.as_integer());
+        return out;
+      });
+  for (std::size_t i = 0; i < s.brain.groups.size(); ++i)
+    if (s.brain.groups[i] != 0 && s.brain.groups[i] != 1)
+      k.fail("expected 0 (group a) or 1 (group b) for every subject, found " +
+             std::to_string(s.brain.groups[i]) + " at position " + std::to_string(i));
+}
+
+std::optional<std::string> print_groups(const RunSpec& s) {
+  if (s.brain.groups.empty()) return std::nullopt;
+  std::string out = "[";
+  for (std::size_t i = 0; i < s.brain.groups.size(); ++i)
+    out += (i ? ", " : "") + std::to_string(s.brain.groups[i]);
+  return out + "]";
+}
+
+// contrasts.pairs: distinct [A, B] pairs of two different layer names without "/".
+void check_contrast_pair(const std::vector<std::pair<std::string, std::string>>& pairs,
+                         std::size_t i, const KeyContext& k) {
+  const auto& [a, b] = pairs[i];
+  const std::string text = "[\"" + a + "\", \"" + b + "\"]";
+  if (a == b)
+    k.fail("expected two different layers, found " + text + " (a layer minus itself is zero)");
+  for (const auto& name : {a, b})
+    if (name.find('/') != std::string::npos)
+      k.fail("expected layer names without \"/\" (the pair names an HDF5 group), found \"" + name +
+             "\"");
+  for (std::size_t j = 0; j < i; ++j)
+    if (pairs[j] == pairs[i]) k.fail("expected distinct pairs, found " + text + " twice");
+}
+
+void parse_contrast_pairs(const Value& v, RunSpec& s, const KeyContext& k) {
+  s.contrasts.pairs = typed(v, k, "a list of [\"layer A\", \"layer B\"] pairs", [](const Value& x) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& y : x.as_array()) {
+      const auto& pair = y.as_array();
+      if (pair.size() != 2) throw toml::type_error("size", toml::source_location());
+      out.emplace_back(pair[0].as_string().str, pair[1].as_string().str);
+    }
+    return out;
+  });
+  if (s.contrasts.pairs.empty()) k.fail("expected at least one [\"layer A\", \"layer B\"] pair");
+  for (std::size_t i = 0; i < s.contrasts.pairs.size(); ++i)
+    check_contrast_pair(s.contrasts.pairs, i, k);
+}
+
+std::optional<std::string> print_contrast_pairs(const RunSpec& s) {
+  if (s.contrasts.pairs.empty()) return std::nullopt;
+  std::string out = "[";
+  for (std::size_t i = 0; i < s.contrasts.pairs.size(); ++i)
+    out += (i ? ", [" : "[") + quoted(s.contrasts.pairs[i].first) + ", " +
+           quoted(s.contrasts.pairs[i].second) + "]";
+  return out + "]";
+}
+
 std::vector<KeyDescriptor> brain_keys() {
   const auto brain = &RunSpec::brain;
   return {
@@ -211,28 +274,7 @@ std::vector<KeyDescriptor> brain_keys() {
       {"brain", "files_b",
        [](const Value& v, RunSpec& s, const KeyContext& k) { add_group_files(v, s, k, 1); },
        [](const RunSpec&) -> std::optional<std::string> { return std::nullopt; }},
-      {"brain", "groups",
-       [](const Value& v, RunSpec& s, const KeyContext& k) {
-         if (!s.brain.groups.empty())
-           k.fail("brain.files_a / brain.files_b give the groups already: expected one of the two");
-         s.brain.groups = typed(v, k, "a list of 0 (group a) or 1 (group b), one per subject",
-                                [](const Value& x) {
-                                  std::vector<std::int64_t> out;
-                                  for (const auto& y : x.as_array()) out.push_back(y.as_integer());
-                                  return out;
-                                });
-         for (std::size_t i = 0; i < s.brain.groups.size(); ++i)
-           if (s.brain.groups[i] != 0 && s.brain.groups[i] != 1)
-             k.fail("expected 0 (group a) or 1 (group b) for every subject, found " +
-                    std::to_string(s.brain.groups[i]) + " at position " + std::to_string(i));
-       },
-       [](const RunSpec& s) -> std::optional<std::string> {
-         if (s.brain.groups.empty()) return std::nullopt;
-         std::string out = "[";
-         for (std::size_t i = 0; i < s.brain.groups.size(); ++i)
-           out += (i ? ", " : "") + std::to_string(s.brain.groups[i]);
-         return out + "]";
-       }},
+      {"brain", "groups", parse_groups, print_groups},
       choice_key("brain", "layout", field(brain, &BrainSpec::layout),
                  {BrainLayout::pairs_time, BrainLayout::time_pairs,
                   BrainLayout::subjects_pairs_time, BrainLayout::subjects_layers_time}),
@@ -424,43 +466,7 @@ std::vector<KeyDescriptor> bootstrap_and_output_keys() {
          if (l.empty()) return std::nullopt;
          return "[" + quoted(l[0]) + ", " + quoted(l[1]) + "]";
        }},
-      {"contrasts", "pairs",
-       [](const Value& v, RunSpec& s, const KeyContext& k) {
-         s.contrasts.pairs =
-             typed(v, k, "a list of [\"layer A\", \"layer B\"] pairs", [](const Value& x) {
-               std::vector<std::pair<std::string, std::string>> out;
-               for (const auto& y : x.as_array()) {
-                 const auto& pair = y.as_array();
-                 if (pair.size() != 2) throw toml::type_error("size", toml::source_location());
-                 out.emplace_back(pair[0].as_string().str, pair[1].as_string().str);
-               }
-               return out;
-             });
-         const auto& pairs = s.contrasts.pairs;
-         if (pairs.empty()) k.fail("expected at least one [\"layer A\", \"layer B\"] pair");
-         for (std::size_t i = 0; i < pairs.size(); ++i) {
-           if (pairs[i].first == pairs[i].second)
-             k.fail("expected two different layers, found [\"" + pairs[i].first + "\", \"" +
-                    pairs[i].second + "\"] (a layer minus itself is zero)");
-           for (const auto& name : {pairs[i].first, pairs[i].second})
-             if (name.find('/') != std::string::npos)
-               k.fail(
-                   "expected layer names without \"/\" (the pair names an HDF5 group), found \"" +
-                   name + "\"");
-           for (std::size_t j = 0; j < i; ++j)
-             if (pairs[j] == pairs[i])
-               k.fail("expected distinct pairs, found [\"" + pairs[i].first + "\", \"" +
-                      pairs[i].second + "\"] twice");
-         }
-       },
-       [](const RunSpec& s) -> std::optional<std::string> {
-         if (s.contrasts.pairs.empty()) return std::nullopt;
-         std::string out = "[";
-         for (std::size_t i = 0; i < s.contrasts.pairs.size(); ++i)
-           out += (i ? ", [" : "[") + quoted(s.contrasts.pairs[i].first) + ", " +
-                  quoted(s.contrasts.pairs[i].second) + "]";
-         return out + "]";
-       }},
+      {"contrasts", "pairs", parse_contrast_pairs, print_contrast_pairs},
       {"output", "file",
        [](const Value& v, RunSpec& s, const KeyContext& k) {
          s.output.file = string_of(v, k);

@@ -179,16 +179,10 @@ class KendallBitKernel final : public StatisticKernel {
                     std::span<double> out) const {
     const std::size_t nr = r1 - r0, nt = t1 - t0;
     const std::size_t row_words = chunk_words_ * (model_masked() ? 2 : 1);
-    std::vector<std::int16_t> x(nr * stride_, 0);
-    for (std::size_t i = 0; i < nr; ++i) {
-      const std::size_t b = (r0 + i) / layers_, l = (r0 + i) % layers_;
-      const std::uint32_t* g = gathers.data() + b * pairs_;
-      const std::int16_t* ranks = model_ranks_.data() + l * stride_;
-      std::int16_t* xi = x.data() + i * stride_;
-      for (std::size_t p = 0; p < pairs_; ++p) xi[p] = ranks[g[p]];
-    }
+    const std::vector<std::int16_t> x = gathered_ranks(gathers, r0, r1);
     WordBuffer model(nr * row_words);
-    std::vector<std::int64_t> discordant(nr * nt, 0), untied(mask_ == TieMask::both ? nr * nt : 0);
+    Counts counts{std::vector<std::int64_t>(nr * nt, 0),
+                  std::vector<std::int64_t>(mask_ == TieMask::both ? nr * nt : 0, 0)};
     for (std::size_t c = 0; c < chunks_; ++c) {
       const std::uint64_t first = std::uint64_t{c} * chunk_words_ * 64;
       const std::uint64_t bits =
@@ -198,31 +192,62 @@ class KendallBitKernel final : public StatisticKernel {
         comparison_bits(path_, x.data() + i * stride_, pairs_, chunk_start_[c], bits, chunk_words_,
                         sign, model_masked() ? sign + chunk_words_ : nullptr);
       }
-      for (std::size_t tj = 0; tj < nt; tj += 4) {
-        const std::size_t nc = std::min<std::size_t>(4, nt - tj);
-        TileInput in{};
-        for (std::size_t j = 0; j < 4; ++j) {
-          const std::uint64_t* column = planes + (tj + std::min(j, nc - 1)) * column_words_;
-          in.y_sign[j] = column + c * chunk_words_;
-          in.y_nonzero[j] = brain_masked() ? column + plane_words_ + c * chunk_words_ : nullptr;
+      count_chunk(c, model.data(), row_words, nr, nt, planes, counts);
+    }
+    write_taus(r0, nr, t0, nt, counts, out);
+  }
+
+  // Discordant and untied pair counts of rows x columns, cell (i, j) at i * nt + j.
+  struct Counts {
+    std::vector<std::int64_t> discordant, untied;
+  };
+
+  // The permuted model ranks of rows [r0, r1), row i at i * stride_.
+  std::vector<std::int16_t> gathered_ranks(std::span<const std::uint32_t> gathers, std::size_t r0,
+                                           std::size_t r1) const {
+    std::vector<std::int16_t> x((r1 - r0) * stride_, 0);
+    for (std::size_t i = 0; i < r1 - r0; ++i) {
+      const std::size_t b = (r0 + i) / layers_, l = (r0 + i) % layers_;
+      const std::uint32_t* g = gathers.data() + b * pairs_;
+      const std::int16_t* ranks = model_ranks_.data() + l * stride_;
+      std::int16_t* xi = x.data() + i * stride_;
+      for (std::size_t p = 0; p < pairs_; ++p) xi[p] = ranks[g[p]];
+    }
+    return x;
+  }
+
+  // Chunk c's counts of every row (their planes in `model`) against every column, 4 x 4 tiles.
+  void count_chunk(std::size_t c, const std::uint64_t* model, std::size_t row_words, std::size_t nr,
+                   std::size_t nt, const std::uint64_t* planes, Counts& counts) const {
+    for (std::size_t tj = 0; tj < nt; tj += 4) {
+      const std::size_t nc = std::min<std::size_t>(4, nt - tj);
+      TileInput in{};
+      for (std::size_t j = 0; j < 4; ++j) {
+        const std::uint64_t* column = planes + (tj + std::min(j, nc - 1)) * column_words_;
+        in.y_sign[j] = column + c * chunk_words_;
+        in.y_nonzero[j] = brain_masked() ? column + plane_words_ + c * chunk_words_ : nullptr;
+      }
+      for (std::size_t ti = 0; ti < nr; ti += 4) {
+        const std::size_t ni = std::min<std::size_t>(4, nr - ti);
+        for (std::size_t i = 0; i < 4; ++i) {
+          const std::uint64_t* row = model + (ti + std::min(i, ni - 1)) * row_words;
+          in.x_sign[i] = row;
+          in.x_nonzero[i] = model_masked() ? row + chunk_words_ : nullptr;
         }
-        for (std::size_t ti = 0; ti < nr; ti += 4) {
-          const std::size_t ni = std::min<std::size_t>(4, nr - ti);
-          for (std::size_t i = 0; i < 4; ++i) {
-            const std::uint64_t* row = model.data() + (ti + std::min(i, ni - 1)) * row_words;
-            in.x_sign[i] = row;
-            in.x_nonzero[i] = model_masked() ? row + chunk_words_ : nullptr;
+        std::int64_t d[16] = {}, u[16] = {};
+        tile_counts(path_, mask_, in, chunk_words_, d, u);
+        for (std::size_t i = 0; i < ni; ++i)
+          for (std::size_t j = 0; j < nc; ++j) {
+            counts.discordant[(ti + i) * nt + tj + j] += d[4 * i + j];
+            if (mask_ == TieMask::both) counts.untied[(ti + i) * nt + tj + j] += u[4 * i + j];
           }
-          std::int64_t d[16] = {}, u[16] = {};
-          tile_counts(path_, mask_, in, chunk_words_, d, u);
-          for (std::size_t i = 0; i < ni; ++i)
-            for (std::size_t j = 0; j < nc; ++j) {
-              discordant[(ti + i) * nt + tj + j] += d[4 * i + j];
-              if (mask_ == TieMask::both) untied[(ti + i) * nt + tj + j] += u[4 * i + j];
-            }
-        }
       }
     }
+  }
+
+  // tau of every cell from its integer counts (kendall_tau: the merge-sort kernel's formula).
+  void write_taus(std::size_t r0, std::size_t nr, std::size_t t0, std::size_t nt,
+                  const Counts& counts, std::span<double> out) const {
     for (std::size_t i = 0; i < nr; ++i) {
       const std::size_t l = (r0 + i) % layers_;
       double* dst = out.data() + (r0 + i) * times_ + t0;
@@ -230,8 +255,8 @@ class KendallBitKernel final : public StatisticKernel {
         const std::int64_t n1 = model_ties_[l], n2 = brain_ties_[t0 + j];
         // With ties on one side at most, no pair is tied on both: n3 = 0.
         const std::int64_t untied_pairs =
-            mask_ == TieMask::both ? untied[i * nt + j] : n0_ - n1 - n2;
-        dst[j] = kendall_tau(tau_b_, n0_, n1, n2, untied_pairs - 2 * discordant[i * nt + j]);
+            mask_ == TieMask::both ? counts.untied[i * nt + j] : n0_ - n1 - n2;
+        dst[j] = kendall_tau(tau_b_, n0_, n1, n2, untied_pairs - 2 * counts.discordant[i * nt + j]);
       }
     }
   }
