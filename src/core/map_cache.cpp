@@ -1,6 +1,5 @@
 #include "core/map_cache.hpp"
 
-#include <sys/mman.h>
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
@@ -13,40 +12,23 @@
 
 namespace permrsa {
 
-MapCache::MapCache(std::size_t capacity) : capacity_(capacity) {
-  if (capacity == 0) return;
-  bytes_ = capacity * sizeof(double);
-  void* p = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) throw std::bad_alloc();
-  // A hint only: without THP the pages are ordinary ones.
-  (void)madvise(p, bytes_, MADV_HUGEPAGE);
-  data_ = static_cast<double*>(p);
-}
-
-MapCache::~MapCache() {
-  release();
-}
+MapCache::MapCache(std::size_t capacity)
+    : pages_(capacity * sizeof(double)), data_(pages_.as<double>()), capacity_(capacity) {}
 
 MapCache::MapCache(MapCache&& other) noexcept
-    : data_(std::exchange(other.data_, nullptr)),
+    : pages_(std::move(other.pages_)),
+      data_(std::exchange(other.data_, nullptr)),
       size_(std::exchange(other.size_, 0)),
-      capacity_(std::exchange(other.capacity_, 0)),
-      bytes_(std::exchange(other.bytes_, 0)) {}
+      capacity_(std::exchange(other.capacity_, 0)) {}
 
 MapCache& MapCache::operator=(MapCache&& other) noexcept {
   if (this != &other) {
-    release();
+    pages_ = std::move(other.pages_);
     data_ = std::exchange(other.data_, nullptr);
     size_ = std::exchange(other.size_, 0);
     capacity_ = std::exchange(other.capacity_, 0);
-    bytes_ = std::exchange(other.bytes_, 0);
   }
   return *this;
-}
-
-void MapCache::release() noexcept {
-  if (data_) munmap(data_, bytes_);
-  data_ = nullptr;
 }
 
 void MapCache::append(std::span<const double> values) {
