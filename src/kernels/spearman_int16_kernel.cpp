@@ -20,6 +20,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "numeric/page_buffer.hpp"
 #include "numeric/ranks.hpp"
 #include "permrsa/error.hpp"
 
@@ -108,9 +109,9 @@ namespace {
 
 using int16_tile::kRows;
 using int16_tile::kTimes;
-constexpr std::size_t kGroup = 4;  // row blocks that share each pair block of the brain panels,
-                                   // while their gathered rows take at most kGroupBytes
-constexpr std::size_t kGroupBytes = std::size_t{8} << 20;
+constexpr std::size_t kGroup = 32;  // row blocks that share each pair block of the brain panels,
+                                    // while their gathered pair blocks take at most kGroupBytes
+constexpr std::size_t kGroupBytes = std::size_t{1} << 20;
 
 int16_tile::Pass pass_for(Int16Isa isa) {
   switch (isa) {
@@ -214,7 +215,7 @@ class SpearmanInt16Kernel final : public StatisticKernel {
       throw InternalError("spearman int16 kernel: P outside [2, 2^29]");
     plan_digits();
     // Model side: per digit plane, P x L int16 values (gathered per tile).
-    model_planes_.assign(model_digits_.count * layers_ * pairs_, 0);
+    model_planes_ = PageBuffer(model_digits_.count * layers_ * pairs_ * sizeof(std::int16_t));
     model_norm_.assign(layers_, 1.0);
     for (std::size_t l = 0; l < layers_; ++l) {
       const auto u = centred_ranks(models.row(l));
@@ -222,7 +223,7 @@ class SpearmanInt16Kernel final : public StatisticKernel {
       if (!(model_norm_[l] > 0)) throw InternalError("spearman int16 kernel: constant ranks");
       for (std::size_t i = 0; i < model_digits_.count; ++i)
         for (std::size_t p = 0; p < pairs_; ++p)
-          model_planes_[(i * pairs_ + p) * layers_ + l] = model_digits_.digit(u[p], i);
+          model_planes()[(i * pairs_ + p) * layers_ + l] = model_digits_.digit(u[p], i);
     }
     // Brain side: per panel of kTimes columns and digit plane, steps x kTimes x 2 (pairs 2s and
     // 2s+1 side by side), zero-padded in pairs and times.
@@ -274,7 +275,8 @@ class SpearmanInt16Kernel final : public StatisticKernel {
   // Per thread, reused across calls (tbb::enumerable_thread_specific: the bodies never wait on
   // TBB, so no other task runs on a thread while it uses its scratch).
   struct Scratch {
-    AlignedInt16 a;  // gathered model rows: group_ x planes x steps x kRows x 2
+    AlignedInt16
+        a;  // gathered model rows of a pair block: group_ x planes x step_block_ x kRows x 2
     std::size_t a_size = 0;
     std::vector<std::int64_t> sums;  // group x panels x plane pairs x kRows x kTimes
     std::vector<std::int64_t> narrow = std::vector<std::int64_t>(kRows * kTimes);
@@ -285,16 +287,17 @@ class SpearmanInt16Kernel final : public StatisticKernel {
   void compute_group(std::span<const std::uint32_t> gathers, std::size_t rows, std::size_t blk0,
                      std::size_t count, Scratch& scratch, std::span<double> out) const {
     const std::size_t mp = model_digits_.count, bp = brain_digits_.count, n = kRows * kTimes;
-    const std::size_t plane_size = steps_ * kRows * 2, block_size = mp * plane_size;
+    // The gathered rows of one pair block: per row block and plane, step_block_ x kRows x 2.
+    const std::size_t plane_size = step_block_ * kRows * 2, block_size = mp * plane_size;
     if (scratch.a_size < group_ * block_size) {
       scratch.a = AlignedInt16(group_ * block_size);
       scratch.a_size = group_ * block_size;
     }
     scratch.sums.assign(group_ * panels_ * mp * bp * n, 0);
-    for (std::size_t k = 0; k < count; ++k)
-      gather_rows(gathers, rows, blk0 + k, scratch.a.data() + k * block_size);
     for (std::size_t s0 = 0; s0 < steps_; s0 += step_block_) {
       const std::size_t s1 = std::min(steps_, s0 + step_block_);
+      for (std::size_t k = 0; k < count; ++k)
+        gather_rows(gathers, rows, blk0 + k, s0, s1, plane_size, scratch.a.data() + k * block_size);
       for (std::size_t k = 0; k < count; ++k)
         for (std::size_t panel = 0; panel < panels_; ++panel)
           for (std::size_t i = 0; i < mp; ++i)
@@ -303,7 +306,7 @@ class SpearmanInt16Kernel final : public StatisticKernel {
               const std::int16_t* b = packed_brain_.data() + (panel * bp + j) * panel_size_;
               std::int64_t* sums =
                   scratch.sums.data() + (((k * panels_ + panel) * mp + i) * bp + j) * n;
-              pass_(a + s0 * 2 * kRows, b + s0 * 2 * kTimes, s1 - s0, chunks_[i * bp + j], sums);
+              pass_(a, b + s0 * 2 * kTimes, s1 - s0, chunks_[i * bp + j], sums);
             }
     }
     for (std::size_t k = 0; k < count; ++k)
@@ -340,18 +343,20 @@ class SpearmanInt16Kernel final : public StatisticKernel {
     // A pair block of every brain panel (128 bytes per step and plane) in about 1 MB of L2.
     const std::size_t panel_bytes_per_step = panels_ * brain_digits_.count * 2 * kTimes * 2;
     step_block_ = std::max<std::size_t>(256, (std::size_t{1} << 20) / panel_bytes_per_step);
-    const std::size_t block_bytes = model_digits_.count * steps_ * kRows * 2 * sizeof(std::int16_t);
+    // The group's gathered pair blocks (all planes) in about half of L2.
+    const std::size_t block_bytes =
+        model_digits_.count * std::min(step_block_, steps_) * kRows * 2 * sizeof(std::int16_t);
     group_ = std::clamp<std::size_t>(kGroupBytes / block_bytes, 1, kGroup);
   }
 
-  // The permuted model rows of tile `blk`, per plane, as steps x kRows x 2 (zero rows past the
-  // end and a zero pair past P), written in order (a step's 12 rows are one 48-byte line). The
-  // model planes are stored pair-major (P x L), so the rows of one permutation and consecutive
-  // layers read neighbouring values. Bytes: planes * 2 * kRows * P written, as many read, plus
-  // 4 * kRows * P of gather indices.
+  // Steps [s0, s1) of the permuted model rows of tile `blk`, per plane (planes `plane_size`
+  // apart), as steps x kRows x 2 (zero rows past the end and a zero pair past P), written in
+  // order (a step's 12 rows are one 48-byte line). The model planes are stored pair-major
+  // (P x L), so the rows of one permutation and consecutive layers read neighbouring values.
   void gather_rows(std::span<const std::uint32_t> gathers, std::size_t rows, std::size_t blk,
+                   std::size_t s0, std::size_t s1, std::size_t plane_size,
                    std::int16_t* out) const {
-    const std::size_t plane_size = steps_ * kRows * 2, full = pairs_ / 2;
+    const std::size_t full = std::min(s1, pairs_ / 2);
     const std::uint32_t* g[kRows];
     std::size_t layer[kRows];
     std::int16_t keep[kRows];  // all ones for a real row, 0 past the end of the batch
@@ -363,14 +368,14 @@ class SpearmanInt16Kernel final : public StatisticKernel {
     }
     const std::size_t L = layers_;
     for (std::size_t i = 0; i < model_digits_.count; ++i) {
-      const std::int16_t* z = model_planes_.data() + i * pairs_ * L;
+      const std::int16_t* z = model_planes() + i * pairs_ * L;
       std::int16_t* a = out + i * plane_size;
-      for (std::size_t s = 0; s < full; ++s, a += 2 * kRows)
+      for (std::size_t s = s0; s < full; ++s, a += 2 * kRows)
         for (std::size_t r = 0; r < kRows; ++r) {
           a[2 * r] = static_cast<std::int16_t>(z[g[r][2 * s] * L + layer[r]] & keep[r]);
           a[2 * r + 1] = static_cast<std::int16_t>(z[g[r][2 * s + 1] * L + layer[r]] & keep[r]);
         }
-      if (pairs_ % 2)
+      if (full < s1)  // the last step of an odd P: its second pair is zero
         for (std::size_t r = 0; r < kRows; ++r) {
           a[2 * r] = static_cast<std::int16_t>(z[g[r][2 * full] * L + layer[r]] & keep[r]);
           a[2 * r + 1] = 0;
@@ -430,8 +435,10 @@ class SpearmanInt16Kernel final : public StatisticKernel {
   std::size_t step_block_ = 0;       // steps per pair block
   std::size_t group_ = 1;            // row blocks per group
   mutable tbb::enumerable_thread_specific<Scratch> scratch_;
-  std::vector<std::int16_t> model_planes_;  // planes x P x L
-  AlignedInt16 packed_brain_;               // panels x brain planes x steps x kTimes x 2
+  // In huge pages: the gathers read them at random, tens of MB at S = 800 (PageBuffer).
+  PageBuffer model_planes_;  // planes x P x L
+  std::int16_t* model_planes() const { return model_planes_.as<std::int16_t>(); }
+  AlignedInt16 packed_brain_;  // panels x brain planes x steps x kTimes x 2
   std::vector<double> model_norm_, brain_norm_;
 };
 
