@@ -12,12 +12,14 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <new>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "numeric/page_buffer.hpp"
@@ -349,37 +351,53 @@ class SpearmanInt16Kernel final : public StatisticKernel {
     group_ = std::clamp<std::size_t>(kGroupBytes / block_bytes, 1, kGroup);
   }
 
+  // a[(s - s0) * 2 kRows + 2 i + k] = z[g[2 s + k] * L + i] for i < Len, k = 0, 1 (0 for the pair
+  // past an odd P).
+  template <std::size_t Len>
+  static void copy_run(const std::int16_t* z, std::size_t L, const std::uint32_t* g, std::size_t s0,
+                       std::size_t s1, std::size_t pairs, std::int16_t* a) {
+    const std::size_t full = std::min(s1, pairs / 2);
+    for (std::size_t s = s0; s < full; ++s, a += 2 * kRows) {
+      const std::int16_t* x = z + std::size_t{g[2 * s]} * L;
+      const std::int16_t* y = z + std::size_t{g[2 * s + 1]} * L;
+      for (std::size_t i = 0; i < Len; ++i) {
+        a[2 * i] = x[i];
+        a[2 * i + 1] = y[i];
+      }
+    }
+    if (full < s1) {
+      const std::int16_t* x = z + std::size_t{g[2 * full]} * L;
+      for (std::size_t i = 0; i < Len; ++i) {
+        a[2 * i] = x[i];
+        a[2 * i + 1] = 0;
+      }
+    }
+  }
+  template <std::size_t... Len>
+  static constexpr auto run_copiers(std::index_sequence<Len...>) {
+    return std::array{&SpearmanInt16Kernel::copy_run<Len + 1>...};
+  }
+
   // Steps [s0, s1) of the permuted model rows of tile `blk`, per plane (planes `plane_size`
-  // apart), as steps x kRows x 2 (zero rows past the end and a zero pair past P), written in
-  // order (a step's 12 rows are one 48-byte line). The model planes are stored pair-major
-  // (P x L), so the rows of one permutation and consecutive layers read neighbouring values.
+  // apart), as steps x kRows x 2 (zero rows past the end and a zero pair past P). The model
+  // planes are stored pair-major (P x L), and a tile's rows are consecutive layers of one or a
+  // few permutations: each run of rows with the same permutation interleaves, per step, the
+  // consecutive values of two model pairs (a fixed-length copy the compiler vectorises).
   void gather_rows(std::span<const std::uint32_t> gathers, std::size_t rows, std::size_t blk,
                    std::size_t s0, std::size_t s1, std::size_t plane_size,
                    std::int16_t* out) const {
-    const std::size_t full = std::min(s1, pairs_ / 2);
-    const std::uint32_t* g[kRows];
-    std::size_t layer[kRows];
-    std::int16_t keep[kRows];  // all ones for a real row, 0 past the end of the batch
-    for (std::size_t r = 0; r < kRows; ++r) {
-      const std::size_t row = std::min(blk * kRows + r, rows - 1);
-      keep[r] = blk * kRows + r < rows ? std::int16_t{-1} : std::int16_t{0};
-      g[r] = gathers.data() + (row / layers_) * pairs_;
-      layer[r] = row % layers_;
-    }
-    const std::size_t L = layers_;
+    static constexpr auto copiers = run_copiers(std::make_index_sequence<kRows>{});
+    const std::size_t L = layers_, first = blk * kRows, last = std::min(rows, first + kRows);
     for (std::size_t i = 0; i < model_digits_.count; ++i) {
-      const std::int16_t* z = model_planes() + i * pairs_ * L;
       std::int16_t* a = out + i * plane_size;
-      for (std::size_t s = s0; s < full; ++s, a += 2 * kRows)
-        for (std::size_t r = 0; r < kRows; ++r) {
-          a[2 * r] = static_cast<std::int16_t>(z[g[r][2 * s] * L + layer[r]] & keep[r]);
-          a[2 * r + 1] = static_cast<std::int16_t>(z[g[r][2 * s + 1] * L + layer[r]] & keep[r]);
-        }
-      if (full < s1)  // the last step of an odd P: its second pair is zero
-        for (std::size_t r = 0; r < kRows; ++r) {
-          a[2 * r] = static_cast<std::int16_t>(z[g[r][2 * full] * L + layer[r]] & keep[r]);
-          a[2 * r + 1] = 0;
-        }
+      if (last - first < kRows) std::fill(a, a + (s1 - s0) * 2 * kRows, std::int16_t{0});
+      const std::int16_t* z = model_planes() + i * pairs_ * L;
+      for (std::size_t row = first; row < last;) {
+        const std::size_t layer = row % L, len = std::min(last - row, L - layer);
+        copiers[len - 1](z + layer, L, gathers.data() + (row / L) * pairs_, s0, s1, pairs_,
+                         a + 2 * (row - first));
+        row += len;
+      }
     }
   }
 
