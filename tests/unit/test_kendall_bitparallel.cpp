@@ -24,17 +24,10 @@
 #include "kernels/kendall_bits.hpp"
 #include "kernels/kendall_kernel.hpp"
 #include "permrsa/error.hpp"
+#include "random_matrix.hpp"
 
 namespace permrsa {
 namespace {
-
-Matrix<double> random_matrix(std::size_t rows, std::size_t cols, unsigned seed, double grid) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> normal;
-  Matrix<double> m(rows, cols);
-  for (auto& v : m.values()) v = grid > 0 ? std::round(normal(rng) / grid) * grid : normal(rng);
-  return m;
-}
 
 // Row 0 is the identity (the observed data), the others random permutations of 0..P-1.
 std::vector<std::uint32_t> random_gathers(std::size_t pairs, std::size_t batch, unsigned seed) {

@@ -14,17 +14,10 @@
 #include "permrsa/condensed.hpp"
 #include "permrsa/error.hpp"
 #include "permrsa/permutations.hpp"
+#include "random_matrix.hpp"
 
 namespace permrsa {
 namespace {
-
-Matrix<double> normal_matrix(std::size_t rows, std::size_t cols, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> n;
-  Matrix<double> m(rows, cols);
-  for (auto& v : m.values()) v = n(rng);
-  return m;
-}
 
 double pearson(const std::vector<double>& x, const std::vector<double>& y) {
   const double n = static_cast<double>(x.size());
@@ -53,8 +46,8 @@ std::vector<std::uint32_t> gathers_for(const PermutationSet& set, std::int64_t f
 struct Problem {
   static constexpr std::size_t S = 10, L = 3, T = 7;
   std::size_t P = pair_count(S);
-  Matrix<double> z = normal_matrix(1, P, 3);
-  Matrix<double> models = normal_matrix(L, P, 1), brain = normal_matrix(P, T, 2);
+  Matrix<double> z = random_matrix(1, P, 3);
+  Matrix<double> models = random_matrix(L, P, 1), brain = random_matrix(P, T, 2);
   PermutationSet perms = PermutationSet::generated(S, 50, 9);
   Problem() {  // models and brain share the covariate, so partialling changes the values
     for (std::size_t p = 0; p < P; ++p) {

@@ -18,6 +18,7 @@
 #include "permrsa/analysis_spec.hpp"
 #include "permrsa/condensed.hpp"
 #include "permrsa/permutations.hpp"
+#include "random_matrix.hpp"
 
 namespace permrsa {
 namespace {
@@ -29,14 +30,6 @@ T multiply_add(T a, T b, T acc) {
 #else
   return a * b + acc;
 #endif
-}
-
-Matrix<double> normal_matrix(std::size_t rows, std::size_t cols, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> n;
-  Matrix<double> m(rows, cols);
-  for (auto& v : m.values()) v = n(rng);
-  return m;
 }
 
 std::vector<double> z_scored(std::span<const double> values) {
@@ -52,8 +45,8 @@ struct Shape {
 template <class T>
 void expect_in_order_chain(const Shape& s, Precision precision, int threads) {
   const std::size_t P = pair_count(s.S);
-  const auto models = normal_matrix(s.L, P, 11 + static_cast<unsigned>(s.S));
-  const auto brain = normal_matrix(P, s.T, 23 + static_cast<unsigned>(s.T));
+  const auto models = random_matrix(s.L, P, 11 + static_cast<unsigned>(s.S));
+  const auto brain = random_matrix(P, s.T, 23 + static_cast<unsigned>(s.T));
   const auto perms = PermutationSet::generated(s.S, 100, 9);
   std::vector<std::uint32_t> gathers(s.batch * P), pi(s.S);
   for (std::size_t b = 0; b < s.batch; ++b) {

@@ -18,6 +18,7 @@
 #include "kernels/spearman_int16_kernel.hpp"
 #include "kernels/statistic_kernel.hpp"
 #include "numeric/ranks.hpp"
+#include "random_matrix.hpp"
 
 namespace permrsa {
 namespace {
@@ -28,14 +29,6 @@ constexpr Int16Isa kAllIsas[] = {Int16Isa::generic, Int16Isa::avx2, Int16Isa::av
                                  Int16Isa::avx512vnni};
 
 // Values rounded to a coarse grid: many ties on both sides, so u takes odd and even values.
-Matrix<double> tied_matrix(std::size_t rows, std::size_t cols, unsigned seed, double grid) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> n;
-  Matrix<double> m(rows, cols);
-  for (auto& v : m.values()) v = std::round(n(rng) / grid) * grid;
-  return m;
-}
-
 // `batch` random permutations of the pairs 0..P-1 (any gather is valid input to the kernel).
 std::vector<std::uint32_t> random_gathers(std::size_t pairs, std::size_t batch, unsigned seed) {
   std::mt19937 rng(seed);
@@ -99,8 +92,8 @@ struct Shape {
 };
 
 void expect_every_path_exact(const Shape& s, double grid) {
-  const auto models = tied_matrix(s.L, s.P, 11, grid);
-  const auto brain = tied_matrix(s.P, s.T, 12, grid);
+  const auto models = random_matrix(s.L, s.P, 11, grid);
+  const auto brain = random_matrix(s.P, s.T, 12, grid);
   const auto gathers = random_gathers(s.P, s.batch, 13);
   const auto expected = reference_maps(models, brain, gathers, s.batch);
   for (Int16Isa isa : kAllIsas) {
@@ -148,8 +141,8 @@ TEST(SpearmanInt16Kernel, EqualsOlderFloatKernelWhereThatWasExact) {
   // above, exact while P (P-1)^2 < 2^53: its values must be this kernel's bit for bit.
   for (const Shape& s : {Shape{45, 5, 20, 4}, Shape{1176, 4, 40, 3}, Shape{1291, 2, 33, 2},
                          Shape{4950, 2, 33, 2}, Shape{19900, 1, 33, 2}}) {
-    const auto models = tied_matrix(s.L, s.P, 21, 0.25);
-    const auto brain = tied_matrix(s.P, s.T, 22, 0.25);
+    const auto models = random_matrix(s.L, s.P, 21, 0.25);
+    const auto brain = random_matrix(s.P, s.T, 22, 0.25);
     const auto gathers = random_gathers(s.P, s.batch, 23);
     for (Precision prec : {Precision::float32, Precision::float64}) {
       const auto older =
@@ -167,8 +160,8 @@ TEST(SpearmanInt16Kernel, EqualsOlderFloatKernelWhereThatWasExact) {
 TEST(SpearmanInt16Kernel, OutputDoesNotDependOnBatchOrThreads) {
   // Invariant 1: permutation b's map is the same bits alone, in any batch, on 1 or 2 threads.
   const Shape s{1275, 7, 70, 9};
-  const auto models = tied_matrix(s.L, s.P, 31, 0.25);
-  const auto brain = tied_matrix(s.P, s.T, 32, 0.25);
+  const auto models = random_matrix(s.L, s.P, 31, 0.25);
+  const auto brain = random_matrix(s.P, s.T, 32, 0.25);
   const auto gathers = random_gathers(s.P, s.batch, 33);
   for (Int16Isa isa : kAllIsas) {
     if (!int16_isa_supported(isa)) continue;

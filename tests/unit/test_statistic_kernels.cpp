@@ -12,19 +12,12 @@
 #include "permrsa/analysis_spec.hpp"
 #include "permrsa/condensed.hpp"
 #include "permrsa/permutations.hpp"
+#include "random_matrix.hpp"
 
 namespace permrsa {
 namespace {
 
 // Data with ties on both sides: values rounded to a coarse grid.
-Matrix<double> tied_matrix(std::size_t rows, std::size_t cols, unsigned seed, double grid) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> n;
-  Matrix<double> m(rows, cols);
-  for (auto& v : m.values()) v = grid > 0 ? std::round(n(rng) / grid) * grid : n(rng);
-  return m;
-}
-
 std::vector<std::uint32_t> gathers_for(const PermutationSet& set, std::int64_t first, std::size_t count) {
   const std::size_t P = pair_count(set.stimuli());
   std::vector<std::uint32_t> out(count * P), pi(set.stimuli());
@@ -68,7 +61,7 @@ struct Case {
   std::size_t S = 9, L = 3, T = 17;
   Matrix<double> models, brain;
   PermutationSet perms = PermutationSet::generated(9, 200, 5);
-  Case(double grid) : models(tied_matrix(3, pair_count(9), 1, grid)), brain(tied_matrix(pair_count(9), 17, 2, grid)) {}
+  Case(double grid) : models(random_matrix(3, pair_count(9), 1, grid)), brain(random_matrix(pair_count(9), 17, 2, grid)) {}
 
   // reference value of permutation k at (l, t)
   template <class F>
