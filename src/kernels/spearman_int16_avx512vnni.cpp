@@ -5,40 +5,16 @@
 // Registers: 12 rows x 2 vectors = 24 int32 accumulators + 2 brain vectors; the model pair of a
 // row is broadcast from memory. Per step (two pairs): 2 loads of 64 bytes, 24 vpdpwssd, i.e.
 // 1536 flop (a multiply and an add per product).
+#include "kernels/spearman_int16_avx512.hpp"
+
 #if defined(__x86_64__)
-// GCC 12 reports a false -Wmaybe-uninitialized inside its own AVX-512 header (the undefined
-// pass-through operand of _mm512_cvtepi32_epi64 and the extracts); not about this code.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
-#include <immintrin.h>
-
-#include "kernels/spearman_int16_tile.hpp"
-
 namespace permrsa::int16_tile {
 namespace {
 
-// 16 int32 sums of one chunk, sign-extended and added to 16 int64 totals.
-inline void flush(__m512i c, std::int64_t* o) {
-  const __m512i lo = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(c));
-  const __m512i hi = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(c, 1));
-  _mm512_storeu_si512(o, _mm512_add_epi64(_mm512_loadu_si512(o), lo));
-  _mm512_storeu_si512(o + 8, _mm512_add_epi64(_mm512_loadu_si512(o + 8), hi));
-}
-
-// The 24 accumulators stay in registers only when written out: GCC 12 spills an array of
-// them, and even named ones (to the stack inside the loop). So one step is inline assembly
+// One chunk: steps [s0, s1) summed in int32 and added to out. One step is inline assembly
 // (two statements: an asm takes at most 30 operands),
 // one vpdpwssd per accumulator with the model pair broadcast from memory ({1to16}): 24
 // accumulators, 2 brain vectors.
-#define PERMRSA_DECLARE(r) __m512i c##r##0 = _mm512_setzero_si512(), c##r##1 = c##r##0;
-#define PERMRSA_FLUSH(r)            \
-  flush(c##r##0, out + (r)*kTimes); \
-  flush(c##r##1, out + (r)*kTimes + 16);
-#define PERMRSA_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
-
-// One chunk: steps [s0, s1) summed in int32 and added to out.
 void chunk_pass(const std::int16_t* a, const std::int16_t* b, std::size_t s0, std::size_t s1,
                 std::int64_t* out) {
   PERMRSA_ROWS(PERMRSA_DECLARE)
@@ -86,9 +62,7 @@ void chunk_pass(const std::int16_t* a, const std::int16_t* b, std::size_t s0, st
 
 void pass_avx512vnni(const std::int16_t* a, const std::int16_t* b, std::size_t steps,
                      std::size_t chunk, std::int64_t* out) {
-  static_assert(kRows == 12 && kTimes == 32, "the named accumulators are a 12 x 32 tile");
-  for (std::size_t s0 = 0; s0 < steps; s0 += chunk)
-    chunk_pass(a, b, s0, steps - s0 < chunk ? steps : s0 + chunk, out);
+  pass_in_chunks(chunk_pass, a, b, steps, chunk, out);
 }
 
 #undef PERMRSA_ROWS
