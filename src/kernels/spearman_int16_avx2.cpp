@@ -5,15 +5,7 @@
 // sub-tiles of 6 rows x 16 times: 12 accumulators + 2 brain vectors + a broadcast and a product.
 // Per step and sub-tile: 2 loads of 32 bytes, 12 vpmaddwd and 12 vpaddd (384 flop).
 #if defined(__x86_64__)
-// GCC 12 reports a false -Wmaybe-uninitialized inside its own AVX-512 header (the undefined
-// pass-through operand of _mm512_cvtepi32_epi64 and the extracts); not about this code.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
-#include <immintrin.h>
-
-#include "kernels/spearman_int16_tile.hpp"
+#include "kernels/spearman_int16_intrinsics.hpp"
 
 namespace permrsa::int16_tile {
 namespace {

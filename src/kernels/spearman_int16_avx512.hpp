@@ -6,15 +6,7 @@
 #pragma once
 
 #if defined(__x86_64__)
-// GCC 12 reports a false -Wmaybe-uninitialized inside its own AVX-512 header (the undefined
-// pass-through operand of _mm512_cvtepi32_epi64 and the extracts); not about this code.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
-#include <immintrin.h>
-
-#include "kernels/spearman_int16_tile.hpp"
+#include "kernels/spearman_int16_intrinsics.hpp"
 
 namespace permrsa::int16_tile {
 
