@@ -573,6 +573,25 @@ CovariateRdms covariate_rdms(const RunSpec& spec, const Matrix<double>& all_mode
   return out;
 }
 
+// The sha256 of the input file of an array source "file[:dataset]", stored under `key`.
+void hash_array_input(RsaProblem& problem, const std::string& key, const std::string& src) {
+  if (!src.empty())
+    problem.input_hashes.emplace_back(key, sha256_file(parse_array_source(src, key).file));
+}
+
+// The sha256 of a names file "file[:dataset]", stored under `key`.
+void hash_names_input(RsaProblem& problem, const std::string& key, const std::string& names) {
+  if (!names.empty())
+    problem.input_hashes.emplace_back(key, sha256_file(names.substr(0, names.find(':'))));
+}
+
+void hash_brain_inputs(const RunSpec& spec, RsaProblem& problem) {
+  hash_array_input(problem, "brain.file", spec.brain.file);
+  for (std::size_t n = 0; n < spec.brain.files.size(); ++n)
+    hash_array_input(problem, "brain.files." + std::to_string(n), spec.brain.files[n]);
+  hash_array_input(problem, "brain.times", spec.brain.times);
+}
+
 // brain.layout = subjects-layers-time: the block's cells of every subject's map.
 RsaProblem load_subject_maps(const RunSpec& spec, const ProblemShape& shape,
                              const BlockRange& block) {
@@ -595,11 +614,8 @@ RsaProblem load_subject_maps(const RunSpec& spec, const ProblemShape& shape,
   problem.brain = std::move(given);
   problem.models = Matrix<double>(Lb, 0);
   problem.layers = layer_names(spec, L, "brain.file (N x L x T maps)");
-  problem.input_hashes.emplace_back(
-      "brain.file", sha256_file(parse_array_source(spec.brain.file, "brain.file").file));
-  if (!spec.brain.times.empty())
-    problem.input_hashes.emplace_back(
-        "brain.times", sha256_file(parse_array_source(spec.brain.times, "brain.times").file));
+  hash_array_input(problem, "brain.file", spec.brain.file);
+  hash_array_input(problem, "brain.times", spec.brain.times);
   return problem;
 }
 
@@ -667,18 +683,9 @@ RsaProblem load_generalised(const RunSpec& spec, const ProblemShape& shape,
     return columns;
   });
   if (const auto names = io::brain_stimulus_names(spec)) problem.stimulus_names = names->names;
-  auto hash = [&](const std::string& key, const std::string& src) {
-    if (!src.empty())
-      problem.input_hashes.emplace_back(key, sha256_file(parse_array_source(src, key).file));
-  };
-  hash("brain.file", spec.brain.file);
-  for (std::size_t n = 0; n < spec.brain.files.size(); ++n)
-    hash("brain.files." + std::to_string(n), spec.brain.files[n]);
-  hash("brain.times", spec.brain.times);
-  if (!spec.brain.stimuli.empty())
-    problem.input_hashes.emplace_back(
-        "brain.stimuli", sha256_file(spec.brain.stimuli.substr(0, spec.brain.stimuli.find(':'))));
-  hash("analysis.permutation_file", spec.analysis.permutation_file);
+  hash_brain_inputs(spec, problem);
+  hash_names_input(problem, "brain.stimuli", spec.brain.stimuli);
+  hash_array_input(problem, "analysis.permutation_file", spec.analysis.permutation_file);
   return problem;
 }
 
@@ -708,32 +715,15 @@ RsaProblem load_problem(const RunSpec& spec, const BlockRange& block) {
                                    : read_real_array(spec.covariates.file, "covariates.file"),
       reference);
   validate_problem(problem, spec.brain.file, spec.models.file, spec.brain.files);
-  auto hash = [&](const std::string& key, const std::string& src) {
-    if (!src.empty())
-      problem.input_hashes.emplace_back(key, sha256_file(parse_array_source(src, key).file));
-  };
-  hash("brain.file", spec.brain.file);
-  for (std::size_t n = 0; n < spec.brain.files.size(); ++n)
-    hash("brain.files." + std::to_string(n), spec.brain.files[n]);
-  hash("brain.times", spec.brain.times);
-  hash("models.file", spec.models.file);
-  for (const auto& [key, names] : {std::pair{"brain.stimuli", spec.brain.stimuli},
-                                   std::pair{"models.stimuli", spec.models.stimuli},
-                                   std::pair{"covariates.stimuli", spec.covariates.stimuli}})
-    if (!names.empty())
-      problem.input_hashes.emplace_back(key, sha256_file(names.substr(0, names.find(':'))));
-  if (!spec.models.names.empty()) {
-    const auto colon = spec.models.names.find(':');
-    problem.input_hashes.emplace_back("models.names",
-                                      sha256_file(spec.models.names.substr(0, colon)));
-  }
-  hash("covariates.file", spec.covariates.file);
-  if (!spec.covariates.names.empty()) {
-    const auto colon = spec.covariates.names.find(':');
-    problem.input_hashes.emplace_back("covariates.names",
-                                      sha256_file(spec.covariates.names.substr(0, colon)));
-  }
-  hash("analysis.permutation_file", spec.analysis.permutation_file);
+  hash_brain_inputs(spec, problem);
+  hash_array_input(problem, "models.file", spec.models.file);
+  hash_names_input(problem, "brain.stimuli", spec.brain.stimuli);
+  hash_names_input(problem, "models.stimuli", spec.models.stimuli);
+  hash_names_input(problem, "covariates.stimuli", spec.covariates.stimuli);
+  hash_names_input(problem, "models.names", spec.models.names);
+  hash_array_input(problem, "covariates.file", spec.covariates.file);
+  hash_names_input(problem, "covariates.names", spec.covariates.names);
+  hash_array_input(problem, "analysis.permutation_file", spec.analysis.permutation_file);
   return problem;
 }
 
