@@ -182,6 +182,24 @@ def signflip_cluster_test(maps, threshold, n_permutations, seed=0, batch=256):
                 H0=H0, p_pos=p_of(mp), p_neg=p_of(mn), signs=signs)
 
 
+def blas_in_use():
+    """The BLAS library this process loaded, with OpenBLAS's core and thread count if it is one."""
+    import ctypes
+    # the BLAS libraries themselves, not Python extension modules linked to them
+    libs = sorted({line.split()[-1] for line in open("/proc/self/maps")
+                   if "blas" in line.split()[-1].rsplit("/", 1)[-1]
+                   and "cpython" not in line and line.split()[-1].startswith("/")})
+    for path in libs:
+        try:
+            lib = ctypes.CDLL(path)
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            return f"{path} (OpenBLAS core {lib.openblas_get_corename().decode()}, " \
+                   f"{lib.openblas_get_num_threads()} threads)"
+        except (OSError, AttributeError):
+            continue
+    return ", ".join(libs) or "unknown"
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("maps")
@@ -203,7 +221,8 @@ def main(argv=None):
     worst = max((abs(plain_max_mass(X, res["signs"][i], args.threshold, maps.shape[1:])
                      - res["H0"][1 + i]) for i in range(checked)), default=0.0)
     res.pop("signs")
-    np.savez(args.out, seconds=seconds, check_flips=checked, check_max_diff=worst, **res)
+    np.savez(args.out, seconds=seconds, check_flips=checked, check_max_diff=worst,
+             blas=np.array(blas_in_use()), **res)
     print(f"signflip_numpy: {seconds:.3f} s; batched vs plain null maxima on {checked} flips: "
           f"max |diff| {worst:.3g}", file=sys.stderr)
     return 0 if worst <= CHECK_TOLERANCE else 1
