@@ -24,7 +24,7 @@ its sign: for a two-sided test a pattern and its negation give the same null max
 also why MNE fixes one subject), plus the identity, as in MNE; p = mean(|H0| >= |mass|) over the
 K values, as in MNE.
 
-  /usr/bin/python3 bench/signflip_numpy.py MAPS.npy THRESHOLD K OUT.npz [--seed 0] [--batch 256]
+  /usr/bin/python3 bench/signflip_numpy.py MAPS.npy THRESHOLD K OUT.npz [--seed 0] [--batch 32]
                                            [--check 32]
 
 It writes t_obs, the observed clusters (label map), their masses and p-values, H0 and the time of
@@ -207,7 +207,7 @@ def main(argv=None):
     ap.add_argument("permutations", type=int)
     ap.add_argument("out")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--check", type=int, default=32,
                     help="flips checked against the plain per-map computation")
     args = ap.parse_args(argv)

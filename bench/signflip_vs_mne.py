@@ -366,7 +366,8 @@ def main(argv=None):
                          "timed in its own interpreter. Default: $PERMRSA_MNE_MAIN; none: skipped")
     ap.add_argument("--mne-main-label", default="main", help="how the table names that MNE")
     ap.add_argument("--openblas", help="OpenBLAS folder for the NumPy baseline (as run_benchmarks.py)")
-    ap.add_argument("--numpy-batch", type=int, default=64,
+    # 16, 32 and 128 took 0.57 s at K = 10000, 64 and 256 0.62-0.69 s (3 alternating rounds)
+    ap.add_argument("--numpy-batch", type=int, default=32,
                     help="sign flips per matrix product in the NumPy baseline")
     args = ap.parse_args(argv)
 
@@ -563,7 +564,9 @@ def main(argv=None):
                      == [p for _, p, _ in res[2]["clusters"]])
         ok = t_diff <= OBSERVED_TOLERANCE and b_unmatched == (0, 0)
         baseline_agree[name] = dict(t_diff=t_diff, unmatched=b_unmatched, same_jobs=same_jobs,
-                                    h0_diff=h0_diff, blas=res[1].get("blas"),
+                                    h0_diff=h0_diff,
+                                    blas="; ".join(dict.fromkeys(
+                                        r["blas"] for r in res.values() if r.get("blas"))),
                                     n=len(b_rows), rows=b_rows, ok=ok,
                                     max_se=max((r["in_se"] for r in b_rows), default=float("nan")),
                                     check=res[1].get("check_max_diff"),
