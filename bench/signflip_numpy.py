@@ -50,7 +50,6 @@ class SignFlipT:
 
     def __init__(self, X):                      # X: (N, cells)
         self.n = X.shape[0]
-        self.X = X
         self.sum_sq = np.einsum("nc,nc->c", X, X)
         self.scale = np.sqrt(self.n * (self.n - 1.0))
         # sum_sq - sum^2/n = sum over subjects of (s_i x_i - mean)^2 is 0 only if every s_i x_i
@@ -74,9 +73,6 @@ class SignFlipT:
             bad[~np.isfinite(bad)] = 0.0
             sums[..., self.degenerate] = bad
         return sums
-
-    def flipped(self, signs):                   # signs: (B, N) of +-1.0
-        return self.from_sums(signs @ self.X)
 
     def square_bound(self, threshold):
         """Per column: |t| > threshold  <=>  sum^2 > bound (from t^2 = sum^2 (n-1)/n /
