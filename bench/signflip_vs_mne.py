@@ -38,7 +38,8 @@ If MNE at K permutations would take longer than --mne-budget seconds (a pilot ru
 it runs fewer permutations and its time is scaled linearly to K; the table says so.
 
 The machine is shared and noisy: only the ratios measured in this run mean anything. Nothing
-fails on time; the exit code is nonzero only if something could not run or the maps differ.
+fails on time; the exit code is nonzero only if something could not run, the maps differ, or a
+further baseline (MNE main, NumPy) finds other clusters than permrsa on the same t map.
 """
 import argparse
 import datetime
@@ -687,7 +688,8 @@ def main(argv=None):
             + base_md + "\n\n" + agree_md + "\n\n" + "\n".join("- " + x for x in notes) + "\n")
     if cleanup:
         cleanup.cleanup()
-    return 0 if maps_agree and same_as_rdm_run else 1
+    same_clusters = all(a["ok"] for name, a in baseline_agree.items() if name != "mne13")
+    return 0 if maps_agree and same_as_rdm_run and same_clusters else 1
 
 
 if __name__ == "__main__":
