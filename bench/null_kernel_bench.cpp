@@ -45,8 +45,8 @@
 #include <thread>
 #include <vector>
 
-#include "kernels/spearman_int16_kernel.hpp"
 #include "kernels/kendall_bits.hpp"
+#include "kernels/spearman_int16_kernel.hpp"
 #include "kernels/statistic_kernel.hpp"
 #include "permrsa/analysis_spec.hpp"
 #include "permrsa/permutations.hpp"
@@ -63,17 +63,19 @@ struct Options {
   std::size_t batch = 64;
   double min_time = 1.0;
   std::string real_data;
-  std::string cases = "pearson:float32,pearson:float64,spearman:float32,spearman:float64,kendall-b:float64";
+  std::string cases =
+      "pearson:float32,pearson:float64,spearman:float32,spearman:float64,kendall-b:float64";
   std::size_t stimuli = 49, layers = 22, times = 218;
   std::uint64_t seed = 1;
   bool popcount_bound = false;
 };
 
 [[noreturn]] void usage(const std::string& message) {
-  std::cerr << "permrsa_bench_kernel: " << message << "\n"
-            << "usage: permrsa_bench_kernel [--threads N] [--batch B] [--min-time SEC]\n"
-            << "       [--real-data DIR] [--cases metric:precision,...] [--stimuli S] [--layers L]\n"
-            << "       [--times T] [--seed N] [--popcount-bound]\n";
+  std::cerr
+      << "permrsa_bench_kernel: " << message << "\n"
+      << "usage: permrsa_bench_kernel [--threads N] [--batch B] [--min-time SEC]\n"
+      << "       [--real-data DIR] [--cases metric:precision,...] [--stimuli S] [--layers L]\n"
+      << "       [--times T] [--seed N] [--popcount-bound]\n";
   std::exit(2);
 }
 
@@ -86,18 +88,30 @@ Options parse(int argc, char** argv) {
       return argv[++i];
     };
     try {
-      if (a == "--threads") o.threads = std::stoi(value());
-      else if (a == "--batch") o.batch = std::stoul(value());
-      else if (a == "--min-time") o.min_time = std::stod(value());
-      else if (a == "--real-data") o.real_data = value();
-      else if (a == "--cases") o.cases = value();
-      else if (a == "--stimuli") o.stimuli = std::stoul(value());
-      else if (a == "--layers") o.layers = std::stoul(value());
-      else if (a == "--times") o.times = std::stoul(value());
-      else if (a == "--seed") o.seed = std::stoull(value());
-      else if (a == "--popcount-bound") o.popcount_bound = true;
-      else if (a == "--help" || a == "-h") usage("help");
-      else usage("unknown argument " + a);
+      if (a == "--threads")
+        o.threads = std::stoi(value());
+      else if (a == "--batch")
+        o.batch = std::stoul(value());
+      else if (a == "--min-time")
+        o.min_time = std::stod(value());
+      else if (a == "--real-data")
+        o.real_data = value();
+      else if (a == "--cases")
+        o.cases = value();
+      else if (a == "--stimuli")
+        o.stimuli = std::stoul(value());
+      else if (a == "--layers")
+        o.layers = std::stoul(value());
+      else if (a == "--times")
+        o.times = std::stoul(value());
+      else if (a == "--seed")
+        o.seed = std::stoull(value());
+      else if (a == "--popcount-bound")
+        o.popcount_bound = true;
+      else if (a == "--help" || a == "-h")
+        usage("help");
+      else
+        usage("unknown argument " + a);
     } catch (const std::logic_error&) {
       usage("bad value for " + a);
     }
@@ -151,18 +165,30 @@ std::vector<Case> parse_cases(const std::string& text) {
     const std::string m = item.substr(0, colon);
     const std::string pr = colon == std::string::npos ? "float32" : item.substr(colon + 1);
     Case c{};
-    if (m == "spearman-fp") c.kind = Case::Kind::spearman_fp, c.metric = Metric::spearman;
-    else if (m == "int16-peak") c.kind = Case::Kind::int16_peak, c.metric = Metric::pearson;
-    else if (m == "fp32-peak") c.kind = Case::Kind::fp32_peak, c.metric = Metric::pearson;
-    else if (m == "pearson") c.metric = Metric::pearson;
-    else if (m == "spearman") c.metric = Metric::spearman;
-    else if (m == "kendall-b") c.metric = Metric::kendall_b;
-    else if (m == "kendall-a") c.metric = Metric::kendall_a;
-    else usage("unknown metric in --cases: " + m);
-    if (pr == "float32") c.precision = Precision::float32;
-    else if (pr == "float64") c.precision = Precision::float64;
-    else if (c.kind == Case::Kind::int16_peak && pr == "avx512vnni") c.precision = Precision::float32;
-    else usage("unknown precision in --cases: " + pr);
+    if (m == "spearman-fp")
+      c.kind = Case::Kind::spearman_fp, c.metric = Metric::spearman;
+    else if (m == "int16-peak")
+      c.kind = Case::Kind::int16_peak, c.metric = Metric::pearson;
+    else if (m == "fp32-peak")
+      c.kind = Case::Kind::fp32_peak, c.metric = Metric::pearson;
+    else if (m == "pearson")
+      c.metric = Metric::pearson;
+    else if (m == "spearman")
+      c.metric = Metric::spearman;
+    else if (m == "kendall-b")
+      c.metric = Metric::kendall_b;
+    else if (m == "kendall-a")
+      c.metric = Metric::kendall_a;
+    else
+      usage("unknown metric in --cases: " + m);
+    if (pr == "float32")
+      c.precision = Precision::float32;
+    else if (pr == "float64")
+      c.precision = Precision::float64;
+    else if (c.kind == Case::Kind::int16_peak && pr == "avx512vnni")
+      c.precision = Precision::float32;
+    else
+      usage("unknown precision in --cases: " + pr);
     c.name = m;
     c.precision_name = pr;
     out.push_back(c);
@@ -174,8 +200,16 @@ std::vector<Case> parse_cases(const std::string& text) {
 // 24 independent accumulator chains (more than latency x throughput), operands in registers:
 // the instruction's throughput bound. Inline assembly, because GCC 12 spills 24 accumulators
 // written with intrinsics. Returns multiply-adds per call.
-__attribute__((target("avx512f,avx512bw,avx512vnni"), noinline)) double int16_peak_loop(std::size_t n) {
-  __m512i c0 = _mm512_setzero_si512(), c1 = _mm512_setzero_si512(), c2 = _mm512_setzero_si512(), c3 = _mm512_setzero_si512(), c4 = _mm512_setzero_si512(), c5 = _mm512_setzero_si512(), c6 = _mm512_setzero_si512(), c7 = _mm512_setzero_si512(), c8 = _mm512_setzero_si512(), c9 = _mm512_setzero_si512(), c10 = _mm512_setzero_si512(), c11 = _mm512_setzero_si512(), c12 = _mm512_setzero_si512(), c13 = _mm512_setzero_si512(), c14 = _mm512_setzero_si512(), c15 = _mm512_setzero_si512(), c16 = _mm512_setzero_si512(), c17 = _mm512_setzero_si512(), c18 = _mm512_setzero_si512(), c19 = _mm512_setzero_si512(), c20 = _mm512_setzero_si512(), c21 = _mm512_setzero_si512(), c22 = _mm512_setzero_si512(), c23 = _mm512_setzero_si512();
+__attribute__((target("avx512f,avx512bw,avx512vnni"), noinline)) double int16_peak_loop(
+    std::size_t n) {
+  __m512i c0 = _mm512_setzero_si512(), c1 = _mm512_setzero_si512(), c2 = _mm512_setzero_si512(),
+          c3 = _mm512_setzero_si512(), c4 = _mm512_setzero_si512(), c5 = _mm512_setzero_si512(),
+          c6 = _mm512_setzero_si512(), c7 = _mm512_setzero_si512(), c8 = _mm512_setzero_si512(),
+          c9 = _mm512_setzero_si512(), c10 = _mm512_setzero_si512(), c11 = _mm512_setzero_si512(),
+          c12 = _mm512_setzero_si512(), c13 = _mm512_setzero_si512(), c14 = _mm512_setzero_si512(),
+          c15 = _mm512_setzero_si512(), c16 = _mm512_setzero_si512(), c17 = _mm512_setzero_si512(),
+          c18 = _mm512_setzero_si512(), c19 = _mm512_setzero_si512(), c20 = _mm512_setzero_si512(),
+          c21 = _mm512_setzero_si512(), c22 = _mm512_setzero_si512(), c23 = _mm512_setzero_si512();
   const __m512i a = _mm512_set1_epi16(3), b = _mm512_set1_epi16(5);
   for (std::size_t i = 0; i < n; ++i) {
     // clang-format off
@@ -209,12 +243,20 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"), noinline)) double int16_pe
         : [a] "v"(a), [b] "v"(b));
     // clang-format on
   }
-  __m512i s = c0 ^ c1 ^ c2 ^ c3 ^ c4 ^ c5 ^ c6 ^ c7 ^ c8 ^ c9 ^ c10 ^ c11 ^ c12 ^ c13 ^ c14 ^ c15 ^ c16 ^ c17 ^ c18 ^ c19 ^ c20 ^ c21 ^ c22 ^ c23;
+  __m512i s = c0 ^ c1 ^ c2 ^ c3 ^ c4 ^ c5 ^ c6 ^ c7 ^ c8 ^ c9 ^ c10 ^ c11 ^ c12 ^ c13 ^ c14 ^ c15 ^
+              c16 ^ c17 ^ c18 ^ c19 ^ c20 ^ c21 ^ c22 ^ c23;
   asm volatile("" : : "v"(s));
   return static_cast<double>(n) * 24 * 32;
 }
 __attribute__((target("avx512f"), noinline)) double fp32_peak_loop(std::size_t n) {
-  __m512 c0 = _mm512_setzero_ps(), c1 = _mm512_setzero_ps(), c2 = _mm512_setzero_ps(), c3 = _mm512_setzero_ps(), c4 = _mm512_setzero_ps(), c5 = _mm512_setzero_ps(), c6 = _mm512_setzero_ps(), c7 = _mm512_setzero_ps(), c8 = _mm512_setzero_ps(), c9 = _mm512_setzero_ps(), c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps(), c12 = _mm512_setzero_ps(), c13 = _mm512_setzero_ps(), c14 = _mm512_setzero_ps(), c15 = _mm512_setzero_ps(), c16 = _mm512_setzero_ps(), c17 = _mm512_setzero_ps(), c18 = _mm512_setzero_ps(), c19 = _mm512_setzero_ps(), c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps(), c22 = _mm512_setzero_ps(), c23 = _mm512_setzero_ps();
+  __m512 c0 = _mm512_setzero_ps(), c1 = _mm512_setzero_ps(), c2 = _mm512_setzero_ps(),
+         c3 = _mm512_setzero_ps(), c4 = _mm512_setzero_ps(), c5 = _mm512_setzero_ps(),
+         c6 = _mm512_setzero_ps(), c7 = _mm512_setzero_ps(), c8 = _mm512_setzero_ps(),
+         c9 = _mm512_setzero_ps(), c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps(),
+         c12 = _mm512_setzero_ps(), c13 = _mm512_setzero_ps(), c14 = _mm512_setzero_ps(),
+         c15 = _mm512_setzero_ps(), c16 = _mm512_setzero_ps(), c17 = _mm512_setzero_ps(),
+         c18 = _mm512_setzero_ps(), c19 = _mm512_setzero_ps(), c20 = _mm512_setzero_ps(),
+         c21 = _mm512_setzero_ps(), c22 = _mm512_setzero_ps(), c23 = _mm512_setzero_ps();
   const __m512 a = _mm512_set1_ps(1.0f), b = _mm512_set1_ps(1e-9f);
   for (std::size_t i = 0; i < n; ++i) {
     // clang-format off
@@ -248,7 +290,8 @@ __attribute__((target("avx512f"), noinline)) double fp32_peak_loop(std::size_t n
         : [a] "v"(a), [b] "v"(b));
     // clang-format on
   }
-  __m512 s = c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11 + c12 + c13 + c14 + c15 + c16 + c17 + c18 + c19 + c20 + c21 + c22 + c23;
+  __m512 s = c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11 + c12 + c13 + c14 + c15 +
+             c16 + c17 + c18 + c19 + c20 + c21 + c22 + c23;
   asm volatile("" : : "v"(s));
   return static_cast<double>(n) * 24 * 16;
 }
@@ -363,7 +406,8 @@ int main(int argc, char** argv) {
   const auto perms = permrsa::PermutationSet::generated(S, 1000000, o.seed);
   std::vector<std::uint32_t> gathers(o.batch * P), pi(S);
   for (std::size_t b = 0; b < o.batch; ++b) {
-    perms.permutation(static_cast<std::int64_t>(b % static_cast<std::size_t>(perms.count())) + 1, pi);
+    perms.permutation(static_cast<std::int64_t>(b % static_cast<std::size_t>(perms.count())) + 1,
+                      pi);
     permrsa::pair_gather(pi, std::span(gathers).subspan(b * P, P));
   }
   std::vector<double> out(o.batch * L * T);
@@ -381,18 +425,19 @@ int main(int argc, char** argv) {
         rates.push_back(2 * madds / seconds_since(t0) / 1e9);
       }
       std::sort(rates.begin(), rates.end());
-      std::printf("{\"bench\": \"peak\", \"case\": \"%s\", \"threads\": 1, \"gflops\": %.6g, "
-                  "\"gflops_best\": %.6g}\n",
-                  vnni ? "int16-vpdpwssd" : "fp32-fma", rates[1], rates[2]);
+      std::printf(
+          "{\"bench\": \"peak\", \"case\": \"%s\", \"threads\": 1, \"gflops\": %.6g, "
+          "\"gflops_best\": %.6g}\n",
+          vnni ? "int16-vpdpwssd" : "fp32-fma", rates[1], rates[2]);
       std::fflush(stdout);
 #endif
       continue;
     }
-    const auto kernel =
-        c.kind == Case::Kind::spearman_fp
-            ? permrsa::make_correlation_kernel_fp(true, c.precision, problem.models, problem.group()->rdms)
-            : permrsa::make_statistic_kernel(c.metric, c.precision, problem.models,
-                                             problem.group()->rdms);
+    const auto kernel = c.kind == Case::Kind::spearman_fp
+                            ? permrsa::make_correlation_kernel_fp(true, c.precision, problem.models,
+                                                                  problem.group()->rdms)
+                            : permrsa::make_statistic_kernel(c.metric, c.precision, problem.models,
+                                                             problem.group()->rdms);
     const char* isa = c.metric == Metric::spearman && c.kind == Case::Kind::kernel
                           ? permrsa::int16_isa_name(permrsa::int16_isa_for_this_process())
                           : "-";
@@ -414,15 +459,16 @@ int main(int argc, char** argv) {
     const double pair_words =
         static_cast<double>(P) * static_cast<double>(P - 1) / 2 / 64 * static_cast<double>(L * T);
     std::printf(
-        "{\"bench\": \"null_kernel\", \"metric\": \"%s\", \"precision\": \"%s\", \"isa\": \"%s\", \"data\": \"%s\", "
+        "{\"bench\": \"null_kernel\", \"metric\": \"%s\", \"precision\": \"%s\", \"isa\": \"%s\", "
+        "\"data\": \"%s\", "
         "\"S\": %zu, \"P\": %zu, \"L\": %zu, \"T\": %zu, \"batch\": %zu, \"threads\": %d, "
         "\"reps\": %zu, \"seconds_median\": %.6g, \"seconds_best\": %.6g, "
         "\"perms_per_s\": %.6g, \"perms_per_s_best\": %.6g, \"work_per_perm\": %.6g, "
         "\"work_unit\": \"%s\", \"gflops\": %.6g, \"gflops_best\": %.6g, \"pair_words_per_s\": "
         "%.6g, "
         "\"checksum\": %.17g}\n",
-        c.name.c_str(), c.precision_name.c_str(), isa, o.real_data.empty() ? "random" : "real", S, P,
-        L, T, o.batch, o.threads, times.size(), median, best, batch / median, batch / best, work,
+        c.name.c_str(), c.precision_name.c_str(), isa, o.real_data.empty() ? "random" : "real", S,
+        P, L, T, o.batch, o.threads, times.size(), median, best, batch / median, batch / best, work,
         flop ? "flop" : "comparison-steps", flop ? batch * work / median / 1e9 : 0.0,
         flop ? batch * work / best / 1e9 : 0.0, flop ? 0.0 : batch * pair_words / median, checksum);
     std::fflush(stdout);
