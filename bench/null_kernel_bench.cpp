@@ -23,9 +23,10 @@
 // Cases: metric:precision, where spearman is the exact int16 kernel (its instruction path from
 // PERMRSA_KERNEL_ISA, else the best of this CPU; printed as "isa"), spearman-fp the older
 // floating-point Spearman (float32 exact chunks up to P = 1290, float64 above), and
-// int16-peak:avx512vnni / fp32-peak:float32 register-only loops of independent vpdpwssd / FMA
-// (one thread each, "gflops" = 2 x multiply-adds per second), so kernels can be put as a
-// percentage of the machine's peak.
+// int16-peak:avx512vnni / fp32-peak:float32 / fp64-peak:float64 register-only loops of
+// independent vpdpwssd / FMA ("gflops" = 2 x multiply-adds per second), so kernels can be put as
+// a percentage of the machine's peak. A peak case prints one line for 1 thread and, when
+// --threads N > 1, one for N threads running the loop at once.
 #include <tbb/global_control.h>
 
 #if defined(__x86_64__)
@@ -150,7 +151,7 @@ permrsa::RsaProblem real_problem(const std::string& dir) {
 }
 
 struct Case {
-  enum class Kind { kernel, spearman_fp, int16_peak, fp32_peak } kind = Kind::kernel;
+  enum class Kind { kernel, spearman_fp, int16_peak, fp32_peak, fp64_peak } kind = Kind::kernel;
   Metric metric;
   Precision precision;
   std::string name, precision_name;
@@ -171,6 +172,8 @@ std::vector<Case> parse_cases(const std::string& text) {
       c.kind = Case::Kind::int16_peak, c.metric = Metric::pearson;
     else if (m == "fp32-peak")
       c.kind = Case::Kind::fp32_peak, c.metric = Metric::pearson;
+    else if (m == "fp64-peak")
+      c.kind = Case::Kind::fp64_peak, c.metric = Metric::pearson;
     else if (m == "pearson")
       c.metric = Metric::pearson;
     else if (m == "spearman")
@@ -295,11 +298,82 @@ __attribute__((target("avx512f"), noinline)) double fp32_peak_loop(std::size_t n
   asm volatile("" : : "v"(s));
   return static_cast<double>(n) * 24 * 16;
 }
+__attribute__((target("avx512f"), noinline)) double fp64_peak_loop(std::size_t n) {
+  __m512d c0 = _mm512_setzero_pd(), c1 = _mm512_setzero_pd(), c2 = _mm512_setzero_pd(),
+          c3 = _mm512_setzero_pd(), c4 = _mm512_setzero_pd(), c5 = _mm512_setzero_pd(),
+          c6 = _mm512_setzero_pd(), c7 = _mm512_setzero_pd(), c8 = _mm512_setzero_pd(),
+          c9 = _mm512_setzero_pd(), c10 = _mm512_setzero_pd(), c11 = _mm512_setzero_pd(),
+          c12 = _mm512_setzero_pd(), c13 = _mm512_setzero_pd(), c14 = _mm512_setzero_pd(),
+          c15 = _mm512_setzero_pd(), c16 = _mm512_setzero_pd(), c17 = _mm512_setzero_pd(),
+          c18 = _mm512_setzero_pd(), c19 = _mm512_setzero_pd(), c20 = _mm512_setzero_pd(),
+          c21 = _mm512_setzero_pd(), c22 = _mm512_setzero_pd(), c23 = _mm512_setzero_pd();
+  const __m512d a = _mm512_set1_pd(1.0), b = _mm512_set1_pd(1e-18);
+  for (std::size_t i = 0; i < n; ++i) {
+    // clang-format off
+    asm("vfmadd231pd %[a], %[b], %[c0]\n\t"
+        "vfmadd231pd %[a], %[b], %[c1]\n\t"
+        "vfmadd231pd %[a], %[b], %[c2]\n\t"
+        "vfmadd231pd %[a], %[b], %[c3]\n\t"
+        "vfmadd231pd %[a], %[b], %[c4]\n\t"
+        "vfmadd231pd %[a], %[b], %[c5]\n\t"
+        "vfmadd231pd %[a], %[b], %[c6]\n\t"
+        "vfmadd231pd %[a], %[b], %[c7]\n\t"
+        "vfmadd231pd %[a], %[b], %[c8]\n\t"
+        "vfmadd231pd %[a], %[b], %[c9]\n\t"
+        "vfmadd231pd %[a], %[b], %[c10]\n\t"
+        "vfmadd231pd %[a], %[b], %[c11]\n\t"
+        : [c0] "+v"(c0), [c1] "+v"(c1), [c2] "+v"(c2), [c3] "+v"(c3), [c4] "+v"(c4), [c5] "+v"(c5), [c6] "+v"(c6), [c7] "+v"(c7), [c8] "+v"(c8), [c9] "+v"(c9), [c10] "+v"(c10), [c11] "+v"(c11)
+        : [a] "v"(a), [b] "v"(b));
+    asm("vfmadd231pd %[a], %[b], %[c12]\n\t"
+        "vfmadd231pd %[a], %[b], %[c13]\n\t"
+        "vfmadd231pd %[a], %[b], %[c14]\n\t"
+        "vfmadd231pd %[a], %[b], %[c15]\n\t"
+        "vfmadd231pd %[a], %[b], %[c16]\n\t"
+        "vfmadd231pd %[a], %[b], %[c17]\n\t"
+        "vfmadd231pd %[a], %[b], %[c18]\n\t"
+        "vfmadd231pd %[a], %[b], %[c19]\n\t"
+        "vfmadd231pd %[a], %[b], %[c20]\n\t"
+        "vfmadd231pd %[a], %[b], %[c21]\n\t"
+        "vfmadd231pd %[a], %[b], %[c22]\n\t"
+        "vfmadd231pd %[a], %[b], %[c23]\n\t"
+        : [c12] "+v"(c12), [c13] "+v"(c13), [c14] "+v"(c14), [c15] "+v"(c15), [c16] "+v"(c16), [c17] "+v"(c17), [c18] "+v"(c18), [c19] "+v"(c19), [c20] "+v"(c20), [c21] "+v"(c21), [c22] "+v"(c22), [c23] "+v"(c23)
+        : [a] "v"(a), [b] "v"(b));
+    // clang-format on
+  }
+  __m512d s = c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11 + c12 + c13 + c14 + c15 +
+              c16 + c17 + c18 + c19 + c20 + c21 + c22 + c23;
+  asm volatile("" : : "v"(s));
+  return static_cast<double>(n) * 24 * 8;
+}
 #endif
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
+
+#if defined(__x86_64__)
+// One peak loop on `threads` threads at once, in G ops/s (2 x multiply-adds): the clock runs from
+// before the first thread starts to after the last one ends, so a thread that gets less of its
+// core (a shared machine) lowers the rate, as it would a kernel's. Medians and bests of 3.
+std::pair<double, double> peak_rate(double (*loop)(std::size_t), int threads) {
+  const std::size_t n = 20000000;  // ~0.1 s per thread at the FMA peak
+  std::vector<double> rates;
+  for (int rep = 0; rep < 3; ++rep) {
+    std::vector<double> madds(static_cast<std::size_t>(threads));
+    std::vector<std::thread> pool;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (std::size_t t = 0; t < madds.size(); ++t)
+      pool.emplace_back([&madds, loop, t] { madds[t] = loop(n); });
+    for (auto& th : pool) th.join();
+    const double seconds = seconds_since(t0);
+    double total = 0;
+    for (double m : madds) total += m;
+    rates.push_back(2 * total / seconds / 1e9);
+  }
+  std::sort(rates.begin(), rates.end());
+  return {rates[1], rates[2]};
+}
+#endif
 
 #if defined(__x86_64__)
 // acc += popcount(a[w] ^ b[w]) over `words` words, `repeats` times, 4 independent accumulators.
@@ -413,23 +487,26 @@ int main(int argc, char** argv) {
   std::vector<double> out(o.batch * L * T);
 
   for (const auto& c : parse_cases(o.cases)) {
-    if (c.kind == Case::Kind::int16_peak || c.kind == Case::Kind::fp32_peak) {
+    if (c.kind == Case::Kind::int16_peak || c.kind == Case::Kind::fp32_peak ||
+        c.kind == Case::Kind::fp64_peak) {
 #if defined(__x86_64__)
       const bool vnni = c.kind == Case::Kind::int16_peak;
       if (vnni && !permrsa::int16_isa_supported(permrsa::Int16Isa::avx512vnni)) continue;
-      const std::size_t n = 20000000;
-      std::vector<double> rates;
-      for (int rep = 0; rep < 3; ++rep) {
-        const auto t0 = std::chrono::steady_clock::now();
-        const double madds = vnni ? int16_peak_loop(n) : fp32_peak_loop(n);
-        rates.push_back(2 * madds / seconds_since(t0) / 1e9);
+      if (!vnni && !__builtin_cpu_supports("avx512f")) continue;
+      const auto loop = vnni ? int16_peak_loop
+                             : (c.kind == Case::Kind::fp32_peak ? fp32_peak_loop : fp64_peak_loop);
+      const char* name =
+          vnni ? "int16-vpdpwssd" : (c.kind == Case::Kind::fp32_peak ? "fp32-fma" : "fp64-fma");
+      // On 1 thread, and on --threads threads at once (the bound of a kernel run that way).
+      for (const int threads : {1, o.threads}) {
+        const auto [median, best] = peak_rate(loop, threads);
+        std::printf(
+            "{\"bench\": \"peak\", \"case\": \"%s\", \"threads\": %d, \"gflops\": %.6g, "
+            "\"gflops_best\": %.6g}\n",
+            name, threads, median, best);
+        std::fflush(stdout);
+        if (o.threads == 1) break;
       }
-      std::sort(rates.begin(), rates.end());
-      std::printf(
-          "{\"bench\": \"peak\", \"case\": \"%s\", \"threads\": 1, \"gflops\": %.6g, "
-          "\"gflops_best\": %.6g}\n",
-          vnni ? "int16-vpdpwssd" : "fp32-fma", rates[1], rates[2]);
-      std::fflush(stdout);
 #endif
       continue;
     }
