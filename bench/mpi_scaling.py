@@ -44,7 +44,6 @@ import pathlib
 import platform
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -52,6 +51,7 @@ import time
 
 import numpy as np
 
+from bench_common import skip_dead_munge
 from bench_table import fmt_time, permrsa_binary, seed_data_folder, table
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -76,39 +76,6 @@ def run(cmd, check=True):
         raise SystemExit(f"mpi_scaling: {' '.join(cmd)} exited {proc.returncode}\n"
                          f"{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
     return proc, seconds
-
-
-MUNGE_SOCKET = pathlib.Path("/run/munge/munge.socket.2")
-
-
-def munge_daemon_answers():
-    """Whether a munge daemon accepts connections (a socket file may outlive its daemon)."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(1.0)
-        try:
-            s.connect(str(MUNGE_SOCKET))
-            return True
-        except OSError:
-            return False
-
-
-def skip_dead_munge():
-    """Open MPI 4.1's PMIx authenticates the launched processes with munge whenever libmunge is
-    installed; with no munge daemon running it retries the daemon's socket with a growing
-    back-off, 2.25 s per mpirun (strace: 10 connects to /run/munge/munge.socket.2, 50 ... 450 ms
-    apart; `mpirun -n 2 true` 2.3 s, 0.03 s without). That is the machine's set-up, not
-    permrsa's cost, so without a daemon this script disables the munge component for its mpirun
-    commands (PMIX_MCA_psec=^munge, in its own environment only) and says so in the table. An
-    explicit PMIX_MCA_psec is left alone. Returns the note, or "" when nothing was changed."""
-    if "PMIX_MCA_psec" in os.environ or munge_daemon_answers():
-        return ""
-    libdirs = ("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib")
-    if not any(any(pathlib.Path(d).glob("libmunge.so*")) for d in libdirs):
-        return ""
-    os.environ["PMIX_MCA_psec"] = "^munge"
-    return (f"libmunge is installed but no munge daemon answers on {MUNGE_SOCKET}: "
-            "PMIX_MCA_psec=^munge was set for mpirun, which otherwise spends 2.25 s per start "
-            "retrying the daemon (--keep-munge measures that)")
 
 
 def mpirun_prefix(n):
