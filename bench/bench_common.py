@@ -249,9 +249,10 @@ PEAK_CASES = "fp32-peak:float32,fp64-peak:float64,int16-peak:avx512vnni"
 def measure_peaks(kernel_bench, threads):
     """{(case, threads): G ops/s} from permrsa_bench_kernel's register-only loops, on 1 thread
     and on `threads` threads at once. Cases: "fp32-fma", "fp64-fma" (flop/s) and "int16-vpdpwssd"
-    (int16 multiply-adds x 2 per second; absent without AVX-512 VNNI)."""
+    (int16 multiply-adds x 2 per second; absent without AVX-512 VNNI). Each is the best of the
+    binary's 3 repetitions: a peak is a bound, and another process on the cores only lowers it."""
     proc, _ = run([kernel_bench, "--threads", threads, "--cases", PEAK_CASES])
-    return {(r["case"], r["threads"]): r["gflops"] for r in json_lines(proc.stdout)
+    return {(r["case"], r["threads"]): r["gflops_best"] for r in json_lines(proc.stdout)
             if r.get("bench") == "peak"}
 
 
@@ -262,6 +263,19 @@ def best_peaks(rounds):
         for key, value in r.items():
             out[key] = max(out.get(key, 0.0), value)
     return out
+
+
+def peak_warning(peaks, threads):
+    """A note when the N-thread float32 peak came out below 1.5 x the 1-thread one: the cores
+    were shared with another process whenever it was measured, so percentages of the N-thread
+    peak are overstated (on a quiet 2-core host it is 2 x). "" otherwise."""
+    one, many = peaks.get(("fp32-fma", 1)), peaks.get(("fp32-fma", threads))
+    if threads < 2 or not one or not many or many >= 1.5 * one:
+        return ""
+    return (f"WARNING: the {threads}-thread float32 FMA peak ({many:.0f} GFLOP/s) is only "
+            f"{many / one:.2f}x the 1-thread one ({one:.0f}): another process held a core "
+            f"whenever it was measured, so every '% of {threads}-thread peak' is overstated; "
+            "re-run on a quiet machine")
 
 
 def fmt_pct(x):
