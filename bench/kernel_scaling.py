@@ -3,7 +3,8 @@
 the limit"), side by side in one run on this machine.
 
   /usr/bin/python3 bench/kernel_scaling.py [--build build] [--threads 2] [--quick] [--out table.md]
-                                           [--stimuli 49,100,200,400,800] [--batch B] [--openblas DIR]
+                                           [--rounds R] [--stimuli 49,100,200,400,800] [--batch B]
+                                           [--openblas DIR]
 
 Shape: L = 20 layers, T = 200 time points, S = 49, 100, 200, 400, 800 stimuli (P = S(S-1)/2 pairs,
 1176 ... 319600), random continuous dissimilarities (permrsa_bench_kernel's own generator).
@@ -32,8 +33,10 @@ B = 32 keeps one call meaningful at S = 49 (9.4 MFLOP per permutation, about 1 m
 300 GFLOP/s, timed over many calls) and memory sane at S = 800 (gathers 41 MB; the sgemm's
 gathered operand (B L) x P float32 is 818 MB, its P x T operand 256 MB).
 
-Rounds (2, 1 with --quick) run every configuration in turn, kernels and sgemm interleaved, and
-each rate is the best of rounds: a noisy neighbour on this shared machine then hits all sides.
+Rounds (3, 1 with --quick; --rounds) run every configuration in turn, kernels and sgemm
+interleaved, and each rate is the best of rounds: a neighbour that comes and goes on this shared
+machine then hits all sides, and each side gets several chances at a quiet moment. A full run
+takes 3-4 minutes here (most of it at S = 800), --quick about 1.
 Nothing fails on time; the exit code is 0 unless the peak loops or the sgemm could not run.
 """
 import argparse
@@ -107,6 +110,7 @@ def main(argv=None):
     ap.add_argument("--build", default=str(REPO / "build"), help="CMake build folder")
     ap.add_argument("--threads", type=int, default=2, help="threads for the kernels and sgemm")
     ap.add_argument("--quick", action="store_true", help="one round, shorter timings")
+    ap.add_argument("--rounds", type=int, help="rounds (default 3, 1 with --quick)")
     ap.add_argument("--stimuli", default=",".join(map(str, STIMULI)),
                     help="comma-separated S values (the first is the reference)")
     ap.add_argument("--batch", type=int, default=BATCH, help="permutations per kernel call")
@@ -122,7 +126,7 @@ def main(argv=None):
     if not stimuli or min(stimuli) < 3:
         raise SystemExit("kernel_scaling: --stimuli needs values >= 3")
     threads, batch = args.threads, args.batch
-    rounds = 1 if args.quick else 2
+    rounds = args.rounds or (1 if args.quick else 3)
     min_time = 0.3 if args.quick else 1.0
     load_start = load_average()
     started = datetime.datetime.now()
