@@ -16,7 +16,7 @@ the table gives:
   - GFLOP/s (2 P L T flop per permutation, median call of a batch of B Philox permutations);
   - that rate as a % of the float32 FMA peak and of the int16 VNNI (vpdpwssd) peak on the same
     number of threads, both measured in this run by permrsa_bench_kernel's register-only loops
-    (also on 1 thread, for the header), at the start and at the end of every round, best of all;
+    (also on 1 thread, for the header), before every S in every round, best of all;
     a warning says when the N-thread peak shows that the cores were shared all along;
   - the peak RSS of the bench process (/usr/bin/time -v, else the child's rusage), one process per
     S and kernel. It includes the harness's own data: the inputs as float64 ((L + T) P 8 bytes),
@@ -142,10 +142,11 @@ def main(argv=None):
     kern = {}  # (metric, S) -> best result over rounds
     gemm = {}  # S -> best sgemm result over rounds
     for i in range(rounds):
-        peak_runs.append(measure_peaks(kernel_bench, threads))
-        log(f"    round {i + 1}: peaks " + ", ".join(f"{c} x{t}: {v:.0f}"
-                                                   for (c, t), v in sorted(peak_runs[-1].items())))
         for s in stimuli:
+            # Peaks before every S: more chances to catch both cores free on a shared machine.
+            peak_runs.append(measure_peaks(kernel_bench, threads))
+            log(f"    round {i + 1}: peaks " + ", ".join(
+                f"{c} x{t}: {v:.0f}" for (c, t), v in sorted(peak_runs[-1].items())))
             for metric, _ in CASES:
                 r = measure_kernel(kernel_bench, metric, s, batch, threads, min_time)
                 old = kern.get((metric, s))
@@ -161,7 +162,6 @@ def main(argv=None):
                 gemm[s] = g
             log(f"    round {i + 1}: S={s} sgemm: "
                 + (g["error"] if "error" in g else f"{g['gflops']:.1f} GFLOP/s"))
-        peak_runs.append(measure_peaks(kernel_bench, threads))  # a second chance at a quiet core
     peaks = best_peaks(peak_runs)
 
     log("[3/3] table")
