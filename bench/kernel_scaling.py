@@ -122,9 +122,13 @@ def main(argv=None):
     if not os.access(kernel_bench, os.X_OK):
         raise SystemExit(f"kernel_scaling: {kernel_bench} not found: build it first "
                          f"(cmake --build {args.build} --target permrsa_bench_kernel)")
-    stimuli = [int(x) for x in args.stimuli.split(",") if x.strip()]
-    if not stimuli or min(stimuli) < 3:
-        raise SystemExit("kernel_scaling: --stimuli needs values >= 3")
+    try:
+        stimuli = [int(x) for x in args.stimuli.split(",") if x.strip()]
+    except ValueError:
+        stimuli = []
+    if not stimuli or min(stimuli) < 3 or args.batch < 1:
+        raise SystemExit(f"kernel_scaling: --stimuli {args.stimuli!r} needs integers >= 3 "
+                         f"(and --batch >= 1, got {args.batch})")
     threads, batch = args.threads, args.batch
     rounds = args.rounds or (1 if args.quick else 3)
     min_time = 0.3 if args.quick else 1.0
