@@ -28,6 +28,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from bench_common import skip_dead_munge  # noqa: E402
 from bench_table import cpu_name, fmt_time, table  # noqa: E402
 
 
@@ -71,8 +72,11 @@ def main():
     ap.add_argument("--study-subjects", type=int, default=2, help="subjects measured for the study rows")
     ap.add_argument("--times", type=int, default=218)
     ap.add_argument("--workdir", help="keep the synthetic data here (default: a temporary folder)")
+    ap.add_argument("--keep-munge", action="store_true",
+                    help="leave PMIx's munge authentication on even without a munge daemon")
     ap.add_argument("--out", help="also write the table as markdown")
     a = ap.parse_args()
+    munge_note = "" if a.keep_munge else skip_dead_munge()
     binary = str(pathlib.Path(a.build) / "src" / "permrsa")
     mpirun = shutil.which("mpirun")
     S, C, T, R, F, N_STUDY = 49, 128, a.times, 40, 5, 23
@@ -134,6 +138,8 @@ def main():
     notes = [f"scikit-learn accuracies equal permrsa's on all {a.sample} sampled cells: {mismatches == 0}"]
     if mpirun:
         notes.append(f"1-rank and {a.threads}-rank study files identical (h5diff): {same}")
+        if munge_note:
+            notes.append("launcher: " + munge_note)
     print(header)
     print(text)
     for n in notes:

@@ -23,6 +23,9 @@
     launcher's start (~0.5 s here). A second efficiency column subtracts each configuration's
     fixed cost, measured by the same command at K = 50 (start, loading, output), to show the
     efficiency of the permutation work itself.
+    Two closing rows give issue 20's comparison directly: the speed of each 2-rank x 1-thread
+    configuration as a share of 1 rank x 2 threads, t(1x2 threads) / t(2 ranks x 1 thread), on the
+    wall clock and with each side's fixed cost subtracted (target >= 85% on the latter).
     Communication volume per permutation is an estimate from the algorithm (README.md,
     "Distributed runs"), not a measurement: with D > 1 data blocks each group's leader gathers the
     block maps, L*T*8 bytes per permutation and pass (of which (D-1)/D cross the network); with
@@ -48,6 +51,7 @@ import time
 
 import numpy as np
 
+from bench_common import skip_dead_munge
 from bench_table import fmt_time, permrsa_binary, seed_data_folder, table
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -311,6 +315,7 @@ def scaling_benchmark(permrsa, real, work, permutations, rounds):
     head = ["configuration", "grid DxG", "time", "throughput", "efficiency t1/(n*tn)",
             "efficiency excl. fixed cost", "target", "met?", f"fixed cost (K={FIXED_K})",
             "comm/perm while running", "comm once at end", "comm/perm amortised"]
+    rows += ranks_vs_threads_rows(configs, best, fixed)
     note = (f"data: {data_name}; S={SEED['stimuli']} (P={SEED['stimuli'] * (SEED['stimuli'] - 1) // 2}), "
             f"L={layers}, T={times}; K={permutations}; spearman float32, cluster mass, "
             f"permutation-p threshold (alpha {ALPHA}: two passes), connectivity time. Communication "
@@ -318,6 +323,26 @@ def scaling_benchmark(permrsa, real, work, permutations, rounds):
             f"L*T*8 = {layers * times * 8:,} bytes per permutation and pass; with D = 1 only the "
             "K+1 maxima, the per-cell counts and the per-cell threshold values move, once.")
     return head, rows, note
+
+
+def ranks_vs_threads_rows(configs, best, fixed):
+    """Issue 20's comparison: the speed of `mpirun -n 2 --threads 1` as a share of `--threads 2`
+    on one rank, t(1 rank x 2 threads) / t(2 ranks x 1 thread), on the wall clock and with each
+    configuration's fixed cost (start-up, loading, output at K = FIXED_K) subtracted. Rows in the
+    time table's columns; target >= 85% on the fixed-cost-free ratio."""
+    threads2 = next(c[0] for c in configs if c[1] == 1 and c[2] == 2)
+    rows = []
+    for name, ranks, threads, extra in configs:
+        if ranks != 2:
+            continue
+        t, t2 = best[name], best[threads2]
+        wall = t2 / t
+        work = (t2 - fixed[threads2]) / (t - fixed[name]) if t > fixed[name] else float("nan")
+        met = "-" if work != work else ("yes" if work >= 0.85 else "NO")
+        rows.append([f"speed of {name} / {threads2}", "-", "-", "-", f"{wall:.1%} (wall)",
+                     "-" if work != work else f"{work:.1%}", ">= 85% (issue 20)", met,
+                     "-", "-", "-", "-"])
+    return rows
 
 
 # ---------------------------------------------------------------------------------------------
@@ -334,6 +359,8 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, help="timing rounds (default 3, 1 with --quick)")
     ap.add_argument("--skip-memory", action="store_true", help="only the timing part (b)")
     ap.add_argument("--skip-time", action="store_true", help="only the memory part (a)")
+    ap.add_argument("--keep-munge", action="store_true",
+                    help="leave PMIx's munge authentication on even without a munge daemon")
     ap.add_argument("--out", help="also write the tables (markdown) here")
     ap.add_argument("--workdir", help="keep inputs and outputs here (default: a temporary folder)")
     args = ap.parse_args(argv)
@@ -349,6 +376,9 @@ def main(argv=None):
         cleanup = tempfile.TemporaryDirectory(prefix="permrsa-mpi-bench-")
         work = pathlib.Path(cleanup.name)
     real = pathlib.Path(args.real_data).resolve() if args.real_data else None
+    munge_note = "" if args.keep_munge else skip_dead_munge()
+    if munge_note:
+        log("note: " + munge_note)
 
     sections = []
     if not args.skip_memory:
@@ -369,6 +399,9 @@ def main(argv=None):
         text, md = table(head, rows)
         text_out += ["", title, "", text, "", note]
         md_out += ["", f"## {title}", "", md, "", note]
+    if munge_note:
+        text_out += ["", "launcher: " + munge_note]
+        md_out += ["", "launcher: " + munge_note]
     print("\n" + "\n".join(text_out), flush=True)
     if args.out:
         pathlib.Path(args.out).write_text("\n".join(md_out) + "\n")

@@ -9,7 +9,11 @@ Workloads (seed shape: S = 49 -> P = 1176 pairs, L = 22 layers, T = 218 time poi
      or 1000 with --quick) vs bench/numpy_baseline.py (the same algorithm in vectorised
      NumPy/OpenBLAS) on the same data and K. Target >= 20x.
   2. null kernel GFLOP/s (bench permrsa_bench_kernel) vs OpenBLAS sgemm (numpy.matmul) on the
-     same shapes, (batch*L) x P times P x T. Target >= 0.5.
+     same shapes, (batch*L) x P times P x T. Target >= 0.5. Each kernel is also put as a
+     percentage of the machine's peak at the same thread count, measured in the same run by
+     permrsa_bench_kernel's register-only loops (bench_common.measure_peaks): float32 kernels
+     against the float32 FMA peak, float64 against the float64 FMA peak, exact Spearman (int16
+     vpdpwssd) against the int16 VNNI peak and, for comparison, the float32 FMA peak.
   3. kendall-b permutations/s: permrsa's kernel vs a scipy.stats.kendalltau loop over the L x T
      cells. Target >= 50x.
   4. peak RSS of the permrsa run.
@@ -34,158 +38,19 @@ import json
 import os
 import pathlib
 import platform
-import re
-import subprocess
 import sys
 import tempfile
-import time
 
 import numpy as np
 
+from bench_common import (PY, BlasChoice, best_peaks, find_openblas, fmt_pct, json_lines, log,
+                          measure_gemm, measure_peaks, peak_warning, run, run_measured)
 from bench_table import cpu_name, fmt_time, seed_data_folder, table
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent
 BASELINE = HERE / "numpy_baseline.py"
-PY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 SEED = dict(stimuli=49, layers=22, times=218)
-FORCED_CORES = ["SkylakeX", "Cooperlake", "Haswell"]  # tried when OpenBLAS autodetects
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
-
-
-# ---------------------------------------------------------------------------------------------
-# processes
-
-def run(cmd, env=None, check=True, cwd=None):
-    """Runs cmd; returns (CompletedProcess, wall seconds)."""
-    t0 = time.perf_counter()
-    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, env=env, cwd=cwd)
-    seconds = time.perf_counter() - t0
-    if check and proc.returncode != 0:
-        raise SystemExit(f"run_benchmarks: {' '.join(map(str, cmd))} exited {proc.returncode}\n"
-                         f"{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
-    return proc, seconds
-
-
-def run_measured(cmd, env=None):
-    """Runs cmd; returns (CompletedProcess-like, wall seconds, peak RSS in MiB). Peak RSS comes
-    from /usr/bin/time -v when it is installed, else from the child's rusage (os.wait4)."""
-    cmd = [str(c) for c in cmd]
-    if os.access("/usr/bin/time", os.X_OK):
-        proc, seconds = run(["/usr/bin/time", "-v", *cmd], env=env)
-        m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
-        return proc, seconds, int(m.group(1)) / 1024 if m else float("nan")
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        t0 = time.perf_counter()
-        child = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, text=True)
-        _, status, usage = os.wait4(child.pid, 0)
-        seconds = time.perf_counter() - t0
-        child.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        proc = subprocess.CompletedProcess(cmd, child.returncode, out.read(), err.read())
-    if proc.returncode != 0:
-        raise SystemExit(f"run_benchmarks: {' '.join(cmd)} exited {proc.returncode}\n{proc.stderr}")
-    return proc, seconds, usage.ru_maxrss / 1024
-
-
-def json_lines(text):
-    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
-
-
-# ---------------------------------------------------------------------------------------------
-# BLAS environment
-
-def find_openblas(explicit):
-    """A folder holding OpenBLAS's libblas.so.3, or None (then NumPy keeps its own BLAS)."""
-    candidates = [explicit] if explicit else []
-    candidates += [os.environ.get("PERMRSA_OPENBLAS_DIR"),
-                   "/usr/lib/x86_64-linux-gnu/openblas-pthread",
-                   "/usr/lib/x86_64-linux-gnu/openblas-openmp",
-                   "/usr/lib/x86_64-linux-gnu/openblas-serial"]
-    for c in candidates:
-        if c and (pathlib.Path(c) / "libblas.so.3").exists():
-            return str(pathlib.Path(c).resolve())
-    if explicit:
-        raise SystemExit(f"run_benchmarks: --openblas {explicit}: no libblas.so.3 there")
-    return None
-
-
-def blas_env(base, openblas_dir, threads, coretype="unset"):
-    """Environment for a NumPy subprocess: OpenBLAS first, N threads, and OPENBLAS_CORETYPE /
-    OPENBLAS_L2_SIZE unset (coretype="unset") or the core forced (coretype=NAME)."""
-    env = dict(base)
-    for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[k] = str(threads)
-    env.pop("OPENBLAS_CORETYPE", None)
-    env.pop("OPENBLAS_L2_SIZE", None)
-    if coretype != "unset":
-        env["OPENBLAS_CORETYPE"] = coretype
-    if openblas_dir:
-        env["LD_LIBRARY_PATH"] = openblas_dir + (":" + env["LD_LIBRARY_PATH"]
-                                                 if env.get("LD_LIBRARY_PATH") else "")
-    return env
-
-
-# numpy.matmul on the kernel's shapes, in its own process (so that its BLAS environment is its
-# own). Reports the BLAS that was loaded and the OpenBLAS core that ran.
-GEMM_SNIPPET = r"""
-import ctypes, json, sys, time
-import numpy as np
-m, k, n, dtype, min_time = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], float(sys.argv[5])
-rng = np.random.default_rng(0)
-a = rng.standard_normal((m, k)).astype(dtype)
-b = rng.standard_normal((k, n)).astype(dtype)
-c = a @ b
-ref = a.astype(np.float64) @ b.astype(np.float64)
-rel_err = float(np.abs(c - ref).max() / np.abs(ref).max())
-times = []
-t_start = time.perf_counter()
-while len(times) < 5 or (time.perf_counter() - t_start < min_time and len(times) < 2000):
-    t0 = time.perf_counter()
-    np.matmul(a, b, out=c)
-    times.append(time.perf_counter() - t0)
-times.sort()
-med = times[len(times) // 2]
-info = {"lib": None, "core": None, "config": None, "threads": None}
-libs = [l.split()[-1] for l in open("/proc/self/maps") if "blas" in l and l.split()[-1].startswith("/")]
-info["libs"] = sorted(set(libs))
-try:
-    import threadpoolctl
-    for d in threadpoolctl.threadpool_info():
-        if d.get("user_api") == "blas":
-            info.update(lib=d.get("filepath"), core=d.get("architecture"), threads=d.get("num_threads"),
-                        internal_api=d.get("internal_api"), version=d.get("version"))
-except ImportError:
-    pass
-for path in info["libs"]:
-    try:
-        lib = ctypes.CDLL(path)
-        lib.openblas_get_corename.restype = ctypes.c_char_p
-        lib.openblas_get_config.restype = ctypes.c_char_p
-        info["core"] = info["core"] or lib.openblas_get_corename().decode()
-        info["config"] = lib.openblas_get_config().decode()
-        info["lib"] = info["lib"] or path
-        info["internal_api"] = "openblas"
-        break
-    except (OSError, AttributeError):
-        continue
-if info.get("internal_api") != "openblas":
-    info["lib"] = info["lib"] or ",".join(info["libs"]) or "unknown"
-print(json.dumps({"seconds_median": med, "seconds_best": times[0], "reps": len(times),
-                  "gflops": 2.0 * m * k * n / med / 1e9, "gflops_best": 2.0 * m * k * n / times[0] / 1e9,
-                  "rel_err": rel_err, "numpy": np.__version__, **info}))
-"""
-
-
-def measure_gemm(env, m, k, n, dtype, min_time):
-    proc, _ = run([PY, "-c", GEMM_SNIPPET, m, k, n, dtype, min_time], env=env, check=False)
-    if proc.returncode != 0:
-        return {"error": f"exit {proc.returncode}: {proc.stderr.strip()[-300:]}"}
-    return json_lines(proc.stdout)[-1]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -304,7 +169,7 @@ def fmt_ratio(r):
 
 
 RESULT_HEAD = ["workload", "permrsa time", "throughput", "baseline (named)", "baseline time",
-               "ratio", "target", "met?"]
+               "ratio", "% of peak", "target", "met?"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -361,25 +226,9 @@ def main(argv=None):
     # ---- OpenBLAS: which core runs when OPENBLAS_CORETYPE/L2_SIZE are unset, and the best core
     m, k, n = 64 * SEED["layers"], SEED["stimuli"] * (SEED["stimuli"] - 1) // 2, SEED["times"]
     log(f"[1/6] OpenBLAS cores (sgemm {m} x {k} x {n}, {threads} threads)")
-    auto_env = blas_env(base_env, openblas, threads)
-    sgemm_auto = measure_gemm(auto_env, m, k, n, "float32", min_time)
-    core_results = {"unset": sgemm_auto}
-    if sgemm_auto.get("internal_api") == "openblas":
-        for core in FORCED_CORES:
-            r = measure_gemm(blas_env(base_env, openblas, threads, core), m, k, n, "float32",
-                             min_time / 2)
-            # A forced core that is wrong on this CPU (big error) or crashes is not a candidate.
-            if "error" not in r and r.get("rel_err", 1) < 1e-4:
-                core_results[core] = r
-    best_core = max(core_results, key=lambda c: core_results[c].get("gflops", 0))
-    best_env = blas_env(base_env, openblas, threads, best_core)
-    blas_is_openblas = sgemm_auto.get("internal_api") == "openblas"
-    blas_name = (f"OpenBLAS {sgemm_auto.get('version') or ''}".strip() if blas_is_openblas
-                 else f"NOT OpenBLAS ({sgemm_auto.get('lib')})")
-    best_core_name = core_results[best_core].get("core") or best_core
-    auto_core_name = sgemm_auto.get("core") or "?"
-    for c, r in core_results.items():
-        log(f"      OPENBLAS_CORETYPE={c}: core {r.get('core')}, {r.get('gflops', 0):.1f} GFLOP/s")
+    blas = BlasChoice(base_env, openblas, threads, m, k, n, min_time)
+    blas.log()
+    best_env, auto_env = blas.best_env, blas.auto_env
 
     # ---- preflight
     log("[2/6] preflight: permrsa vs NumPy baseline, same permutations")
@@ -389,9 +238,10 @@ def main(argv=None):
         print(line, flush=True)
 
     # ---- null kernel vs sgemm, alternating rounds (best of rounds on both sides)
-    log("[3/6] null kernel vs OpenBLAS GEMM")
-    kernel_runs, sgemm_runs, dgemm_runs, sgemm_auto_runs = [], [], [], []
+    log("[3/6] null kernel vs OpenBLAS GEMM, and the machine's FMA / VNNI peaks")
+    kernel_runs, sgemm_runs, dgemm_runs, sgemm_auto_runs, peak_runs = [], [], [], [], []
     for _ in range(rounds):
+        peak_runs.append(measure_peaks(kernel_bench, threads))
         proc, _ = run([kernel_bench, "--threads", threads, "--batch", 64, "--min-time", min_time,
                        "--cases", "pearson:float32,pearson:float64,spearman:float32,spearman:float64",
                        *kernel_data])
@@ -399,6 +249,7 @@ def main(argv=None):
         sgemm_runs.append(measure_gemm(best_env, m, k, n, "float32", min_time))
         sgemm_auto_runs.append(measure_gemm(auto_env, m, k, n, "float32", min_time))
         dgemm_runs.append(measure_gemm(best_env, m, k, n, "float64", min_time))
+        peak_runs.append(measure_peaks(kernel_bench, threads))  # a second chance at a quiet core
 
     def best_of(runs, key=None):
         if key is not None:
@@ -407,6 +258,21 @@ def main(argv=None):
 
     kern = {key: best_of(kernel_runs, key) for key in kernel_runs[0]}
     sgemm, sgemm_unset, dgemm = best_of(sgemm_runs), best_of(sgemm_auto_runs), best_of(dgemm_runs)
+    peaks = best_peaks(peak_runs)
+
+    def of_peak(case, gflops, t=threads):
+        peak = peaks.get((case, t), float("nan"))
+        return gflops / peak if peak == peak and peak > 0 else float("nan")
+
+    def peak_cell(metric, precision, gflops):
+        """The kernel's rate as a share of the peak of its own arithmetic at the same thread
+        count: exact Spearman runs on int16 vpdpwssd (and is also put against the float32 FMA
+        peak it replaced), Pearson on float32 or float64 FMA."""
+        if metric == "spearman":
+            return (f"{fmt_pct(of_peak('int16-vpdpwssd', gflops))} of int16 VNNI, "
+                    f"{fmt_pct(of_peak('fp32-fma', gflops))} of fp32 FMA")
+        case = "fp32-fma" if precision == "float32" else "fp64-fma"
+        return f"{fmt_pct(of_peak(case, gflops))} of {case[:4]} FMA"
 
     # ---- kendall-b
     log("[4/6] kendall-b: permrsa kernel vs scipy.stats.kendalltau loop")
@@ -474,10 +340,8 @@ def main(argv=None):
     # ---- table
     log("[6/6] table")
     rows, notes = [], []
-    core_label = f"{blas_name}, core {best_core_name}" if blas_is_openblas else blas_name
+    core_label, blas_name, blas_is_openblas = blas.label, blas.name, blas.is_openblas
     no_openblas = "n/a (not OpenBLAS)"
-    if best_core != "unset":
-        core_label += f" (OPENBLAS_CORETYPE={best_core})"
 
     def e2e_row(np_res, precision):
         ratio = np_res["seconds"] / permrsa_s
@@ -486,7 +350,7 @@ def main(argv=None):
         return [f"end to end: spearman, cluster mass, permutation-p, K={K}",
                 fmt_time(permrsa_s), f"{K / permrsa_s:,.0f} perm/s (x2 passes)",
                 f"numpy_baseline.py {precision}, null stored ({core_label}){scaled}",
-                fmt_time(np_res["seconds"]), fmt_ratio(ratio), ">= 20x",
+                fmt_time(np_res["seconds"]), fmt_ratio(ratio), "-", ">= 20x",
                 ("yes" if ratio >= 20 else "NO") if blas_is_openblas else no_openblas]
 
     rows.append(e2e_row(np32, "float32"))
@@ -495,7 +359,7 @@ def main(argv=None):
             (("spearman", "float32"), sgemm, f"sgemm, {core_label}"),
             (("pearson", "float32"), sgemm, f"sgemm, {core_label}"),
             (("spearman", "float32"), sgemm_unset,
-             f"sgemm, {blas_name}, CORETYPE/L2_SIZE unset -> core {auto_core_name}"),
+             f"sgemm, {blas_name}, CORETYPE/L2_SIZE unset -> core {blas.auto_core_name}"),
             (("pearson", "float64"), dgemm, f"dgemm, {core_label}")):
         kr = kern[(metric, precision)]
         ratio = kr["gflops"] / gemm["gflops"] if "gflops" in gemm else float("nan")
@@ -506,16 +370,16 @@ def main(argv=None):
         rows.append([f"null kernel {metric} {precision}, batch 64 ({m}x{k} . {k}x{n})",
                      fmt_time(kr["seconds_median"]), f"{kr['gflops']:.1f} GFLOP/s",
                      gname, fmt_time(gemm.get("seconds_median", float("nan"))) + f" ({gemm.get('gflops', float('nan')):.1f} GFLOP/s)",
-                     fmt_ratio(ratio), target, met])
+                     fmt_ratio(ratio), peak_cell(metric, precision, kr["gflops"]), target, met])
     kb_ratio = kendall["perms_per_s"] / kendall_loop["perms_per_s"]
     rows.append([f"kendall-b null maps (L x T = {SEED['layers'] * SEED['times']} cells)",
                  fmt_time(1 / kendall["perms_per_s"]) + "/perm", f"{kendall['perms_per_s']:.2f} perm/s",
                  f"scipy.stats.kendalltau loop over cells, {kendall_loop['workers']} processes",
-                 fmt_time(1 / kendall_loop["perms_per_s"]) + "/perm", fmt_ratio(kb_ratio), ">= 50x",
+                 fmt_time(1 / kendall_loop["perms_per_s"]) + "/perm", fmt_ratio(kb_ratio), "-", ">= 50x",
                  "yes" if kb_ratio >= 50 else "NO"])
     rows.append([f"peak RSS, permrsa run K={K}", f"{permrsa_rss:.0f} MiB", "-",
                  "numpy_baseline.py float32 (null stored)", f"{np32['rss']:.0f} MiB",
-                 fmt_ratio(np32["rss"] / permrsa_rss) + " less", "report", "-"])
+                 fmt_ratio(np32["rss"] / permrsa_rss) + " less", "-", "report", "-"])
     text, md = table(RESULT_HEAD, rows)
 
     header = [
@@ -523,17 +387,29 @@ def main(argv=None):
         f"{platform.node()}: {cpu_name()}, {os.cpu_count()} cores, {threads} threads on both sides",
         f"data: {data_name}; S={SEED['stimuli']} (P={k}), L={SEED['layers']}, T={SEED['times']}; "
         f"K={K}; permrsa float32",
-        f"NumPy {sgemm_auto.get('numpy')} on {blas_name} ({sgemm_auto.get('lib')}); "
-        f"autodetected core with OPENBLAS_CORETYPE/L2_SIZE unset: {auto_core_name} "
-        f"({sgemm_auto.get('gflops', float('nan')):.1f} GFLOP/s); best core: {best_core_name} "
-        f"({core_results[best_core].get('gflops', float('nan')):.1f} GFLOP/s). "
+        f"NumPy {blas.sgemm_auto.get('numpy')} on {blas_name} ({blas.sgemm_auto.get('lib')}); "
+        f"autodetected core with OPENBLAS_CORETYPE/L2_SIZE unset: {blas.auto_core_name} "
+        f"({blas.sgemm_auto.get('gflops', float('nan')):.1f} GFLOP/s); best core: "
+        f"{blas.best_core_name} "
+        f"({blas.core_results[blas.best_core].get('gflops', float('nan')):.1f} GFLOP/s). "
         "Targets are judged against the fastest baseline.",
+        "machine peaks (permrsa_bench_kernel register-only loops, best of 3 repetitions, twice a "
+        "round; "
+        "1 thread / " + f"{threads} threads): "
+        + "; ".join(f"{name} {peaks.get((case, 1), float('nan')):.0f} / "
+                    f"{peaks.get((case, threads), float('nan')):.0f} {unit}"
+                    for case, name, unit in (("fp32-fma", "float32 FMA", "GFLOP/s"),
+                                             ("fp64-fma", "float64 FMA", "GFLOP/s"),
+                                             ("int16-vpdpwssd", "int16 VNNI vpdpwssd",
+                                              "G int-op/s"))),
         f"baseline agrees: {'yes' if agrees else 'no'}",
     ]
     notes.append("NumPy end-to-end phases (float32, s): "
                  + ", ".join(f"{k2} {v:.2f}" for k2, v in np32["phases"].items()))
     notes.append("permrsa run times include process start, input loading and the HDF5 write; "
                  "the NumPy times include interpreter start and imports (wall clock of each process).")
+    if peak_warning(peaks, threads):
+        notes.append(peak_warning(peaks, threads))
     if not blas_is_openblas:
         notes.append("WARNING: NumPy is not on OpenBLAS here (install Debian libopenblas0-pthread "
                      "or pass --openblas DIR); the BLAS baselines are not the intended ones.")
