@@ -5,42 +5,58 @@
 
 #include <algorithm>
 #include <cstring>
-#include <new>
 #include <utility>
 
 #include "permrsa/error.hpp"
 
 namespace permrsa {
+namespace {
 
-MapCache::MapCache(std::size_t capacity)
-    : pages_(capacity * sizeof(double)), data_(pages_.as<double>()), capacity_(capacity) {}
+// About 256 KB of doubles per task.
+std::size_t maps_per_task(std::size_t cells) {
+  return std::max<std::size_t>(1, (std::size_t{1} << 15) / std::max<std::size_t>(cells, 1));
+}
 
-MapCache::MapCache(MapCache&& other) noexcept
-    : pages_(std::move(other.pages_)),
-      data_(std::exchange(other.data_, nullptr)),
-      size_(std::exchange(other.size_, 0)),
-      capacity_(std::exchange(other.capacity_, 0)) {}
+}  // namespace
 
-MapCache& MapCache::operator=(MapCache&& other) noexcept {
-  if (this != &other) {
-    pages_ = std::move(other.pages_);
-    data_ = std::exchange(other.data_, nullptr);
-    size_ = std::exchange(other.size_, 0);
-    capacity_ = std::exchange(other.capacity_, 0);
-  }
-  return *this;
+MapCache::MapCache(std::size_t maps, std::size_t cells, std::unique_ptr<MapCodec> codec)
+    : pages_(maps * cells * bytes_per_value(codec.get())),
+      codec_(std::move(codec)),
+      cells_(cells),
+      capacity_(maps) {
+  if (codec_ && codec_->cells() != cells) throw InternalError("map cache: codec of other maps");
 }
 
 void MapCache::append(std::span<const double> values) {
-  if (size_ + values.size() > capacity_) throw InternalError("map cache: more maps than planned");
-  double* dst = data_ + size_;
-  constexpr std::size_t kChunk = 1 << 15;  // 256 KB per task
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, values.size(), kChunk),
-                    [&](const tbb::blocked_range<std::size_t>& r) {
-                      std::memcpy(dst + r.begin(), values.data() + r.begin(),
-                                  (r.end() - r.begin()) * sizeof(double));
-                    });
-  size_ += values.size();
+  const std::size_t count = cells_ == 0 ? 0 : values.size() / cells_;
+  if (count * cells_ != values.size() || maps_ + count > capacity_)
+    throw InternalError("map cache: more maps than planned");
+  const std::size_t at = maps_ * cells_;
+  tbb::parallel_for(
+      tbb::blocked_range<std::size_t>(0, count, maps_per_task(cells_)),
+      [&](const tbb::blocked_range<std::size_t>& r) {
+        const std::size_t first = r.begin() * cells_, n = r.size() * cells_;
+        if (codec_)
+          codec_->encode(values.subspan(first, n), {pages_.as<std::uint32_t>() + at + first, n});
+        else
+          std::memcpy(pages_.as<double>() + at + first, values.data() + first, n * sizeof(double));
+      });
+  maps_ += count;
+}
+
+void MapCache::read(std::size_t first, std::size_t count, std::vector<double>& out) const {
+  if (first + count > maps_) throw InternalError("map cache: reading maps never kept");
+  out.resize(count * cells_);
+  const std::size_t at = first * cells_;
+  tbb::parallel_for(
+      tbb::blocked_range<std::size_t>(0, count, maps_per_task(cells_)),
+      [&](const tbb::blocked_range<std::size_t>& r) {
+        const std::size_t begin = r.begin() * cells_, n = r.size() * cells_;
+        if (codec_)
+          codec_->decode({pages_.as<std::uint32_t>() + at + begin, n}, {out.data() + begin, n});
+        else
+          std::memcpy(out.data() + begin, pages_.as<double>() + at + begin, n * sizeof(double));
+      });
 }
 
 }  // namespace permrsa

@@ -86,6 +86,11 @@ class StimulusMaps final : public NullMaps {
     orient(batch, cells_, tail_);
   }
 
+  // One kernel's maps as they come; a mean over subjects has no 4-byte form.
+  std::unique_ptr<MapCodec> map_codec() const override {
+    return kernels_.size() == 1 ? kernels_.front()->map_codec() : nullptr;
+  }
+
  private:
   std::vector<std::unique_ptr<StatisticKernel>> kernels_;
   std::size_t cells_;

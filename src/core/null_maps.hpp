@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "kernels/map_codec.hpp"
 #include "kernels/two_group_kernel.hpp"
 #include "permrsa/analysis_spec.hpp"
 #include "permrsa/group_relabels.hpp"
@@ -25,6 +26,8 @@ class NullMaps {
  public:
   virtual ~NullMaps() = default;
   virtual void fill(Batch& batch, std::int64_t first, std::size_t count) const = 0;
+  // A lossless 4-byte form of the raw maps s (kernels/map_codec.hpp), or null.
+  virtual std::unique_ptr<MapCodec> map_codec() const { return nullptr; }
 };
 
 // Each subject's map of the block for the identity permutation (atanh'ed with fisher_z):

@@ -2,6 +2,8 @@
 
 #include <tbb/parallel_for.h>
 
+#include <utility>
+
 #include "core/block_maps.hpp"
 #include "core/tail.hpp"
 #include "core/work_share.hpp"
@@ -21,11 +23,13 @@ NullSweep::NullSweep(const AnalysisFrame& frame, const RankTopology& topology, c
       profile_(topology.world->rank() == 0 ? options.profile : nullptr) {
   const auto g = static_cast<std::size_t>(t_.group_id);
   const KRanges& mine1 = plan.pass1.shares[g];
-  const double cache_bytes =
-      static_cast<double>(count(mine1)) * static_cast<double>(t_.block.cells()) * 8.0;
-  cache_maps_ = f_.two_pass && mine1 == plan.pass2.shares[g] && !mine1.empty() &&
-                cache_bytes <= options.map_cache_bytes;
-  if (cache_maps_) cached_ = MapCache(static_cast<std::size_t>(count(mine1)) * t_.block.cells());
+  if (!f_.two_pass || mine1 != plan.pass2.shares[g] || mine1.empty()) return;
+  auto codec = maps_.map_codec();
+  const auto kept = static_cast<std::size_t>(count(mine1));
+  const double cache_bytes = static_cast<double>(kept) * static_cast<double>(t_.block.cells()) *
+                             static_cast<double>(MapCache::bytes_per_value(codec.get()));
+  cache_maps_ = cache_bytes <= options.map_cache_bytes;
+  if (cache_maps_) cached_ = MapCache(kept, t_.block.cells(), std::move(codec));
 }
 
 void NullSweep::pass2() {
@@ -36,11 +40,11 @@ void NullSweep::pass2() {
 // This rank's block maps of permutations first .. first + count - 1: computed (pass 1 adds them
 // to the block's counts and, when pass 2 will replay them, keeps them), or replayed.
 std::span<const double> NullSweep::block_maps(int pass, std::int64_t first, std::size_t count) {
-  const std::size_t bcells = t_.block.cells();
   if (replay_) {
-    const auto s = cached_.view().subspan(replayed_ * bcells, count * bcells);
+    const ScopedPhase phase(profile_, phase_name(pass, "map cache"));
+    cached_.read(replayed_, count, batch_.s);
     replayed_ += count;
-    return s;
+    return batch_.s;
   }
   {
     const ScopedPhase phase(profile_, phase_name(pass, "kernel and tail orientation"));

@@ -185,6 +185,12 @@ class CorrelationKernel final : public StatisticKernel {
   double work_per_permutation() const override {
     return 2.0 * static_cast<double>(pairs_ * layers_ * times_);
   }
+  // Pearson in float32: every value is a float sum widened to double.
+  std::unique_ptr<MapCodec> map_codec() const override {
+    if constexpr (std::is_same_v<T, float>)
+      if (!exact_) return make_float_codec(layers_ * times_);
+    return nullptr;
+  }
 
   // Row tiles are taken `group` at a time and the pairs in blocks of pair_block_: one block of
   // a brain panel (pair_block_ x NR, about 32 KB) stays in L1 while the group's tiles use it, the

@@ -254,6 +254,18 @@ class SpearmanInt16Kernel final : public StatisticKernel {
   double work_per_permutation() const override {
     return 2.0 * static_cast<double>(pairs_ * layers_ * times_);
   }
+  // |dot| <= |u_model| |u_brain| (Cauchy-Schwarz): below 2^31 (with a margin for the rounding
+  // of the product) the dots are int32, and rho = dot / (m b) gives them back.
+  std::unique_ptr<MapCodec> map_codec() const override {
+    const double m = *std::max_element(model_norm_.begin(), model_norm_.end());
+    const double b = *std::max_element(brain_norm_.begin(), brain_norm_.begin() + times_);
+    if (!(m * b < 2147483648.0 - 1024.0)) return nullptr;
+    std::vector<double> denominators(layers_ * times_);
+    for (std::size_t l = 0; l < layers_; ++l)
+      for (std::size_t t = 0; t < times_; ++t)
+        denominators[l * times_ + t] = model_norm_[l] * brain_norm_[t];  // as write_tile divides
+    return make_quotient_codec(std::move(denominators));
+  }
 
   // Row blocks are taken group_ (<= kGroup) at a time, and the pairs in blocks of step_block_
   // steps: a block of every brain panel then stays in L2 while the group's row blocks use it, and a

@@ -13,8 +13,9 @@
 #include <memory>
 #include <span>
 
-#include "permrsa/statistics.hpp"
+#include "kernels/map_codec.hpp"
 #include "permrsa/matrix.hpp"
+#include "permrsa/statistics.hpp"
 
 namespace permrsa {
 
@@ -29,6 +30,8 @@ class StatisticKernel {
                        std::span<double> out) const = 0;
   // Floating-point operations (or comparison steps for Kendall) per permutation, for reports.
   virtual double work_per_permutation() const = 0;
+  // A lossless 4-byte form of this kernel's output values (kernels/map_codec.hpp), or null.
+  virtual std::unique_ptr<MapCodec> map_codec() const { return nullptr; }
 };
 
 // models: L x P dissimilarities (condensed); brain: P x T. Both already validated (finite,

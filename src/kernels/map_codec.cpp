@@ -1,0 +1,71 @@
+#include "kernels/map_codec.hpp"
+
+#include <bit>
+#include <cmath>
+#include <utility>
+
+#include "permrsa/error.hpp"
+
+namespace permrsa {
+namespace {
+
+void check_sizes(std::size_t in, std::size_t out, std::size_t cells) {
+  if (in != out || (cells > 0 && in % cells != 0))
+    throw InternalError("map codec: sizes do not match whole maps");
+}
+
+class FloatCodec final : public MapCodec {
+ public:
+  explicit FloatCodec(std::size_t cells) : cells_(cells) {}
+  void encode(std::span<const double> s, std::span<std::uint32_t> out) const override {
+    check_sizes(s.size(), out.size(), cells_);
+    for (std::size_t i = 0; i < s.size(); ++i)
+      out[i] = std::bit_cast<std::uint32_t>(static_cast<float>(s[i]));
+  }
+  void decode(std::span<const std::uint32_t> in, std::span<double> s) const override {
+    check_sizes(in.size(), s.size(), cells_);
+    for (std::size_t i = 0; i < in.size(); ++i)
+      s[i] = static_cast<double>(std::bit_cast<float>(in[i]));
+  }
+  std::size_t cells() const override { return cells_; }
+
+ private:
+  std::size_t cells_;
+};
+
+class QuotientCodec final : public MapCodec {
+ public:
+  explicit QuotientCodec(std::vector<double> denominators) : d_(std::move(denominators)) {}
+  void encode(std::span<const double> s, std::span<std::uint32_t> out) const override {
+    const std::size_t cells = d_.size();
+    check_sizes(s.size(), out.size(), cells);
+    for (std::size_t m = 0; m < s.size(); m += cells)
+      for (std::size_t c = 0; c < cells; ++c) {
+        const auto dot = static_cast<std::int32_t>(std::nearbyint(s[m + c] * d_[c]));
+        out[m + c] = std::bit_cast<std::uint32_t>(dot);
+      }
+  }
+  void decode(std::span<const std::uint32_t> in, std::span<double> s) const override {
+    const std::size_t cells = d_.size();
+    check_sizes(in.size(), s.size(), cells);
+    for (std::size_t m = 0; m < in.size(); m += cells)
+      for (std::size_t c = 0; c < cells; ++c)
+        s[m + c] = static_cast<double>(std::bit_cast<std::int32_t>(in[m + c])) / d_[c];
+  }
+  std::size_t cells() const override { return d_.size(); }
+
+ private:
+  std::vector<double> d_;
+};
+
+}  // namespace
+
+std::unique_ptr<MapCodec> make_float_codec(std::size_t cells) {
+  return std::make_unique<FloatCodec>(cells);
+}
+
+std::unique_ptr<MapCodec> make_quotient_codec(std::vector<double> denominators) {
+  return std::make_unique<QuotientCodec>(std::move(denominators));
+}
+
+}  // namespace permrsa

@@ -1,0 +1,39 @@
+// A lossless 4-byte form of a kernel's output maps, for pass 1's map cache (core/map_cache.hpp).
+//
+// Pass 2 of a permutation-p cluster test replays every map of pass 1. Stored as doubles they take
+// 8 bytes a value (384 MB at the seed shape and K = 10000), and clearing the fresh pages cost
+// about a tenth of a run (issue 20's profile). Two kernels produce values that are a fixed
+// function of a 4-byte quantity, so they can store that quantity instead and give back the very
+// same doubles:
+//   - Pearson in float32: every value is a float sum, widened to double;
+//   - exact Spearman: every value is rho = dot / (|u_model| |u_brain|), one division of an exact
+//     integer; while every |dot| is below 2^31 the integer is an int32, recovered from rho as
+//     round(rho * |u_model| |u_brain|), exactly (the relative error before rounding is below
+//     2^-51, so the rounding lands on the integer).
+// decode(encode(s)) == s bit for bit; tests/unit/test_map_codec.cpp checks it on kernel output.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+namespace permrsa {
+
+class MapCodec {
+ public:
+  virtual ~MapCodec() = default;
+  // Values of whole maps of `cells()` values each (s.size() a multiple of cells()).
+  virtual void encode(std::span<const double> s, std::span<std::uint32_t> out) const = 0;
+  virtual void decode(std::span<const std::uint32_t> in, std::span<double> s) const = 0;
+  virtual std::size_t cells() const = 0;
+};
+
+// Values that are floats widened to double.
+std::unique_ptr<MapCodec> make_float_codec(std::size_t cells);
+
+// Values s = double(dot) / denominator[cell] with integer |dot| < 2^31; the denominators are the
+// kernel's own (the same double products), one per cell of a map.
+std::unique_ptr<MapCodec> make_quotient_codec(std::vector<double> denominators);
+
+}  // namespace permrsa
