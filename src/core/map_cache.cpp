@@ -24,11 +24,12 @@ MapCache::MapCache(std::size_t maps, std::size_t cells, std::unique_ptr<MapCodec
       codec_(std::move(codec)),
       cells_(cells),
       capacity_(maps) {
+  if (cells == 0) throw InternalError("map cache: maps without cells");
   if (codec_ && codec_->cells() != cells) throw InternalError("map cache: codec of other maps");
 }
 
 void MapCache::append(std::span<const double> values) {
-  const std::size_t count = cells_ == 0 ? 0 : values.size() / cells_;
+  const std::size_t count = values.size() / cells_;
   if (count * cells_ != values.size() || maps_ + count > capacity_)
     throw InternalError("map cache: more maps than planned");
   const std::size_t at = maps_ * cells_;

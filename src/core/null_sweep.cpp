@@ -23,7 +23,9 @@ NullSweep::NullSweep(const AnalysisFrame& frame, const RankTopology& topology, c
       profile_(topology.world->rank() == 0 ? options.profile : nullptr) {
   const auto g = static_cast<std::size_t>(t_.group_id);
   const KRanges& mine1 = plan.pass1.shares[g];
-  if (!f_.two_pass || mine1 != plan.pass2.shares[g] || mine1.empty()) return;
+  // Nothing to keep: one pass, other shares in pass 2, no permutations or an empty block here.
+  if (!f_.two_pass || mine1 != plan.pass2.shares[g] || mine1.empty() || t_.block.cells() == 0)
+    return;
   auto codec = maps_.map_codec();
   const auto kept = static_cast<std::size_t>(count(mine1));
   const double cache_bytes = static_cast<double>(kept) * static_cast<double>(t_.block.cells()) *

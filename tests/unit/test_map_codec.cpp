@@ -13,6 +13,7 @@
 #include "kernels/map_codec.hpp"
 #include "kernels/spearman_int16_kernel.hpp"
 #include "kernels/statistic_kernel.hpp"
+#include "permrsa/error.hpp"
 #include "random_matrix.hpp"
 
 namespace permrsa {
@@ -111,7 +112,11 @@ TEST(MapCodec, MapCacheReadsBackWhatWasAppended) {
     for (std::size_t i = 0; i < back.size(); ++i)
       ASSERT_EQ(std::bit_cast<std::uint64_t>(back[i]),
                 std::bit_cast<std::uint64_t>(s[5 * cells + i]));
+    EXPECT_THROW(cache.read(20, 4, back), InternalError);             // maps 23..: never appended
+    EXPECT_THROW(cache.append(all.first(cells + 1)), InternalError);  // not whole maps
   }
+  // A rank whose data block is empty keeps no cache (core/null_sweep.cpp); one asked for is a bug.
+  EXPECT_THROW(MapCache(maps, 0, nullptr), InternalError);
 }
 
 }  // namespace
