@@ -3,6 +3,7 @@
 // features/torch_backend_loader.cpp opens on demand. Loads a TorchScript model, preprocesses
 // images on the CPU and returns the selected layers' activations as plain float arrays.
 #include <ATen/Parallel.h>
+#include <dlfcn.h>
 #include <torch/script.h>
 
 #include <algorithm>
@@ -17,9 +18,21 @@
 namespace permrsa::features {
 namespace {
 
+// The BLAS under LibTorch gets the same count. When Debian's libblas.so.3 is OpenBLAS it would
+// otherwise start one thread per CPU it may use, and its sums then depend on how many CPUs the
+// process was given: under mpirun, which binds ranks to cores, the activations (so the RDMs)
+// differed from one process's by 3e-9 (tests/python/mpi_test_features.py). The reference BLAS
+// has no threads and no such symbol.
+void set_blas_threads(int n) {
+  using SetThreads = void (*)(int);
+  if (void* symbol = dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))
+    reinterpret_cast<SetThreads>(symbol)(n);
+}
+
 void set_torch_threads(int threads) {
   const auto n = threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency());
   at::set_num_threads(std::max(n, 1));
+  set_blas_threads(std::max(n, 1));
 }
 
 std::string shape_text(const at::Tensor& t) {
