@@ -23,13 +23,13 @@ std::int64_t passing_count(double alpha, std::int64_t permutations) {
 CellTopValues::CellTopValues(std::size_t cells, std::size_t capacity)
     : capacity_(capacity),
       stride_(capacity + std::clamp<std::size_t>(2 * capacity, 16, 4096)),
-      values_(cells * stride_),
+      values_(cells * stride_ * sizeof(double)),
       bound_(cells, -std::numeric_limits<double>::infinity()),
       trimmed_(cells, 0),
       used_(cells, 0) {}
 
 void CellTopValues::trim(std::size_t cell) {
-  double* v = values_.data() + cell * stride_;
+  double* v = buffer(cell);
   std::uint32_t& n = used_[cell];
   if (capacity_ == 0) {
     n = 0;
@@ -45,7 +45,7 @@ void CellTopValues::trim(std::size_t cell) {
 }
 
 std::vector<double> CellTopValues::kept(std::size_t cell) const {
-  const double* v = values_.data() + cell * stride_;
+  const double* v = buffer(cell);
   std::vector<double> out(v, v + used_[cell]);
   std::sort(out.begin(), out.end(), std::greater<>());
   if (out.size() > capacity_) out.resize(capacity_);
@@ -66,8 +66,7 @@ std::vector<double> CellTopValues::thresholds(std::int64_t total_values) const {
   tbb::parallel_for(std::size_t{0}, cells, [&](std::size_t c) {
     if (used_[c] < capacity_) throw InternalError("cell thresholds: a cell's null is incomplete");
     // The (m+1)-th largest = d_{m+1}: a selection, not a sort.
-    std::vector<double> v(values_.begin() + static_cast<std::ptrdiff_t>(c * stride_),
-                          values_.begin() + static_cast<std::ptrdiff_t>(c * stride_ + used_[c]));
+    std::vector<double> v(buffer(c), buffer(c) + used_[c]);
     std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(capacity_ - 1), v.end(),
                      std::greater<>());
     out[c] = v[capacity_ - 1];

@@ -11,6 +11,8 @@
 #include <limits>
 #include <vector>
 
+#include "numeric/page_buffer.hpp"
+
 namespace permrsa {
 
 // Largest count c in [0, K+1] with double(c) / double(K+1) <= alpha.
@@ -22,16 +24,19 @@ std::int64_t passing_count(double alpha, std::int64_t permutations);
 // a full buffer is trimmed to its `capacity` largest with std::nth_element, whose smallest then
 // becomes the bound. Amortised O(1) per value, against O(log capacity) for a heap's sift, and
 // the kept multiset (so every threshold) is the same as a heap's: a value equal to the bound
-// changes neither.
+// changes neither. The buffers (57 MB at the seed shape and K = 10000) are a PageBuffer: huge
+// pages, faulted in by the threads that push, never cleared or copied by us (move-only).
 class CellTopValues {
  public:
   CellTopValues(std::size_t cells, std::size_t capacity);
+  CellTopValues(CellTopValues&&) noexcept = default;
+  CellTopValues& operator=(CellTopValues&&) noexcept = default;
   // Not thread-safe per cell; different cells may be pushed concurrently.
   void push(std::size_t cell, double value) {
     std::uint32_t& n = used_[cell];
     // Fast path: once the bound is set, most values are not above it.
     if (!(value > bound_[cell]) && trimmed_[cell]) return;
-    values_[cell * stride_ + n] = value;
+    buffer(cell)[n] = value;
     if (++n == stride_) trim(cell);
   }
   // push(c, e[c]) for the cells [begin, end) of one map, in cell order: the same values kept.
@@ -49,7 +54,7 @@ class CellTopValues {
       }
       for (std::size_t i = 0; i < n; ++i) {
         const std::size_t c = enter[i];
-        values_[c * stride_ + used_[c]] = e[c];
+        buffer(c)[used_[c]] = e[c];
         if (++used_[c] == stride_) trim(c);
       }
     }
@@ -63,10 +68,11 @@ class CellTopValues {
 
  private:
   void trim(std::size_t cell);
+  double* buffer(std::size_t cell) const { return values_.as<double>() + cell * stride_; }
   // The cell's kept values, largest first.
   std::vector<double> kept(std::size_t cell) const;
   std::size_t capacity_, stride_;
-  std::vector<double> values_;         // cells x stride
+  PageBuffer values_;                  // cells x stride doubles
   std::vector<double> bound_;          // per cell: values not above it cannot enter (once trimmed)
   std::vector<std::uint8_t> trimmed_;  // per cell: the buffer has been trimmed at least once
   std::vector<std::uint32_t> used_;    // values in the buffer per cell

@@ -81,7 +81,6 @@ void NullAccumulator::add_whole(int pass, std::size_t k, const double* s, const 
 
 // The top values of this block over every group, group by group (cells x held each).
 CellTopValues NullAccumulator::merged_top() const {
-  if (t_.grid->perm_groups == 1) return *top_;
   const std::size_t bcells = t_.block.cells();
   CellTopValues merged(bcells, f_.top_capacity);
   const auto values = t_.same_block->allgatherv(top_->held_values());
@@ -99,7 +98,7 @@ CellTopValues NullAccumulator::merged_top() const {
 
 void NullAccumulator::merge_groups() {
   t_.same_block->allreduce_sum(exceed_);
-  if (top_) top_ = merged_top();
+  if (top_ && t_.grid->perm_groups > 1) top_ = merged_top();
   merged_ = true;
 }
 
@@ -182,8 +181,12 @@ NullState NullAccumulator::pass1_state(std::size_t steps) {
   if (f_.tfce) s.max_tfce = gather_k(max_tfce_, did, resumed(&NullState::max_tfce));
   if (!f_.two_pass) s.max_cluster = gather_k(max_cluster_, did, resumed(&NullState::max_cluster));
   // Once pass 1 is complete only the thresholds matter (set by settle_thresholds).
-  if (f_.two_pass && !(merged_ && plan_.pass1_complete))
-    gather_top(merged_ ? *top_ : merged_top(), s);
+  if (f_.two_pass && !(merged_ && plan_.pass1_complete)) {
+    if (merged_ || t_.grid->perm_groups == 1)
+      gather_top(*top_, s);
+    else
+      gather_top(merged_top(), s);
+  }
   return s;
 }
 
