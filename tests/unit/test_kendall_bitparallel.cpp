@@ -29,18 +29,6 @@
 namespace permrsa {
 namespace {
 
-// Row 0 is the identity (the observed data), the others random permutations of 0..P-1.
-std::vector<std::uint32_t> random_gathers(std::size_t pairs, std::size_t batch, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::vector<std::uint32_t> out(batch * pairs);
-  for (std::size_t b = 0; b < batch; ++b) {
-    auto first = out.begin() + static_cast<std::ptrdiff_t>(b * pairs);
-    std::iota(first, first + static_cast<std::ptrdiff_t>(pairs), 0u);
-    if (b > 0) std::shuffle(first, first + static_cast<std::ptrdiff_t>(pairs), rng);
-  }
-  return out;
-}
-
 // Kendall's tau of (x, y) by counting every pair (p, q), p < q.
 double counted_kendall(const std::vector<double>& x, const std::vector<double>& y, bool tau_b) {
   const std::size_t n = x.size();

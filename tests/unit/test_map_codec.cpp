@@ -19,17 +19,6 @@
 namespace permrsa {
 namespace {
 
-std::vector<std::uint32_t> shuffled_gathers(std::size_t pairs, std::size_t batch, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::vector<std::uint32_t> g(batch * pairs);
-  for (std::size_t b = 0; b < batch; ++b) {
-    auto first = g.begin() + static_cast<std::ptrdiff_t>(b * pairs);
-    std::iota(first, first + static_cast<std::ptrdiff_t>(pairs), 0u);
-    if (b > 0) std::shuffle(first, first + static_cast<std::ptrdiff_t>(pairs), rng);
-  }
-  return g;
-}
-
 // A brain whose first column is model row 0 and second its negation: at the identity gather
 // those cells reach the largest |dot| the data allows (rho = 1 and -1).
 Matrix<double> brain_with_model_columns(const Matrix<double>& models, std::size_t times,
@@ -49,7 +38,7 @@ void expect_round_trip(const StatisticKernel& kernel, std::size_t batch, unsigne
   const std::size_t cells = kernel.layers() * kernel.times();
   ASSERT_EQ(codec->cells(), cells);
   std::vector<double> s(batch * cells), back(batch * cells);
-  kernel.compute(shuffled_gathers(kernel.pairs(), batch, seed), batch, s);
+  kernel.compute(random_gathers(kernel.pairs(), batch, seed), batch, s);
   std::vector<std::uint32_t> code(s.size());
   codec->encode(s, code);
   codec->decode(code, back);
@@ -100,7 +89,7 @@ TEST(MapCodec, MapCacheReadsBackWhatWasAppended) {
   const auto kernel = make_spearman_int16_kernel(models, brain, int16_isa_for_this_process());
   const std::size_t cells = 36, maps = 23;
   std::vector<double> s(maps * cells), back;
-  kernel->compute(shuffled_gathers(300, maps, 53), maps, s);
+  kernel->compute(random_gathers(300, maps, 53), maps, s);
   for (bool coded : {false, true}) {
     MapCache cache(maps, cells, coded ? kernel->map_codec() : nullptr);
     const std::span<const double> all(s);

@@ -28,20 +28,6 @@ __extension__ typedef __int128 Int128;
 constexpr Int16Isa kAllIsas[] = {Int16Isa::generic, Int16Isa::avx2, Int16Isa::avx512bw,
                                  Int16Isa::avx512vnni};
 
-// Values rounded to a coarse grid: many ties on both sides, so u takes odd and even values.
-// `batch` random permutations of the pairs 0..P-1 (any gather is valid input to the kernel).
-std::vector<std::uint32_t> random_gathers(std::size_t pairs, std::size_t batch, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::vector<std::uint32_t> g(batch * pairs);
-  for (std::size_t b = 0; b < batch; ++b) {
-    auto first = g.begin() + static_cast<std::ptrdiff_t>(b * pairs);
-    std::iota(first, first + static_cast<std::ptrdiff_t>(pairs), 0u);
-    if (b > 0)
-      std::shuffle(first, first + static_cast<std::ptrdiff_t>(pairs), rng);  // b = 0: identity
-  }
-  return g;
-}
-
 std::vector<std::int64_t> centred(std::span<const double> values) {
   const auto r = average_ranks(values);
   std::vector<std::int64_t> u(r.size());
