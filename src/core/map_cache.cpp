@@ -28,36 +28,39 @@ MapCache::MapCache(std::size_t maps, std::size_t cells, std::unique_ptr<MapCodec
   if (codec_ && codec_->cells() != cells) throw InternalError("map cache: codec of other maps");
 }
 
+// fn(offset, n) over the values of `count` maps from value offset 0, in parallel runs of whole
+// maps.
+template <class Fn>
+void MapCache::for_map_runs(std::size_t count, Fn&& fn) const {
+  tbb::parallel_for(
+      tbb::blocked_range<std::size_t>(0, count, maps_per_task(cells_)),
+      [&](const tbb::blocked_range<std::size_t>& r) { fn(r.begin() * cells_, r.size() * cells_); });
+}
+
 void MapCache::append(std::span<const double> values) {
   const std::size_t count = values.size() / cells_;
   if (count * cells_ != values.size() || maps_ + count > capacity_)
     throw InternalError("map cache: more maps than planned");
   const std::size_t at = maps_ * cells_;
-  tbb::parallel_for(
-      tbb::blocked_range<std::size_t>(0, count, maps_per_task(cells_)),
-      [&](const tbb::blocked_range<std::size_t>& r) {
-        const std::size_t first = r.begin() * cells_, n = r.size() * cells_;
-        if (codec_)
-          codec_->encode(values.subspan(first, n), {pages_.as<std::uint32_t>() + at + first, n});
-        else
-          std::memcpy(pages_.as<double>() + at + first, values.data() + first, n * sizeof(double));
-      });
+  for_map_runs(count, [&](std::size_t offset, std::size_t n) {
+    if (codec_)
+      codec_->encode(values.subspan(offset, n), {pages_.as<std::uint32_t>() + at + offset, n});
+    else
+      std::memcpy(pages_.as<double>() + at + offset, values.data() + offset, n * sizeof(double));
+  });
   maps_ += count;
 }
 
-void MapCache::read(std::size_t first, std::size_t count, std::vector<double>& out) const {
+std::span<const double> MapCache::read(std::size_t first, std::size_t count,
+                                       std::vector<double>& scratch) const {
   if (first + count > maps_) throw InternalError("map cache: reading maps never kept");
-  out.resize(count * cells_);
   const std::size_t at = first * cells_;
-  tbb::parallel_for(
-      tbb::blocked_range<std::size_t>(0, count, maps_per_task(cells_)),
-      [&](const tbb::blocked_range<std::size_t>& r) {
-        const std::size_t begin = r.begin() * cells_, n = r.size() * cells_;
-        if (codec_)
-          codec_->decode({pages_.as<std::uint32_t>() + at + begin, n}, {out.data() + begin, n});
-        else
-          std::memcpy(out.data() + begin, pages_.as<double>() + at + begin, n * sizeof(double));
-      });
+  if (!codec_) return {pages_.as<const double>() + at, count * cells_};  // doubles: no copy
+  scratch.resize(count * cells_);
+  for_map_runs(count, [&](std::size_t offset, std::size_t n) {
+    codec_->decode({pages_.as<std::uint32_t>() + at + offset, n}, {scratch.data() + offset, n});
+  });
+  return scratch;
 }
 
 }  // namespace permrsa

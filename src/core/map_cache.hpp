@@ -36,11 +36,15 @@ class MapCache {
   }
   // Appends whole maps (encoded in parallel); the total may not exceed the capacity.
   void append(std::span<const double> values);
-  // Maps first .. first + count - 1, as they were appended.
-  void read(std::size_t first, std::size_t count, std::vector<double>& out) const;
+  // Maps first .. first + count - 1, as they were appended: a view of the cache when it holds
+  // doubles, else decoded into `scratch`.
+  std::span<const double> read(std::size_t first, std::size_t count,
+                               std::vector<double>& scratch) const;
   std::size_t maps() const { return maps_; }
 
  private:
+  template <class Fn>
+  void for_map_runs(std::size_t count, Fn&& fn) const;
   PageBuffer pages_;
   std::unique_ptr<MapCodec> codec_;
   std::size_t cells_ = 0, maps_ = 0, capacity_ = 0;  // in maps

@@ -44,9 +44,9 @@ void NullSweep::pass2() {
 std::span<const double> NullSweep::block_maps(int pass, std::int64_t first, std::size_t count) {
   if (replay_) {
     const ScopedPhase phase(profile_, phase_name(pass, "map cache"));
-    cached_.read(replayed_, count, batch_.s);
+    const auto s = cached_.read(replayed_, count, batch_.s);
     replayed_ += count;
-    return batch_.s;
+    return s;
   }
   {
     const ScopedPhase phase(profile_, phase_name(pass, "kernel and tail orientation"));

@@ -96,10 +96,10 @@ TEST(MapCodec, MapCacheReadsBackWhatWasAppended) {
     cache.append(all.first(7 * cells));
     cache.append(all.subspan(7 * cells));
     EXPECT_EQ(cache.maps(), maps);
-    cache.read(5, 11, back);
-    ASSERT_EQ(back.size(), 11 * cells);
-    for (std::size_t i = 0; i < back.size(); ++i)
-      ASSERT_EQ(std::bit_cast<std::uint64_t>(back[i]),
+    const auto got = cache.read(5, 11, back);
+    ASSERT_EQ(got.size(), 11 * cells);
+    for (std::size_t i = 0; i < got.size(); ++i)
+      ASSERT_EQ(std::bit_cast<std::uint64_t>(got[i]),
                 std::bit_cast<std::uint64_t>(s[5 * cells + i]));
     EXPECT_THROW(cache.read(20, 4, back), InternalError);             // maps 23..: never appended
     EXPECT_THROW(cache.append(all.first(cells + 1)), InternalError);  // not whole maps
