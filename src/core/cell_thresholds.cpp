@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 
+#include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
 #include "permrsa/error.hpp"
@@ -29,27 +30,29 @@ CellTopValues::CellTopValues(std::size_t cells, std::size_t capacity)
       used_(cells, 0) {}
 
 void CellTopValues::trim(std::size_t cell) {
-  double* v = buffer(cell);
-  std::uint32_t& n = used_[cell];
-  if (capacity_ == 0) {
-    n = 0;
-    bound_[cell] = std::numeric_limits<double>::infinity();
-    trimmed_[cell] = 1;
-    return;
-  }
   // The capacity largest first; the capacity-th largest is the new bound.
-  std::nth_element(v, v + (capacity_ - 1), v + n, std::greater<>());
-  bound_[cell] = v[capacity_ - 1];
-  n = static_cast<std::uint32_t>(capacity_);
+  if (capacity_ > 0)
+    std::nth_element(buffer(cell), buffer(cell) + (capacity_ - 1), buffer(cell) + used_[cell],
+                     std::greater<>());
+  settle_bound(cell);
+}
+
+void CellTopValues::settle_bound(std::size_t cell) {
+  used_[cell] = static_cast<std::uint32_t>(capacity_);
+  bound_[cell] =
+      capacity_ == 0 ? std::numeric_limits<double>::infinity() : buffer(cell)[capacity_ - 1];
   trimmed_[cell] = 1;
 }
 
-std::vector<double> CellTopValues::kept(std::size_t cell) const {
+// The cell's kept values, largest first, into out[0 .. min(used, capacity)).
+void CellTopValues::kept(std::size_t cell, double* out) const {
   const double* v = buffer(cell);
-  std::vector<double> out(v, v + used_[cell]);
-  std::sort(out.begin(), out.end(), std::greater<>());
-  if (out.size() > capacity_) out.resize(capacity_);
-  return out;
+  const std::size_t n = used_[cell], held = std::min<std::size_t>(n, capacity_);
+  std::vector<double> all(v, v + n);
+  std::nth_element(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(held), all.end(),
+                   std::greater<>());
+  std::sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(held), std::greater<>());
+  std::copy_n(all.begin(), held, out);
 }
 
 std::size_t CellTopValues::held_per_cell() const {
@@ -75,15 +78,58 @@ std::vector<double> CellTopValues::thresholds(std::int64_t total_values) const {
 }
 
 std::vector<double> CellTopValues::held_values() const {
-  const std::size_t held = held_per_cell();
-  std::vector<double> out;
-  out.reserve(used_.size() * held);
-  for (std::size_t c = 0; c < used_.size(); ++c) {
-    const auto values = kept(c);
-    if (values.size() != held) throw InternalError("cell thresholds: cells hold different counts");
-    out.insert(out.end(), values.begin(), values.end());
-  }
+  const std::size_t held = held_per_cell(), cells = used_.size();
+  for (std::size_t c = 0; c < cells; ++c)
+    if (std::min<std::size_t>(used_[c], capacity_) != held)
+      throw InternalError("cell thresholds: cells hold different counts");
+  std::vector<double> out(cells * held);
+  tbb::parallel_for(std::size_t{0}, cells, [&](std::size_t c) { kept(c, out.data() + c * held); });
   return out;
+}
+
+std::vector<double> CellTopValues::held_values_unordered() {
+  const std::size_t held = held_per_cell(), cells = used_.size();
+  std::vector<double> out(cells * held);
+  tbb::parallel_for(std::size_t{0}, cells, [&](std::size_t c) {
+    if (used_[c] > capacity_) trim(c);
+    if (used_[c] != held) throw InternalError("cell thresholds: cells hold different counts");
+    std::copy_n(buffer(c), held, out.data() + c * held);
+  });
+  return out;
+}
+
+void CellTopValues::keep_largest_of(std::span<const double> values,
+                                    std::span<const std::size_t> held) {
+  const std::size_t cells = used_.size();
+  std::size_t total = 0;
+  for (std::size_t h : held) total += h;
+  if (values.size() != cells * total)
+    throw InternalError("cell thresholds: merging runs of the wrong size");
+  tbb::parallel_for(
+      tbb::blocked_range<std::size_t>(0, cells, 64), [&](const tbb::blocked_range<std::size_t>& r) {
+        std::vector<double> all(total);
+        for (std::size_t c = r.begin(); c != r.end(); ++c) {
+          std::size_t offset = 0, at = 0;
+          for (std::size_t h : held) {
+            std::copy_n(values.data() + offset + c * h, h, all.data() + at);
+            at += h;
+            offset += cells * h;
+          }
+          if (total >= capacity_) {  // the capacity largest first, as a trim leaves them
+            std::nth_element(
+                all.begin(),
+                all.begin() + static_cast<std::ptrdiff_t>(capacity_ > 0 ? capacity_ - 1 : 0),
+                all.end(), std::greater<>());
+            std::copy_n(all.data(), capacity_, buffer(c));
+            settle_bound(c);
+          } else {
+            std::copy_n(all.data(), total, buffer(c));
+            used_[c] = static_cast<std::uint32_t>(total);
+            bound_[c] = -std::numeric_limits<double>::infinity();
+            trimmed_[c] = 0;
+          }
+        }
+      });
 }
 
 }  // namespace permrsa

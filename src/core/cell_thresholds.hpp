@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <span>
 #include <vector>
 
 #include "numeric/page_buffer.hpp"
@@ -65,12 +66,23 @@ class CellTopValues {
   // descending order: the same whatever order they were pushed in.
   std::vector<double> held_values() const;
   std::size_t held_per_cell() const;
+  // held_values() without the sort, for merging: each cell's held values in no set order. Trims
+  // the buffers it reads, which changes no kept multiset.
+  std::vector<double> held_values_unordered();
+  // Replaces every cell's kept values with the `capacity` largest over runs of held values
+  // (each cells x held[g], in any order within a cell), one after another in `values`: the
+  // same multiset as pushing all of them into an empty CellTopValues (the merge of permutation
+  // groups under mpirun).
+  void keep_largest_of(std::span<const double> values, std::span<const std::size_t> held);
 
  private:
   void trim(std::size_t cell);
+  // The buffer's first `capacity` values are the cell's largest, the last of them the smallest:
+  // it becomes the bound, as after a trim.
+  void settle_bound(std::size_t cell);
   double* buffer(std::size_t cell) const { return values_.as<double>() + cell * stride_; }
-  // The cell's kept values, largest first.
-  std::vector<double> kept(std::size_t cell) const;
+  // The cell's kept values, largest first, into out[0 .. min(used, capacity)).
+  void kept(std::size_t cell, double* out) const;
   std::size_t capacity_, stride_;
   PageBuffer values_;                  // cells x stride doubles
   std::vector<double> bound_;          // per cell: values not above it cannot enter (once trimmed)

@@ -4,6 +4,8 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 
 #include "core/block_maps.hpp"
 #include "core/tfce.hpp"
@@ -80,25 +82,20 @@ void NullAccumulator::add_whole(int pass, std::size_t k, const double* s, const 
 }
 
 // The top values of this block over every group, group by group (cells x held each).
-CellTopValues NullAccumulator::merged_top() const {
-  const std::size_t bcells = t_.block.cells();
-  CellTopValues merged(bcells, f_.top_capacity);
-  const auto values = t_.same_block->allgatherv(top_->held_values());
+// Every group's top values of this block, kept in `into` (the same on all ranks of the block;
+// `into` may be *top_). Trims top_'s buffers, which changes none of its kept values.
+void NullAccumulator::merge_top_values(CellTopValues& into) {
+  const auto values = t_.same_block->allgatherv(top_->held_values_unordered());
   const std::vector<double> mine_count{static_cast<double>(top_->held_per_cell())};
-  const auto counts = t_.same_block->allgatherv(mine_count);
-  std::size_t offset = 0;
-  for (double h : counts) {
-    const auto held = static_cast<std::size_t>(h);
-    for (std::size_t c = 0; c < bcells; ++c)
-      for (std::size_t j = 0; j < held; ++j) merged.push(c, values[offset + c * held + j]);
-    offset += bcells * held;
-  }
-  return merged;
+  std::vector<std::size_t> held;
+  for (double h : t_.same_block->allgatherv(mine_count))
+    held.push_back(static_cast<std::size_t>(h));
+  into.keep_largest_of(values, held);
 }
 
 void NullAccumulator::merge_groups() {
   t_.same_block->allreduce_sum(exceed_);
-  if (top_ && t_.grid->perm_groups > 1) top_ = merged_top();
+  if (top_ && t_.grid->perm_groups > 1) merge_top_values(*top_);
   merged_ = true;
 }
 
@@ -182,10 +179,13 @@ NullState NullAccumulator::pass1_state(std::size_t steps) {
   if (!f_.two_pass) s.max_cluster = gather_k(max_cluster_, did, resumed(&NullState::max_cluster));
   // Once pass 1 is complete only the thresholds matter (set by settle_thresholds).
   if (f_.two_pass && !(merged_ && plan_.pass1_complete)) {
-    if (merged_ || t_.grid->perm_groups == 1)
+    if (merged_ || t_.grid->perm_groups == 1) {
       gather_top(*top_, s);
-    else
-      gather_top(merged_top(), s);
+    } else {  // mid-pass: the groups go on with their own values
+      CellTopValues merged(t_.block.cells(), f_.top_capacity);
+      merge_top_values(merged);
+      gather_top(merged, s);
+    }
   }
   return s;
 }

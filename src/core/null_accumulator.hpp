@@ -63,7 +63,7 @@ class NullAccumulator {
  private:
   std::vector<double> resumed(std::vector<double> NullState::*member) const;
   void seed_top_values();
-  CellTopValues merged_top() const;  // grids of more than one permutation group
+  void merge_top_values(CellTopValues& into);  // grids of more than one permutation group
   void gather_top(const CellTopValues& block_top, NullState& s) const;
   void gather_exceed(std::vector<std::int64_t> sums, NullState& s) const;
   std::vector<double> gather_k(const std::vector<double>& mine, const std::vector<KRanges>& did,

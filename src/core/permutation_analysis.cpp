@@ -153,7 +153,10 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
   NullAccumulator accumulator(frame, topology, plan, observed.e, options.resume);
   NullSweep sweep(frame, topology, plan, *maps, accumulator, options);
   sweep.pass1();
-  accumulator.merge_groups();
+  {
+    const ScopedPhase phase(profile, "merge of the permutation groups");
+    accumulator.merge_groups();
+  }
   const bool keep_state = options.checkpoint.save || options.export_state || !plan.complete;
   if (frame.two_pass && keep_state) timed(options.checkpoint, [&] { accumulator.keep_pass1(); });
   if (frame.two_pass && plan.pass1_complete) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <functional>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "core/cell_thresholds.hpp"
@@ -62,6 +63,65 @@ TEST(CellTopValues, HeldValuesDoNotDependOnThePushOrder) {
   for (double v : values) a.push(0, v);
   for (auto it = values.rbegin(); it != values.rend(); ++it) b.push(0, *it);
   EXPECT_EQ(a.held_values(), b.held_values());
+}
+
+TEST(CellTopValues, KeepingTheLargestOfRunsEqualsPushingEveryValue) {
+  // The merge of permutation groups (mpirun with G > 1): each group keeps its own top values;
+  // keeping the largest of their held runs must equal one CellTopValues that saw every value,
+  // also for pushes that come after the merge. Expected: that single CellTopValues (checked
+  // against sorting in the first test).
+  std::mt19937_64 rng(7);
+  std::uniform_int_distribution<int> grid(-30, 30);  // ties across groups
+  const std::size_t cells = 6;
+  for (const bool sorted_runs : {false, true}) {
+    for (const std::size_t capacity : {0u, 1u, 2u, 16u, 501u}) {
+      for (const std::size_t groups : {1u, 2u, 3u}) {
+        for (const std::size_t per_group :
+             {std::size_t{0}, capacity / 2, capacity + 3, std::size_t{1300}}) {
+          CellTopValues whole(cells, capacity), merged(cells, capacity);
+          std::vector<double> runs;
+          std::vector<std::size_t> held;
+          for (std::size_t g = 0; g < groups; ++g) {
+            // Group 0 is the merging one, and holds one value more (the observed map).
+            CellTopValues other(cells, capacity);
+            CellTopValues& part = g == 0 ? merged : other;
+            const std::size_t n = per_group + (g == 0 ? 1 : 0);
+            for (std::size_t k = 0; k < n; ++k)
+              for (std::size_t c = 0; c < cells; ++c) {
+                const double v = grid(rng) / 10.0;
+                part.push(c, v);
+                whole.push(c, v);
+              }
+            const auto h = sorted_runs ? part.held_values() : part.held_values_unordered();
+            runs.insert(runs.end(), h.begin(), h.end());
+            held.push_back(part.held_per_cell());
+          }
+          merged.keep_largest_of(runs, held);
+          const std::string where = "capacity " + std::to_string(capacity) + " groups " +
+                                    std::to_string(groups) + " per group " +
+                                    std::to_string(per_group) + (sorted_runs ? " sorted" : "");
+          ASSERT_EQ(merged.held_per_cell(), whole.held_per_cell()) << where;
+          EXPECT_EQ(merged.held_values(), whole.held_values()) << where;
+          for (std::size_t k = 0; k < 200; ++k)
+            for (std::size_t c = 0; c < cells; ++c) {
+              const double v = grid(rng) / 10.0;
+              merged.push(c, v);
+              whole.push(c, v);
+            }
+          EXPECT_EQ(merged.held_values(), whole.held_values()) << where << " after more pushes";
+          const auto total = static_cast<std::int64_t>(groups * per_group + 1 + 200);  // pushes
+          EXPECT_EQ(merged.thresholds(total), whole.thresholds(total)) << where;
+        }
+      }
+    }
+  }
+}
+
+TEST(CellTopValues, MergingRunsOfTheWrongSizeIsAnInternalError) {
+  CellTopValues top(3, 4);
+  const std::vector<double> runs(10, 0.0);
+  const std::vector<std::size_t> held{2, 2};
+  EXPECT_ANY_THROW(top.keep_largest_of(runs, held));  // 3 cells x 4 values != 10
 }
 
 }  // namespace
