@@ -57,7 +57,7 @@ import numpy as np
 from scipy import stats
 
 from bench_table import cpu_name, fmt_time, permrsa_binary, table
-from run_benchmarks import blas_env, find_openblas
+from bench_common import blas_env, find_openblas
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent
