@@ -23,6 +23,7 @@ struct Scratch {
   std::vector<Run> runs;
   std::vector<std::uint32_t> parent;
   std::vector<double> statistic;
+  std::vector<std::uint64_t> ones, twos, any;  // one row's pass bits (add_row_runs)
 };
 
 std::uint32_t root(std::vector<std::uint32_t>& parent, std::uint32_t i) {
@@ -33,26 +34,48 @@ std::uint32_t root(std::vector<std::uint32_t>& parent, std::uint32_t i) {
   return i;
 }
 
-// Appends the runs of row l (T cells of pass kinds) to `runs`.
-void add_row_runs(const std::uint8_t* row, std::size_t l, std::size_t T, std::vector<Run>& runs) {
-  for (std::size_t t = 0; t < T;) {
-    if (t + 8 <= T) {  // skip 8 failing cells at a time: a null map passes few
-      std::uint64_t word;
-      std::memcpy(&word, row + t, 8);
-      if (word == 0) {
-        t += 8;
-        continue;
-      }
-    }
-    if (!row[t]) {
-      ++t;
-      continue;
-    }
-    const std::uint8_t kind = row[t];
-    std::size_t u = t + 1;
-    while (u < T && row[u] == kind) ++u;
-    runs.push_back({static_cast<std::uint32_t>(l), static_cast<std::uint32_t>(t),
-                    static_cast<std::uint32_t>(u - 1), kind == 1});
+// Row l's pass kinds as bits, cell t at bit t % 64 of word t / 64: `ones` the cells of kind 1,
+// `twos` those of kind 2. Eight kind bytes (0, 1 or 2) at a time: a byte's low bit moves to bit
+// i of the product's top byte (the multiplier's bytes 0x80 >> j never carry into it).
+void pack_row(const std::uint8_t* row, std::size_t T, std::vector<std::uint64_t>& ones,
+              std::vector<std::uint64_t>& twos) {
+  constexpr std::uint64_t kLow = 0x0101010101010101ull, kGather = 0x0102040810204080ull;
+  const std::size_t words = (T + 63) / 64;
+  ones.assign(words, 0);
+  twos.assign(words, 0);
+  for (std::size_t t = 0; t < T; t += 8) {
+    std::uint64_t bytes = 0;
+    std::memcpy(&bytes, row + t, std::min<std::size_t>(8, T - t));
+    if (bytes == 0) continue;  // a null map passes few cells
+    const unsigned shift = static_cast<unsigned>(t % 64);
+    ones[t / 64] |= (((bytes & kLow) * kGather) >> 56) << shift;
+    twos[t / 64] |= ((((bytes >> 1) & kLow) * kGather) >> 56) << shift;
+  }
+}
+
+// The first cell >= from whose bit is `value` in the row's words, or T.
+std::size_t next_bit(const std::vector<std::uint64_t>& words, std::size_t from, std::size_t T,
+                     bool value) {
+  const std::uint64_t flip = value ? 0 : ~std::uint64_t{0};
+  for (std::size_t w = from / 64; w < words.size(); ++w) {
+    std::uint64_t word = words[w] ^ flip;
+    if (w == from / 64) word &= ~std::uint64_t{0} << (from % 64);
+    if (word != 0) return std::min(T, w * 64 + static_cast<std::size_t>(__builtin_ctzll(word)));
+  }
+  return T;
+}
+
+// Appends the runs of row l (T cells of pass kinds) to `runs`, in time order.
+void add_row_runs(const std::uint8_t* row, std::size_t l, std::size_t T, Scratch& scratch) {
+  auto &ones = scratch.ones, &twos = scratch.twos, &any = scratch.any;
+  pack_row(row, T, ones, twos);
+  any.resize(ones.size());
+  for (std::size_t w = 0; w < ones.size(); ++w) any[w] = ones[w] | twos[w];
+  for (std::size_t t = next_bit(any, 0, T, true); t < T; t = next_bit(any, t, T, true)) {
+    const bool positive = (ones[t / 64] >> (t % 64)) & 1u;
+    const std::size_t u = next_bit(positive ? ones : twos, t + 1, T, false);
+    scratch.runs.push_back({static_cast<std::uint32_t>(l), static_cast<std::uint32_t>(t),
+                            static_cast<std::uint32_t>(u - 1), positive});
     t = u;
   }
 }
@@ -104,7 +127,7 @@ double largest(const ClusterRule& rule, std::span<const double> e, const std::ui
   std::size_t above = 0;  // the previous row's first run
   for (std::size_t l = 0; l < rule.layers; ++l) {
     const std::size_t row_begin = runs.size();
-    add_row_runs(pass + l * T, l, T, runs);
+    add_row_runs(pass + l * T, l, T, scratch);
     parent.resize(runs.size());
     for (std::size_t r = row_begin; r < runs.size(); ++r) parent[r] = static_cast<std::uint32_t>(r);
     if (rule.connectivity == Connectivity::layer_time) join_rows(runs, parent, above, row_begin);
@@ -117,26 +140,32 @@ double largest(const ClusterRule& rule, std::span<const double> e, const std::ui
 template <class Passes>
 double largest_of(const ClusterRule& rule, std::span<const double> e, std::span<const double> s,
                   Passes&& passes) {
-  thread_local std::vector<std::uint8_t> kind;
-  kind.resize(e.size());
+  thread_local std::vector<std::uint8_t> kinds;
+  kinds.resize(e.size());
+  // Through a local pointer: stores through the thread_local vector's own would make the
+  // compiler reload its data pointer per cell, and keep the loop scalar.
+  std::uint8_t* kind = kinds.data();
+  const double* sc = s.data();
   const auto split = static_cast<std::uint8_t>(rule.split_by_sign);
   for (std::size_t c = 0; c < e.size(); ++c)  // vectorised
-    kind[c] = static_cast<std::uint8_t>(passes(c) * (1 + (split & (s[c] < 0))));
-  return largest(rule, e, kind.data());
+    kind[c] = static_cast<std::uint8_t>(passes(c) * (1 + (split & (sc[c] < 0))));
+  return largest(rule, e, kind);
 }
 
 }  // namespace
 
 double max_cluster_statistic(const ClusterRule& rule, std::span<const double> e,
                              std::span<const double> s, std::span<const std::uint8_t> pass) {
+  const std::uint8_t* p = pass.data();
   return largest_of(rule, e, s,
-                    [&](std::size_t c) { return static_cast<std::uint8_t>(pass[c] != 0); });
+                    [p](std::size_t c) { return static_cast<std::uint8_t>(p[c] != 0); });
 }
 
 double max_cluster_statistic(const ClusterRule& rule, std::span<const double> e,
                              std::span<const double> s, std::span<const double> threshold) {
+  const double *ec = e.data(), *th = threshold.data();
   return largest_of(rule, e, s,
-                    [&](std::size_t c) { return static_cast<std::uint8_t>(e[c] > threshold[c]); });
+                    [ec, th](std::size_t c) { return static_cast<std::uint8_t>(ec[c] > th[c]); });
 }
 
 }  // namespace permrsa
