@@ -10,6 +10,7 @@
 #include "core/block_maps.hpp"
 #include "core/tfce.hpp"
 #include "core/work_share.hpp"
+#include "numeric/largest_value.hpp"
 #include "permrsa/error.hpp"
 
 namespace permrsa {
@@ -72,7 +73,7 @@ void NullAccumulator::add_whole(int pass, std::size_t k, const double* s, const 
     max_cluster_[k] = max_cluster_statistic(f_.rule, es, ss, std::span<const double>(threshold_));
     return;
   }
-  max_statistic_[k] = *std::max_element(e, e + f_.cells);
+  max_statistic_[k] = largest_value(e, f_.cells);
   if (!f_.two_pass)
     max_cluster_[k] = max_cluster_statistic(f_.rule, es, ss, std::span<const double>(threshold_));
   if (f_.tfce) {
