@@ -57,7 +57,7 @@ import numpy as np
 from scipy import stats
 
 from bench_table import cpu_name, fmt_time, permrsa_binary, table
-from bench_common import blas_env, find_openblas
+from bench_common import BlasChoice, blas_env, find_openblas
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -453,11 +453,21 @@ def main(argv=None):
         extra["main-chain"] = {1: [], 2: []}
     extra["numpy"] = {1: [], 2: []}
     extra_k = {"main-lattice": k_mne, "main-chain": K, "numpy": K}
+    # NumPy runs on OpenBLAS's fastest core at each thread count, as in run_benchmarks.py: an
+    # OpenBLAS older than the CPU falls back to a generic core (Prescott on Sapphire Rapids).
+    numpy_env = {}
+    for jobs in (1, 2):
+        if openblas:
+            choice = BlasChoice(dict(os.environ), openblas, jobs, 1408, 1176, 218, 0.3)
+            numpy_env[jobs] = choice.best_env
+            log(f"      NumPy baseline, {jobs} BLAS thread(s): {choice.label}")
+        else:
+            numpy_env[jobs] = blas_env(os.environ, None, jobs)
 
     def run_extra(name, jobs, i):
         out = work / f"{name}_{jobs}_{i}.npz"
         if name == "numpy":
-            return run_numpy(maps_path, threshold, K, blas_env(os.environ, openblas, jobs), out,
+            return run_numpy(maps_path, threshold, K, numpy_env[jobs], out,
                              args.numpy_batch)
         return run_mne_main(args.mne_main, maps_path, threshold, extra_k[name], jobs,
                             name.split("-")[1], out)
