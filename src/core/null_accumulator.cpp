@@ -4,8 +4,6 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
-#include <chrono>
-#include <cstdio>
 
 #include "core/block_maps.hpp"
 #include "core/tfce.hpp"
@@ -82,7 +80,6 @@ void NullAccumulator::add_whole(int pass, std::size_t k, const double* s, const 
   }
 }
 
-// The top values of this block over every group, group by group (cells x held each).
 // Every group's top values of this block, kept in `into` (the same on all ranks of the block;
 // `into` may be *top_). Trims top_'s buffers, which changes none of its kept values.
 void NullAccumulator::merge_top_values(CellTopValues& into) {
