@@ -60,6 +60,11 @@ class CellTopValues {
       }
     }
   }
+  // Per cell, the running bound: -inf until the cell's buffer is first trimmed, then the
+  // capacity-th largest value pushed so far. Bounds only rise, and the final threshold (the
+  // capacity-th largest of all values, at least that of the values so far) is never below it:
+  // no value at or below its cell's bound can pass in pass 2.
+  std::span<const double> bounds() const { return bound_; }
   // e passes iff e > threshold(cell). +inf when nothing can pass (m = 0).
   std::vector<double> thresholds(std::int64_t total_values) const;
   // The values held (the min(capacity, pushed) largest), cell by cell, each cell's in

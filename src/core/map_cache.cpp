@@ -4,7 +4,7 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
-#include <cstring>
+#include <bit>
 #include <utility>
 
 #include "permrsa/error.hpp"
@@ -12,55 +12,137 @@
 namespace permrsa {
 namespace {
 
-// About 256 KB of doubles per task.
-std::size_t maps_per_task(std::size_t cells) {
-  return std::max<std::size_t>(1, (std::size_t{1} << 15) / std::max<std::size_t>(cells, 1));
+constexpr std::size_t kWordBits = 64;
+
+std::size_t words_for(std::size_t cells) {
+  return (cells + kWordBits - 1) / kWordBits;
+}
+
+// The bits of word w that stand for cells (all 64 but in a last, partial word).
+std::uint64_t cells_of_word(std::size_t w, std::size_t cells) {
+  const std::size_t n = std::min(kWordBits, cells - w * kWordBits);
+  return n == kWordBits ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1;
+}
+
+// Sets bit c of `mask` where e[c] > floor[c]; returns how many are set.
+std::size_t mark_kept(const double* e, const double* floor, std::size_t cells,
+                      std::uint64_t* mask) {
+  std::size_t kept = 0;
+  for (std::size_t w = 0; w * kWordBits < cells; ++w) {
+    const std::size_t c0 = w * kWordBits, n = std::min(kWordBits, cells - c0);
+    std::uint64_t bits = 0;
+    for (std::size_t i = 0; i < n; ++i)  // vectorised: a compare and a shift per lane
+      bits |= static_cast<std::uint64_t>(e[c0 + i] > floor[c0 + i]) << i;
+    mask[w] = bits;
+    kept += static_cast<std::size_t>(std::popcount(bits));
+  }
+  return kept;
+}
+
+// The values of the masked cells of `dense`, in cell order, to `out`.
+template <class W>
+void gather_kept(const W* dense, const std::uint64_t* mask, std::size_t words, W* out) {
+  for (std::size_t w = 0; w < words; ++w)
+    for (std::uint64_t bits = mask[w]; bits != 0; bits &= bits - 1)
+      *out++ = dense[w * kWordBits + static_cast<std::size_t>(std::countr_zero(bits))];
+}
+
+// The inverse: `kept` back to the masked cells of `dense`.
+template <class W>
+void scatter_kept(const W* kept, const std::uint64_t* mask, std::size_t words, W* dense) {
+  for (std::size_t w = 0; w < words; ++w)
+    for (std::uint64_t bits = mask[w]; bits != 0; bits &= bits - 1)
+      dense[w * kWordBits + static_cast<std::size_t>(std::countr_zero(bits))] = *kept++;
+}
+
+std::size_t bytes_per_value(const MapCodec* codec) {
+  return codec ? sizeof(std::uint32_t) : sizeof(double);
 }
 
 }  // namespace
 
-MapCache::MapCache(std::size_t maps, std::size_t cells, std::unique_ptr<MapCodec> codec)
-    : pages_(maps * cells * bytes_per_value(codec.get())),
+MapCache::MapCache(std::size_t maps, std::size_t cells, std::unique_ptr<MapCodec> codec,
+                   double stand_in)
+    : masks_(maps * words_for(cells) * sizeof(std::uint64_t)),
+      values_(maps * cells * bytes_per_value(codec.get())),
       codec_(std::move(codec)),
+      stand_in_(stand_in),
       cells_(cells),
+      words_(words_for(cells)),
       capacity_(maps) {
   if (cells == 0) throw InternalError("map cache: maps without cells");
   if (codec_ && codec_->cells() != cells) throw InternalError("map cache: codec of other maps");
+  start_.reserve(maps + 1);
+  start_.push_back(0);
 }
 
-// fn(offset, n) over the values of `count` maps from value offset 0, in parallel runs of whole
-// maps.
-template <class Fn>
-void MapCache::for_map_runs(std::size_t count, Fn&& fn) const {
-  tbb::parallel_for(
-      tbb::blocked_range<std::size_t>(0, count, maps_per_task(cells_)),
-      [&](const tbb::blocked_range<std::size_t>& r) { fn(r.begin() * cells_, r.size() * cells_); });
+double MapCache::worst_case_bytes(std::size_t maps, std::size_t cells, const MapCodec* codec) {
+  const double per_map = static_cast<double>(cells * bytes_per_value(codec)) +
+                         static_cast<double>(words_for(cells) * sizeof(std::uint64_t));
+  return static_cast<double>(maps) * per_map;
 }
 
-void MapCache::append(std::span<const double> values) {
-  const std::size_t count = values.size() / cells_;
-  if (count * cells_ != values.size() || maps_ + count > capacity_)
-    throw InternalError("map cache: more maps than planned");
-  const std::size_t at = maps_ * cells_;
-  for_map_runs(count, [&](std::size_t offset, std::size_t n) {
-    if (codec_)
-      codec_->encode(values.subspan(offset, n), {pages_.as<std::uint32_t>() + at + offset, n});
-    else
-      std::memcpy(pages_.as<double>() + at + offset, values.data() + offset, n * sizeof(double));
+// One map's kept values to the value offset `at`.
+void MapCache::store(std::span<const double> map, const std::uint64_t* mask, std::size_t at,
+                     std::vector<std::uint32_t>& coded) {
+  if (!codec_) {
+    gather_kept(map.data(), mask, words_, values_.as<double>() + at);
+    return;
+  }
+  coded.resize(cells_);
+  codec_->encode(map, coded);
+  gather_kept(coded.data(), mask, words_, values_.as<std::uint32_t>() + at);
+}
+
+void MapCache::append(std::span<const double> s, std::span<const double> e,
+                      std::span<const double> floor) {
+  const std::size_t count = s.size() / cells_;
+  if (count * cells_ != s.size() || e.size() != s.size() || floor.size() != cells_ ||
+      maps_ + count > capacity_)
+    throw InternalError("map cache: not whole maps, or more maps than planned");
+  std::uint64_t* masks = masks_.as<std::uint64_t>() + maps_ * words_;
+  std::vector<std::size_t> kept(count);
+  tbb::parallel_for(std::size_t{0}, count, [&](std::size_t b) {
+    kept[b] = mark_kept(e.data() + b * cells_, floor.data(), cells_, masks + b * words_);
   });
+  for (const std::size_t n : kept) start_.push_back(start_.back() + n);
+  tbb::parallel_for(
+      tbb::blocked_range<std::size_t>(0, count), [&](const tbb::blocked_range<std::size_t>& r) {
+        std::vector<std::uint32_t> coded;
+        for (std::size_t b = r.begin(); b != r.end(); ++b)
+          store(s.subspan(b * cells_, cells_), masks + b * words_, start_[maps_ + b], coded);
+      });
   maps_ += count;
+}
+
+// Map `map` into out[0 .. cells).
+void MapCache::load(std::size_t map, double* out, std::vector<std::uint32_t>& coded) const {
+  const std::uint64_t* mask = masks_.as<const std::uint64_t>() + map * words_;
+  const std::size_t at = start_[map];
+  if (codec_) {
+    coded.assign(cells_, 0);
+    scatter_kept(values_.as<const std::uint32_t>() + at, mask, words_, coded.data());
+    codec_->decode(coded, {out, cells_});
+    for (std::size_t w = 0; w < words_; ++w)
+      for (std::uint64_t bits = ~mask[w] & cells_of_word(w, cells_); bits != 0; bits &= bits - 1)
+        out[w * kWordBits + static_cast<std::size_t>(std::countr_zero(bits))] = stand_in_;
+    return;
+  }
+  std::fill_n(out, cells_, stand_in_);
+  scatter_kept(values_.as<const double>() + at, mask, words_, out);
 }
 
 std::span<const double> MapCache::read(std::size_t first, std::size_t count,
                                        std::vector<double>& scratch) const {
   if (first + count > maps_) throw InternalError("map cache: reading maps never kept");
-  const std::size_t at = first * cells_;
-  if (!codec_) return {pages_.as<const double>() + at, count * cells_};  // doubles: no copy
   scratch.resize(count * cells_);
-  for_map_runs(count, [&](std::size_t offset, std::size_t n) {
-    codec_->decode({pages_.as<std::uint32_t>() + at + offset, n}, {scratch.data() + offset, n});
-  });
-  return scratch;
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, count),
+                    [&](const tbb::blocked_range<std::size_t>& r) {
+                      std::vector<std::uint32_t> coded;
+                      for (std::size_t b = r.begin(); b != r.end(); ++b)
+                        load(first + b, scratch.data() + b * cells_, coded);
+                    });
+  return {scratch.data(), count * cells_};
 }
 
 }  // namespace permrsa

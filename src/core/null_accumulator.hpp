@@ -55,6 +55,9 @@ class NullAccumulator {
   // or zero values elsewhere); [0] is left 0 for the observed map.
   NullMaxima maxima();
 
+  // Two passes, in pass 1: per cell of the block, a value that no oriented value at or below it
+  // can pass in pass 2 (CellTopValues::bounds).
+  std::span<const double> threshold_floors() const { return top_->bounds(); }
   const std::vector<std::int64_t>& exceed() const { return exceed_; }
   const Matrix<double>& block_thresholds() const { return block_threshold_; }
   // The cluster-forming threshold of every cell of the whole grid (on leaders).

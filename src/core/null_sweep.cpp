@@ -28,10 +28,10 @@ NullSweep::NullSweep(const AnalysisFrame& frame, const RankTopology& topology, c
     return;
   auto codec = maps_.map_codec();
   const auto kept = static_cast<std::size_t>(count(mine1));
-  const double cache_bytes = static_cast<double>(kept) * static_cast<double>(t_.block.cells()) *
-                             static_cast<double>(MapCache::bytes_per_value(codec.get()));
-  cache_maps_ = cache_bytes <= options.map_cache_bytes;
-  if (cache_maps_) cached_ = MapCache(kept, t_.block.cells(), std::move(codec));
+  cache_maps_ =
+      MapCache::worst_case_bytes(kept, t_.block.cells(), codec.get()) <= options.map_cache_bytes;
+  if (cache_maps_)
+    cached_ = MapCache(kept, t_.block.cells(), std::move(codec), least_extreme(f_.tail));
 }
 
 void NullSweep::pass2() {
@@ -58,7 +58,7 @@ std::span<const double> NullSweep::block_maps(int pass, std::int64_t first, std:
   }
   if (cache_maps_ && pass == 1) {
     const ScopedPhase phase(profile_, phase_name(pass, "map cache"));
-    cached_.append(batch_.s);
+    cached_.append(batch_.s, batch_.e, acc_.threshold_floors());
   }
   return batch_.s;
 }

@@ -10,9 +10,12 @@ namespace permrsa {
 
 inline double oriented(double s, Tail tail) {
   switch (tail) {
-    case Tail::greater: return s;
-    case Tail::less: return -s;
-    case Tail::two_sided: return std::fabs(s);
+    case Tail::greater:
+      return s;
+    case Tail::less:
+      return -s;
+    case Tail::two_sided:
+      return std::fabs(s);
   }
   return s;
 }
@@ -23,6 +26,23 @@ inline double oriented(double s, Tail tail) {
 // where a NaN, comparing false with everything, would lower them. Finite values are unchanged.
 inline double null_oriented(double s, Tail tail) {
   return std::isnan(s) ? std::numeric_limits<double>::infinity() : oriented(s, tail);
+}
+
+// The raw value whose null orientation is the least extreme of all: -inf, +inf and 0 for the
+// tails greater, less and two-sided, so null_oriented(least_extreme(tail), tail) <=
+// null_oriented(s, tail) for every s. It stands in for values that cannot pass a threshold
+// (core/map_cache.hpp).
+inline double least_extreme(Tail tail) {
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  switch (tail) {
+    case Tail::greater:
+      return -inf;
+    case Tail::less:
+      return inf;
+    case Tail::two_sided:
+      return 0.0;
+  }
+  return -inf;
 }
 
 }  // namespace permrsa

@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <bit>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <numeric>
 #include <random>
 #include <vector>
@@ -82,7 +84,8 @@ TEST(MapCodec, Float64AndKendallKernelsKeepDoubles) {
   EXPECT_EQ(make_kendall_kernel(Metric::kendall_b, models, brain)->map_codec(), nullptr);
 }
 
-// The cache gives back what was appended, in either form, across appends of uneven sizes.
+// The cache gives back what was appended, in either form, across appends of uneven sizes: with
+// floors of -inf every value is kept (the expected values are the kernel's own maps).
 TEST(MapCodec, MapCacheReadsBackWhatWasAppended) {
   const auto models = random_matrix(4, 300, 51, 0.5);
   const auto brain = random_matrix(300, 9, 52, 0.5);
@@ -90,22 +93,63 @@ TEST(MapCodec, MapCacheReadsBackWhatWasAppended) {
   const std::size_t cells = 36, maps = 23;
   std::vector<double> s(maps * cells), back;
   kernel->compute(random_gathers(300, maps, 53), maps, s);
+  const std::vector<double> floor(cells, -std::numeric_limits<double>::infinity());
   for (bool coded : {false, true}) {
-    MapCache cache(maps, cells, coded ? kernel->map_codec() : nullptr);
+    MapCache cache(maps, cells, coded ? kernel->map_codec() : nullptr, 0.0);
     const std::span<const double> all(s);
-    cache.append(all.first(7 * cells));
-    cache.append(all.subspan(7 * cells));
+    cache.append(all.first(7 * cells), all.first(7 * cells), floor);
+    cache.append(all.subspan(7 * cells), all.subspan(7 * cells), floor);
     EXPECT_EQ(cache.maps(), maps);
+    EXPECT_EQ(cache.kept_values(), maps * cells);
     const auto got = cache.read(5, 11, back);
     ASSERT_EQ(got.size(), 11 * cells);
     for (std::size_t i = 0; i < got.size(); ++i)
       ASSERT_EQ(std::bit_cast<std::uint64_t>(got[i]),
                 std::bit_cast<std::uint64_t>(s[5 * cells + i]));
-    EXPECT_THROW(cache.read(20, 4, back), InternalError);             // maps 23..: never appended
-    EXPECT_THROW(cache.append(all.first(cells + 1)), InternalError);  // not whole maps
+    EXPECT_THROW(cache.read(20, 4, back), InternalError);  // maps 23..: never appended
+    EXPECT_THROW(cache.append(all.first(cells + 1), all.first(cells + 1), floor),
+                 InternalError);  // not whole maps
   }
   // A rank whose data block is empty keeps no cache (core/null_sweep.cpp); one asked for is a bug.
-  EXPECT_THROW(MapCache(maps, 0, nullptr), InternalError);
+  EXPECT_THROW(MapCache(maps, 0, nullptr, 0.0), InternalError);
+}
+
+// With floors, a cell's value comes back bit for bit where e > floor and as the stand-in
+// elsewhere; maps of 150 cells cross the 64-bit words of the masks (the expected values are the
+// appended maps themselves, masked by hand).
+TEST(MapCodec, MapCacheKeepsOnlyTheCellsAboveTheirFloors) {
+  const auto models = random_matrix(5, 200, 61, 0.5);
+  const auto brain = random_matrix(200, 30, 62, 0.5);
+  const auto kernel = make_spearman_int16_kernel(models, brain, int16_isa_for_this_process());
+  const std::size_t cells = 150, maps = 40;
+  std::vector<double> s(maps * cells), e(maps * cells), back;
+  kernel->compute(random_gathers(200, maps, 63), maps, s);
+  for (std::size_t i = 0; i < s.size(); ++i) e[i] = std::fabs(s[i]);  // two-sided orientation
+  std::mt19937 rng(64);
+  std::uniform_real_distribution<double> u(0.0, 0.3);
+  std::vector<double> floor(cells);
+  for (double& f : floor) f = u(rng);
+  floor[3] = -std::numeric_limits<double>::infinity();  // an untrimmed cell: always kept
+  floor[70] = std::numeric_limits<double>::infinity();  // never kept
+  floor[149] = e[149];                                  // e == floor: not kept
+  const double stand_in = -7.5;
+  for (bool coded : {false, true}) {
+    MapCache cache(maps, cells, coded ? kernel->map_codec() : nullptr, stand_in);
+    const std::span<const double> all_s(s), all_e(e);
+    cache.append(all_s.first(13 * cells), all_e.first(13 * cells), floor);
+    cache.append(all_s.subspan(13 * cells), all_e.subspan(13 * cells), floor);
+    std::size_t expected_kept = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) expected_kept += e[i] > floor[i % cells];
+    EXPECT_EQ(cache.kept_values(), expected_kept);
+    EXPECT_LT(expected_kept, s.size());
+    EXPECT_GT(expected_kept, 0U);
+    const auto got = cache.read(0, maps, back);
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      const double want = e[i] > floor[i % cells] ? s[i] : stand_in;
+      ASSERT_EQ(std::bit_cast<std::uint64_t>(got[i]), std::bit_cast<std::uint64_t>(want))
+          << "value " << i << (coded ? " (coded)" : " (doubles)");
+    }
+  }
 }
 
 }  // namespace
