@@ -83,6 +83,11 @@ def find_openblas(explicit):
             return str(pathlib.Path(c).resolve())
     if explicit:
         raise SystemExit(f"{_script()}: --openblas {explicit}: no libblas.so.3 there")
+    # Debian's default libblas3 is the reference BLAS, some 60x slower than OpenBLAS here: a
+    # NumPy baseline on it is no careful baseline, and every ratio against it is inflated.
+    print(f"{_script()}: WARNING: no OpenBLAS found (apt-get install libopenblas0-pthread, or "
+          "--openblas DIR): NumPy runs on the BLAS it finds, and ratios against it are not the "
+          "ones bench/README.md reports", file=sys.stderr, flush=True)
     return None
 
 
