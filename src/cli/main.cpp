@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "cli/commands.hpp"
+#include "cli/heap_pages.hpp"
 #include "cli/option_checks.hpp"
 #include "cli/stop_signals.hpp"
 #include "permrsa/agreement.hpp"
@@ -139,6 +140,7 @@ int run_cli(permrsa::Runtime& runtime, int argc, char** argv) {
 
 int main(int argc, char** argv) {
   using namespace permrsa;
+  cli::keep_heap_in_huge_pages();
   // HDF5 starts before MPI and is closed before MPI_Finalize (see permrsa/hdf5_library.hpp).
   Hdf5Library hdf5;
   // Owns MPI (when launched by mpirun/srun) and the threads; finalises MPI on every exit path.
