@@ -36,29 +36,12 @@ SubjectMaps subject_maps(const AnalysisSettings& analysis, const SubjectRdms& t1
   return out;
 }
 
-// An untested cell's statistic in every permutation: a value whose oriented statistic is never
-// above another cell's and never passes a cluster-forming threshold, whichever part of the engine
-// orients it again (the null sweep re-orients replayed and gathered maps from s): -inf
-// (greater), +inf (less), 0 (two-sided, where every e = |s| >= 0 and thresholds are > 0).
-double untested_value(Tail tail) {
-  constexpr double inf = std::numeric_limits<double>::infinity();
-  switch (tail) {
-    case Tail::greater:
-      return -inf;
-    case Tail::less:
-      return inf;
-    case Tail::two_sided:
-      return 0.0;
-  }
-  return 0.0;
-}
-
 class UpperTriangleOnly final : public NullMaps {
  public:
   UpperTriangleOnly(std::unique_ptr<NullMaps> maps, const BlockRange& block, Tail tail)
       : maps_(std::move(maps)),
         cells_(block.cells()),
-        s_(untested_value(tail)),
+        s_(least_extreme(tail)),  // never passes, never above another cell's e
         e_(oriented(s_, tail)) {
     for (std::size_t c = 0; c < cells_; ++c)
       if (untested_cell(block, c)) untested_.push_back(c);
