@@ -6,7 +6,6 @@
 // statistics are then added cell by cell in row-major order into each run's root, the same
 // order find_clusters() uses, so the largest statistic is bit-equal to its result.
 #include <algorithm>
-#include <cstring>
 #include <vector>
 
 #include "permrsa/clusters.hpp"
@@ -34,22 +33,27 @@ std::uint32_t root(std::vector<std::uint32_t>& parent, std::uint32_t i) {
   return i;
 }
 
-// Row l's pass kinds as bits, cell t at bit t % 64 of word t / 64: `ones` the cells of kind 1,
-// `twos` those of kind 2. Eight kind bytes (0, 1 or 2) at a time: a byte's low bit moves to bit
-// i of the product's top byte (the multiplier's bytes 0x80 >> j never carry into it).
-void pack_row(const std::uint8_t* row, std::size_t T, std::vector<std::uint64_t>& ones,
-              std::vector<std::uint64_t>& twos) {
-  constexpr std::uint64_t kLow = 0x0101010101010101ull, kGather = 0x0102040810204080ull;
+// Row l's passing cells as bits, cell t at bit t % 64 of word t / 64: `ones` those that pass on
+// the positive side (or unsplit), `twos` those that pass negative when the rule splits by sign.
+// Straight from the map, 64 cells a word: a compare and a shift per lane, vectorised.
+template <class Passes>
+void row_bits(std::size_t base, std::size_t T, const double* s, bool split, const Passes& passes,
+              std::vector<std::uint64_t>& ones, std::vector<std::uint64_t>& twos) {
   const std::size_t words = (T + 63) / 64;
-  ones.assign(words, 0);
-  twos.assign(words, 0);
-  for (std::size_t t = 0; t < T; t += 8) {
-    std::uint64_t bytes = 0;
-    std::memcpy(&bytes, row + t, std::min<std::size_t>(8, T - t));
-    if (bytes == 0) continue;  // a null map passes few cells
-    const unsigned shift = static_cast<unsigned>(t % 64);
-    ones[t / 64] |= (((bytes & kLow) * kGather) >> 56) << shift;
-    twos[t / 64] |= ((((bytes >> 1) & kLow) * kGather) >> 56) << shift;
+  ones.resize(words);
+  twos.resize(words);
+  std::uint64_t* one = ones.data();  // local pointers: the vectors are thread_local scratch
+  std::uint64_t* two = twos.data();
+  for (std::size_t w = 0; w < words; ++w) {
+    const std::size_t c0 = base + w * 64, n = std::min<std::size_t>(64, T - w * 64);
+    std::uint64_t pass = 0, negative = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      pass |= static_cast<std::uint64_t>(passes(c0 + i)) << i;
+      negative |= static_cast<std::uint64_t>(s[c0 + i] < 0) << i;
+    }
+    if (!split) negative = 0;
+    one[w] = pass & ~negative;
+    two[w] = pass & negative;
   }
 }
 
@@ -65,10 +69,9 @@ std::size_t next_bit(const std::vector<std::uint64_t>& words, std::size_t from, 
   return T;
 }
 
-// Appends the runs of row l (T cells of pass kinds) to `runs`, in time order.
-void add_row_runs(const std::uint8_t* row, std::size_t l, std::size_t T, Scratch& scratch) {
+// Appends the runs of row l (its bits in scratch.ones and scratch.twos) to `runs`, in time order.
+void add_row_runs(std::size_t l, std::size_t T, Scratch& scratch) {
   auto &ones = scratch.ones, &twos = scratch.twos, &any = scratch.any;
-  pack_row(row, T, ones, twos);
   any.resize(ones.size());
   for (std::size_t w = 0; w < ones.size(); ++w) any[w] = ones[w] | twos[w];
   for (std::size_t t = next_bit(any, 0, T, true); t < T; t = next_bit(any, t, T, true)) {
@@ -117,8 +120,11 @@ double largest_root(const ClusterRule& rule, std::span<const double> e, Scratch&
   return best;
 }
 
-// pass: L*T bytes, 0 (fails), 1 (passes, positive or unsplit), 2 (passes, negative and split).
-double largest(const ClusterRule& rule, std::span<const double> e, const std::uint8_t* pass) {
+// The largest cluster of the cells for which passes(c) is 1, each on its side: a run never mixes
+// positive and negative cells when the rule splits by sign.
+template <class Passes>
+double largest_of(const ClusterRule& rule, std::span<const double> e, std::span<const double> s,
+                  const Passes& passes) {
   thread_local Scratch scratch;
   auto& runs = scratch.runs;
   auto& parent = scratch.parent;
@@ -127,29 +133,14 @@ double largest(const ClusterRule& rule, std::span<const double> e, const std::ui
   std::size_t above = 0;  // the previous row's first run
   for (std::size_t l = 0; l < rule.layers; ++l) {
     const std::size_t row_begin = runs.size();
-    add_row_runs(pass + l * T, l, T, scratch);
+    row_bits(l * T, T, s.data(), rule.split_by_sign, passes, scratch.ones, scratch.twos);
+    add_row_runs(l, T, scratch);
     parent.resize(runs.size());
     for (std::size_t r = row_begin; r < runs.size(); ++r) parent[r] = static_cast<std::uint32_t>(r);
     if (rule.connectivity == Connectivity::layer_time) join_rows(runs, parent, above, row_begin);
     above = row_begin;
   }
   return runs.empty() ? 0.0 : largest_root(rule, e, scratch);
-}
-
-// Cells that pass, with their side: a run never mixes 1 and 2.
-template <class Passes>
-double largest_of(const ClusterRule& rule, std::span<const double> e, std::span<const double> s,
-                  Passes&& passes) {
-  thread_local std::vector<std::uint8_t> kinds;
-  kinds.resize(e.size());
-  // Through a local pointer: stores through the thread_local vector's own would make the
-  // compiler reload its data pointer per cell, and keep the loop scalar.
-  std::uint8_t* kind = kinds.data();
-  const double* sc = s.data();
-  const auto split = static_cast<std::uint8_t>(rule.split_by_sign);
-  for (std::size_t c = 0; c < e.size(); ++c)  // vectorised
-    kind[c] = static_cast<std::uint8_t>(passes(c) * (1 + (split & (sc[c] < 0))));
-  return largest(rule, e, kind);
 }
 
 }  // namespace
