@@ -10,7 +10,7 @@
 namespace permrsa::cli {
 
 void keep_heap_in_huge_pages() {
-  constexpr std::size_t kMiB = std::size_t{1} << 20, kHugePage = 2 * kMiB, kStep = 64 * kMiB;
+  constexpr std::size_t kMiB = std::size_t{1} << 20, kHugePage = 2 * kMiB, kStep = 256 * kMiB;
   // mallopt returns 0 when an allocator other than glibc's (a sanitizer's, say) ignores it.
   if (mallopt(M_MMAP_THRESHOLD, 256 * kMiB) == 0 || mallopt(M_TRIM_THRESHOLD, 1024 * kMiB) == 0 ||
       mallopt(M_TOP_PAD, kStep) == 0)

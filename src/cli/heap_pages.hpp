@@ -9,7 +9,7 @@ namespace permrsa::cli {
 // the development VM), which made reading and checking a 0.9 MB input take 20 ms. So:
 //   - allocations up to 256 MB come from the heap, which keeps what is freed for reuse
 //     (M_MMAP_THRESHOLD, M_TRIM_THRESHOLD);
-//   - the heap grows in 64 MB steps (M_TOP_PAD), and its first step is advised as transparent
+//   - the heap grows in 256 MB steps (M_TOP_PAD), and its first step is advised as transparent
 //     huge pages (THP is in madvise mode on Debian).
 // What glibc's tunable glibc.malloc.hugetlb=1 does, which can only be set in the environment
 // before the process starts. Memory not touched is not resident, so the peak RSS stays that of
