@@ -7,7 +7,7 @@
 #include <functional>
 
 #include "core/group_statistic.hpp"
-#include "core/tail.hpp"
+#include "numeric/tail.hpp"
 #include "permrsa/error.hpp"
 #include "permrsa/permutations.hpp"
 

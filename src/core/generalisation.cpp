@@ -2,8 +2,8 @@
 
 #include <limits>
 
-#include "core/tail.hpp"
 #include "kernels/statistic_kernel.hpp"
+#include "numeric/tail.hpp"
 #include "permrsa/error.hpp"
 
 namespace permrsa {

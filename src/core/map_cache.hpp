@@ -6,7 +6,7 @@
 // known yet, but a floor under each is: the running bound of the cell's top values (no value
 // at or below it can be among the m + 1 largest of all K + 1). So a map is kept as a bit mask of
 // the cells whose e is above the floor and the raw values of those cells only; every other cell
-// reads back as the tail's least extreme value (core/tail.hpp), which passes no threshold that
+// reads back as the tail's least extreme value (numeric/tail.hpp), which passes no threshold that
 // the true value did not pass either: the clusters of the replayed map are the same, bit for
 // bit. At the seed shape and K = 10000 this keeps about a third of the values; written densely,
 // the cache's fresh pages (192 MB) cost a third of a run in page faults (issue 20's profile).

@@ -5,8 +5,8 @@
 #include <utility>
 
 #include "core/block_maps.hpp"
-#include "core/tail.hpp"
 #include "core/work_share.hpp"
+#include "numeric/tail.hpp"
 
 namespace permrsa {
 

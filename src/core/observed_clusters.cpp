@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "core/block_maps.hpp"
-#include "core/tail.hpp"
 #include "core/tfce.hpp"
+#include "numeric/tail.hpp"
 
 namespace permrsa {
 namespace {

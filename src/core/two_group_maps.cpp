@@ -3,8 +3,8 @@
 #include <tbb/parallel_for.h>
 
 #include "core/null_maps.hpp"
-#include "core/tail.hpp"
 #include "kernels/two_group_kernel.hpp"
+#include "numeric/tail.hpp"
 
 namespace permrsa {
 namespace {

@@ -11,7 +11,7 @@
 #include "core/group_statistic.hpp"
 #include "core/memory_budget.hpp"
 #include "core/statistic_checks.hpp"
-#include "core/tail.hpp"
+#include "numeric/tail.hpp"
 #include "permrsa/bootstrap_latency.hpp"
 #include "permrsa/condensed.hpp"
 #include "permrsa/error.hpp"

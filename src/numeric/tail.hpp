@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include "permrsa/analysis_spec.hpp"
+#include "permrsa/statistics.hpp"
 
 namespace permrsa {
 
