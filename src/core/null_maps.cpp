@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/tail.hpp"
 #include "kernels/partial_kernel.hpp"
 #include "kernels/sign_flip_kernel.hpp"
 #include "kernels/statistic_kernel.hpp"
+#include "numeric/tail.hpp"
 #include "permrsa/error.hpp"
 
 namespace permrsa {
@@ -134,8 +134,7 @@ class SignFlipMaps final : public NullMaps {
       flips_.signs(first + static_cast<std::int64_t>(b), one);
       for (std::size_t i = 0; i < subjects; ++i) sign[b * subjects + i] = one[i];
     }
-    kernel_.compute(sign, count, t_, batch.s);
-    orient(batch, cells, tail_);
+    kernel_.compute(sign, count, t_, tail_, batch.s, batch.e);
   }
 
  private:

@@ -15,6 +15,8 @@
 #include <span>
 #include <vector>
 
+#include "permrsa/statistics.hpp"
+
 namespace permrsa {
 
 class SignFlipKernel {
@@ -24,11 +26,16 @@ class SignFlipKernel {
   std::size_t subjects() const { return subjects_; }
   std::size_t cells() const { return cells_; }
   // signs: count x N patterns of +-1; out: count x cells, the one-sample t (mean / sqrt(var
-  // (ddof = 1) / N)) when `t`, else the mean.
-  void compute(std::span<const double> signs, std::size_t count, bool t,
-               std::span<double> out) const;
+  // (ddof = 1) / N)) when `t`, else the mean. `oriented` (count x cells) receives the same values
+  // tail-oriented, null_oriented(out, tail) of numeric/tail.hpp, in the same pass: a second pass
+  // over the batch re-read it from memory (11% of a sign-flip run).
+  void compute(std::span<const double> signs, std::size_t count, bool t, Tail tail,
+               std::span<double> out, std::span<double> oriented) const;
 
  private:
+  template <Tail tail>
+  void compute_for(std::span<const double> signs, std::size_t count, bool t, std::span<double> out,
+                   std::span<double> oriented) const;
   static constexpr std::size_t kTile = 64;  // cells per tile (8 AVX-512 vectors)
   void tile_sum(const double* sign, const double* maps, double* sum) const;
   std::size_t subjects_, cells_, tiles_;
