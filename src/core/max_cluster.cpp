@@ -6,8 +6,10 @@
 // statistics are then added cell by cell in row-major order into each run's root, the same
 // order find_clusters() uses, so the largest statistic is bit-equal to its result.
 #include <algorithm>
+#include <bit>
 #include <vector>
 
+#include "numeric/bit_words.hpp"
 #include "permrsa/clusters.hpp"
 
 namespace permrsa {
@@ -18,11 +20,31 @@ struct Run {
   bool positive;
 };
 
+// One row's bits, word by word (cell t at bit t % 64 of word t / 64).
+struct RowBits {
+  std::vector<std::uint64_t> ones, twos;  // passing cells, positive (or unsplit) and negative
+  std::vector<std::uint64_t> starts;      // the first cell of each run
+  std::vector<std::uint32_t> before;      // runs of the row that start in the words before
+  std::size_t first_run = 0;              // the row's first run in Scratch::runs
+  void resize(std::size_t words) {
+    ones.resize(words);
+    twos.resize(words);
+    starts.resize(words);
+    before.resize(words);
+  }
+  // The run that holds passing cell t of the row: the runs that start at or before t, less one.
+  std::uint32_t run_at(std::size_t w, unsigned bit) const {
+    const std::uint64_t up_to_bit = ~std::uint64_t{0} >> (63 - bit);
+    return static_cast<std::uint32_t>(
+        first_run + before[w] + static_cast<std::size_t>(std::popcount(starts[w] & up_to_bit)) - 1);
+  }
+};
+
 struct Scratch {
   std::vector<Run> runs;
   std::vector<std::uint32_t> parent;
   std::vector<double> statistic;
-  std::vector<std::uint64_t> ones, twos, any;  // one row's pass bits (add_row_runs)
+  RowBits row, above;  // this row and the one above it
 };
 
 std::uint32_t root(std::vector<std::uint32_t>& parent, std::uint32_t i) {
@@ -33,73 +55,83 @@ std::uint32_t root(std::vector<std::uint32_t>& parent, std::uint32_t i) {
   return i;
 }
 
+// pass = e > threshold, cell by cell.
+struct AboveThreshold {
+  const double *e, *threshold;
+  std::uint64_t word(std::size_t c0, std::size_t n) const {
+    return greater_bits(e + c0, threshold + c0, n);
+  }
+};
+
+// pass given as one byte per cell, nonzero for passing.
+struct PassBytes {
+  const std::uint8_t* pass;
+  std::uint64_t word(std::size_t c0, std::size_t n) const { return nonzero_bits(pass + c0, n); }
+};
+
 // Row l's passing cells as bits, cell t at bit t % 64 of word t / 64: `ones` those that pass on
 // the positive side (or unsplit), `twos` those that pass negative when the rule splits by sign.
-// Straight from the map, 64 cells a word: a compare and a shift per lane, vectorised.
+// Straight from the map, a word at a time (numeric/bit_words.hpp).
 template <class Passes>
 void row_bits(std::size_t base, std::size_t T, const double* s, bool split, const Passes& passes,
-              std::vector<std::uint64_t>& ones, std::vector<std::uint64_t>& twos) {
-  const std::size_t words = (T + 63) / 64;
-  ones.resize(words);
-  twos.resize(words);
-  std::uint64_t* one = ones.data();  // local pointers: the vectors are thread_local scratch
-  std::uint64_t* two = twos.data();
+              RowBits& row) {
+  const std::size_t words = words_for(T);
+  row.resize(words);
+  std::uint64_t* one = row.ones.data();  // local pointers: the vectors are thread_local scratch
+  std::uint64_t* two = row.twos.data();
   for (std::size_t w = 0; w < words; ++w) {
-    const std::size_t c0 = base + w * 64, n = std::min<std::size_t>(64, T - w * 64);
-    std::uint64_t pass = 0, negative = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      pass |= static_cast<std::uint64_t>(passes(c0 + i)) << i;
-      negative |= static_cast<std::uint64_t>(s[c0 + i] < 0) << i;
-    }
-    if (!split) negative = 0;
+    const std::size_t c0 = base + w * kWordCells, n = std::min(kWordCells, T - w * kWordCells);
+    const std::uint64_t pass = passes.word(c0, n);
+    const std::uint64_t negative = split ? negative_bits(s + c0, n) : 0;
     one[w] = pass & ~negative;
     two[w] = pass & negative;
   }
 }
 
-// The first cell >= from whose bit is `value` in the row's words, or T.
-std::size_t next_bit(const std::vector<std::uint64_t>& words, std::size_t from, std::size_t T,
-                     bool value) {
-  const std::uint64_t flip = value ? 0 : ~std::uint64_t{0};
-  for (std::size_t w = from / 64; w < words.size(); ++w) {
-    std::uint64_t word = words[w] ^ flip;
-    if (w == from / 64) word &= ~std::uint64_t{0} << (from % 64);
-    if (word != 0) return std::min(T, w * 64 + static_cast<std::size_t>(__builtin_ctzll(word)));
+// The runs of one sign's bits start where a bit is set and the cell before is not, and end where
+// a bit is set and the cell after is not (shifts with the carry between words). Runs of the two
+// signs never overlap, so the k-th start of the row begins the run that the k-th end closes:
+// every run comes from two bit scans, without searching the words for where it ends.
+void add_row_runs(std::size_t l, RowBits& row, std::vector<Run>& runs) {
+  const auto &ones = row.ones, &twos = row.twos;
+  const std::size_t words = ones.size();
+  row.first_run = runs.size();
+  std::size_t open = runs.size();  // the first run of the row whose end is not found yet
+  for (std::size_t w = 0; w < words; ++w) {
+    const std::uint64_t o = ones[w], n = twos[w];
+    const std::uint64_t o_before = (o << 1) | (w > 0 ? ones[w - 1] >> 63 : 0);
+    const std::uint64_t n_before = (n << 1) | (w > 0 ? twos[w - 1] >> 63 : 0);
+    const std::uint64_t o_after = (o >> 1) | (w + 1 < words ? ones[w + 1] << 63 : 0);
+    const std::uint64_t n_after = (n >> 1) | (w + 1 < words ? twos[w + 1] << 63 : 0);
+    const auto base = static_cast<std::uint32_t>(w * kWordCells);
+    row.before[w] = static_cast<std::uint32_t>(runs.size() - row.first_run);
+    row.starts[w] = (o & ~o_before) | (n & ~n_before);
+    for (std::uint64_t starts = row.starts[w]; starts != 0; starts &= starts - 1) {
+      const auto bit = static_cast<std::uint32_t>(std::countr_zero(starts));
+      runs.push_back({static_cast<std::uint32_t>(l), base + bit, 0, ((o >> bit) & 1u) != 0});
+    }
+    for (std::uint64_t ends = (o & ~o_after) | (n & ~n_after); ends != 0; ends &= ends - 1)
+      runs[open++].last = base + static_cast<std::uint32_t>(std::countr_zero(ends));
   }
-  return T;
 }
 
-// Appends the runs of row l (its bits in scratch.ones and scratch.twos) to `runs`, in time order.
-void add_row_runs(std::size_t l, std::size_t T, Scratch& scratch) {
-  auto &ones = scratch.ones, &twos = scratch.twos, &any = scratch.any;
-  any.resize(ones.size());
-  for (std::size_t w = 0; w < ones.size(); ++w) any[w] = ones[w] | twos[w];
-  for (std::size_t t = next_bit(any, 0, T, true); t < T; t = next_bit(any, t, T, true)) {
-    const bool positive = (ones[t / 64] >> (t % 64)) & 1u;
-    const std::size_t u = next_bit(positive ? ones : twos, t + 1, T, false);
-    scratch.runs.push_back({static_cast<std::uint32_t>(l), static_cast<std::uint32_t>(t),
-                            static_cast<std::uint32_t>(u - 1), positive});
-    t = u;
-  }
-}
-
-// Joins the runs [below, end) of a row with the overlapping runs of one sign of the row above,
-// [above, below), walking both rows in time order.
-void join_rows(const std::vector<Run>& runs, std::vector<std::uint32_t>& parent, std::size_t above,
-               std::size_t below) {
-  std::size_t a = above, b = below;
-  const std::size_t above_end = below;
-  while (a < above_end && b < runs.size()) {
-    const Run &up = runs[a], &down = runs[b];
-    if (up.last >= down.first && down.last >= up.first && up.positive == down.positive) {
-      const auto ra = root(parent, static_cast<std::uint32_t>(a));
-      const auto rb = root(parent, static_cast<std::uint32_t>(b));
+// Joins every run of `row` with the runs of `above` that share a cell of its sign. The cells
+// that pass with one sign in both rows form stretches; each stretch lies in one run of each row,
+// so one union per stretch, found with a bit scan (no walk over both rows' runs, whose
+// comparisons the branch predictor could not guess).
+void join_rows(const RowBits& row, const RowBits& above, std::vector<std::uint32_t>& parent) {
+  std::uint64_t o_carry = 0, n_carry = 0;  // the last cell of the previous word's stretches
+  for (std::size_t w = 0; w < row.ones.size(); ++w) {
+    const std::uint64_t o = row.ones[w] & above.ones[w], n = row.twos[w] & above.twos[w];
+    std::uint64_t stretch_starts = (o & ~((o << 1) | o_carry)) | (n & ~((n << 1) | n_carry));
+    o_carry = o >> 63;
+    n_carry = n >> 63;
+    for (; stretch_starts != 0; stretch_starts &= stretch_starts - 1) {
+      const auto bit = static_cast<unsigned>(std::countr_zero(stretch_starts));
+      const auto ra = root(parent, above.run_at(w, bit));
+      const auto rb = root(parent, row.run_at(w, bit));
       if (ra != rb) parent[std::max(ra, rb)] = std::min(ra, rb);
     }
-    if (up.last < down.last)
-      ++a;
-    else
-      ++b;
   }
 }
 
@@ -130,15 +162,16 @@ double largest_of(const ClusterRule& rule, std::span<const double> e, std::span<
   auto& parent = scratch.parent;
   runs.clear();
   const std::size_t T = rule.times;
-  std::size_t above = 0;  // the previous row's first run
   for (std::size_t l = 0; l < rule.layers; ++l) {
-    const std::size_t row_begin = runs.size();
-    row_bits(l * T, T, s.data(), rule.split_by_sign, passes, scratch.ones, scratch.twos);
-    add_row_runs(l, T, scratch);
+    auto& row = scratch.row;
+    row_bits(l * T, T, s.data(), rule.split_by_sign, passes, row);
+    add_row_runs(l, row, runs);
     parent.resize(runs.size());
-    for (std::size_t r = row_begin; r < runs.size(); ++r) parent[r] = static_cast<std::uint32_t>(r);
-    if (rule.connectivity == Connectivity::layer_time) join_rows(runs, parent, above, row_begin);
-    above = row_begin;
+    for (std::size_t r = row.first_run; r < runs.size(); ++r)
+      parent[r] = static_cast<std::uint32_t>(r);
+    if (l > 0 && rule.connectivity == Connectivity::layer_time)
+      join_rows(row, scratch.above, parent);
+    std::swap(scratch.row, scratch.above);
   }
   return runs.empty() ? 0.0 : largest_root(rule, e, scratch);
 }
@@ -147,16 +180,12 @@ double largest_of(const ClusterRule& rule, std::span<const double> e, std::span<
 
 double max_cluster_statistic(const ClusterRule& rule, std::span<const double> e,
                              std::span<const double> s, std::span<const std::uint8_t> pass) {
-  const std::uint8_t* p = pass.data();
-  return largest_of(rule, e, s,
-                    [p](std::size_t c) { return static_cast<std::uint8_t>(p[c] != 0); });
+  return largest_of(rule, e, s, PassBytes{pass.data()});
 }
 
 double max_cluster_statistic(const ClusterRule& rule, std::span<const double> e,
                              std::span<const double> s, std::span<const double> threshold) {
-  const double *ec = e.data(), *th = threshold.data();
-  return largest_of(rule, e, s,
-                    [ec, th](std::size_t c) { return static_cast<std::uint8_t>(ec[c] > th[c]); });
+  return largest_of(rule, e, s, AboveThreshold{e.data(), threshold.data()});
 }
 
 }  // namespace permrsa

@@ -70,7 +70,12 @@ TEST(MaxClusterStatistic, EqualsTheLargestClusterOfTheFullLabellingBitForBit) {
   std::mt19937 rng(7);
   std::normal_distribution<double> normal(0.0, 1.0);
   for (int round = 0; round < 400; ++round) {
-    const std::size_t L = 1 + rng() % 7, T = 1 + rng() % (round % 2 ? 40 : 230);  // 1-4 words
+    // 1-4 words a row; every fourth round a row that ends at, just before or just after a word
+    // boundary (runs and the stretches shared with the row above cross words there).
+    constexpr std::size_t kAtBoundaries[] = {63, 64, 65, 127, 128, 129, 192, 193};
+    const std::size_t L = 1 + rng() % 7;
+    const std::size_t T =
+        round % 4 == 0 ? kAtBoundaries[(round / 4) % 8] : 1 + rng() % (round % 2 ? 40 : 230);
     std::vector<double> s(L * T), e(L * T), threshold(L * T);
     for (std::size_t c = 0; c < s.size(); ++c) {
       s[c] = normal(rng);

@@ -1,0 +1,71 @@
+// 64 cells' compares packed into one word, bit i for cell i: the pass masks of the null's
+// cluster labelling (core/max_cluster.cpp) and the kept-cell masks of the map cache
+// (core/map_cache.cpp). A whole word takes eight AVX-512 compares, each of which yields its
+// eight bits at once; a shorter word, or a build without AVX-512, compares cell by cell. Both
+// compare the same way (ordered: a NaN compares false), so the bits never depend on the path.
+#pragma once
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+#include <cstddef>
+#include <cstdint>
+
+namespace permrsa {
+
+inline constexpr std::size_t kWordCells = 64;
+
+// Words for `cells` cells.
+inline std::size_t words_for(std::size_t cells) {
+  return (cells + kWordCells - 1) / kWordCells;
+}
+
+// The bits of word w that stand for cells of the `cells` (all 64 but in a last, partial word).
+inline std::uint64_t cells_of_word(std::size_t w, std::size_t cells) {
+  const std::size_t n = cells - w * kWordCells;
+  return n >= kWordCells ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1;
+}
+
+// Bit i: a[i] > b[i], for i < n <= 64.
+inline std::uint64_t greater_bits(const double* a, const double* b, std::size_t n) {
+#if defined(__AVX512F__)
+  if (n == kWordCells) {
+    std::uint64_t bits = 0;
+    for (std::size_t k = 0; k < kWordCells; k += 8)
+      bits |= static_cast<std::uint64_t>(
+                  _mm512_cmp_pd_mask(_mm512_loadu_pd(a + k), _mm512_loadu_pd(b + k), _CMP_GT_OQ))
+              << k;
+    return bits;
+  }
+#endif
+  std::uint64_t bits = 0;
+  for (std::size_t i = 0; i < n; ++i) bits |= static_cast<std::uint64_t>(a[i] > b[i]) << i;
+  return bits;
+}
+
+// Bit i: a[i] < 0, for i < n <= 64.
+inline std::uint64_t negative_bits(const double* a, std::size_t n) {
+#if defined(__AVX512F__)
+  if (n == kWordCells) {
+    std::uint64_t bits = 0;
+    for (std::size_t k = 0; k < kWordCells; k += 8)
+      bits |= static_cast<std::uint64_t>(
+                  _mm512_cmp_pd_mask(_mm512_loadu_pd(a + k), _mm512_setzero_pd(), _CMP_LT_OQ))
+              << k;
+    return bits;
+  }
+#endif
+  std::uint64_t bits = 0;
+  for (std::size_t i = 0; i < n; ++i) bits |= static_cast<std::uint64_t>(a[i] < 0) << i;
+  return bits;
+}
+
+// Bit i: a[i] != 0, for i < n <= 64.
+inline std::uint64_t nonzero_bits(const std::uint8_t* a, std::size_t n) {
+  std::uint64_t bits = 0;
+  for (std::size_t i = 0; i < n; ++i) bits |= static_cast<std::uint64_t>(a[i] != 0) << i;
+  return bits;
+}
+
+}  // namespace permrsa
