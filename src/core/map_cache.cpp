@@ -7,34 +7,20 @@
 #include <bit>
 #include <utility>
 
+#include "numeric/bit_words.hpp"
 #include "permrsa/error.hpp"
 
 namespace permrsa {
 namespace {
 
-constexpr std::size_t kWordBits = 64;
-
-std::size_t words_for(std::size_t cells) {
-  return (cells + kWordBits - 1) / kWordBits;
-}
-
-// The bits of word w that stand for cells (all 64 but in a last, partial word).
-std::uint64_t cells_of_word(std::size_t w, std::size_t cells) {
-  const std::size_t n = std::min(kWordBits, cells - w * kWordBits);
-  return n == kWordBits ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1;
-}
-
 // Sets bit c of `mask` where e[c] > floor[c]; returns how many are set.
 std::size_t mark_kept(const double* e, const double* floor, std::size_t cells,
                       std::uint64_t* mask) {
   std::size_t kept = 0;
-  for (std::size_t w = 0; w * kWordBits < cells; ++w) {
-    const std::size_t c0 = w * kWordBits, n = std::min(kWordBits, cells - c0);
-    std::uint64_t bits = 0;
-    for (std::size_t i = 0; i < n; ++i)  // vectorised: a compare and a shift per lane
-      bits |= static_cast<std::uint64_t>(e[c0 + i] > floor[c0 + i]) << i;
-    mask[w] = bits;
-    kept += static_cast<std::size_t>(std::popcount(bits));
+  for (std::size_t w = 0; w * kWordCells < cells; ++w) {
+    const std::size_t c0 = w * kWordCells;
+    mask[w] = greater_bits(e + c0, floor + c0, std::min(kWordCells, cells - c0));
+    kept += static_cast<std::size_t>(std::popcount(mask[w]));
   }
   return kept;
 }
@@ -44,7 +30,7 @@ template <class W>
 void gather_kept(const W* dense, const std::uint64_t* mask, std::size_t words, W* out) {
   for (std::size_t w = 0; w < words; ++w)
     for (std::uint64_t bits = mask[w]; bits != 0; bits &= bits - 1)
-      *out++ = dense[w * kWordBits + static_cast<std::size_t>(std::countr_zero(bits))];
+      *out++ = dense[w * kWordCells + static_cast<std::size_t>(std::countr_zero(bits))];
 }
 
 // The inverse: `kept` back to the masked cells of `dense`.
@@ -52,7 +38,7 @@ template <class W>
 void scatter_kept(const W* kept, const std::uint64_t* mask, std::size_t words, W* dense) {
   for (std::size_t w = 0; w < words; ++w)
     for (std::uint64_t bits = mask[w]; bits != 0; bits &= bits - 1)
-      dense[w * kWordBits + static_cast<std::size_t>(std::countr_zero(bits))] = *kept++;
+      dense[w * kWordCells + static_cast<std::size_t>(std::countr_zero(bits))] = *kept++;
 }
 
 std::size_t bytes_per_value(const MapCodec* codec) {
@@ -125,7 +111,7 @@ void MapCache::load(std::size_t map, double* out, std::vector<std::uint32_t>& co
     codec_->decode(coded, {out, cells_});
     for (std::size_t w = 0; w < words_; ++w)
       for (std::uint64_t bits = ~mask[w] & cells_of_word(w, cells_); bits != 0; bits &= bits - 1)
-        out[w * kWordBits + static_cast<std::size_t>(std::countr_zero(bits))] = stand_in_;
+        out[w * kWordCells + static_cast<std::size_t>(std::countr_zero(bits))] = stand_in_;
     return;
   }
   std::fill_n(out, cells_, stand_in_);
