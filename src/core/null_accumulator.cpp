@@ -72,6 +72,33 @@ void NullAccumulator::add_block(const Batch& batch) {
                     });
 }
 
+void NullAccumulator::add_top_values(const Batch& batch) {
+  if (!top_) return;
+  const std::size_t bcells = t_.block.cells();
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, bcells, 256),
+                    [&](const tbb::blocked_range<std::size_t>& range) {
+                      for (std::size_t b = 0; b < batch.count; ++b)
+                        top_->push_cells(range.begin(), range.end(), batch.e.data() + b * bcells);
+                    });
+}
+
+void NullAccumulator::count_whole(const double* e) {
+  const std::size_t bcells = t_.block.cells();
+  auto& counts = whole_counts_.local();
+  counts.resize(bcells, 0);
+  std::int64_t* into = counts.data();
+  const double* e0 = e0_.data();
+  for (std::size_t c = 0; c < bcells; ++c) into[c] += e[c] >= e0[c];
+}
+
+// Integer sums: the same counts whichever thread counted which map.
+void NullAccumulator::flush_whole_counts() {
+  for (auto& counts : whole_counts_) {
+    for (std::size_t c = 0; c < counts.size(); ++c) exceed_[c] += counts[c];
+    std::fill(counts.begin(), counts.end(), 0);
+  }
+}
+
 void NullAccumulator::add_whole(int pass, std::size_t k, const double* s, const double* e) {
   const std::span<const double> es(e, f_.cells), ss(s, f_.cells);
   if (pass == 2) {

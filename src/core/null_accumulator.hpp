@@ -12,6 +12,8 @@
 #include <span>
 #include <vector>
 
+#include <tbb/enumerable_thread_specific.h>
+
 #include "core/analysis_frame.hpp"
 #include "core/cell_thresholds.hpp"
 #include "core/null_maps.hpp"
@@ -37,6 +39,13 @@ class NullAccumulator {
 
   // Every rank, pass 1: a batch of block maps enters the counts (and the top values).
   void add_block(const Batch& batch);
+  // The same without the counts, which the leader's whole maps bring instead (count_whole).
+  void add_top_values(const Batch& batch);
+  // With one data block, pass 1: the counts of whole map e (of this rank's block), taken while
+  // add_whole has the map in cache rather than in one more pass over the batch. Safe from
+  // several threads at once: each adds to its own counts until flush_whole_counts().
+  void count_whole(const double* e);
+  void flush_whole_counts();
   // The leader: permutation k's whole map (s raw, e oriented) in pass 1 or 2.
   void add_whole(int pass, std::size_t k, const double* s, const double* e);
   // After pass 1. Collective over the ranks of this block: counts summed, top values merged.
@@ -81,6 +90,7 @@ class NullAccumulator {
   const NullState* resume_;
   std::vector<double> e0_;
   std::vector<std::int64_t> exceed_;
+  tbb::enumerable_thread_specific<std::vector<std::int64_t>> whole_counts_;  // count_whole
   std::optional<CellTopValues> top_;
   bool merged_ = false;
   bool thresholds_given_ = false;  // the resumed state holds pass 2's thresholds

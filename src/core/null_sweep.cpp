@@ -54,7 +54,10 @@ std::span<const double> NullSweep::block_maps(int pass, std::int64_t first, std:
   }
   if (pass == 1) {
     const ScopedPhase phase(profile_, phase_name(pass, "exceedance counts and top values"));
-    acc_.add_block(batch_);
+    if (counts_in_whole_maps())
+      acc_.add_top_values(batch_);
+    else
+      acc_.add_block(batch_);
   }
   if (cache_maps_ && pass == 1) {
     const ScopedPhase phase(profile_, phase_name(pass, "map cache"));
@@ -73,13 +76,23 @@ void NullSweep::on_whole_maps(int pass, std::int64_t first, std::size_t count,
   const bool fresh = !replay_ && t_.grid->data_blocks == 1;
   const std::size_t cells = f_.cells;
   if (!fresh) oriented_.resize(s.size());
+  const bool counting = pass == 1 && counts_in_whole_maps();
   tbb::parallel_for(std::size_t{0}, count, [&](std::size_t b) {
     if (!fresh)
       for (std::size_t c = b * cells; c < (b + 1) * cells; ++c)
         oriented_[c] = null_oriented(s[c], f_.tail);
     const double* e = (fresh ? batch_.e.data() : oriented_.data()) + b * cells;
     acc_.add_whole(pass, static_cast<std::size_t>(first) + b, s.data() + b * cells, e);
+    if (counting) acc_.count_whole(e);
   });
+  if (counting) acc_.flush_whole_counts();
+}
+
+// With one data block every rank leads its group and its block maps are the whole maps: the
+// exceedance counts are taken map by map in on_whole_maps, while add_whole has each map in
+// cache, rather than in one more pass over the batch (9% of a sign-flip run).
+bool NullSweep::counts_in_whole_maps() const {
+  return t_.grid->data_blocks == 1;
 }
 
 // `steps` batch steps on every rank (a group whose share is done idles), each followed by a

@@ -34,6 +34,7 @@ class NullSweep {
   // "pass 2: <what>" (or "pass 1: ..." in a two-pass run): the --profile phase.
   std::string phase_name(int pass, const char* what) const;
   void on_whole_maps(int pass, std::int64_t first, std::size_t count, std::span<const double> s);
+  bool counts_in_whole_maps() const;
   void checkpoint_step(int pass, std::size_t steps);
 
   const AnalysisFrame& f_;
