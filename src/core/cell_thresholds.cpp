@@ -44,6 +44,13 @@ void CellTopValues::settle_bound(std::size_t cell) {
   trimmed_[cell] = 1;
 }
 
+void CellTopValues::raise_bounds(std::span<const double> floors) {
+  if (floors.size() != bound_.size())
+    throw InternalError("cell thresholds: floors for a different number of cells");
+  for (std::size_t c = 0; c < bound_.size(); ++c)
+    if (trimmed_[c] && floors[c] > bound_[c]) bound_[c] = floors[c];
+}
+
 // The cell's kept values, largest first, into out[0 .. min(used, capacity)).
 void CellTopValues::kept(std::size_t cell, double* out) const {
   const double* v = buffer(cell);

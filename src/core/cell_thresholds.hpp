@@ -65,6 +65,12 @@ class CellTopValues {
   // capacity-th largest of all values, at least that of the values so far) is never below it:
   // no value at or below its cell's bound can pass in pass 2.
   std::span<const double> bounds() const { return bound_; }
+  // Raises the bound of every trimmed cell to floors[c] where that is higher. Another set's
+  // bounds are such floors when the final threshold is the capacity-th largest of both sets'
+  // values together: the other set keeps capacity values at or above its bound, so a value at or
+  // below it is never needed for that threshold (the merge of permutation groups under mpirun).
+  // A trimmed cell keeps holding capacity values, so every cell still holds the same count.
+  void raise_bounds(std::span<const double> floors);
   // e passes iff e > threshold(cell). +inf when nothing can pass (m = 0).
   std::vector<double> thresholds(std::int64_t total_values) const;
   // The values held (the min(capacity, pushed) largest), cell by cell, each cell's in

@@ -125,6 +125,13 @@ void NullAccumulator::merge_top_values(CellTopValues& into) {
   into.keep_largest_of(values, held);
 }
 
+void NullAccumulator::share_bounds() {
+  if (!top_ || t_.grid->perm_groups == 1) return;
+  std::vector<double> highest(top_->bounds().begin(), top_->bounds().end());
+  t_.same_block->allreduce_max(highest);
+  top_->raise_bounds(highest);
+}
+
 void NullAccumulator::merge_groups() {
   t_.same_block->allreduce_sum(exceed_);
   if (top_ && t_.grid->perm_groups > 1) merge_top_values(*top_);

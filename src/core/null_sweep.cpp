@@ -117,6 +117,7 @@ void NullSweep::sweep(int pass, const PassPlan& pass_plan) {
       since_save_ += static_cast<std::int64_t>(count) * t_.grid->perm_groups;
       if (options_.progress && t_.world->rank() == 0) options_.progress(done_, total_work_);
     }
+    if (pass == 1) acc_.share_bounds();  // collective: every rank takes every step
     checkpoint_step(pass, step + 1);
   }
 }

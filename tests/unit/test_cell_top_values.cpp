@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -115,6 +116,59 @@ TEST(CellTopValues, KeepingTheLargestOfRunsEqualsPushingEveryValue) {
       }
     }
   }
+}
+
+TEST(CellTopValues, GroupsSharingTheirBoundsKeepTheSameTopValues) {
+  // mpirun with G > 1 (NullAccumulator::share_bounds): after every step of pushes each group's
+  // bounds are raised to the highest of all groups' bounds, so a group drops values another
+  // group already rules out. The merge must still equal one CellTopValues that saw every value
+  // (expected: that single CellTopValues, checked against sorting in the first test), with ties
+  // at the bounds (values on a grid of 61).
+  std::mt19937_64 rng(11);
+  std::uniform_int_distribution<int> grid(-30, 30);
+  const std::size_t cells = 5;
+  for (const std::size_t capacity : {1u, 2u, 16u, 101u}) {
+    for (const std::size_t groups : {2u, 3u}) {
+      for (const std::size_t step : {std::size_t{1}, std::size_t{37}, std::size_t{400}}) {
+        CellTopValues whole(cells, capacity);
+        std::vector<CellTopValues> parts;
+        for (std::size_t g = 0; g < groups; ++g) parts.emplace_back(cells, capacity);
+        for (std::size_t round = 0; round < 4000 / step; ++round) {
+          for (auto& part : parts)
+            for (std::size_t k = 0; k < step; ++k)
+              for (std::size_t c = 0; c < cells; ++c) {
+                const double v = grid(rng) / 10.0;
+                part.push(c, v);
+                whole.push(c, v);
+              }
+          std::vector<double> highest(cells, -std::numeric_limits<double>::infinity());
+          for (const auto& part : parts)
+            for (std::size_t c = 0; c < cells; ++c)
+              highest[c] = std::max(highest[c], part.bounds()[c]);
+          for (auto& part : parts) part.raise_bounds(highest);
+        }
+        std::vector<double> runs;
+        std::vector<std::size_t> held;
+        for (auto& part : parts) {
+          const auto h = part.held_values_unordered();
+          runs.insert(runs.end(), h.begin(), h.end());
+          held.push_back(part.held_per_cell());
+        }
+        CellTopValues merged(cells, capacity);
+        merged.keep_largest_of(runs, held);
+        const std::string where = "capacity " + std::to_string(capacity) + " groups " +
+                                  std::to_string(groups) + " step " + std::to_string(step);
+        EXPECT_EQ(merged.held_values(), whole.held_values()) << where;
+        const auto total = static_cast<std::int64_t>(groups * (4000 / step) * step);
+        EXPECT_EQ(merged.thresholds(total), whole.thresholds(total)) << where;
+      }
+    }
+  }
+}
+
+TEST(CellTopValues, RaisingBoundsOfAnotherCellCountIsAnInternalError) {
+  CellTopValues top(3, 4);
+  EXPECT_ANY_THROW(top.raise_bounds(std::vector<double>(2, 0.0)));
 }
 
 TEST(CellTopValues, MergingRunsOfTheWrongSizeIsAnInternalError) {
