@@ -7,11 +7,13 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <limits>
 #include <span>
 #include <vector>
 
+#include "numeric/bit_words.hpp"
 #include "numeric/page_buffer.hpp"
 
 namespace permrsa {
@@ -41,20 +43,16 @@ class CellTopValues {
     if (++n == stride_) trim(cell);
   }
   // push(c, e[c]) for the cells [begin, end) of one map, in cell order: the same values kept.
-  // The cells whose value enters are listed first without a branch (most values do not enter,
-  // and which ones do is unpredictable), then stored.
+  // Which cells' values enter is decided 64 cells at a time, as bit words (numeric/bit_words.hpp:
+  // a few vector compares; most values do not enter, and which ones do is unpredictable), then
+  // only the entering values are stored.
   void push_cells(std::size_t begin, std::size_t end, const double* e) {
-    constexpr std::size_t kRun = 256;
-    std::uint32_t enter[kRun];
-    for (std::size_t first = begin; first < end; first += kRun) {
-      const std::size_t last = std::min(end, first + kRun);
-      std::size_t n = 0;
-      for (std::size_t c = first; c < last; ++c) {
-        enter[n] = static_cast<std::uint32_t>(c);
-        n += (e[c] > bound_[c]) | !trimmed_[c];
-      }
-      for (std::size_t i = 0; i < n; ++i) {
-        const std::size_t c = enter[i];
+    for (std::size_t c0 = begin; c0 < end; c0 += kWordCells) {
+      const std::size_t n = std::min(kWordCells, end - c0);
+      std::uint64_t enter = greater_bits(e + c0, bound_.data() + c0, n) |
+                            (~nonzero_bits(trimmed_.data() + c0, n) & low_bits(n));
+      for (; enter != 0; enter &= enter - 1) {
+        const std::size_t c = c0 + static_cast<std::size_t>(std::countr_zero(enter));
         buffer(c)[used_[c]] = e[c];
         if (++used_[c] == stride_) trim(c);
       }

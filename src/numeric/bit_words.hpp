@@ -1,6 +1,7 @@
 // 64 cells' compares packed into one word, bit i for cell i: the pass masks of the null's
 // cluster labelling (core/max_cluster.cpp) and the kept-cell masks of the map cache
-// (core/map_cache.cpp). A whole word takes eight AVX-512 compares, each of which yields its
+// (core/map_cache.cpp), and the cells whose value enters the top values (core/cell_thresholds.hpp).
+// A whole word takes eight AVX-512 compares, each of which yields its
 // eight bits at once; a shorter word, or a build without AVX-512, compares cell by cell. Both
 // compare the same way (ordered: a NaN compares false), so the bits never depend on the path.
 #pragma once
@@ -19,12 +20,6 @@ inline constexpr std::size_t kWordCells = 64;
 // Words for `cells` cells.
 inline std::size_t words_for(std::size_t cells) {
   return (cells + kWordCells - 1) / kWordCells;
-}
-
-// The bits of word w that stand for cells of the `cells` (all 64 but in a last, partial word).
-inline std::uint64_t cells_of_word(std::size_t w, std::size_t cells) {
-  const std::size_t n = cells - w * kWordCells;
-  return n >= kWordCells ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1;
 }
 
 // Bit i: a[i] > b[i], for i < n <= 64.
@@ -61,8 +56,24 @@ inline std::uint64_t negative_bits(const double* a, std::size_t n) {
   return bits;
 }
 
-// Bit i: a[i] != 0, for i < n <= 64.
+// The low n <= 64 bits set.
+inline std::uint64_t low_bits(std::size_t n) {
+  return n >= kWordCells ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1;
+}
+
+// The bits of word w that stand for cells of the `cells` (all 64 but in a last, partial word).
+inline std::uint64_t cells_of_word(std::size_t w, std::size_t cells) {
+  return low_bits(cells - w * kWordCells);
+}
+
+// Bit i: a[i] != 0, for i < n <= 64 (one AVX-512BW test for a whole word).
 inline std::uint64_t nonzero_bits(const std::uint8_t* a, std::size_t n) {
+#if defined(__AVX512BW__)
+  if (n == kWordCells) {
+    const __m512i bytes = _mm512_loadu_si512(a);
+    return _mm512_test_epi8_mask(bytes, bytes);
+  }
+#endif
   std::uint64_t bits = 0;
   for (std::size_t i = 0; i < n; ++i) bits |= static_cast<std::uint64_t>(a[i] != 0) << i;
   return bits;
