@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <iterator>
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
@@ -66,22 +67,50 @@ std::size_t CellTopValues::held_per_cell() const {
   return used_.empty() ? 0 : std::min<std::size_t>(used_[0], capacity_);
 }
 
+double largest_at(std::span<double> values, std::size_t rank) {
+  if (rank == 0 || rank > values.size())
+    throw InternalError("cell thresholds: a cell's null is incomplete");
+  const auto nth = values.begin() + static_cast<std::ptrdiff_t>(rank - 1);
+  std::nth_element(values.begin(), nth, values.end(), std::greater<>());
+  return *nth;
+}
+
+std::optional<double> CellTopValues::value_free_threshold(std::int64_t total_values) const {
+  // capacity = m + 1; m = 0 -> nothing passes; m + 1 > total -> everything passes.
+  if (capacity_ <= 1) return std::numeric_limits<double>::infinity();
+  if (static_cast<std::int64_t>(capacity_) > total_values)
+    return -std::numeric_limits<double>::infinity();
+  return std::nullopt;
+}
+
 std::vector<double> CellTopValues::thresholds(std::int64_t total_values) const {
   const std::size_t cells = used_.size();
-  constexpr double inf = std::numeric_limits<double>::infinity();
-  // capacity = m + 1; m = 0 -> nothing passes; m + 1 > total -> everything passes.
-  if (capacity_ <= 1) return std::vector<double>(cells, inf);
-  if (static_cast<std::int64_t>(capacity_) > total_values) return std::vector<double>(cells, -inf);
+  if (const auto uniform = value_free_threshold(total_values))
+    return std::vector<double>(cells, *uniform);
   std::vector<double> out(cells);
   tbb::parallel_for(std::size_t{0}, cells, [&](std::size_t c) {
     if (used_[c] < capacity_) throw InternalError("cell thresholds: a cell's null is incomplete");
     // The (m+1)-th largest = d_{m+1}: a selection, not a sort.
     std::vector<double> v(buffer(c), buffer(c) + used_[c]);
-    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(capacity_ - 1), v.end(),
-                     std::greater<>());
-    out[c] = v[capacity_ - 1];
+    out[c] = largest_at(v, capacity_);
   });
   return out;
+}
+
+void CellTopValues::append_at_least(std::size_t begin, std::size_t end,
+                                    std::span<const double> floors,
+                                    std::vector<double>& out) const {
+  if (end < begin || end > used_.size() || floors.size() != end - begin)
+    throw InternalError("cell thresholds: floors for a different range of cells");
+  const std::size_t counts_at = out.size();
+  out.resize(counts_at + (end - begin));
+  for (std::size_t c = begin; c < end; ++c) {
+    const double floor = floors[c - begin];
+    const std::size_t before = out.size();
+    std::copy_if(buffer(c), buffer(c) + used_[c], std::back_inserter(out),
+                 [floor](double v) { return v >= floor; });
+    out[counts_at + (c - begin)] = static_cast<double>(out.size() - before);  // exact below 2^53
+  }
 }
 
 std::vector<double> CellTopValues::held_values() const {

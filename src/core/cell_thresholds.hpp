@@ -10,6 +10,7 @@
 #include <bit>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -20,6 +21,9 @@ namespace permrsa {
 
 // Largest count c in [0, K+1] with double(c) / double(K+1) <= alpha.
 std::int64_t passing_count(double alpha, std::int64_t permutations);
+
+// The rank-th largest of `values` (rank >= 1, at most values.size()), by selection: reorders them.
+double largest_at(std::span<double> values, std::size_t rank);
 
 // The largest `capacity` values pushed into each cell, by buffered selection: values above the
 // cell's running bound go into a buffer of 3 capacity values (capacity + 16 at least, capacity +
@@ -71,6 +75,18 @@ class CellTopValues {
   void raise_bounds(std::span<const double> floors);
   // e passes iff e > threshold(cell). +inf when nothing can pass (m = 0).
   std::vector<double> thresholds(std::int64_t total_values) const;
+  // The threshold of every cell when it does not depend on the values: +inf when nothing can
+  // pass (capacity <= 1), -inf when everything does (capacity > total_values).
+  std::optional<double> value_free_threshold(std::int64_t total_values) const;
+  std::size_t cells() const { return used_.size(); }
+  std::size_t capacity() const { return capacity_; }
+  // For the merge of permutation groups' thresholds: the buffered values of cells [begin, end)
+  // that are at or above floors[c - begin], appended to `out` as the cells' counts, then their
+  // values cell after cell. A buffer holds the cell's held values (and any that entered since its
+  // last trim), so with floors at most the final thresholds, every value that decides one is
+  // among them.
+  void append_at_least(std::size_t begin, std::size_t end, std::span<const double> floors,
+                       std::vector<double>& out) const;
   // The values held (the min(capacity, pushed) largest), cell by cell, each cell's in
   // descending order: the same whatever order they were pushed in.
   std::vector<double> held_values() const;

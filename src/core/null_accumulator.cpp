@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "core/block_maps.hpp"
+#include "core/group_thresholds.hpp"
 #include "core/tfce.hpp"
 #include "core/work_share.hpp"
 #include "numeric/largest_value.hpp"
@@ -134,7 +135,13 @@ void NullAccumulator::share_bounds() {
 
 void NullAccumulator::merge_groups() {
   t_.same_block->allreduce_sum(exceed_);
-  if (top_ && t_.grid->perm_groups > 1) merge_top_values(*top_);
+  if (top_ && t_.grid->perm_groups > 1) {
+    // Once pass 1 is complete only the thresholds are needed, not the merged top values.
+    if (plan_.pass1_complete && !thresholds_given_)
+      group_thresholds_ = thresholds_across_groups(*top_, *t_.same_block, f_.permutations + 1);
+    else
+      merge_top_values(*top_);
+  }
   merged_ = true;
 }
 
@@ -145,6 +152,8 @@ void NullAccumulator::settle_thresholds() {
     if (resume_->thresholds.size() != f_.cells)
       throw InternalError("the resumed state has no thresholds");
     for (std::size_t c = 0; c < bcells; ++c) mine[c] = resume_->thresholds[t_.whole_cell(c)];
+  } else if (group_thresholds_) {
+    mine = *group_thresholds_;
   } else {
     mine = top_->thresholds(f_.permutations + 1);
   }

@@ -97,6 +97,8 @@ class NullAccumulator {
   std::vector<std::int64_t> exceed_;
   tbb::enumerable_thread_specific<std::vector<std::int64_t>> whole_counts_;  // count_whole
   std::optional<CellTopValues> top_;
+  // With more than one group and pass 1 complete: the block's thresholds, from merge_groups().
+  std::optional<std::vector<double>> group_thresholds_;
   bool merged_ = false;
   bool thresholds_given_ = false;  // the resumed state holds pass 2's thresholds
   std::vector<double> max_statistic_, max_cluster_, max_tfce_;  // K + 1 slots (leader)

@@ -1,0 +1,96 @@
+// thresholds_across_groups (core/group_thresholds.hpp): permutation groups as ranks of the
+// in-process communicator, each pushing its own values into its own CellTopValues and sharing
+// bounds after every step as NullAccumulator::share_bounds does. Expected values: each cell's
+// capacity-th largest of every group's values together, found by sorting them all in this test
+// (std::sort, descending); -inf when capacity exceeds the count, +inf when capacity <= 1
+// (DESIGN.md, the permutation-p threshold with m = capacity - 1).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/group_thresholds.hpp"
+#include "dist/in_process_communicator.hpp"
+
+namespace permrsa {
+namespace {
+
+// Group g's k-th value of cell c: deterministic, on a grid of 61 values so that ties meet the
+// bounds, and with each group's values drawn from a different range in some cells (one group
+// then holds all of the top values).
+double value_of(std::size_t g, std::size_t k, std::size_t c) {
+  std::uint64_t x = (g * 1000003u + k) * 2654435761u + c * 40503u;
+  x ^= x >> 13;
+  x *= 0x9E3779B97F4A7C15ull;
+  x ^= x >> 29;
+  const double on_grid = static_cast<double>(static_cast<int>(x % 61) - 30) / 10.0;
+  return c % 3 == 2 ? on_grid + 10.0 * static_cast<double>(g) : on_grid;
+}
+
+std::vector<double> sorted_thresholds(std::size_t groups, std::size_t pushes, std::size_t cells,
+                                      std::size_t capacity) {
+  const double inf = std::numeric_limits<double>::infinity();
+  std::vector<double> out(cells);
+  for (std::size_t c = 0; c < cells; ++c) {
+    std::vector<double> all;
+    for (std::size_t g = 0; g < groups; ++g)
+      for (std::size_t k = 0; k < pushes; ++k) all.push_back(value_of(g, k, c));
+    std::sort(all.begin(), all.end(), std::greater<>());
+    out[c] = capacity <= 1 ? inf : capacity > all.size() ? -inf : all[capacity - 1];
+  }
+  return out;
+}
+
+TEST(GroupThresholds, EqualTheThresholdOfAllGroupsValuesTogether) {
+  for (const std::size_t capacity : {1u, 2u, 16u, 101u, 5000u}) {
+    for (const int groups : {1, 2, 3, 4}) {
+      for (const std::size_t cells : {std::size_t{2}, std::size_t{7}, std::size_t{130}}) {
+        for (const std::size_t step : {std::size_t{1}, std::size_t{37}, std::size_t{400}}) {
+          const std::size_t pushes = (1200 / step) * step;
+          const auto expected =
+              sorted_thresholds(static_cast<std::size_t>(groups), pushes, cells, capacity);
+          std::mutex mutex;
+          std::vector<std::vector<double>> got(static_cast<std::size_t>(groups));
+          run_in_process(groups, [&](const Communicator& same_block) {
+            const auto g = static_cast<std::size_t>(same_block.rank());
+            CellTopValues top(cells, capacity);
+            for (std::size_t k0 = 0; k0 < pushes; k0 += step) {
+              for (std::size_t k = k0; k < k0 + step; ++k)
+                for (std::size_t c = 0; c < cells; ++c) top.push(c, value_of(g, k, c));
+              std::vector<double> highest(top.bounds().begin(), top.bounds().end());
+              same_block.allreduce_max(highest);
+              top.raise_bounds(highest);
+            }
+            auto t = thresholds_across_groups(top, same_block,
+                                              static_cast<std::int64_t>(pushes) * groups);
+            std::lock_guard lock(mutex);
+            got[g] = std::move(t);
+          });
+          for (int g = 0; g < groups; ++g)
+            EXPECT_EQ(got[static_cast<std::size_t>(g)], expected)
+                << "capacity " << capacity << " groups " << groups << " cells " << cells << " step "
+                << step << " rank " << g;
+        }
+      }
+    }
+  }
+}
+
+TEST(GroupThresholds, AppendAtLeastGivesCountsThenValues) {
+  // Expected by hand: cell 0 holds {3, 1, 2}, cell 1 {5, -1}; floors 2 and 6.
+  CellTopValues top(2, 4);
+  for (double v : {3.0, 1.0, 2.0}) top.push(0, v);
+  for (double v : {5.0, -1.0}) top.push(1, v);
+  std::vector<double> out{42.0};
+  top.append_at_least(0, 2, std::vector<double>{2.0, 6.0}, out);
+  EXPECT_EQ(out, (std::vector<double>{42.0, 2.0, 0.0, 3.0, 2.0}));
+  EXPECT_ANY_THROW(top.append_at_least(0, 2, std::vector<double>{2.0}, out));
+}
+
+}  // namespace
+}  // namespace permrsa
