@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <functional>
-#include <iterator>
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
@@ -102,14 +101,24 @@ void CellTopValues::append_at_least(std::size_t begin, std::size_t end,
                                     std::vector<double>& out) const {
   if (end < begin || end > used_.size() || floors.size() != end - begin)
     throw InternalError("cell thresholds: floors for a different range of cells");
+  // Counted first, so that `out` grows once: a doubling vector would fault in and copy about
+  // twice the memory, and fresh pages are what the merge spends most of its time on.
   const std::size_t counts_at = out.size();
+  std::size_t total = 0;
   out.resize(counts_at + (end - begin));
   for (std::size_t c = begin; c < end; ++c) {
     const double floor = floors[c - begin];
-    const std::size_t before = out.size();
-    std::copy_if(buffer(c), buffer(c) + used_[c], std::back_inserter(out),
-                 [floor](double v) { return v >= floor; });
-    out[counts_at + (c - begin)] = static_cast<double>(out.size() - before);  // exact below 2^53
+    const auto n = static_cast<std::size_t>(
+        std::count_if(buffer(c), buffer(c) + used_[c], [floor](double v) { return v >= floor; }));
+    out[counts_at + (c - begin)] = static_cast<double>(n);  // exact below 2^53
+    total += n;
+  }
+  out.resize(out.size() + total);
+  double* to = out.data() + counts_at + (end - begin);
+  for (std::size_t c = begin; c < end; ++c) {
+    const double floor = floors[c - begin];
+    to =
+        std::copy_if(buffer(c), buffer(c) + used_[c], to, [floor](double v) { return v >= floor; });
   }
 }
 
