@@ -117,7 +117,10 @@ void NullSweep::sweep(int pass, const PassPlan& pass_plan) {
       since_save_ += static_cast<std::int64_t>(count) * t_.grid->perm_groups;
       if (options_.progress && t_.world->rank() == 0) options_.progress(done_, total_work_);
     }
-    if (pass == 1) acc_.share_bounds();  // collective: every rank takes every step
+    if (pass == 1 && t_.grid->perm_groups > 1) {  // collective: every rank takes every step
+      const ScopedPhase phase(profile_, "pass 1: bounds shared between groups");
+      acc_.share_bounds();
+    }
     checkpoint_step(pass, step + 1);
   }
 }
