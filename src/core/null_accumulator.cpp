@@ -59,28 +59,31 @@ void NullAccumulator::seed_top_values() {
                     });
 }
 
-void NullAccumulator::add_block(const Batch& batch) {
-  const std::size_t bcells = t_.block.cells();
-  // Cells in chunks, permutations in order within each cell: rows are read contiguously.
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, bcells, 256),
-                    [&](const tbb::blocked_range<std::size_t>& range) {
-                      for (std::size_t b = 0; b < batch.count; ++b) {
-                        const double* e = batch.e.data() + b * bcells;
-                        for (std::size_t c = range.begin(); c != range.end(); ++c)
-                          exceed_[c] += e[c] >= e0_[c];
-                        if (top_) top_->push_cells(range.begin(), range.end(), e);
-                      }
-                    });
-}
-
-void NullAccumulator::add_top_values(const Batch& batch) {
-  if (!top_) return;
+// f(begin, end, e) for chunks [begin, end) of the block's cells in parallel, and within each
+// chunk for every map e of the batch in permutation order: rows are read contiguously, and each
+// cell sees its values in the same order whatever the chunking.
+template <class F>
+void NullAccumulator::each_cell_chunk(const Batch& batch, F&& f) const {
   const std::size_t bcells = t_.block.cells();
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, bcells, 256),
                     [&](const tbb::blocked_range<std::size_t>& range) {
                       for (std::size_t b = 0; b < batch.count; ++b)
-                        top_->push_cells(range.begin(), range.end(), batch.e.data() + b * bcells);
+                        f(range.begin(), range.end(), batch.e.data() + b * bcells);
                     });
+}
+
+void NullAccumulator::add_block(const Batch& batch) {
+  each_cell_chunk(batch, [&](std::size_t begin, std::size_t end, const double* e) {
+    for (std::size_t c = begin; c != end; ++c) exceed_[c] += e[c] >= e0_[c];
+    if (top_) top_->push_cells(begin, end, e);
+  });
+}
+
+void NullAccumulator::add_top_values(const Batch& batch) {
+  if (!top_) return;
+  each_cell_chunk(batch, [&](std::size_t begin, std::size_t end, const double* e) {
+    top_->push_cells(begin, end, e);
+  });
 }
 
 void NullAccumulator::count_whole(const double* e) {

@@ -80,6 +80,8 @@ class NullAccumulator {
  private:
   std::vector<double> resumed(std::vector<double> NullState::*member) const;
   void seed_top_values();
+  template <class F>
+  void each_cell_chunk(const Batch& batch, F&& f) const;
   void merge_top_values(CellTopValues& into);  // grids of more than one permutation group
   void gather_top(const CellTopValues& block_top, NullState& s) const;
   void gather_exceed(std::vector<std::int64_t> sums, NullState& s) const;
