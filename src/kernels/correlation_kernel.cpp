@@ -31,6 +31,7 @@
 
 #include "kernels/spearman_int16_kernel.hpp"
 #include "kernels/statistic_kernel.hpp"
+#include "numeric/balanced_groups.hpp"
 #include "numeric/page_buffer.hpp"
 #include "numeric/ranks.hpp"
 #include "permrsa/error.hpp"
@@ -203,8 +204,7 @@ class CorrelationKernel final : public StatisticKernel {
     const std::size_t rows = batch * layers_;
     const std::size_t blocks = (rows + kRows - 1) / kRows;
     const auto workers = static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
-    const std::size_t group =
-        std::clamp<std::size_t>((blocks + 2 * workers - 1) / (2 * workers), 1, kMaxGroup);
+    const std::size_t group = balanced_group(blocks, kMaxGroup, workers);
     const std::size_t groups = (blocks + group - 1) / group;
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, groups, 1),
                       [&](const tbb::blocked_range<std::size_t>& range) {

@@ -10,6 +10,7 @@
 #include <tbb/blocked_range.h>
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <array>
@@ -22,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "numeric/balanced_groups.hpp"
 #include "numeric/page_buffer.hpp"
 #include "numeric/ranks.hpp"
 #include "permrsa/error.hpp"
@@ -267,7 +269,8 @@ class SpearmanInt16Kernel final : public StatisticKernel {
     return make_quotient_codec(std::move(denominators));
   }
 
-  // Row blocks are taken group_ (<= kGroup) at a time, and the pairs in blocks of step_block_
+  // Row blocks are taken up to group_ (<= kGroup) at a time, spread evenly over the threads
+  // (balanced_group), and the pairs in blocks of step_block_
   // steps: a block of every brain panel then stays in L2 while the group's row blocks use it, and a
   // row block's gathered pairs stay in L1/L2 across the panels. The sums are exact integers, so
   // this order changes no bit (the pass flushes its int32 sums at the end of every pair block).
@@ -275,13 +278,15 @@ class SpearmanInt16Kernel final : public StatisticKernel {
                std::span<double> out) const override {
     const std::size_t rows = batch * layers_;
     const std::size_t blocks = (rows + kRows - 1) / kRows;
-    const std::size_t groups = (blocks + group_ - 1) / group_;
+    const std::size_t group = balanced_group(
+        blocks, group_, static_cast<std::size_t>(tbb::this_task_arena::max_concurrency()));
+    const std::size_t groups = (blocks + group - 1) / group;
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, groups, 1),
                       [&](const tbb::blocked_range<std::size_t>& range) {
                         Scratch& scratch = scratch_.local();
                         for (std::size_t grp = range.begin(); grp != range.end(); ++grp)
-                          compute_group(gathers, rows, grp * group_,
-                                        std::min(group_, blocks - grp * group_), scratch, out);
+                          compute_group(gathers, rows, grp * group,
+                                        std::min(group, blocks - grp * group), scratch, out);
                       });
   }
 
