@@ -248,6 +248,7 @@ class SpearmanInt16Kernel final : public StatisticKernel {
           dst[((p / 2) * kTimes + lane) * 2 + p % 2] = brain_digits_.digit(u[p], j);
       }
     });
+    plan_chunks();
   }
 
   std::size_t layers() const override { return layers_; }
@@ -325,7 +326,15 @@ class SpearmanInt16Kernel final : public StatisticKernel {
               const std::int16_t* b = packed_brain_.data() + (panel * bp + j) * panel_size_;
               std::int64_t* sums =
                   scratch.sums.data() + (((k * panels_ + panel) * mp + i) * bp + j) * n;
-              pass_(a, b + s0 * 2 * kTimes, s1 - s0, chunks_[i * bp + j], sums);
+              const ChunkPlan& plan = chunk_plans_[(panel * mp + i) * bp + j];
+              const std::size_t blk = s0 / step_block_;
+              std::size_t start = s0;
+              for (std::size_t c = plan.first[blk]; c < plan.first[blk + 1]; ++c) {
+                const std::size_t end = plan.ends[c];
+                pass_(a + (start - s0) * 2 * kRows, b + start * 2 * kTimes, end - start,
+                      end - start, sums);
+                start = end;
+              }
             }
     }
     for (std::size_t k = 0; k < count; ++k)
@@ -356,9 +365,6 @@ class SpearmanInt16Kernel final : public StatisticKernel {
     }
     if (best == 0) throw InternalError("spearman int16 kernel: no digit split");
     wide_ = pairs_ > (std::size_t{1} << 19);
-    for (std::size_t i = 0; i < model_digits_.count; ++i)
-      for (std::size_t j = 0; j < brain_digits_.count; ++j)
-        chunks_.push_back(chunk_steps(model_digits_.magnitude[i], brain_digits_.magnitude[j]));
     // A pair block of every brain panel (128 bytes per step and plane) in about 1 MB of L2.
     const std::size_t panel_bytes_per_step = panels_ * brain_digits_.count * 2 * kTimes * 2;
     step_block_ = std::max<std::size_t>(256, (std::size_t{1} << 20) / panel_bytes_per_step);
@@ -366,6 +372,47 @@ class SpearmanInt16Kernel final : public StatisticKernel {
     const std::size_t block_bytes =
         model_digits_.count * std::min(step_block_, steps_) * kRows * 2 * sizeof(std::int16_t);
     group_ = std::clamp<std::size_t>(kGroupBytes / block_bytes, 1, kGroup);
+  }
+
+  // Where the int32 sums are flushed, per panel and plane pair: the longest chunks whose sums
+  // cannot overflow given this panel's brain digits. A lane of time t sums, over the chunk's
+  // pairs p, d_model[p] * d_brain[p, t], so |sum| <= max|d_model| * sum_p |d_brain[p, t]|; the
+  // chunk grows while that bound stays below 2^31 for all 32 lanes. With |d_brain| about half
+  // its maximum on average, chunks are about twice the worst case's (chunk_steps), and half the
+  // flushes go. Chunks end at every pair block, where compute_group starts a new gather. (int32
+  // adds wrap, so only the chunk's true sum must be in range, not its partial sums.)
+  void plan_chunks() {
+    const std::size_t mp = model_digits_.count, bp = brain_digits_.count;
+    const std::size_t blocks = (steps_ + step_block_ - 1) / step_block_;
+    chunk_plans_.assign(panels_ * mp * bp, ChunkPlan{});
+    tbb::parallel_for(std::size_t{0}, panels_ * bp, [&](std::size_t pj) {
+      const std::size_t panel = pj / bp, j = pj % bp;
+      const std::int16_t* b = packed_brain_.data() + (panel * bp + j) * panel_size_;
+      for (std::size_t i = 0; i < mp; ++i) {
+        ChunkPlan& plan = chunk_plans_[(panel * mp + i) * bp + j];
+        const std::int64_t limit = 2147483647 / model_digits_.magnitude[i];
+        std::array<std::int64_t, kTimes> lane{};
+        for (std::size_t blk = 0; blk < blocks; ++blk) {
+          plan.first.push_back(static_cast<std::uint32_t>(plan.ends.size()));
+          const std::size_t s1 = std::min(steps_, (blk + 1) * step_block_);
+          lane.fill(0);
+          for (std::size_t s = blk * step_block_; s < s1; ++s) {
+            const std::int16_t* bs = b + s * 2 * kTimes;
+            bool fits = true;
+            for (std::size_t t = 0; t < kTimes; ++t)
+              fits = fits && lane[t] + std::abs(bs[2 * t]) + std::abs(bs[2 * t + 1]) <= limit;
+            if (!fits) {  // end the chunk before step s (a step alone always fits: chunk_steps)
+              plan.ends.push_back(static_cast<std::uint32_t>(s));
+              lane.fill(0);
+            }
+            for (std::size_t t = 0; t < kTimes; ++t)
+              lane[t] += std::abs(bs[2 * t]) + std::abs(bs[2 * t + 1]);
+          }
+          plan.ends.push_back(static_cast<std::uint32_t>(s1));
+        }
+        plan.first.push_back(static_cast<std::uint32_t>(plan.ends.size()));
+      }
+    });
   }
 
   // a[(s - s0) * 2 kRows + 2 i + k] = z[g[2 s + k] * L + i] for i < Len, k = 0, 1 (0 for the pair
@@ -466,9 +513,14 @@ class SpearmanInt16Kernel final : public StatisticKernel {
   int16_tile::Pass pass_;
   Digits model_digits_, brain_digits_;
   bool wide_ = false;
-  std::vector<std::size_t> chunks_;  // int32 chunk (steps) per plane pair (i, j): chunks_[i*bp + j]
-  std::size_t step_block_ = 0;       // steps per pair block
-  std::size_t group_ = 1;            // row blocks per group
+  // The flushes of one panel and plane pair: chunk c ends before step ends[c]; the chunks of
+  // pair block k are ends[first[k]] ... ends[first[k + 1] - 1].
+  struct ChunkPlan {
+    std::vector<std::uint32_t> ends, first;
+  };
+  std::vector<ChunkPlan> chunk_plans_;  // panels x model planes x brain planes
+  std::size_t step_block_ = 0;          // steps per pair block
+  std::size_t group_ = 1;               // row blocks per group
   mutable tbb::enumerable_thread_specific<Scratch> scratch_;
   // In huge pages: the gathers read them at random, tens of MB at S = 800 (PageBuffer).
   PageBuffer model_planes_;  // planes x P x L

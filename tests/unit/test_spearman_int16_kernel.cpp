@@ -101,7 +101,8 @@ TEST(SpearmanInt16Kernel, EveryPathRunsOnThisMachine) {
 // pairs that int32 sums; tiles of 12 rows x 32 times):
 //   3, 45: a single step, an odd P (zero pair), fewer than one tile of rows and times;
 //   1176 (S = 49), 1275, 1291: the older float32 exact-chunk limit at P (P-1)^2 < 2^31;
-//   4950 (S = 100): one model plane, flushes every 43 steps;
+//   4950 (S = 100): one model plane, flushes after at least 43 steps (more where the brain's |u|
+//   are small: the chunks depend on the data);
 //   19900 (S = 200): two model planes (8-bit digits) beside one brain plane;
 //   32768: |u| = 32767, the last P with one brain plane; 32769, 40000: two brain planes.
 TEST(SpearmanInt16Kernel, EveryPathEqualsIntegerReferenceAcrossBoundaries) {
@@ -110,6 +111,37 @@ TEST(SpearmanInt16Kernel, EveryPathEqualsIntegerReferenceAcrossBoundaries) {
         Shape{1291, 2, 33, 2}, Shape{4950, 2, 33, 2}, Shape{19900, 2, 33, 2},
         Shape{32768, 1, 33, 2}, Shape{32769, 1, 33, 2}, Shape{40000, 1, 33, 2}})
     expect_every_path_exact(s, 0.25);
+}
+
+// The int32 chunks end where this panel's brain values could overflow them (max|u_model| times the
+// chunk's sum of |u_brain|), so they vary with the data. The largest sums come from model rows
+// aligned with a brain column: here brain column 0 alternates small and large |u| along p,
+// column 1 is two-valued (every |u| about P/2), and model row 0 is the signs of column 0
+// (two-valued) and row 1 column 0 itself; the first gather is the identity, so every product of
+// row 1 with column 0 is u^2 >= 0. The reference is the exact Int128 definition above.
+TEST(SpearmanInt16Kernel, DataDependentFlushesHoldTheLargestAlignedSums) {
+  for (std::size_t P : {std::size_t{4950}, std::size_t{19900}, std::size_t{40000}}) {
+    const std::size_t T = 33, batch = 3;
+    auto brain = random_matrix(P, T, 41, 0.25);
+    Matrix<double> models(2, P);
+    for (std::size_t p = 0; p < P; ++p) {
+      const double v = p % 2 ? static_cast<double>(p) : -static_cast<double>(p);
+      brain(p, 0) = v;
+      brain(p, 1) = (p * 7919) % 3 == 0 ? 1.0 : -1.0;
+      models(0, p) = v > 0 ? 1.0 : -1.0;
+      models(1, p) = v;
+    }
+    auto gathers = random_gathers(P, batch, 42);
+    std::iota(gathers.begin(), gathers.begin() + static_cast<std::ptrdiff_t>(P), 0u);
+    const auto expected = reference_maps(models, brain, gathers, batch);
+    for (Int16Isa isa : kAllIsas) {
+      if (!int16_isa_supported(isa)) continue;
+      EXPECT_EQ(kernel_maps(*make_spearman_int16_kernel(models, brain, isa), gathers, batch),
+                expected)
+          << "P = " << P << ", path " << int16_isa_name(isa);
+    }
+    EXPECT_NEAR(expected[1 * T + 0], 1.0, 1e-12) << "row 1 against column 0 under the identity";
+  }
 }
 
 TEST(SpearmanInt16Kernel, StaysExactBeyondFloat64AndInt64Combination) {
