@@ -297,7 +297,7 @@ class CorrelationKernel final : public StatisticKernel {
     for (std::size_t p = 0; p < n; ++p) {
       const T* src = z + std::size_t{g[p]} * L;
       T* dst = a + p * kRows;
-      for (std::size_t i = 0; i < Len; ++i) dst[i] = src[i];
+      std::memcpy(dst, src, Len * sizeof(T));  // a fixed size: vector moves, not Len scalar ones
     }
   }
   template <std::size_t... Len>
