@@ -6,6 +6,7 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
+#include "numeric/largest_selection.hpp"
 #include "permrsa/error.hpp"
 
 namespace permrsa {
@@ -31,9 +32,7 @@ CellTopValues::CellTopValues(std::size_t cells, std::size_t capacity)
 
 void CellTopValues::trim(std::size_t cell) {
   // The capacity largest first; the capacity-th largest is the new bound.
-  if (capacity_ > 0)
-    std::nth_element(buffer(cell), buffer(cell) + (capacity_ - 1), buffer(cell) + used_[cell],
-                     std::greater<>());
+  if (capacity_ > 0) select_largest(buffer(cell), used_[cell], capacity_);
   settle_bound(cell);
 }
 
@@ -66,12 +65,10 @@ std::size_t CellTopValues::held_per_cell() const {
   return used_.empty() ? 0 : std::min<std::size_t>(used_[0], capacity_);
 }
 
-double largest_at(std::span<double> values, std::size_t rank) {
+double largest_at(std::span<const double> values, std::size_t rank) {
   if (rank == 0 || rank > values.size())
     throw InternalError("cell thresholds: a cell's null is incomplete");
-  const auto nth = values.begin() + static_cast<std::ptrdiff_t>(rank - 1);
-  std::nth_element(values.begin(), nth, values.end(), std::greater<>());
-  return *nth;
+  return kth_largest(values.data(), values.size(), rank);
 }
 
 std::optional<double> CellTopValues::value_free_threshold(std::int64_t total_values) const {
@@ -90,8 +87,7 @@ std::vector<double> CellTopValues::thresholds(std::int64_t total_values) const {
   tbb::parallel_for(std::size_t{0}, cells, [&](std::size_t c) {
     if (used_[c] < capacity_) throw InternalError("cell thresholds: a cell's null is incomplete");
     // The (m+1)-th largest = d_{m+1}: a selection, not a sort.
-    std::vector<double> v(buffer(c), buffer(c) + used_[c]);
-    out[c] = largest_at(v, capacity_);
+    out[c] = largest_at(std::span<const double>(buffer(c), used_[c]), capacity_);
   });
   return out;
 }
@@ -161,10 +157,7 @@ void CellTopValues::keep_largest_of(std::span<const double> values,
             offset += cells * h;
           }
           if (total >= capacity_) {  // the capacity largest first, as a trim leaves them
-            std::nth_element(
-                all.begin(),
-                all.begin() + static_cast<std::ptrdiff_t>(capacity_ > 0 ? capacity_ - 1 : 0),
-                all.end(), std::greater<>());
+            if (capacity_ > 0) select_largest(all.data(), total, capacity_);
             std::copy_n(all.data(), capacity_, buffer(c));
             settle_bound(c);
           } else {

@@ -22,17 +22,18 @@ namespace permrsa {
 // Largest count c in [0, K+1] with double(c) / double(K+1) <= alpha.
 std::int64_t passing_count(double alpha, std::int64_t permutations);
 
-// The rank-th largest of `values` (rank >= 1, at most values.size()), by selection: reorders them.
-double largest_at(std::span<double> values, std::size_t rank);
+// The rank-th largest of `values` (rank >= 1, at most values.size()), by selection
+// (numeric/largest_selection.hpp); the values are not changed.
+double largest_at(std::span<const double> values, std::size_t rank);
 
 // The largest `capacity` values pushed into each cell, by buffered selection: values above the
 // cell's running bound go into a buffer of 3 capacity values (capacity + 16 at least, capacity +
 // 4096 at most);
-// a full buffer is trimmed to its `capacity` largest with std::nth_element, whose smallest then
-// becomes the bound. Amortised O(1) per value, against O(log capacity) for a heap's sift, and
-// the kept multiset (so every threshold) is the same as a heap's: a value equal to the bound
-// changes neither. The buffers (57 MB at the seed shape and K = 10000) are a PageBuffer: huge
-// pages, faulted in by the threads that push, never cleared or copied by us (move-only).
+// a full buffer is trimmed to its `capacity` largest by selection (numeric/largest_selection.hpp),
+// whose smallest then becomes the bound. Amortised O(1) per value, against O(log capacity) for a
+// heap's sift, and the kept multiset (so every threshold) is the same as a heap's: a value equal to
+// the bound changes neither. The buffers (57 MB at the seed shape and K = 10000) are a PageBuffer:
+// huge pages, faulted in by the threads that push, never cleared or copied by us (move-only).
 class CellTopValues {
  public:
   CellTopValues(std::size_t cells, std::size_t capacity);

@@ -1,0 +1,128 @@
+#include "numeric/largest_selection.hpp"
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+#include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <vector>
+
+namespace permrsa {
+namespace {
+
+constexpr std::size_t kSample = 128;
+constexpr std::size_t kShortest = 4 * kSample;
+// Sample ranks each side of the k-th largest's expected rank: about two standard deviations of
+// a sample count at k / n = 1/3, so the bracket holds in most calls and the inside stays small
+// (about 2 * 12 / 128 of the values).
+constexpr std::size_t kMargin = 12;
+
+struct Split {
+  std::size_t above = 0;   // values > the bracket's top
+  std::size_t inside = 0;  // values within the bracket, ends included
+  bool holds_kth = false;  // above < k <= above + inside
+};
+
+// Per thread: room for the values above and inside the bracket (2 n doubles), reused.
+double* scratch_for(std::size_t n) {
+  thread_local std::vector<double> scratch;
+  if (scratch.size() < 2 * n) scratch.resize(2 * n);
+  return scratch.data();
+}
+
+// Copies the values above hi to `above` and those in [lo, hi] to `inside`, in their order.
+void split_values(const double* v, std::size_t n, double lo, double hi, double* above,
+                  double* inside, Split& out) {
+  std::size_t na = 0, ni = 0, i = 0;
+#if defined(__AVX512F__)
+  const __m512d top = _mm512_set1_pd(hi), bottom = _mm512_set1_pd(lo);
+  for (; i + 8 <= n; i += 8) {
+    const __m512d x = _mm512_loadu_pd(v + i);
+    const __mmask8 over = _mm512_cmp_pd_mask(x, top, _CMP_GT_OQ);
+    const __mmask8 within =
+        static_cast<__mmask8>(~over & _mm512_cmp_pd_mask(x, bottom, _CMP_GE_OQ));
+    _mm512_mask_compressstoreu_pd(above + na, over, x);
+    _mm512_mask_compressstoreu_pd(inside + ni, within, x);
+    na += static_cast<std::size_t>(std::popcount(static_cast<unsigned>(over)));
+    ni += static_cast<std::size_t>(std::popcount(static_cast<unsigned>(within)));
+  }
+#endif
+  // Branch-free: every value is written to both, and only the right count advances.
+  for (; i < n; ++i) {
+    const double x = v[i];
+    above[na] = x;
+    inside[ni] = x;
+    const bool over = x > hi;
+    na += over;
+    ni += !over && x >= lo;
+  }
+  out.above = na;
+  out.inside = ni;
+}
+
+// Brackets the k-th largest of v[0..n) (n >= kShortest) by two order statistics of a fixed
+// sample and splits the values around them.
+Split split_around_kth(const double* v, std::size_t n, std::size_t k, double* above,
+                       double* inside) {
+  double sample[kSample];
+  const std::size_t stride = n / kSample;
+  for (std::size_t i = 0; i < kSample; ++i) sample[i] = v[i * stride + (i * 7) % stride];
+  // The k-th largest's expected index in the sample sorted in descending order.
+  const std::size_t at = k * kSample / n;
+  double hi = std::numeric_limits<double>::infinity();
+  double lo = -std::numeric_limits<double>::infinity();
+  std::size_t end = kSample;
+  if (at + kMargin < kSample) {
+    std::nth_element(sample, sample + at + kMargin, sample + kSample, std::greater<>());
+    lo = sample[at + kMargin];
+    end = at + kMargin;
+  }
+  if (at >= kMargin) {
+    std::nth_element(sample, sample + (at - kMargin), sample + end, std::greater<>());
+    hi = sample[at - kMargin];
+  }
+  Split split;
+  split_values(v, n, lo, hi, above, inside, split);
+  split.holds_kth = split.above < k && k <= split.above + split.inside;
+  return split;
+}
+
+}  // namespace
+
+void select_largest(double* v, std::size_t n, std::size_t k) {
+  if (n >= kShortest) {
+    double* above = scratch_for(n);
+    double* inside = above + n;
+    const Split split = split_around_kth(v, n, k, above, inside);
+    if (split.holds_kth) {
+      const std::size_t rest = k - split.above;  // taken from inside the bracket
+      std::nth_element(inside, inside + (rest - 1), inside + split.inside, std::greater<>());
+      std::copy_n(above, split.above, v);
+      std::copy_n(inside, rest, v + split.above);
+      return;
+    }
+  }
+  std::nth_element(v, v + (k - 1), v + n, std::greater<>());
+}
+
+double kth_largest(const double* v, std::size_t n, std::size_t k) {
+  double* above = scratch_for(n);
+  double* inside = above + n;
+  if (n >= kShortest) {
+    const Split split = split_around_kth(v, n, k, above, inside);
+    if (split.holds_kth) {
+      const std::size_t rest = k - split.above;
+      std::nth_element(inside, inside + (rest - 1), inside + split.inside, std::greater<>());
+      return inside[rest - 1];
+    }
+  }
+  std::copy_n(v, n, above);
+  std::nth_element(above, above + (k - 1), above + n, std::greater<>());
+  return above[k - 1];
+}
+
+}  // namespace permrsa
