@@ -33,6 +33,7 @@
 #include "kernels/statistic_kernel.hpp"
 #include "numeric/balanced_groups.hpp"
 #include "numeric/page_buffer.hpp"
+#include "numeric/prefetch_lines.hpp"
 #include "numeric/ranks.hpp"
 #include "permrsa/error.hpp"
 
@@ -168,6 +169,7 @@ class CorrelationKernel final : public StatisticKernel {
     // Brain side: per pair block, per panel, pairs x NR (zero-padded): a pair block of every panel
     // is one contiguous stretch, so it streams in and can be prefetched as one.
     packed_brain_ = PageBuffer(panels_ * pairs_ * nr * sizeof(T));
+    prefetch_ahead_ = panels_ * pairs_ * nr * sizeof(T) > (std::size_t{2} << 20);
     brain_norm_.assign(panels_ * nr, 1.0);
     // Columns are independent (each writes its own lane): prepared in parallel.
     tbb::parallel_for(std::size_t{0}, times_, [&](std::size_t t) {
@@ -246,10 +248,22 @@ class CorrelationKernel final : public StatisticKernel {
       const std::size_t n = std::min(pairs_, p0 + pair_block_) - p0;
       for (std::size_t k = 0; k < count; ++k)
         gather_rows(gathers, rows, blk0 + k, p0, n, scratch.a.data() + k * a_block);
+      // The next pair block of the brain panels (one contiguous stretch) is requested into L2 a
+      // slice per tile step while this block computes, so that no panel's first tile waits on
+      // memory for its 32 KB.
+      const std::size_t next = p0 + n, steps = panels_ * count;
+      const std::size_t ahead = prefetch_ahead_ && next < pairs_
+                                    ? (std::min(pairs_, next + pair_block_) - next) * panels_ * kNr
+                                    : 0;
+      const T* next_brain = packed_brain() + brain_at(std::min(next, pairs_ - 1), 0);
       for (std::size_t panel = 0; panel < panels_; ++panel) {
         const T* b = packed_brain() + brain_at(p0, panel);
-        for (std::size_t k = 0; k < count; ++k)
+        for (std::size_t k = 0; k < count; ++k) {
           tile_step(scratch.a.data() + k * a_block, b, n, scratch, (k * panels_ + panel) * tile);
+          const std::size_t step = panel * count + k;
+          prefetch_lines(next_brain, ahead * sizeof(T) * step / steps,
+                         ahead * sizeof(T) * (step + 1) / steps);
+        }
       }
     }
     for (std::size_t k = 0; k < count; ++k)
@@ -357,6 +371,9 @@ class CorrelationKernel final : public StatisticKernel {
   std::size_t layers_, pairs_, times_, panels_ = 0;
   std::size_t exact_chunk_ = 0;  // float32 Spearman: pairs per exact chunk
   std::size_t pair_block_ = 0;   // pairs per cache block
+  // Whether the brain panels outgrow a 2 MB L2 (P beyond about 2300 pairs at T = 200), so each
+  // pair block of them streams in from L3 or memory and is worth requesting one block ahead.
+  bool prefetch_ahead_ = false;
   mutable tbb::enumerable_thread_specific<Scratch> scratch_;
   // In huge pages: the gathers read them at random, tens of MB at S = 800 (PageBuffer).
   PageBuffer zmodels_;  // P x L

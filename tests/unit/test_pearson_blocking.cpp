@@ -93,6 +93,8 @@ const Shape kShapes[] = {
     {33, 12, 64, 5},  // P = 528: three blocks (two on AVX2), full tiles and panels
     {46, 22, 70, 9},  // P = 1035: five blocks (three on AVX2)
     {49, 7, 17, 40},  // P = 1176 (the seed S): many row groups
+    {110, 3, 70, 2},  // P = 5995: brain panels beyond 2 MiB (3.7 MiB float64, 2.2 float32), so
+                      // every block requests the next one early (numeric/prefetch_lines.hpp)
 };
 
 TEST(PearsonBlocking, Float32IsTheInOrderChainAtEveryShapeAndThreadCount) {
