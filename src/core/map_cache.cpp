@@ -102,32 +102,23 @@ void MapCache::append(std::span<const double> s, std::span<const double> e,
 }
 
 // Map `map` into out[0 .. cells).
-void MapCache::load(std::size_t map, double* out, std::vector<std::uint32_t>& coded) const {
+void MapCache::load(std::size_t map, double* out) const {
   const std::uint64_t* mask = masks_.as<const std::uint64_t>() + map * words_;
   const std::size_t at = start_[map];
-  if (codec_) {
-    coded.assign(cells_, 0);
-    scatter_kept(values_.as<const std::uint32_t>() + at, mask, words_, coded.data());
-    codec_->decode(coded, {out, cells_});
-    for (std::size_t w = 0; w < words_; ++w)
-      for (std::uint64_t bits = ~mask[w] & cells_of_word(w, cells_); bits != 0; bits &= bits - 1)
-        out[w * kWordCells + static_cast<std::size_t>(std::countr_zero(bits))] = stand_in_;
-    return;
-  }
   std::fill_n(out, cells_, stand_in_);
-  scatter_kept(values_.as<const double>() + at, mask, words_, out);
+  // Only the kept cells are decoded: a quotient codec divides once per value it decodes.
+  if (codec_)
+    codec_->decode_kept(values_.as<const std::uint32_t>() + at, mask, {out, cells_});
+  else
+    scatter_kept(values_.as<const double>() + at, mask, words_, out);
 }
 
 std::span<const double> MapCache::read(std::size_t first, std::size_t count,
                                        std::vector<double>& scratch) const {
   if (first + count > maps_) throw InternalError("map cache: reading maps never kept");
   scratch.resize(count * cells_);
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, count),
-                    [&](const tbb::blocked_range<std::size_t>& r) {
-                      std::vector<std::uint32_t> coded;
-                      for (std::size_t b = r.begin(); b != r.end(); ++b)
-                        load(first + b, scratch.data() + b * cells_, coded);
-                    });
+  tbb::parallel_for(std::size_t{0}, count,
+                    [&](std::size_t b) { load(first + b, scratch.data() + b * cells_); });
   return {scratch.data(), count * cells_};
 }
 

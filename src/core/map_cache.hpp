@@ -52,7 +52,7 @@ class MapCache {
  private:
   void store(std::span<const double> map, const std::uint64_t* mask, std::size_t at,
              std::vector<std::uint32_t>& coded);
-  void load(std::size_t map, double* out, std::vector<std::uint32_t>& coded) const;
+  void load(std::size_t map, double* out) const;
   PageBuffer masks_;                // per map: words_ 64-bit words, bit c set when cell c is kept
   PageBuffer values_;               // the kept values, map after map, in cell order
   std::vector<std::size_t> start_;  // per map: the offset of its first kept value; then the end

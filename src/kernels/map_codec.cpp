@@ -4,6 +4,7 @@
 #include <cmath>
 #include <utility>
 
+#include "numeric/bit_words.hpp"
 #include "permrsa/error.hpp"
 
 namespace permrsa {
@@ -12,6 +13,17 @@ namespace {
 void check_sizes(std::size_t in, std::size_t out, std::size_t cells) {
   if (in != out || (cells > 0 && in % cells != 0))
     throw InternalError("map codec: sizes do not match whole maps");
+}
+
+// s[c] = value(code, c) for the cells c set in `mask`, their codes taken from `kept` in order.
+template <class Value>
+void decode_masked(const std::uint32_t* kept, const std::uint64_t* mask, std::span<double> s,
+                   Value value) {
+  for (std::size_t w = 0; w < words_for(s.size()); ++w)
+    for (std::uint64_t bits = mask[w]; bits != 0; bits &= bits - 1) {
+      const std::size_t c = w * kWordCells + static_cast<std::size_t>(std::countr_zero(bits));
+      s[c] = value(*kept++, c);
+    }
 }
 
 class FloatCodec final : public MapCodec {
@@ -26,6 +38,13 @@ class FloatCodec final : public MapCodec {
     check_sizes(in.size(), s.size(), cells_);
     for (std::size_t i = 0; i < in.size(); ++i)
       s[i] = static_cast<double>(std::bit_cast<float>(in[i]));
+  }
+  void decode_kept(const std::uint32_t* kept, const std::uint64_t* mask,
+                   std::span<double> s) const override {
+    check_sizes(s.size(), cells_, cells_);
+    decode_masked(kept, mask, s, [](std::uint32_t code, std::size_t) {
+      return static_cast<double>(std::bit_cast<float>(code));
+    });
   }
   std::size_t cells() const override { return cells_; }
 
@@ -51,6 +70,13 @@ class QuotientCodec final : public MapCodec {
     for (std::size_t m = 0; m < in.size(); m += cells)
       for (std::size_t c = 0; c < cells; ++c)
         s[m + c] = static_cast<double>(std::bit_cast<std::int32_t>(in[m + c])) / d_[c];
+  }
+  void decode_kept(const std::uint32_t* kept, const std::uint64_t* mask,
+                   std::span<double> s) const override {
+    check_sizes(s.size(), d_.size(), d_.size());
+    decode_masked(kept, mask, s, [this](std::uint32_t code, std::size_t c) {
+      return static_cast<double>(std::bit_cast<std::int32_t>(code)) / d_[c];
+    });
   }
   std::size_t cells() const override { return d_.size(); }
 

@@ -26,6 +26,11 @@ class MapCodec {
   // Values of whole maps of `cells()` values each (s.size() a multiple of cells()).
   virtual void encode(std::span<const double> s, std::span<std::uint32_t> out) const = 0;
   virtual void decode(std::span<const std::uint32_t> in, std::span<double> s) const = 0;
+  // One map's cells whose bit is set in `mask` (bit c % 64 of word c / 64): their codes in cell
+  // order in `kept`, decoded into those cells of `s` (cells() values); other cells untouched.
+  // The same values as decode(), cell for cell, but only the kept cells pay for it.
+  virtual void decode_kept(const std::uint32_t* kept, const std::uint64_t* mask,
+                           std::span<double> s) const = 0;
   virtual std::size_t cells() const = 0;
 };
 

@@ -1,6 +1,7 @@
 // The 4-byte map forms of kernels/map_codec.hpp, on the kernels' own output: decoding the
-// encoded maps must give back every double bit for bit (the expected values are the kernel's
-// outputs themselves), and a kernel whose values could leave int32 must offer no codec.
+// encoded maps, whole or only the kept cells of each, must give back every double bit for bit
+// (the expected values are the kernel's outputs themselves), and a kernel whose values could
+// leave int32 must offer no codec.
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -47,6 +48,27 @@ void expect_round_trip(const StatisticKernel& kernel, std::size_t batch, unsigne
   for (std::size_t i = 0; i < s.size(); ++i)
     ASSERT_EQ(std::bit_cast<std::uint64_t>(back[i]), std::bit_cast<std::uint64_t>(s[i]))
         << "value " << i << ": " << s[i] << " came back as " << back[i];
+  // decode_kept, map by map: a random third of the cells (and the first and last) given as
+  // their codes in cell order must come back bit for bit; the other cells keep a sentinel.
+  std::mt19937 rng(seed);
+  const std::size_t words = (cells + 63) / 64;
+  for (std::size_t m = 0; m < batch; ++m) {
+    std::vector<std::uint64_t> mask(words, 0);
+    std::vector<std::uint32_t> kept;
+    for (std::size_t c = 0; c < cells; ++c)
+      if (rng() % 3 == 0 || c == 0 || c + 1 == cells) {
+        mask[c / 64] |= std::uint64_t{1} << (c % 64);
+        kept.push_back(code[m * cells + c]);
+      }
+    std::vector<double> one(cells, -123.0);
+    codec->decode_kept(kept.data(), mask.data(), one);
+    for (std::size_t c = 0; c < cells; ++c) {
+      const bool is_kept = (mask[c / 64] >> (c % 64)) & 1;
+      const double want = is_kept ? s[m * cells + c] : -123.0;
+      ASSERT_EQ(std::bit_cast<std::uint64_t>(one[c]), std::bit_cast<std::uint64_t>(want))
+          << "map " << m << ", cell " << c << (is_kept ? " (kept)" : " (not kept)");
+    }
+  }
 }
 
 // S = 49 (the seed's P = 1176) with ties, S = 61 (P = 1830, the largest S without ties whose
