@@ -28,17 +28,13 @@ std::size_t mark_kept(const double* e, const double* floor, std::size_t cells,
 // The values of the masked cells of `dense`, in cell order, to `out`.
 template <class W>
 void gather_kept(const W* dense, const std::uint64_t* mask, std::size_t words, W* out) {
-  for (std::size_t w = 0; w < words; ++w)
-    for (std::uint64_t bits = mask[w]; bits != 0; bits &= bits - 1)
-      *out++ = dense[w * kWordCells + static_cast<std::size_t>(std::countr_zero(bits))];
+  for_each_set_cell(mask, words, [&](std::size_t c) { *out++ = dense[c]; });
 }
 
 // The inverse: `kept` back to the masked cells of `dense`.
 template <class W>
 void scatter_kept(const W* kept, const std::uint64_t* mask, std::size_t words, W* dense) {
-  for (std::size_t w = 0; w < words; ++w)
-    for (std::uint64_t bits = mask[w]; bits != 0; bits &= bits - 1)
-      dense[w * kWordCells + static_cast<std::size_t>(std::countr_zero(bits))] = *kept++;
+  for_each_set_cell(mask, words, [&](std::size_t c) { dense[c] = *kept++; });
 }
 
 std::size_t bytes_per_value(const MapCodec* codec) {

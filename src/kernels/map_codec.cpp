@@ -19,11 +19,7 @@ void check_sizes(std::size_t in, std::size_t out, std::size_t cells) {
 template <class Value>
 void decode_masked(const std::uint32_t* kept, const std::uint64_t* mask, std::span<double> s,
                    Value value) {
-  for (std::size_t w = 0; w < words_for(s.size()); ++w)
-    for (std::uint64_t bits = mask[w]; bits != 0; bits &= bits - 1) {
-      const std::size_t c = w * kWordCells + static_cast<std::size_t>(std::countr_zero(bits));
-      s[c] = value(*kept++, c);
-    }
+  for_each_set_cell(mask, words_for(s.size()), [&](std::size_t c) { s[c] = value(*kept++, c); });
 }
 
 class FloatCodec final : public MapCodec {
@@ -36,19 +32,19 @@ class FloatCodec final : public MapCodec {
   }
   void decode(std::span<const std::uint32_t> in, std::span<double> s) const override {
     check_sizes(in.size(), s.size(), cells_);
-    for (std::size_t i = 0; i < in.size(); ++i)
-      s[i] = static_cast<double>(std::bit_cast<float>(in[i]));
+    for (std::size_t i = 0; i < in.size(); ++i) s[i] = value(in[i]);
   }
   void decode_kept(const std::uint32_t* kept, const std::uint64_t* mask,
                    std::span<double> s) const override {
     check_sizes(s.size(), cells_, cells_);
-    decode_masked(kept, mask, s, [](std::uint32_t code, std::size_t) {
-      return static_cast<double>(std::bit_cast<float>(code));
-    });
+    decode_masked(kept, mask, s, [](std::uint32_t code, std::size_t) { return value(code); });
   }
   std::size_t cells() const override { return cells_; }
 
  private:
+  static double value(std::uint32_t code) {
+    return static_cast<double>(std::bit_cast<float>(code));
+  }
   std::size_t cells_;
 };
 
@@ -68,19 +64,21 @@ class QuotientCodec final : public MapCodec {
     const std::size_t cells = d_.size();
     check_sizes(in.size(), s.size(), cells);
     for (std::size_t m = 0; m < in.size(); m += cells)
-      for (std::size_t c = 0; c < cells; ++c)
-        s[m + c] = static_cast<double>(std::bit_cast<std::int32_t>(in[m + c])) / d_[c];
+      for (std::size_t c = 0; c < cells; ++c) s[m + c] = value(in[m + c], c);
   }
   void decode_kept(const std::uint32_t* kept, const std::uint64_t* mask,
                    std::span<double> s) const override {
     check_sizes(s.size(), d_.size(), d_.size());
-    decode_masked(kept, mask, s, [this](std::uint32_t code, std::size_t c) {
-      return static_cast<double>(std::bit_cast<std::int32_t>(code)) / d_[c];
-    });
+    decode_masked(kept, mask, s,
+                  [this](std::uint32_t code, std::size_t c) { return value(code, c); });
   }
   std::size_t cells() const override { return d_.size(); }
 
  private:
+  // The exact dot product over cell c's denominator: the kernel's own division.
+  double value(std::uint32_t code, std::size_t c) const {
+    return static_cast<double>(std::bit_cast<std::int32_t>(code)) / d_[c];
+  }
   std::vector<double> d_;
 };
 

@@ -10,6 +10,7 @@
 #include <immintrin.h>
 #endif
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 
@@ -77,6 +78,15 @@ inline std::uint64_t nonzero_bits(const std::uint8_t* a, std::size_t n) {
   std::uint64_t bits = 0;
   for (std::size_t i = 0; i < n; ++i) bits |= static_cast<std::uint64_t>(a[i] != 0) << i;
   return bits;
+}
+
+// visit(c) for every cell c whose bit is set in mask[0 .. words), in increasing order: the walk
+// that packs a map's kept cells into the map cache, unpacks them, and decodes them.
+template <class Visit>
+void for_each_set_cell(const std::uint64_t* mask, std::size_t words, Visit&& visit) {
+  for (std::size_t w = 0; w < words; ++w)
+    for (std::uint64_t bits = mask[w]; bits != 0; bits &= bits - 1)
+      visit(w * kWordCells + static_cast<std::size_t>(std::countr_zero(bits)));
 }
 
 }  // namespace permrsa
