@@ -7,8 +7,9 @@
 // ss = Q - S^2 / N (as MNE's permutation loop computes it too). Negating every sign negates S
 // exactly and leaves ss unchanged, so opposite patterns give exactly opposite statistics.
 //
-// FLOP per pattern and cell: 2 N (the signed sum) + 6 (t) ; bytes: the N x 64-cell tile is read
-// once per 32 patterns.
+// FLOP per pattern and cell: 2 N (the signed sum, N fused multiply-adds, two patterns per pass
+// over the tile: kernels/signed_tile_sums.hpp) + 6 (t); bytes: the N x 64-cell tile is read once
+// per 32 patterns. The t epilogue's square root and division (the divider) bound the kernel.
 #pragma once
 
 #include <cstdint>
@@ -37,7 +38,6 @@ class SignFlipKernel {
   void compute_for(std::span<const double> signs, std::size_t count, bool t, std::span<double> out,
                    std::span<double> oriented) const;
   static constexpr std::size_t kTile = 64;  // cells per tile (8 AVX-512 vectors)
-  void tile_sum(const double* sign, const double* maps, double* sum) const;
   std::size_t subjects_, cells_, tiles_;
   std::vector<double> tiled_;       // tiles x N x kTile, zero padded
   std::vector<double> square_sum_;  // Q per cell, subjects in order

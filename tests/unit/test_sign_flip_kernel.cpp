@@ -2,7 +2,7 @@
 // one-sample t of the flipped values (mean / sqrt(var(ddof = 1) / N), as scipy.stats.ttest_1samp
 // defines it), computed here in long double; its tail-oriented output against
 // null_oriented() of numeric/tail.hpp, bit for bit, for every tail; and whole and partial 64-cell
-// tiles, opposite patterns and a cell whose t is undefined.
+// tiles, opposite patterns, a cell whose t is undefined, and means against the in-order sum.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -118,6 +118,27 @@ TEST(SignFlipKernel, OrientedOutputIsNullOrientedBitForBit) {
         EXPECT_EQ(out.e[5], std::numeric_limits<double>::infinity());
       }
     }
+  }
+}
+
+// The signed sums go two patterns at a time with fused multiply-adds
+// (kernels/signed_tile_sums.hpp), and an odd pattern out alone: every mean must still be the
+// in-order sum of sign * r over the subjects, divided by N, bit for bit (a product with +-1 is
+// exact, so fusing rounds the same).
+TEST(SignFlipKernel, MeansAreTheInOrderSumsBitForBit) {
+  const auto d = random_data();
+  const SignFlipKernel kernel(d.maps, kSubjects, kCells);
+  for (const std::size_t count : {std::size_t{1}, std::size_t{33}, kPatterns - 1}) {
+    std::vector<double> s(count * kCells), e(count * kCells);
+    kernel.compute(std::span(d.signs).first(count * kSubjects), count, false, Tail::greater, s, e);
+    for (std::size_t b = 0; b < count; ++b)
+      for (std::size_t c = 0; c < kCells; ++c) {
+        double sum = 0.0;
+        for (std::size_t i = 0; i < kSubjects; ++i)
+          sum = sum + d.signs[b * kSubjects + i] * d.maps[i * kCells + c];
+        ASSERT_TRUE(same_bits(s[b * kCells + c], sum / static_cast<double>(kSubjects)))
+            << count << " patterns: pattern " << b << ", cell " << c;
+      }
   }
 }
 
