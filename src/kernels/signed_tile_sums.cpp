@@ -4,7 +4,7 @@ namespace permrsa {
 namespace {
 typedef double Vec __attribute__((vector_size(64)));
 typedef double VecU __attribute__((vector_size(64), aligned(8), may_alias));
-constexpr std::size_t kVectors = kSignedTileCells / 8;
+static_assert(kSignedTileCells == 8 * 8, "a tile is eight vectors of eight doubles");
 
 // Eight named accumulators (not an array), so that they stay in registers.
 struct TileAccumulator {
@@ -38,7 +38,6 @@ const VecU* row(const double* maps, std::size_t i) {
 }  // namespace
 
 void signed_tile_sum(const double* sign, const double* maps, std::size_t subjects, double* sum) {
-  static_assert(kVectors == 8);
   TileAccumulator acc;
   for (std::size_t i = 0; i < subjects; ++i) {
     const VecU* r = row(maps, i);
