@@ -22,24 +22,66 @@ std::int64_t passing_count(double alpha, std::int64_t permutations) {
   return c;
 }
 
-CellTopValues::CellTopValues(std::size_t cells, std::size_t capacity)
+namespace {
+
+// A cell's buffer as doubles: keys are the values themselves.
+struct DoubleBuffers {
+  using Key = double;
+  double* base;
+  std::size_t stride;
+  double* at(std::size_t cell) const { return base + cell * stride; }
+  double value(double v, std::size_t) const { return v; }
+  double key(double v, std::size_t) const { return v; }
+  // The least key whose value is at least `floor`.
+  double key_at_least(double floor, std::size_t) const { return floor; }
+  bool holds(double, std::size_t) const { return true; }
+};
+
+// A cell's buffer as OrderKeys' keys.
+struct KeyBuffers {
+  using Key = std::int32_t;
+  std::int32_t* base;
+  std::size_t stride;
+  const OrderKeys* keys;
+  std::int32_t* at(std::size_t cell) const { return base + cell * stride; }
+  double value(std::int32_t k, std::size_t cell) const { return keys->value(k, cell); }
+  std::int32_t key(double v, std::size_t cell) const { return keys->key(v, cell); }
+  std::int32_t key_at_least(double floor, std::size_t cell) const {
+    return keys->least_key_at_least(floor, cell);
+  }
+  bool holds(double v, std::size_t cell) const { return keys->keeps(v, cell); }
+};
+
+}  // namespace
+
+template <class F>
+decltype(auto) CellTopValues::with_buffers(F&& f) const {
+  if (keys_) return f(KeyBuffers{values_.as<std::int32_t>(), stride_, &*keys_});
+  return f(DoubleBuffers{values_.as<double>(), stride_});
+}
+
+CellTopValues::CellTopValues(std::size_t cells, std::size_t capacity, std::optional<OrderKeys> keys)
     : capacity_(capacity),
       stride_(capacity + std::clamp<std::size_t>(2 * capacity, 16, 4096)),
-      values_(cells * stride_ * sizeof(double)),
+      keys_(std::move(keys)),
+      values_(cells * stride_ * (keys_ ? sizeof(std::int32_t) : sizeof(double))),
       bound_(cells, -std::numeric_limits<double>::infinity()),
       trimmed_(cells, 0),
       used_(cells, 0) {}
 
 void CellTopValues::trim(std::size_t cell) {
   // The capacity largest first; the capacity-th largest is the new bound.
-  if (capacity_ > 0) select_largest(buffer(cell), used_[cell], capacity_);
+  if (capacity_ > 0)
+    with_buffers([&](const auto& b) { select_largest(b.at(cell), used_[cell], capacity_); });
   settle_bound(cell);
 }
 
 void CellTopValues::settle_bound(std::size_t cell) {
   used_[cell] = static_cast<std::uint32_t>(capacity_);
   bound_[cell] =
-      capacity_ == 0 ? std::numeric_limits<double>::infinity() : buffer(cell)[capacity_ - 1];
+      capacity_ == 0
+          ? std::numeric_limits<double>::infinity()
+          : with_buffers([&](const auto& b) { return b.value(b.at(cell)[capacity_ - 1], cell); });
   trimmed_[cell] = 1;
 }
 
@@ -48,17 +90,6 @@ void CellTopValues::raise_bounds(std::span<const double> floors) {
     throw InternalError("cell thresholds: floors for a different number of cells");
   for (std::size_t c = 0; c < bound_.size(); ++c)
     if (trimmed_[c] && floors[c] > bound_[c]) bound_[c] = floors[c];
-}
-
-// The cell's kept values, largest first, into out[0 .. min(used, capacity)).
-void CellTopValues::kept(std::size_t cell, double* out) const {
-  const double* v = buffer(cell);
-  const std::size_t n = used_[cell], held = std::min<std::size_t>(n, capacity_);
-  std::vector<double> all(v, v + n);
-  std::nth_element(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(held), all.end(),
-                   std::greater<>());
-  std::sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(held), std::greater<>());
-  std::copy_n(all.begin(), held, out);
 }
 
 std::size_t CellTopValues::held_per_cell() const {
@@ -84,10 +115,12 @@ std::vector<double> CellTopValues::thresholds(std::int64_t total_values) const {
   if (const auto uniform = value_free_threshold(total_values))
     return std::vector<double>(cells, *uniform);
   std::vector<double> out(cells);
-  tbb::parallel_for(std::size_t{0}, cells, [&](std::size_t c) {
-    if (used_[c] < capacity_) throw InternalError("cell thresholds: a cell's null is incomplete");
-    // The (m+1)-th largest = d_{m+1}: a selection, not a sort.
-    out[c] = largest_at(std::span<const double>(buffer(c), used_[c]), capacity_);
+  with_buffers([&](const auto& b) {
+    tbb::parallel_for(std::size_t{0}, cells, [&](std::size_t c) {
+      if (used_[c] < capacity_) throw InternalError("cell thresholds: a cell's null is incomplete");
+      // The (m+1)-th largest = d_{m+1}: a selection, not a sort.
+      out[c] = b.value(kth_largest(b.at(c), used_[c], capacity_), c);
+    });
   });
   return out;
 }
@@ -97,25 +130,36 @@ void CellTopValues::append_at_least(std::size_t begin, std::size_t end,
                                     std::vector<double>& out) const {
   if (end < begin || end > used_.size() || floors.size() != end - begin)
     throw InternalError("cell thresholds: floors for a different range of cells");
-  // Counted first, so that `out` grows once: a doubling vector would fault in and copy about
-  // twice the memory, and fresh pages are what the merge spends most of its time on.
-  const std::size_t counts_at = out.size();
-  std::size_t total = 0;
-  out.resize(counts_at + (end - begin));
-  for (std::size_t c = begin; c < end; ++c) {
-    const double floor = floors[c - begin];
-    const auto n = static_cast<std::size_t>(
-        std::count_if(buffer(c), buffer(c) + used_[c], [floor](double v) { return v >= floor; }));
-    out[counts_at + (c - begin)] = static_cast<double>(n);  // exact below 2^53
-    total += n;
-  }
-  out.resize(out.size() + total);
-  double* to = out.data() + counts_at + (end - begin);
-  for (std::size_t c = begin; c < end; ++c) {
-    const double floor = floors[c - begin];
-    to =
-        std::copy_if(buffer(c), buffer(c) + used_[c], to, [floor](double v) { return v >= floor; });
-  }
+  with_buffers([&](const auto& b) {
+    // The floors as keys: compares of keys, and only the values sent are decoded. A floor above
+    // every key's value leaves the highest key, so a value is compared with the floor itself too.
+    using Key = typename std::decay_t<decltype(b)>::Key;
+    std::vector<Key> from(end - begin);
+    for (std::size_t c = begin; c < end; ++c)
+      from[c - begin] = b.key_at_least(floors[c - begin], c);
+    auto sent = [&](std::size_t c) {
+      return [&b, c, key = from[c - begin], floor = floors[c - begin]](Key v) {
+        return v >= key && b.value(v, c) >= floor;
+      };
+    };
+    // Counted first, so that `out` grows once: a doubling vector would fault in and copy about
+    // twice the memory, and fresh pages are what the merge spends most of its time on.
+    const std::size_t counts_at = out.size();
+    std::size_t total = 0;
+    out.resize(counts_at + (end - begin));
+    for (std::size_t c = begin; c < end; ++c) {
+      const auto n = static_cast<std::size_t>(std::count_if(b.at(c), b.at(c) + used_[c], sent(c)));
+      out[counts_at + (c - begin)] = static_cast<double>(n);  // exact below 2^53
+      total += n;
+    }
+    out.resize(out.size() + total);
+    double* to = out.data() + counts_at + (end - begin);
+    for (std::size_t c = begin; c < end; ++c) {
+      const auto keep = sent(c);
+      for (const Key* v = b.at(c); v != b.at(c) + used_[c]; ++v)
+        if (keep(*v)) *to++ = b.value(*v, c);
+    }
+  });
 }
 
 std::vector<double> CellTopValues::held_values() const {
@@ -124,7 +168,17 @@ std::vector<double> CellTopValues::held_values() const {
     if (std::min<std::size_t>(used_[c], capacity_) != held)
       throw InternalError("cell thresholds: cells hold different counts");
   std::vector<double> out(cells * held);
-  tbb::parallel_for(std::size_t{0}, cells, [&](std::size_t c) { kept(c, out.data() + c * held); });
+  with_buffers([&](const auto& b) {
+    using Key = typename std::decay_t<decltype(b)>::Key;
+    tbb::parallel_for(std::size_t{0}, cells, [&](std::size_t c) {
+      // The held values, largest first.
+      std::vector<Key> all(b.at(c), b.at(c) + used_[c]);
+      std::nth_element(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(held), all.end(),
+                       std::greater<>());
+      std::sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(held), std::greater<>());
+      for (std::size_t j = 0; j < held; ++j) out[c * held + j] = b.value(all[j], c);
+    });
+  });
   return out;
 }
 
@@ -134,7 +188,9 @@ std::vector<double> CellTopValues::held_values_unordered() {
   tbb::parallel_for(std::size_t{0}, cells, [&](std::size_t c) {
     if (used_[c] > capacity_) trim(c);
     if (used_[c] != held) throw InternalError("cell thresholds: cells hold different counts");
-    std::copy_n(buffer(c), held, out.data() + c * held);
+    with_buffers([&](const auto& b) {
+      for (std::size_t j = 0; j < held; ++j) out[c * held + j] = b.value(b.at(c)[j], c);
+    });
   });
   return out;
 }
@@ -146,28 +202,41 @@ void CellTopValues::keep_largest_of(std::span<const double> values,
   for (std::size_t h : held) total += h;
   if (values.size() != cells * total)
     throw InternalError("cell thresholds: merging runs of the wrong size");
-  tbb::parallel_for(
-      tbb::blocked_range<std::size_t>(0, cells, 64), [&](const tbb::blocked_range<std::size_t>& r) {
-        std::vector<double> all(total);
-        for (std::size_t c = r.begin(); c != r.end(); ++c) {
-          std::size_t offset = 0, at = 0;
-          for (std::size_t h : held) {
-            std::copy_n(values.data() + offset + c * h, h, all.data() + at);
-            at += h;
-            offset += cells * h;
-          }
-          if (total >= capacity_) {  // the capacity largest first, as a trim leaves them
-            if (capacity_ > 0) select_largest(all.data(), total, capacity_);
-            std::copy_n(all.data(), capacity_, buffer(c));
-            settle_bound(c);
-          } else {
-            std::copy_n(all.data(), total, buffer(c));
-            used_[c] = static_cast<std::uint32_t>(total);
-            bound_[c] = -std::numeric_limits<double>::infinity();
-            trimmed_[c] = 0;
-          }
-        }
-      });
+  with_buffers([&](const auto& b) {
+    using Key = typename std::decay_t<decltype(b)>::Key;
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, cells, 64),
+                      [&](const tbb::blocked_range<std::size_t>& r) {
+                        std::vector<Key> all(total);
+                        for (std::size_t c = r.begin(); c != r.end(); ++c) {
+                          std::size_t offset = 0, at = 0;
+                          for (std::size_t h : held) {
+                            for (std::size_t j = 0; j < h; ++j) {
+                              const double v = values[offset + c * h + j];
+                              if (!b.holds(v, c))
+                                throw InternalError("cell thresholds: a merged value has no key");
+                              all[at++] = b.key(v, c);
+                            }
+                            offset += cells * h;
+                          }
+                          keep_run(c, all.data(), total, b);
+                        }
+                      });
+  });
+}
+
+template <class Buffers>
+void CellTopValues::keep_run(std::size_t c, typename Buffers::Key* all, std::size_t total,
+                             const Buffers& b) {
+  if (total >= capacity_) {  // the capacity largest first, as a trim leaves them
+    if (capacity_ > 0) select_largest(all, total, capacity_);
+    std::copy(all, all + capacity_, b.at(c));
+    settle_bound(c);
+  } else {
+    std::copy(all, all + total, b.at(c));
+    used_[c] = static_cast<std::uint32_t>(total);
+    bound_[c] = -std::numeric_limits<double>::infinity();
+    trimmed_[c] = 0;
+  }
 }
 
 }  // namespace permrsa

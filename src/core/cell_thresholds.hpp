@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "numeric/bit_words.hpp"
+#include "numeric/order_keys.hpp"
 #include "numeric/page_buffer.hpp"
 
 namespace permrsa {
@@ -32,11 +33,17 @@ double largest_at(std::span<const double> values, std::size_t rank);
 // a full buffer is trimmed to its `capacity` largest by selection (numeric/largest_selection.hpp),
 // whose smallest then becomes the bound. Amortised O(1) per value, against O(log capacity) for a
 // heap's sift, and the kept multiset (so every threshold) is the same as a heap's: a value equal to
-// the bound changes neither. The buffers (57 MB at the seed shape and K = 10000) are a PageBuffer:
-// huge pages, faulted in by the threads that push, never cleared or copied by us (move-only).
+// the bound changes neither. The buffers (57 MB of doubles at the seed shape and K = 10000, 29 MB
+// of keys) are a PageBuffer: huge pages, faulted in by the threads that push, never cleared or
+// copied by us (move-only).
 class CellTopValues {
  public:
-  CellTopValues(std::size_t cells, std::size_t capacity);
+  // With keys, every value pushed or merged has their form (numeric/order_keys.hpp) and the
+  // buffers hold 4-byte keys instead of doubles: half the pages to fault in, and the trims
+  // select among 16 keys per vector instead of 8 doubles. Values, bounds and thresholds are the
+  // same (but a quotient key gives a zero back as +0.0).
+  CellTopValues(std::size_t cells, std::size_t capacity,
+                std::optional<OrderKeys> keys = std::nullopt);
   CellTopValues(CellTopValues&&) noexcept = default;
   CellTopValues& operator=(CellTopValues&&) noexcept = default;
   // Not thread-safe per cell; different cells may be pushed concurrently.
@@ -44,7 +51,7 @@ class CellTopValues {
     std::uint32_t& n = used_[cell];
     // Fast path: once the bound is set, most values are not above it.
     if (!(value > bound_[cell]) && trimmed_[cell]) return;
-    buffer(cell)[n] = value;
+    store(cell, n, value);
     if (++n == stride_) trim(cell);
   }
   // push(c, e[c]) for the cells [begin, end) of one map, in cell order: the same values kept.
@@ -58,7 +65,7 @@ class CellTopValues {
                             (~nonzero_bits(trimmed_.data() + c0, n) & low_bits(n));
       for (; enter != 0; enter &= enter - 1) {
         const std::size_t c = c0 + static_cast<std::size_t>(std::countr_zero(enter));
-        buffer(c)[used_[c]] = e[c];
+        store(c, used_[c], e[c]);
         if (++used_[c] == stride_) trim(c);
       }
     }
@@ -102,15 +109,25 @@ class CellTopValues {
   void keep_largest_of(std::span<const double> values, std::span<const std::size_t> held);
 
  private:
+  void store(std::size_t cell, std::size_t at, double value) {
+    if (keys_)
+      values_.as<std::int32_t>()[cell * stride_ + at] = keys_->key(value, cell);
+    else
+      values_.as<double>()[cell * stride_ + at] = value;
+  }
+  // f(buffers): the buffers seen as doubles or as keys (cell_thresholds.cpp), one body for both.
+  template <class F>
+  decltype(auto) with_buffers(F&& f) const;
   void trim(std::size_t cell);
   // The buffer's first `capacity` values are the cell's largest, the last of them the smallest:
   // it becomes the bound, as after a trim.
   void settle_bound(std::size_t cell);
-  double* buffer(std::size_t cell) const { return values_.as<double>() + cell * stride_; }
-  // The cell's kept values, largest first, into out[0 .. min(used, capacity)).
-  void kept(std::size_t cell, double* out) const;
+  // Cell c keeps the capacity largest of all[0 .. total) (keys in the buffers' form `b`).
+  template <class Buffers>
+  void keep_run(std::size_t c, typename Buffers::Key* all, std::size_t total, const Buffers& b);
   std::size_t capacity_, stride_;
-  PageBuffer values_;                  // cells x stride doubles
+  std::optional<OrderKeys> keys_;
+  PageBuffer values_;                  // cells x stride doubles, or keys
   std::vector<double> bound_;          // per cell: values not above it cannot enter (once trimmed)
   std::vector<std::uint8_t> trimmed_;  // per cell: the buffer has been trimmed at least once
   std::vector<std::uint32_t> used_;    // values in the buffer per cell

@@ -10,13 +10,14 @@
 #include "core/tfce.hpp"
 #include "core/work_share.hpp"
 #include "numeric/largest_value.hpp"
+#include "numeric/tail.hpp"
 #include "permrsa/error.hpp"
 
 namespace permrsa {
 
 NullAccumulator::NullAccumulator(const AnalysisFrame& frame, const RankTopology& topology,
                                  const NullPlan& plan, std::span<const double> e0,
-                                 const NullState* resume)
+                                 const NullState* resume, std::optional<OrderKeys> keys)
     : f_(frame),
       t_(topology),
       plan_(plan),
@@ -37,15 +38,35 @@ NullAccumulator::NullAccumulator(const AnalysisFrame& frame, const RankTopology&
   // After pass 1 a state holds the thresholds instead of the top values they came from.
   thresholds_given_ =
       resume && f_.two_pass && resume->pass1_complete() && resume->top_values.empty();
-  if (f_.two_pass) seed_top_values();
+  if (f_.two_pass) {
+    keys_ = keys_if_kept(std::move(keys));
+    seed_top_values();
+  }
+}
+
+std::optional<OrderKeys> NullAccumulator::keys_if_kept(std::optional<OrderKeys> keys) const {
+  if (!keys) return std::nullopt;
+  // The oriented maps' zeros all have the sign the tail gives +0.0.
+  keys = keys->with_zero(null_oriented(0.0, f_.tail));
+  // Decided from the block's own cells and the whole resumed state, so the ranks that merge their
+  // top values (one block's) agree.
+  for (std::size_t c = 0; c < e0_.size(); ++c)
+    if (!keys->keeps(e0_[c], c)) return std::nullopt;
+  if (resume_ && !thresholds_given_)
+    for (std::size_t c = 0; c < t_.block.cells(); ++c)
+      for (std::size_t j = 0; j < resume_->top_held; ++j)
+        if (!keys->keeps(resume_->top_values[t_.whole_cell(c) * resume_->top_held + j], c))
+          return std::nullopt;
+  return keys;
 }
 
 void NullAccumulator::seed_top_values() {
   const std::size_t bcells = t_.block.cells();
-  top_.emplace(bcells, f_.top_capacity);
+  top_.emplace(bcells, f_.top_capacity, keys_);
   if (t_.group_id != 0 || thresholds_given_) return;
-  // In parallel over cells: the first push into a cell's buffer faults in its pages (57 MB at
-  // the seed shape, zeroed by the kernel), which one thread did in 6% of a run.
+  // In parallel over cells: the first push into a cell's buffer faults in its pages (29 MB of keys
+  // or 57 MB of doubles at the seed shape, zeroed by the kernel), which one thread did in 6% of a
+  // run.
   const bool observed = plan_.pass1.observed_included;  // k = 0 enters the null once
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, bcells, 64),
                     [&](const tbb::blocked_range<std::size_t>& range) {
@@ -233,7 +254,7 @@ NullState NullAccumulator::pass1_state(std::size_t steps) {
     if (merged_ || t_.grid->perm_groups == 1) {
       gather_top(*top_, s);
     } else {  // mid-pass: the groups go on with their own values
-      CellTopValues merged(t_.block.cells(), f_.top_capacity);
+      CellTopValues merged(t_.block.cells(), f_.top_capacity, keys_);
       merge_top_values(merged);
       gather_top(merged, s);
     }

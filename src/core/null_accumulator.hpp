@@ -33,9 +33,12 @@ struct NullMaxima {
 class NullAccumulator {
  public:
   // e0: this block's observed oriented map. A resumed state's counts and top values enter on
-  // permutation group 0 only, so that they are counted once.
+  // permutation group 0 only, so that they are counted once. keys: the form of the maps' values
+  // (MapCodec::order_keys), if they have one; the top values are then kept as keys when the
+  // observed and resumed values have that form too.
   NullAccumulator(const AnalysisFrame& frame, const RankTopology& topology, const NullPlan& plan,
-                  std::span<const double> e0, const NullState* resume);
+                  std::span<const double> e0, const NullState* resume,
+                  std::optional<OrderKeys> keys = std::nullopt);
 
   // Every rank, pass 1: a batch of block maps enters the counts (and the top values).
   void add_block(const Batch& batch);
@@ -80,6 +83,8 @@ class NullAccumulator {
  private:
   std::vector<double> resumed(std::vector<double> NullState::*member) const;
   void seed_top_values();
+  // keys, if every value this block's top values start from has their form.
+  std::optional<OrderKeys> keys_if_kept(std::optional<OrderKeys> keys) const;
   template <class F>
   void each_cell_chunk(const Batch& batch, F&& f) const;
   void merge_top_values(CellTopValues& into);  // grids of more than one permutation group
@@ -98,6 +103,7 @@ class NullAccumulator {
   std::vector<double> e0_;
   std::vector<std::int64_t> exceed_;
   tbb::enumerable_thread_specific<std::vector<std::int64_t>> whole_counts_;  // count_whole
+  std::optional<OrderKeys> keys_;  // the top values' form, the same on every rank of a block
   std::optional<CellTopValues> top_;
   // With more than one group and pass 1 complete: the block's thresholds, from merge_groups().
   std::optional<std::vector<double>> group_thresholds_;

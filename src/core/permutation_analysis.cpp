@@ -33,6 +33,7 @@
 #include "core/rank_topology.hpp"
 #include "core/result_maps.hpp"
 #include "core/tfce.hpp"
+#include "kernels/map_codec.hpp"
 #include "permrsa/error.hpp"
 
 namespace permrsa {
@@ -150,7 +151,9 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
   }
   if (frame.tfce && frame.tfce_step_auto) frame.tfce_step = auto_tfce_step(observed.s, world);
 
-  NullAccumulator accumulator(frame, topology, plan, observed.e, options.resume);
+  const auto codec = maps->map_codec();
+  NullAccumulator accumulator(frame, topology, plan, observed.e, options.resume,
+                              codec ? codec->order_keys() : std::nullopt);
   NullSweep sweep(frame, topology, plan, *maps, accumulator, options);
   sweep.pass1();
   {

@@ -40,6 +40,7 @@ class FloatCodec final : public MapCodec {
     decode_masked(kept, mask, s, [](std::uint32_t code, std::size_t) { return value(code); });
   }
   std::size_t cells() const override { return cells_; }
+  std::optional<OrderKeys> order_keys() const override { return OrderKeys::of_floats(); }
 
  private:
   static double value(std::uint32_t code) {
@@ -73,6 +74,7 @@ class QuotientCodec final : public MapCodec {
                   [this](std::uint32_t code, std::size_t c) { return value(code, c); });
   }
   std::size_t cells() const override { return d_.size(); }
+  std::optional<OrderKeys> order_keys() const override { return OrderKeys::of_quotients(d_); }
 
  private:
   // The exact dot product over cell c's denominator: the kernel's own division.

@@ -15,8 +15,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
+
+#include "numeric/order_keys.hpp"
 
 namespace permrsa {
 
@@ -32,6 +35,9 @@ class MapCodec {
   virtual void decode_kept(const std::uint32_t* kept, const std::uint64_t* mask,
                            std::span<double> s) const = 0;
   virtual std::size_t cells() const = 0;
+  // Order-preserving 4-byte keys of these values and of their tail orientations
+  // (numeric/order_keys.hpp), or none.
+  virtual std::optional<OrderKeys> order_keys() const = 0;
 };
 
 // Values that are floats widened to double.

@@ -27,17 +27,30 @@ struct Split {
   bool holds_kth = false;  // above < k <= above + inside
 };
 
-// Per thread: room for the values above and inside the bracket (2 n doubles), reused.
-double* scratch_for(std::size_t n) {
-  thread_local std::vector<double> scratch;
+// Per thread: room for the values above and inside the bracket (2 n values), reused.
+template <class T>
+T* scratch_for(std::size_t n) {
+  thread_local std::vector<T> scratch;
   if (scratch.size() < 2 * n) scratch.resize(2 * n);
   return scratch.data();
 }
 
-// Copies the values above hi to `above` and those in [lo, hi] to `inside`, in their order.
-void split_values(const double* v, std::size_t n, double lo, double hi, double* above,
-                  double* inside, Split& out) {
-  std::size_t na = 0, ni = 0, i = 0;
+// The bracket's open ends: no value is above the top, every value is at or above the bottom.
+template <class T>
+constexpr T open_top() {
+  if constexpr (std::numeric_limits<T>::has_infinity) return std::numeric_limits<T>::infinity();
+  return std::numeric_limits<T>::max();
+}
+template <class T>
+constexpr T open_bottom() {
+  if constexpr (std::numeric_limits<T>::has_infinity) return -std::numeric_limits<T>::infinity();
+  return std::numeric_limits<T>::lowest();
+}
+
+// The vector part of split_values: v[0 .. a multiple of the vector width), in order.
+std::size_t split_vectors(const double* v, std::size_t n, double lo, double hi, double* above,
+                          double* inside, std::size_t& na, std::size_t& ni) {
+  std::size_t i = 0;
 #if defined(__AVX512F__)
   const __m512d top = _mm512_set1_pd(hi), bottom = _mm512_set1_pd(lo);
   for (; i + 8 <= n; i += 8) {
@@ -50,10 +63,41 @@ void split_values(const double* v, std::size_t n, double lo, double hi, double* 
     na += static_cast<std::size_t>(std::popcount(static_cast<unsigned>(over)));
     ni += static_cast<std::size_t>(std::popcount(static_cast<unsigned>(within)));
   }
+#else
+  (void)v, (void)n, (void)lo, (void)hi, (void)above, (void)inside, (void)na, (void)ni;
 #endif
+  return i;
+}
+
+std::size_t split_vectors(const std::int32_t* v, std::size_t n, std::int32_t lo, std::int32_t hi,
+                          std::int32_t* above, std::int32_t* inside, std::size_t& na,
+                          std::size_t& ni) {
+  std::size_t i = 0;
+#if defined(__AVX512F__)
+  const __m512i top = _mm512_set1_epi32(hi), bottom = _mm512_set1_epi32(lo);
+  for (; i + 16 <= n; i += 16) {
+    const __m512i x = _mm512_loadu_si512(v + i);
+    const __mmask16 over = _mm512_cmpgt_epi32_mask(x, top);
+    const __mmask16 within = static_cast<__mmask16>(~over & _mm512_cmpge_epi32_mask(x, bottom));
+    _mm512_mask_compressstoreu_epi32(above + na, over, x);
+    _mm512_mask_compressstoreu_epi32(inside + ni, within, x);
+    na += static_cast<std::size_t>(std::popcount(static_cast<unsigned>(over)));
+    ni += static_cast<std::size_t>(std::popcount(static_cast<unsigned>(within)));
+  }
+#else
+  (void)v, (void)n, (void)lo, (void)hi, (void)above, (void)inside, (void)na, (void)ni;
+#endif
+  return i;
+}
+
+// Copies the values above hi to `above` and those in [lo, hi] to `inside`, in their order.
+template <class T>
+void split_values(const T* v, std::size_t n, T lo, T hi, T* above, T* inside, Split& out) {
+  std::size_t na = 0, ni = 0;
+  std::size_t i = split_vectors(v, n, lo, hi, above, inside, na, ni);
   // Branch-free: every value is written to both, and only the right count advances.
   for (; i < n; ++i) {
-    const double x = v[i];
+    const T x = v[i];
     above[na] = x;
     inside[ni] = x;
     const bool over = x > hi;
@@ -66,15 +110,15 @@ void split_values(const double* v, std::size_t n, double lo, double hi, double* 
 
 // Brackets the k-th largest of v[0..n) (n >= kShortest) by two order statistics of a fixed
 // sample and splits the values around them.
-Split split_around_kth(const double* v, std::size_t n, std::size_t k, double* above,
-                       double* inside) {
-  double sample[kSample];
+template <class T>
+Split split_around_kth(const T* v, std::size_t n, std::size_t k, T* above, T* inside) {
+  T sample[kSample];
   const std::size_t stride = n / kSample;
   for (std::size_t i = 0; i < kSample; ++i) sample[i] = v[i * stride + (i * 7) % stride];
   // The k-th largest's expected index in the sample sorted in descending order.
   const std::size_t at = k * kSample / n;
-  double hi = std::numeric_limits<double>::infinity();
-  double lo = -std::numeric_limits<double>::infinity();
+  T hi = open_top<T>();
+  T lo = open_bottom<T>();
   std::size_t end = kSample;
   if (at + kMargin < kSample) {
     std::nth_element(sample, sample + at + kMargin, sample + kSample, std::greater<>());
@@ -91,12 +135,11 @@ Split split_around_kth(const double* v, std::size_t n, std::size_t k, double* ab
   return split;
 }
 
-}  // namespace
-
-void select_largest(double* v, std::size_t n, std::size_t k) {
+template <class T>
+void select_largest_of(T* v, std::size_t n, std::size_t k) {
   if (n >= kShortest) {
-    double* above = scratch_for(n);
-    double* inside = above + n;
+    T* above = scratch_for<T>(n);
+    T* inside = above + n;
     const Split split = split_around_kth(v, n, k, above, inside);
     if (split.holds_kth) {
       const std::size_t rest = k - split.above;  // taken from inside the bracket
@@ -109,9 +152,10 @@ void select_largest(double* v, std::size_t n, std::size_t k) {
   std::nth_element(v, v + (k - 1), v + n, std::greater<>());
 }
 
-double kth_largest(const double* v, std::size_t n, std::size_t k) {
-  double* above = scratch_for(n);
-  double* inside = above + n;
+template <class T>
+T kth_largest_of(const T* v, std::size_t n, std::size_t k) {
+  T* above = scratch_for<T>(n);
+  T* inside = above + n;
   if (n >= kShortest) {
     const Split split = split_around_kth(v, n, k, above, inside);
     if (split.holds_kth) {
@@ -123,6 +167,22 @@ double kth_largest(const double* v, std::size_t n, std::size_t k) {
   std::copy_n(v, n, above);
   std::nth_element(above, above + (k - 1), above + n, std::greater<>());
   return above[k - 1];
+}
+
+}  // namespace
+
+void select_largest(double* v, std::size_t n, std::size_t k) {
+  select_largest_of(v, n, k);
+}
+void select_largest(std::int32_t* v, std::size_t n, std::size_t k) {
+  select_largest_of(v, n, k);
+}
+
+double kth_largest(const double* v, std::size_t n, std::size_t k) {
+  return kth_largest_of(v, n, k);
+}
+std::int32_t kth_largest(const std::int32_t* v, std::size_t n, std::size_t k) {
+  return kth_largest_of(v, n, k);
 }
 
 }  // namespace permrsa

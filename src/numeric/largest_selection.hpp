@@ -1,9 +1,9 @@
-// The k largest of n doubles, by a sampled three-way split (the idea of Floyd and Rivest's
-// SELECT): two order statistics of a fixed sample of 128 values bracket the k-th largest, one
-// branch-free pass splits the values into those above the bracket, those inside it and those
-// below, and std::nth_element then runs on the few inside only. At the top-value buffers' sizes
-// (1503 values, k = 501: K = 10000, alpha = 0.05) this is about 2.5x std::nth_element on all of
-// them, whose branches mispredict on random data.
+// The k largest of n doubles (or of n int32 keys, core/cell_thresholds.hpp), by a sampled three-way
+// split (the idea of Floyd and Rivest's SELECT): two order statistics of a fixed sample of 128
+// values bracket the k-th largest, one branch-free pass splits the values into those above the
+// bracket, those inside it and those below, and std::nth_element then runs on the few inside only.
+// At the top-value buffers' sizes (1503 values, k = 501: K = 10000, alpha = 0.05) this is
+// about 2.5x std::nth_element on all of them, whose branches mispredict on random data.
 //
 // The result is the multiset std::nth_element gives: the k largest values, and the k-th largest
 // itself, are defined by the values alone, so which algorithm picks them changes no threshold.
@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace permrsa {
 
@@ -20,8 +21,10 @@ namespace permrsa {
 // k-th largest; v[k..n) are left unspecified (not necessarily the other values).
 // 1 <= k <= n.
 void select_largest(double* v, std::size_t n, std::size_t k);
+void select_largest(std::int32_t* v, std::size_t n, std::size_t k);
 
 // The k-th largest of v[0..n), which is left unchanged. 1 <= k <= n.
 double kth_largest(const double* v, std::size_t n, std::size_t k);
+std::int32_t kth_largest(const std::int32_t* v, std::size_t n, std::size_t k);
 
 }  // namespace permrsa

@@ -1,11 +1,14 @@
 // CellTopValues' buffered selection (issue 20): the values kept, and so every threshold, are the
 // `capacity` largest of all values pushed, whatever the order. Expected values come from sorting
 // all values of a cell in this test (std::sort, descending) and taking the first `capacity`.
+// Each test runs in the three forms of the buffers: doubles, and the 4-byte order keys of floats
+// and of quotients (numeric/order_keys.hpp), on values of that form.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -15,6 +18,26 @@
 namespace permrsa {
 namespace {
 
+// The buffers' form and the values of that form: value(level, cell) is increasing in level.
+struct Form {
+  const char* name;
+  std::optional<OrderKeys> keys;
+  double scale;  // level * scale, as a double or a float
+  bool as_float = false;
+  std::vector<double> d{};  // quotients: level / d[cell]
+  double value(int level, std::size_t cell) const {
+    if (!d.empty()) return static_cast<double>(level) / d[cell];
+    const double v = level * scale;
+    return as_float ? static_cast<double>(static_cast<float>(v)) : v;
+  }
+};
+
+std::vector<Form> forms() {
+  const std::vector<double> d{3.7, 0.21, 11.0, 1.0, 2.5e3, 7.0};  // up to 6 cells
+  return {Form{"doubles", std::nullopt, 0.1}, Form{"float keys", OrderKeys::of_floats(), 0.1, true},
+          Form{"quotient keys", OrderKeys::of_quotients(d), 0.0, false, d}};
+}
+
 std::vector<double> largest(std::vector<double> values, std::size_t capacity) {
   std::sort(values.begin(), values.end(), std::greater<>());
   values.resize(std::min(values.size(), capacity));
@@ -23,47 +46,51 @@ std::vector<double> largest(std::vector<double> values, std::size_t capacity) {
 
 TEST(CellTopValues, KeepTheLargestValuesOfEveryCellInAnyPushOrder) {
   std::mt19937_64 rng(20);
-  for (const std::size_t capacity : {1u, 2u, 15u, 16u, 17u, 100u, 501u}) {
-    for (const std::size_t pushes :
-         {capacity, capacity + 1, 3 * capacity + 40, std::size_t{2000}}) {
-      const std::size_t cells = 5;
-      std::vector<std::vector<double>> values(cells);
-      // Many ties: values on a grid of 0.01 (permutation statistics repeat).
-      std::uniform_int_distribution<int> grid(-50, 50);
-      for (auto& cell : values)
-        for (std::size_t k = 0; k < pushes; ++k) cell.push_back(grid(rng) / 100.0);
-      // Cell 3 gets rising values (every push enters), cell 4 falling ones (few enter).
-      std::sort(values[3].begin(), values[3].end());
-      std::sort(values[4].begin(), values[4].end(), std::greater<>());
-      CellTopValues top(cells, capacity);
-      for (std::size_t k = 0; k < pushes; ++k)
-        for (std::size_t c = 0; c < cells; ++c) top.push(c, values[c][k]);
-      const auto held = top.held_values();
-      ASSERT_EQ(top.held_per_cell(), std::min(pushes, capacity));
-      const auto thresholds = top.thresholds(static_cast<std::int64_t>(pushes));
-      for (std::size_t c = 0; c < cells; ++c) {
-        const auto expected = largest(values[c], capacity);
-        const std::vector<double> got(
-            held.begin() + static_cast<std::ptrdiff_t>(c * expected.size()),
-            held.begin() + static_cast<std::ptrdiff_t>((c + 1) * expected.size()));
-        EXPECT_EQ(got, expected) << "capacity " << capacity << " pushes " << pushes << " cell "
-                                 << c;
-        if (capacity > 1 && capacity <= pushes) {
-          EXPECT_EQ(thresholds[c], expected.back()) << "capacity " << capacity << " cell " << c;
+  for (const Form& form : forms())
+    for (const std::size_t capacity : {1u, 2u, 15u, 16u, 17u, 100u, 501u}) {
+      for (const std::size_t pushes :
+           {capacity, capacity + 1, 3 * capacity + 40, std::size_t{2000}}) {
+        const std::size_t cells = 5;
+        std::vector<std::vector<double>> values(cells);
+        // Many ties: values on a grid of 101 levels (permutation statistics repeat).
+        std::uniform_int_distribution<int> grid(-50, 50);
+        for (std::size_t c = 0; c < cells; ++c)
+          for (std::size_t k = 0; k < pushes; ++k) values[c].push_back(form.value(grid(rng), c));
+        // Cell 3 gets rising values (every push enters), cell 4 falling ones (few enter).
+        std::sort(values[3].begin(), values[3].end());
+        std::sort(values[4].begin(), values[4].end(), std::greater<>());
+        CellTopValues top(cells, capacity, form.keys);
+        for (std::size_t k = 0; k < pushes; ++k)
+          for (std::size_t c = 0; c < cells; ++c) top.push(c, values[c][k]);
+        const auto held = top.held_values();
+        ASSERT_EQ(top.held_per_cell(), std::min(pushes, capacity));
+        const auto thresholds = top.thresholds(static_cast<std::int64_t>(pushes));
+        for (std::size_t c = 0; c < cells; ++c) {
+          const auto expected = largest(values[c], capacity);
+          const std::vector<double> got(
+              held.begin() + static_cast<std::ptrdiff_t>(c * expected.size()),
+              held.begin() + static_cast<std::ptrdiff_t>((c + 1) * expected.size()));
+          EXPECT_EQ(got, expected)
+              << form.name << " capacity " << capacity << " pushes " << pushes << " cell " << c;
+          if (capacity > 1 && capacity <= pushes) {
+            EXPECT_EQ(thresholds[c], expected.back())
+                << form.name << " capacity " << capacity << " cell " << c;
+          }
         }
       }
     }
-  }
 }
 
 TEST(CellTopValues, HeldValuesDoNotDependOnThePushOrder) {
   // Two orders of the same values: the held values (what a checkpoint stores) are identical.
-  std::vector<double> values;
-  for (int i = 0; i < 300; ++i) values.push_back((i * 37) % 101 / 7.0);
-  CellTopValues a(1, 40), b(1, 40);
-  for (double v : values) a.push(0, v);
-  for (auto it = values.rbegin(); it != values.rend(); ++it) b.push(0, *it);
-  EXPECT_EQ(a.held_values(), b.held_values());
+  for (const Form& form : forms()) {
+    std::vector<double> values;
+    for (int i = 0; i < 300; ++i) values.push_back(form.value((i * 37) % 101, 0));
+    CellTopValues a(1, 40, form.keys), b(1, 40, form.keys);
+    for (double v : values) a.push(0, v);
+    for (auto it = values.rbegin(); it != values.rend(); ++it) b.push(0, *it);
+    EXPECT_EQ(a.held_values(), b.held_values()) << form.name;
+  }
 }
 
 TEST(CellTopValues, KeepingTheLargestOfRunsEqualsPushingEveryValue) {
@@ -74,48 +101,50 @@ TEST(CellTopValues, KeepingTheLargestOfRunsEqualsPushingEveryValue) {
   std::mt19937_64 rng(7);
   std::uniform_int_distribution<int> grid(-30, 30);  // ties across groups
   const std::size_t cells = 6;
-  for (const bool sorted_runs : {false, true}) {
-    for (const std::size_t capacity : {0u, 1u, 2u, 16u, 501u}) {
-      for (const std::size_t groups : {1u, 2u, 3u}) {
-        for (const std::size_t per_group :
-             {std::size_t{0}, capacity / 2, capacity + 3, std::size_t{1300}}) {
-          CellTopValues whole(cells, capacity), merged(cells, capacity);
-          std::vector<double> runs;
-          std::vector<std::size_t> held;
-          for (std::size_t g = 0; g < groups; ++g) {
-            // Group 0 is the merging one, and holds one value more (the observed map).
-            CellTopValues other(cells, capacity);
-            CellTopValues& part = g == 0 ? merged : other;
-            const std::size_t n = per_group + (g == 0 ? 1 : 0);
-            for (std::size_t k = 0; k < n; ++k)
+  for (const Form& form : forms())
+    for (const bool sorted_runs : {false, true}) {
+      for (const std::size_t capacity : {0u, 1u, 2u, 16u, 501u}) {
+        for (const std::size_t groups : {1u, 2u, 3u}) {
+          for (const std::size_t per_group :
+               {std::size_t{0}, capacity / 2, capacity + 3, std::size_t{1300}}) {
+            CellTopValues whole(cells, capacity), merged(cells, capacity, form.keys);
+            std::vector<double> runs;
+            std::vector<std::size_t> held;
+            for (std::size_t g = 0; g < groups; ++g) {
+              // Group 0 is the merging one, and holds one value more (the observed map).
+              CellTopValues other(cells, capacity, form.keys);
+              CellTopValues& part = g == 0 ? merged : other;
+              const std::size_t n = per_group + (g == 0 ? 1 : 0);
+              for (std::size_t k = 0; k < n; ++k)
+                for (std::size_t c = 0; c < cells; ++c) {
+                  const double v = form.value(grid(rng), c);
+                  part.push(c, v);
+                  whole.push(c, v);
+                }
+              const auto h = sorted_runs ? part.held_values() : part.held_values_unordered();
+              runs.insert(runs.end(), h.begin(), h.end());
+              held.push_back(part.held_per_cell());
+            }
+            merged.keep_largest_of(runs, held);
+            const std::string where = std::string(form.name) + " capacity " +
+                                      std::to_string(capacity) + " groups " +
+                                      std::to_string(groups) + " per group " +
+                                      std::to_string(per_group) + (sorted_runs ? " sorted" : "");
+            ASSERT_EQ(merged.held_per_cell(), whole.held_per_cell()) << where;
+            EXPECT_EQ(merged.held_values(), whole.held_values()) << where;
+            for (std::size_t k = 0; k < 200; ++k)
               for (std::size_t c = 0; c < cells; ++c) {
-                const double v = grid(rng) / 10.0;
-                part.push(c, v);
+                const double v = form.value(grid(rng), c);
+                merged.push(c, v);
                 whole.push(c, v);
               }
-            const auto h = sorted_runs ? part.held_values() : part.held_values_unordered();
-            runs.insert(runs.end(), h.begin(), h.end());
-            held.push_back(part.held_per_cell());
+            EXPECT_EQ(merged.held_values(), whole.held_values()) << where << " after more pushes";
+            const auto total = static_cast<std::int64_t>(groups * per_group + 1 + 200);  // pushes
+            EXPECT_EQ(merged.thresholds(total), whole.thresholds(total)) << where;
           }
-          merged.keep_largest_of(runs, held);
-          const std::string where = "capacity " + std::to_string(capacity) + " groups " +
-                                    std::to_string(groups) + " per group " +
-                                    std::to_string(per_group) + (sorted_runs ? " sorted" : "");
-          ASSERT_EQ(merged.held_per_cell(), whole.held_per_cell()) << where;
-          EXPECT_EQ(merged.held_values(), whole.held_values()) << where;
-          for (std::size_t k = 0; k < 200; ++k)
-            for (std::size_t c = 0; c < cells; ++c) {
-              const double v = grid(rng) / 10.0;
-              merged.push(c, v);
-              whole.push(c, v);
-            }
-          EXPECT_EQ(merged.held_values(), whole.held_values()) << where << " after more pushes";
-          const auto total = static_cast<std::int64_t>(groups * per_group + 1 + 200);  // pushes
-          EXPECT_EQ(merged.thresholds(total), whole.thresholds(total)) << where;
         }
       }
     }
-  }
 }
 
 TEST(CellTopValues, GroupsSharingTheirBoundsKeepTheSameTopValues) {
@@ -127,42 +156,113 @@ TEST(CellTopValues, GroupsSharingTheirBoundsKeepTheSameTopValues) {
   std::mt19937_64 rng(11);
   std::uniform_int_distribution<int> grid(-30, 30);
   const std::size_t cells = 5;
-  for (const std::size_t capacity : {1u, 2u, 16u, 101u}) {
-    for (const std::size_t groups : {2u, 3u}) {
-      for (const std::size_t step : {std::size_t{1}, std::size_t{37}, std::size_t{400}}) {
-        CellTopValues whole(cells, capacity);
-        std::vector<CellTopValues> parts;
-        for (std::size_t g = 0; g < groups; ++g) parts.emplace_back(cells, capacity);
-        for (std::size_t round = 0; round < 4000 / step; ++round) {
-          for (auto& part : parts)
-            for (std::size_t k = 0; k < step; ++k)
-              for (std::size_t c = 0; c < cells; ++c) {
-                const double v = grid(rng) / 10.0;
-                part.push(c, v);
-                whole.push(c, v);
-              }
-          std::vector<double> highest(cells, -std::numeric_limits<double>::infinity());
-          for (const auto& part : parts)
-            for (std::size_t c = 0; c < cells; ++c)
-              highest[c] = std::max(highest[c], part.bounds()[c]);
-          for (auto& part : parts) part.raise_bounds(highest);
+  for (const Form& form : forms())
+    for (const std::size_t capacity : {1u, 2u, 16u, 101u}) {
+      for (const std::size_t groups : {2u, 3u}) {
+        for (const std::size_t step : {std::size_t{1}, std::size_t{37}, std::size_t{400}}) {
+          CellTopValues whole(cells, capacity);
+          std::vector<CellTopValues> parts;
+          for (std::size_t g = 0; g < groups; ++g) parts.emplace_back(cells, capacity, form.keys);
+          for (std::size_t round = 0; round < 4000 / step; ++round) {
+            for (auto& part : parts)
+              for (std::size_t k = 0; k < step; ++k)
+                for (std::size_t c = 0; c < cells; ++c) {
+                  const double v = form.value(grid(rng), c);
+                  part.push(c, v);
+                  whole.push(c, v);
+                }
+            std::vector<double> highest(cells, -std::numeric_limits<double>::infinity());
+            for (const auto& part : parts)
+              for (std::size_t c = 0; c < cells; ++c)
+                highest[c] = std::max(highest[c], part.bounds()[c]);
+            for (auto& part : parts) part.raise_bounds(highest);
+          }
+          std::vector<double> runs;
+          std::vector<std::size_t> held;
+          for (auto& part : parts) {
+            const auto h = part.held_values_unordered();
+            runs.insert(runs.end(), h.begin(), h.end());
+            held.push_back(part.held_per_cell());
+          }
+          CellTopValues merged(cells, capacity, form.keys);
+          merged.keep_largest_of(runs, held);
+          const std::string where = std::string(form.name) + " capacity " +
+                                    std::to_string(capacity) + " groups " + std::to_string(groups) +
+                                    " step " + std::to_string(step);
+          EXPECT_EQ(merged.held_values(), whole.held_values()) << where;
+          const auto total = static_cast<std::int64_t>(groups * (4000 / step) * step);
+          EXPECT_EQ(merged.thresholds(total), whole.thresholds(total)) << where;
         }
-        std::vector<double> runs;
-        std::vector<std::size_t> held;
-        for (auto& part : parts) {
-          const auto h = part.held_values_unordered();
-          runs.insert(runs.end(), h.begin(), h.end());
-          held.push_back(part.held_per_cell());
-        }
-        CellTopValues merged(cells, capacity);
-        merged.keep_largest_of(runs, held);
-        const std::string where = "capacity " + std::to_string(capacity) + " groups " +
-                                  std::to_string(groups) + " step " + std::to_string(step);
-        EXPECT_EQ(merged.held_values(), whole.held_values()) << where;
-        const auto total = static_cast<std::int64_t>(groups * (4000 / step) * step);
-        EXPECT_EQ(merged.thresholds(total), whole.thresholds(total)) << where;
       }
     }
+}
+
+// Per cell, the counts append_at_least gives and the values after them, each cell's sorted.
+std::vector<std::vector<double>> sent_per_cell(const CellTopValues& top, std::size_t cells,
+                                               const std::vector<double>& floors) {
+  std::vector<double> out;
+  top.append_at_least(0, cells, floors, out);
+  std::vector<std::vector<double>> per(cells);
+  std::size_t at = cells;
+  for (std::size_t c = 0; c < cells; ++c) {
+    const auto n = static_cast<std::size_t>(out[c]);
+    per[c].assign(out.begin() + static_cast<std::ptrdiff_t>(at),
+                  out.begin() + static_cast<std::ptrdiff_t>(at + n));
+    std::sort(per[c].begin(), per[c].end());
+    at += n;
+  }
+  return per;
+}
+
+TEST(CellTopValues, KeyedBuffersSendWhatDoublesSendAtEveryFloor) {
+  // The merge's floors (core/group_thresholds.hpp) compare keys: at floors on the values, between
+  // them, beyond them and infinite, the values sent must be those a buffer of doubles sends
+  // (expected: that buffer, given the same values in the same order).
+  std::mt19937_64 rng(31);
+  std::uniform_int_distribution<int> grid(-40, 40);
+  const std::size_t cells = 6;
+  const double inf = std::numeric_limits<double>::infinity();
+  for (const Form& form : forms()) {
+    if (!form.keys) continue;
+    for (const std::size_t pushes : {std::size_t{5}, std::size_t{300}}) {
+      CellTopValues doubles(cells, 16), keyed(cells, 16, form.keys);
+      for (std::size_t k = 0; k < pushes; ++k)
+        for (std::size_t c = 0; c < cells; ++c) {
+          const double v = form.value(grid(rng), c);
+          doubles.push(c, v);
+          keyed.push(c, v);
+        }
+      for (const int level : {-41, -3, 0, 7, 39, 40, 41}) {
+        for (const double shift : {0.0, 1e-12, -1e-12}) {
+          std::vector<double> floors(cells);
+          for (std::size_t c = 0; c < cells; ++c) floors[c] = form.value(level, c) + shift;
+          EXPECT_EQ(sent_per_cell(keyed, cells, floors), sent_per_cell(doubles, cells, floors))
+              << form.name << " level " << level << " shift " << shift;
+        }
+      }
+      for (const double f : {-inf, inf, 1e300, -1e300}) {
+        const std::vector<double> floors(cells, f);
+        EXPECT_EQ(sent_per_cell(keyed, cells, floors), sent_per_cell(doubles, cells, floors))
+            << form.name << " floor " << f;
+      }
+      EXPECT_EQ(
+          sent_per_cell(keyed, cells,
+                        std::vector<double>(keyed.bounds().begin(), keyed.bounds().end())),
+          sent_per_cell(doubles, cells,
+                        std::vector<double>(doubles.bounds().begin(), doubles.bounds().end())))
+          << form.name << " at the bounds";
+    }
+  }
+}
+
+TEST(CellTopValues, MergingAValueWithoutAKeyIsAnInternalError) {
+  // 0.1 is not a float, and 0.1 is not an integer over 3.7: neither has a key.
+  for (const Form& form : forms()) {
+    if (!form.keys) continue;
+    CellTopValues top(2, 2, form.keys);
+    const std::vector<double> runs{0.5, 0.1, 0.25, 0.5};
+    const std::vector<std::size_t> held{2};
+    EXPECT_ANY_THROW(top.keep_largest_of(runs, held)) << form.name;
   }
 }
 

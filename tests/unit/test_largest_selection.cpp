@@ -2,12 +2,14 @@
 // followed by a sort, the standard library's selection: the k largest as a sorted multiset and
 // the k-th largest itself must be equal, bit for bit, on random data, on heavily tied data, on
 // sorted and structured data that defeat a position sample, and at sizes around the 512-value
-// switch to the sampled split.
+// switch to the sampled split; the int32 overloads (the order keys of core/cell_thresholds.hpp,
+// selected 16 to a vector) the same way.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <functional>
 #include <limits>
@@ -20,7 +22,8 @@ namespace permrsa {
 namespace {
 
 // The k largest of v, in descending order, by the standard library.
-std::vector<double> reference_top(std::vector<double> v, std::size_t k) {
+template <class T>
+std::vector<T> reference_top(std::vector<T> v, std::size_t k) {
   std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k - 1), v.end(),
                    std::greater<>());
   v.resize(k);
@@ -28,22 +31,24 @@ std::vector<double> reference_top(std::vector<double> v, std::size_t k) {
   return v;
 }
 
-bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+template <class T>
+bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
 }
 
 // Checks both functions on v for k; returns nothing, records failures with the case's name.
-void check(const std::vector<double>& v, std::size_t k, const char* what) {
+template <class T>
+void check(const std::vector<T>& v, std::size_t k, const char* what) {
   SCOPED_TRACE(testing::Message() << what << ", n = " << v.size() << ", k = " << k);
   const auto expected = reference_top(v, k);
-  std::vector<double> w = v;
+  std::vector<T> w = v;
   select_largest(w.data(), w.size(), k);
   // v[k-1] is the k-th largest, and v[0..k) the k largest.
   EXPECT_EQ(w[k - 1], expected.back());
-  std::vector<double> got(w.begin(), w.begin() + static_cast<std::ptrdiff_t>(k));
+  std::vector<T> got(w.begin(), w.begin() + static_cast<std::ptrdiff_t>(k));
   std::sort(got.begin(), got.end(), std::greater<>());
   EXPECT_TRUE(same_bits(got, expected));
-  const std::vector<double> before = v;
+  const std::vector<T> before = v;
   EXPECT_EQ(kth_largest(v.data(), v.size(), k), expected.back());
   EXPECT_TRUE(same_bits(v, before));  // kth_largest leaves its input alone
 }
@@ -140,6 +145,29 @@ TEST(LargestSelection, ShortInputs) {
       std::vector<double> v(n);
       for (auto& x : v) x = uniform(rng);
       check(v, k, "short");
+    }
+}
+
+TEST(LargestSelection, Int32KeysRandomTiedExtremeAndShort) {
+  // The keys' whole range (a float key's sign bit reflected, a quotient's integer dot), few
+  // levels of ties, the int32 extremes that bound an open bracket, and the lengths around the
+  // 16-key vectors and the sampled split.
+  std::mt19937_64 rng(20261206);
+  std::uniform_int_distribution<std::int32_t> any(std::numeric_limits<std::int32_t>::lowest(),
+                                                  std::numeric_limits<std::int32_t>::max());
+  std::uniform_int_distribution<std::int32_t> level(-3, 3);
+  for (std::size_t n : {1u, 15u, 16u, 17u, 33u, 511u, 512u, 513u, 1503u, 4096u})
+    for (std::size_t k : {std::size_t{1}, std::max<std::size_t>(1, n / 3), n / 2 + 1, n}) {
+      std::vector<std::int32_t> v(n);
+      for (auto& x : v) x = any(rng);
+      check(v, k, "any int32");
+      for (auto& x : v) x = level(rng);
+      check(v, k, "seven levels");
+      for (std::size_t i = 0; i < n; i += 3) v[i] = std::numeric_limits<std::int32_t>::max();
+      for (std::size_t i = 1; i < n; i += 4) v[i] = std::numeric_limits<std::int32_t>::lowest();
+      check(v, k, "extremes");
+      for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::int32_t>(i % 11 == 5 ? i : 0);
+      check(v, k, "off-sample spikes");
     }
 }
 

@@ -1,7 +1,8 @@
 // The 4-byte map forms of kernels/map_codec.hpp, on the kernels' own output: decoding the
 // encoded maps, whole or only the kept cells of each, must give back every double bit for bit
-// (the expected values are the kernel's outputs themselves), and a kernel whose values could
-// leave int32 must offer no codec.
+// (the expected values are the kernel's outputs themselves), their order keys must keep every
+// value and its tail orientations in value order, and a kernel whose values could leave int32
+// must offer no codec.
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -48,6 +49,24 @@ void expect_round_trip(const StatisticKernel& kernel, std::size_t batch, unsigne
   for (std::size_t i = 0; i < s.size(); ++i)
     ASSERT_EQ(std::bit_cast<std::uint64_t>(back[i]), std::bit_cast<std::uint64_t>(s[i]))
         << "value " << i << ": " << s[i] << " came back as " << back[i];
+  // The order keys (numeric/order_keys.hpp) keep every value and its orientations (s, -s, |s|),
+  // and order each cell's values as double comparison does.
+  const auto keys = codec->order_keys();
+  ASSERT_TRUE(keys.has_value());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const std::size_t c = i % cells;
+    for (const double v : {s[i], -s[i], std::fabs(s[i])})
+      ASSERT_TRUE(keys->keeps(v, c)) << "value " << i << ": " << v;
+    if (i >= cells) {
+      const double a = s[i - cells], b = s[i];
+      if (a < b) {
+        ASSERT_LT(keys->key(a, c), keys->key(b, c)) << a << " " << b;
+      }
+      if (b < a) {
+        ASSERT_LT(keys->key(b, c), keys->key(a, c)) << a << " " << b;
+      }
+    }
+  }
   // decode_kept, map by map: a random third of the cells (and the first and last) given as
   // their codes in cell order must come back bit for bit; the other cells keep a sentinel.
   std::mt19937 rng(seed);
