@@ -57,8 +57,8 @@ class OrderKeys {
     }
     return key == 0 ? zero_ : static_cast<double>(key) / d_[cell];
   }
-  // key(v, c) is defined: v is within the finite floats, or a quotient's v * d[c] lies strictly
-  // inside int32.
+  // key(v, c) is defined: v is an infinity or within the finite floats' range, or a quotient's
+  // v * d[c] rounds to an int32 whose magnitude is below 2^31.
   bool in_range(double v, std::size_t cell) const {
     if (d_.empty()) return std::isinf(v) || std::fabs(v) <= std::numeric_limits<float>::max();
     return std::fabs(v) * d_[cell] < 2147483647.5;  // rounds to at most INT32_MAX
