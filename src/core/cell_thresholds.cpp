@@ -204,20 +204,23 @@ void CellTopValues::keep_largest_of(std::span<const double> values,
     throw InternalError("cell thresholds: merging runs of the wrong size");
   with_buffers([&](const auto& b) {
     using Key = typename std::decay_t<decltype(b)>::Key;
+    // Cell c's values of every run, as keys, into all[0 .. total).
+    auto gather = [&](std::size_t c, Key* all) {
+      std::size_t offset = 0;
+      for (std::size_t h : held) {
+        for (std::size_t j = 0; j < h; ++j) {
+          const double v = values[offset + c * h + j];
+          if (!b.holds(v, c)) throw InternalError("cell thresholds: a merged value has no key");
+          *all++ = b.key(v, c);
+        }
+        offset += cells * h;
+      }
+    };
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, cells, 64),
                       [&](const tbb::blocked_range<std::size_t>& r) {
                         std::vector<Key> all(total);
                         for (std::size_t c = r.begin(); c != r.end(); ++c) {
-                          std::size_t offset = 0, at = 0;
-                          for (std::size_t h : held) {
-                            for (std::size_t j = 0; j < h; ++j) {
-                              const double v = values[offset + c * h + j];
-                              if (!b.holds(v, c))
-                                throw InternalError("cell thresholds: a merged value has no key");
-                              all[at++] = b.key(v, c);
-                            }
-                            offset += cells * h;
-                          }
+                          gather(c, all.data());
                           keep_run(c, all.data(), total, b);
                         }
                       });

@@ -41,7 +41,7 @@ class CellTopValues {
   // With keys, every value pushed or merged has their form (numeric/order_keys.hpp) and the
   // buffers hold 4-byte keys instead of doubles: half the pages to fault in, and the trims
   // select among 16 keys per vector instead of 8 doubles. Values, bounds and thresholds are the
-  // same (but a quotient key gives a zero back as +0.0).
+  // same (a quotient key gives a zero back with the sign OrderKeys::with_zero set).
   CellTopValues(std::size_t cells, std::size_t capacity,
                 std::optional<OrderKeys> keys = std::nullopt);
   CellTopValues(CellTopValues&&) noexcept = default;
