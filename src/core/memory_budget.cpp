@@ -60,6 +60,9 @@ RunFootprint run_footprint(const RunSpec& spec, const ProblemShape& shape, const
     if (spec.covariates.method == CovariateMethod::residual)
       f.fixed += 8.0 * 2.0 * static_cast<double>(batch_size) * rows * pairs;
   }
+  // The sign-flip kernel's tables of signed partial sums: 2^(size - 1) rows per group of up to
+  // four subjects (kernels/signed_tile_sums.hpp), at most two rows per subject, for every cell.
+  if (spec.analysis.scheme == Scheme::sign_flip) f.fixed += 8.0 * 2.0 * subjects * block_cells;
   const double maxima = spec.correction.tfce ? 3.0 : 2.0;
   f.per_permutation = 8.0 * (4.0 * maxima + 3.0);
   // The top-value buffers (up to 3 capacity per cell, core/cell_thresholds.hpp), merged, state.

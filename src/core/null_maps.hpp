@@ -43,7 +43,8 @@ std::unique_ptr<NullMaps> make_stimulus_maps(const RsaProblem& problem,
 
 // Sign-flip scheme: per-subject maps r_n (identity permutation) computed once; pattern k flips
 // subjects' signs, X_n = sigma_n r_n, and the group statistic is mean(X), or
-// t = mean(X) / sqrt(var(X, ddof = 1) / N) (as MNE's ttest_1samp_no_p), sums in subject order.
+// t = mean(X) / sqrt(var(X, ddof = 1) / N) (as MNE's ttest_1samp_no_p); the flipped sum in the
+// sign-flip kernel's fixed order (subjects in groups of four: kernels/signed_tile_sums.hpp).
 std::unique_ptr<NullMaps> make_sign_flip_maps(const RsaProblem& problem,
                                               const AnalysisSettings& analysis,
                                               const SignFlipSet& flips);

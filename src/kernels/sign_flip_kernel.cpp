@@ -12,17 +12,36 @@ namespace permrsa {
 
 SignFlipKernel::SignFlipKernel(std::span<const double> maps, std::size_t subjects,
                                std::size_t cells)
-    : subjects_(subjects), cells_(cells), tiles_((cells + kTile - 1) / kTile) {
+    : subjects_(subjects),
+      cells_(cells),
+      tiles_((cells + kTile - 1) / kTile),
+      groups_((subjects + kSignGroupSize - 1) / kSignGroupSize) {
   static_assert(kTile == kSignedTileCells);
-  // Tile-major copy: tile j of subject i at ((j * N) + i) * kTile.
-  tiled_.assign(tiles_ * subjects_ * kTile, 0.0);
+  for (std::size_t j = 0; j < groups_; ++j) {
+    group_row_.push_back(static_cast<std::uint32_t>(rows_));
+    rows_ += sign_group_rows(subjects_, j);
+  }
   square_sum_.assign(tiles_ * kTile, 0.0);
   for (std::size_t i = 0; i < subjects_; ++i)
-    for (std::size_t c = 0; c < cells_; ++c) {
-      const double r = maps[i * cells_ + c];
-      tiled_[((c / kTile) * subjects_ + i) * kTile + c % kTile] = r;
-      square_sum_[c] += r * r;
-    }
+    for (std::size_t c = 0; c < cells_; ++c)
+      square_sum_[c] += maps[i * cells_ + c] * maps[i * cells_ + c];
+  // Tile-major tables: row r of tile t at (t * rows_ + r) * kTile. Row group_row_[j] + b holds
+  // group j's in-order sum with its first subject +1 and later subject m flipped iff bit m - 1
+  // of b is set.
+  table_.assign(tiles_ * rows_ * kTile, 0.0);
+  for (std::size_t j = 0; j < groups_; ++j) {
+    const std::size_t first = j * kSignGroupSize, rows = sign_group_rows(subjects_, j);
+    const std::size_t size = std::min(kSignGroupSize, subjects_ - first);
+    for (std::size_t b = 0; b < rows; ++b)
+      for (std::size_t c = 0; c < cells_; ++c) {
+        double e = 0.0;
+        for (std::size_t m = 0; m < size; ++m) {
+          const double r = maps[(first + m) * cells_ + c];
+          e = e + ((m > 0 && ((b >> (m - 1)) & 1u)) ? -r : r);
+        }
+        table_[((c / kTile) * rows_ + group_row_[j] + b) * kTile + c % kTile] = e;
+      }
+  }
 }
 
 void SignFlipKernel::compute(std::span<const double> signs, std::size_t count, bool t, Tail tail,
@@ -66,23 +85,30 @@ void SignFlipKernel::compute_for(std::span<const double> signs, std::size_t coun
       std::copy(e, e + width, e_out);
     }
   };
+  // Each pattern as its groups' signs and table rows.
+  std::vector<double> group_sign(count * groups_);
+  std::vector<std::uint32_t> group_row(count * groups_);
+  for (std::size_t b = 0; b < count; ++b)
+    for (std::size_t j = 0; j < groups_; ++j) {
+      const double* sign = signs.data() + b * subjects_ + j * kSignGroupSize;
+      const std::size_t size = std::min(kSignGroupSize, subjects_ - j * kSignGroupSize);
+      std::uint32_t flipped = 0;
+      for (std::size_t m = 1; m < size; ++m)
+        flipped |= static_cast<std::uint32_t>(sign[m] != sign[0]) << (m - 1);
+      group_sign[b * groups_ + j] = sign[0];
+      group_row[b * groups_ + j] = group_row_[j] + flipped;
+    }
   tbb::parallel_for(std::size_t{0}, tiles_ * chunks, [&](std::size_t task) {
     const std::size_t tile = task % tiles_, chunk = task / tiles_;
     const std::size_t c0 = tile * kTile, width = std::min(kTile, cells_ - c0);
-    const double* maps = tiled_.data() + tile * subjects_ * kTile;
+    const double* table = table_.data() + tile * rows_ * kTile;
     const double* q = square_sum_.data() + c0;
     const std::size_t first = chunk * kPatterns, end = std::min(count, first + kPatterns);
-    // Two patterns per pass over the tile: each row of it loaded once for both.
-    for (std::size_t b = first; b < end; b += 2) {
-      double sum[2][kTile];
-      const double* sign = signs.data() + b * subjects_;
-      if (b + 1 < end)
-        signed_tile_sum_pair(sign, sign + subjects_, maps, subjects_, sum[0], sum[1]);
-      else
-        signed_tile_sum(sign, maps, subjects_, sum[0]);
-      for (std::size_t j = 0; j < std::min<std::size_t>(2, end - b); ++j)
-        epilogue(sum[j], q, width, out.data() + (b + j) * cells_ + c0,
-                 oriented.data() + (b + j) * cells_ + c0);
+    for (std::size_t b = first; b < end; ++b) {
+      double sum[kTile];
+      grouped_tile_sum(group_sign.data() + b * groups_, group_row.data() + b * groups_, groups_,
+                       table, sum);
+      epilogue(sum, q, width, out.data() + b * cells_ + c0, oriented.data() + b * cells_ + c0);
     }
   });
 }

@@ -1,15 +1,16 @@
 // The group statistic of every cell under a batch of sign-flip patterns (the sign-flip scheme's
-// null maps). For pattern b the flipped subjects' sum is S = sum_i sign_bi r_i (subjects in
-// order): a product of the B x N sign matrix with the N x cells maps, done tile by tile so that a
-// tile of every subject's map stays in cache while all patterns of the batch pass over it.
-// Multiplying by +-1 is exact, so every cell's sum is the same whatever the tiling, batch or
-// thread. The t statistic takes one pass: sum_i (s_i r_i)^2 = Q does not change under flips, so
-// ss = Q - S^2 / N (as MNE's permutation loop computes it too). Negating every sign negates S
-// exactly and leaves ss unchanged, so opposite patterns give exactly opposite statistics.
+// null maps). For pattern b the flipped subjects' sum is S = sum_i sign_bi r_i, added in one fixed
+// order (kernels/signed_tile_sums.hpp): the subjects in consecutive groups of four, each group's
+// in-order partial sum looked up in a table of its 8 sign patterns, the groups' sums added in
+// order. The tables are made once, tile by tile, so that a tile's table (N = 23: 44 rows of 64
+// cells, 22 KiB) stays in cache while all patterns of the batch pass over it. Multiplying by +-1
+// is exact, so every cell's sum is the same whatever the tiling, batch or thread. The t statistic
+// takes one pass: sum_i (s_i r_i)^2 = Q does not change under flips, so ss = Q - S^2 / N (as
+// MNE's permutation loop computes it too). Negating every sign negates S exactly and leaves ss
+// unchanged, so opposite patterns give exactly opposite statistics.
 //
-// FLOP per pattern and cell: 2 N (the signed sum, N fused multiply-adds, two patterns per pass
-// over the tile: kernels/signed_tile_sums.hpp) + 6 (t); bytes: the N x 64-cell tile is read once
-// per 32 patterns. The t epilogue's square root and division (the divider) bound the kernel.
+// Work per pattern and cell: ceil(N / 4) fused multiply-adds (the signed sum) + 6 FLOP (t), so
+// the t epilogue's square root and division (the divider) bound the kernel.
 #pragma once
 
 #include <cstdint>
@@ -38,9 +39,11 @@ class SignFlipKernel {
   void compute_for(std::span<const double> signs, std::size_t count, bool t, std::span<double> out,
                    std::span<double> oriented) const;
   static constexpr std::size_t kTile = 64;  // cells per tile (8 AVX-512 vectors)
-  std::size_t subjects_, cells_, tiles_;
-  std::vector<double> tiled_;       // tiles x N x kTile, zero padded
-  std::vector<double> square_sum_;  // Q per cell, subjects in order
+  std::size_t subjects_, cells_, tiles_, groups_;
+  std::vector<std::uint32_t> group_row_;  // the first table row of each subject group
+  std::size_t rows_ = 0;                  // table rows per tile
+  std::vector<double> table_;             // tiles x rows_ x kTile, zero padded
+  std::vector<double> square_sum_;        // Q per cell, subjects in order
 };
 
 }  // namespace permrsa

@@ -5,7 +5,9 @@ redesign, and any refactoring after it) can be held to that bit for bit.
 tests/data/golden/<case>.json holds, per case, {name: sha256} over each dataset's dtype, shape
 and bytes (C order) and each root attribute's value, except the `config` attribute (it names the
 temporary input paths). They were made by the binary of the commit before issue 16's redesign
-(make_golden.py; regenerate only when a result is meant to change, and say why in the commit).
+(make_golden.py; regenerate only when a result is meant to change, and say why in the commit),
+except signflip, tfce and bootstrap: remade on 2026-12-06 when the sign-flip kernel's sums took
+their grouped order (README "Statistics"; last bits of t, 1/(K + 1) in two cells' p_uncorrected).
 A later feature may add datasets or attributes: only the names in the golden file are compared.
 
 Cases (inputs from `permrsa simulate`, made with our own Philox generator, and per-subject

@@ -2,9 +2,11 @@
 // one-sample t of the flipped values (mean / sqrt(var(ddof = 1) / N), as scipy.stats.ttest_1samp
 // defines it), computed here in long double; its tail-oriented output against
 // null_oriented() of numeric/tail.hpp, bit for bit, for every tail; and whole and partial 64-cell
-// tiles, opposite patterns, a cell whose t is undefined, and means against the in-order sum.
+// tiles, opposite patterns, a cell whose t is undefined, and means against the kernel's fixed
+// order of the signed sums, written out here.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -121,24 +123,42 @@ TEST(SignFlipKernel, OrientedOutputIsNullOrientedBitForBit) {
   }
 }
 
-// The signed sums go two patterns at a time with fused multiply-adds
-// (kernels/signed_tile_sums.hpp), and an odd pattern out alone: every mean must still be the
-// in-order sum of sign * r over the subjects, divided by N, bit for bit (a product with +-1 is
-// exact, so fusing rounds the same).
-TEST(SignFlipKernel, MeansAreTheInOrderSumsBitForBit) {
-  const auto d = random_data();
-  const SignFlipKernel kernel(d.maps, kSubjects, kCells);
-  for (const std::size_t count : {std::size_t{1}, std::size_t{33}, kPatterns - 1}) {
-    std::vector<double> s(count * kCells), e(count * kCells);
-    kernel.compute(std::span(d.signs).first(count * kSubjects), count, false, Tail::greater, s, e);
-    for (std::size_t b = 0; b < count; ++b)
-      for (std::size_t c = 0; c < kCells; ++c) {
-        double sum = 0.0;
-        for (std::size_t i = 0; i < kSubjects; ++i)
-          sum = sum + d.signs[b * kSubjects + i] * d.maps[i * kCells + c];
-        ASSERT_TRUE(same_bits(s[b * kCells + c], sum / static_cast<double>(kSubjects)))
-            << count << " patterns: pattern " << b << ", cell " << c;
-      }
+// The signed sums' fixed order (kernels/signed_tile_sums.hpp), written out here: subjects in
+// consecutive groups of four; each group's sum in order from 0 with its first subject +1 and the
+// others relative to it; S = the groups' sums, each times its first subject's sign, added in
+// order from 0. Every mean must be S / N bit for bit, for subject counts that end a group early,
+// on a group boundary and past it, and for batches that end on and off a 32-pattern task.
+double grouped_sum(const double* sign, const std::vector<double>& maps, std::size_t subjects,
+                   std::size_t cells, std::size_t c) {
+  double sum = 0.0;
+  for (std::size_t first = 0; first < subjects; first += 4) {
+    double e = 0.0;
+    for (std::size_t m = first; m < std::min(subjects, first + 4); ++m)
+      e = e + sign[m] * sign[first] * maps[m * cells + c];
+    sum = sum + sign[first] * e;
+  }
+  return sum;
+}
+
+TEST(SignFlipKernel, MeansAreTheGroupedSumsBitForBit) {
+  std::mt19937_64 rng(29);
+  std::normal_distribution<double> normal(0.05, 0.4);
+  std::bernoulli_distribution coin(0.5);
+  for (const std::size_t subjects : {1, 2, 3, 4, 5, 7, 8, 9, 12, 23, 33}) {
+    std::vector<double> maps(subjects * kCells), signs(kPatterns * subjects);
+    for (auto& v : maps) v = normal(rng);
+    for (auto& v : signs) v = coin(rng) ? 1.0 : -1.0;
+    const SignFlipKernel kernel(maps, subjects, kCells);
+    for (const std::size_t count : {std::size_t{1}, std::size_t{32}, kPatterns - 1}) {
+      std::vector<double> s(count * kCells), e(count * kCells);
+      kernel.compute(std::span(signs).first(count * subjects), count, false, Tail::greater, s, e);
+      for (std::size_t b = 0; b < count; ++b)
+        for (std::size_t c = 0; c < kCells; ++c) {
+          const double want = grouped_sum(signs.data() + b * subjects, maps, subjects, kCells, c);
+          ASSERT_TRUE(same_bits(s[b * kCells + c], want / static_cast<double>(subjects)))
+              << subjects << " subjects, " << count << " patterns: pattern " << b << ", cell " << c;
+        }
+    }
   }
 }
 
