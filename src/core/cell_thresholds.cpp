@@ -67,22 +67,34 @@ CellTopValues::CellTopValues(std::size_t cells, std::size_t capacity, std::optio
       values_(cells * stride_ * (keys_ ? sizeof(std::int32_t) : sizeof(double))),
       bound_(cells, -std::numeric_limits<double>::infinity()),
       trimmed_(cells, 0),
-      used_(cells, 0) {}
+      used_(cells, 0),
+      quota_bound_(cells, -std::numeric_limits<double>::infinity()) {}
 
 void CellTopValues::trim(std::size_t cell) {
   // The capacity largest first; the capacity-th largest is the new bound.
   if (capacity_ > 0)
     with_buffers([&](const auto& b) { select_largest(b.at(cell), used_[cell], capacity_); });
   settle_bound(cell);
+  // Then the quota-th largest of those, leaving them as they are (select_largest may leave
+  // anything after the k largest).
+  if (quota_ > 0 && quota_ < capacity_)
+    quota_bound_[cell] = with_buffers(
+        [&](const auto& b) { return b.value(kth_largest(b.at(cell), capacity_, quota_), cell); });
 }
 
 void CellTopValues::settle_bound(std::size_t cell) {
   used_[cell] = static_cast<std::uint32_t>(capacity_);
-  bound_[cell] =
-      capacity_ == 0
-          ? std::numeric_limits<double>::infinity()
-          : with_buffers([&](const auto& b) { return b.value(b.at(cell)[capacity_ - 1], cell); });
+  // Never below a bound raised by raise_bounds: that was a floor under the threshold too.
+  bound_[cell] = std::max(
+      trimmed_[cell] ? bound_[cell] : -std::numeric_limits<double>::infinity(),
+      capacity_ == 0 ? std::numeric_limits<double>::infinity() : with_buffers([&](const auto& b) {
+        return b.value(b.at(cell)[capacity_ - 1], cell);
+      }));
   trimmed_[cell] = 1;
+}
+
+void CellTopValues::keep_quota_bounds(std::size_t quota) {
+  quota_ = quota;
 }
 
 void CellTopValues::raise_bounds(std::span<const double> floors) {
@@ -90,6 +102,17 @@ void CellTopValues::raise_bounds(std::span<const double> floors) {
     throw InternalError("cell thresholds: floors for a different number of cells");
   for (std::size_t c = 0; c < bound_.size(); ++c)
     if (trimmed_[c] && floors[c] > bound_[c]) bound_[c] = floors[c];
+}
+
+std::vector<double> CellTopValues::buffered_largest_at(std::size_t rank) const {
+  std::vector<double> out(used_.size(), -std::numeric_limits<double>::infinity());
+  if (rank == 0) throw InternalError("cell thresholds: the 0th largest value");
+  with_buffers([&](const auto& b) {
+    tbb::parallel_for(std::size_t{0}, used_.size(), [&](std::size_t c) {
+      if (used_[c] >= rank) out[c] = b.value(kth_largest(b.at(c), used_[c], rank), c);
+    });
+  });
+  return out;
 }
 
 std::size_t CellTopValues::held_per_cell() const {

@@ -71,10 +71,22 @@ class CellTopValues {
     }
   }
   // Per cell, the running bound: -inf until the cell's buffer is first trimmed, then the
-  // capacity-th largest value pushed so far. Bounds only rise, and the final threshold (the
-  // capacity-th largest of all values, at least that of the values so far) is never below it:
-  // no value at or below its cell's bound can pass in pass 2.
+  // capacity-th largest value pushed so far, or a higher floor that raise_bounds set. Bounds only
+  // rise, and the final threshold (the capacity-th largest of all values, at least that of the
+  // values so far) is never below them: no value at or below its cell's bound can pass in pass 2.
   std::span<const double> bounds() const { return bound_; }
+  // From now on each trim also finds the cell's quota-th largest value (quota < capacity; 0:
+  // never), after the capacity-th: quota_bounds(). With G permutation groups and quota =
+  // ceil(capacity / G), the least of the groups' quota bounds is a floor under the threshold
+  // (together they hold G quota >= capacity values at or above it), and a much higher one than
+  // any group's capacity-th largest: each group has seen only a G-th of the values.
+  void keep_quota_bounds(std::size_t quota);
+  // Per cell, the quota-th largest value at the cell's last trim; -inf before its first trim or
+  // without keep_quota_bounds. The quota-th largest of the values so far is never below it.
+  std::span<const double> quota_bounds() const { return quota_bound_; }
+  // Per cell, the rank-th largest of the values in its buffer (those held at its last trim and
+  // any that entered since); -inf when the buffer holds fewer. The buffers are not changed.
+  std::vector<double> buffered_largest_at(std::size_t rank) const;
   // Raises the bound of every trimmed cell to floors[c] where that is higher. Another set's
   // bounds are such floors when the final threshold is the capacity-th largest of both sets'
   // values together: the other set keeps capacity values at or above its bound, so a value at or
@@ -131,6 +143,8 @@ class CellTopValues {
   std::vector<double> bound_;          // per cell: values not above it cannot enter (once trimmed)
   std::vector<std::uint8_t> trimmed_;  // per cell: the buffer has been trimmed at least once
   std::vector<std::uint32_t> used_;    // values in the buffer per cell
+  std::size_t quota_ = 0;              // keep_quota_bounds
+  std::vector<double> quota_bound_;    // per cell: the quota-th largest at the last trim
 };
 
 }  // namespace permrsa

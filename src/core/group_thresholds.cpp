@@ -3,6 +3,7 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
+#include <algorithm>
 #include <span>
 
 #include "permrsa/error.hpp"
@@ -44,7 +45,31 @@ Runs runs_of(std::span<const double> got, std::size_t cells, int ranks) {
   return runs;
 }
 
+// Per cell, the highest of the groups' `bounds` or the least of their `quota_values`, whichever
+// is higher (share_group_bounds); one max-reduction for both, the quota values negated.
+std::vector<double> shared_floors(std::span<const double> bounds,
+                                  std::span<const double> quota_values,
+                                  const Communicator& same_block) {
+  const std::size_t cells = bounds.size();
+  std::vector<double> shared(2 * cells);
+  std::copy(bounds.begin(), bounds.end(), shared.begin());
+  for (std::size_t c = 0; c < cells; ++c) shared[cells + c] = -quota_values[c];
+  same_block.allreduce_max(shared);
+  for (std::size_t c = 0; c < cells; ++c) shared[c] = std::max(shared[c], -shared[cells + c]);
+  shared.resize(cells);
+  return shared;
+}
+
 }  // namespace
+
+std::size_t group_quota(std::size_t capacity, int groups) {
+  const auto g = static_cast<std::size_t>(std::max(1, groups));
+  return (capacity + g - 1) / g;
+}
+
+void share_group_bounds(CellTopValues& top, const Communicator& same_block) {
+  top.raise_bounds(shared_floors(top.bounds(), top.quota_bounds(), same_block));
+}
 
 std::vector<double> thresholds_across_groups(const CellTopValues& top,
                                              const Communicator& same_block,
@@ -52,10 +77,14 @@ std::vector<double> thresholds_across_groups(const CellTopValues& top,
   const std::size_t cells = top.cells();
   if (const auto uniform = top.value_free_threshold(total_values))
     return std::vector<double>(cells, *uniform);
-  std::vector<double> floors(top.bounds().begin(), top.bounds().end());
-  same_block.allreduce_max(floors);
-
+  // The floors as in pass 1, with each group's quota-th largest of all it has buffered, not
+  // only of what it held at its last trim: a group's buffer takes up to twice its capacity in
+  // new values before it is trimmed, so the quota bounds of pass 1 can lag far behind (seed
+  // shape, 2 groups: 3.4x the values sent).
   const int ranks = same_block.size();
+  const std::vector<double> floors = shared_floors(
+      top.bounds(), top.buffered_largest_at(group_quota(top.capacity(), ranks)), same_block);
+
   std::vector<double> got;
   CellRange mine{0, 0};
   for (int owner = 0; owner < ranks; ++owner) {

@@ -63,6 +63,8 @@ std::optional<OrderKeys> NullAccumulator::keys_if_kept(std::optional<OrderKeys> 
 void NullAccumulator::seed_top_values() {
   const std::size_t bcells = t_.block.cells();
   top_.emplace(bcells, f_.top_capacity, keys_);
+  if (t_.grid->perm_groups > 1)
+    top_->keep_quota_bounds(group_quota(f_.top_capacity, t_.grid->perm_groups));
   if (t_.group_id != 0 || thresholds_given_) return;
   // In parallel over cells: the first push into a cell's buffer faults in its pages (29 MB of keys
   // or 57 MB of doubles at the seed shape, zeroed by the kernel), which one thread did in 6% of a
@@ -151,10 +153,7 @@ void NullAccumulator::merge_top_values(CellTopValues& into) {
 }
 
 void NullAccumulator::share_bounds() {
-  if (!top_ || t_.grid->perm_groups == 1) return;
-  std::vector<double> highest(top_->bounds().begin(), top_->bounds().end());
-  t_.same_block->allreduce_max(highest);
-  top_->raise_bounds(highest);
+  if (top_ && t_.grid->perm_groups > 1) share_group_bounds(*top_, *t_.same_block);
 }
 
 void NullAccumulator::merge_groups() {

@@ -52,9 +52,10 @@ class NullAccumulator {
   // The leader: permutation k's whole map (s raw, e oriented) in pass 1 or 2.
   void add_whole(int pass, std::size_t k, const double* s, const double* e);
   // Pass 1, after each batch step, with more than one permutation group. Collective over the
-  // ranks of this block: each cell's bound becomes the highest of the groups' bounds, so that a
-  // group keeps no value that another group's top values already rule out (fewer values buffered,
-  // trimmed and cached; the thresholds are the same).
+  // ranks of this block: each cell's bound becomes the highest of the groups' bounds or the least
+  // of their quota bounds (CellTopValues::keep_quota_bounds), whichever is higher, so that a
+  // group keeps no value that the groups' top values together already rule out (fewer values
+  // buffered, trimmed, cached and merged; the thresholds are the same).
   void share_bounds();
   // After pass 1. Collective over the ranks of this block: counts summed, top values merged.
   void merge_groups();

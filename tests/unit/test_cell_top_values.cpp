@@ -149,52 +149,63 @@ TEST(CellTopValues, KeepingTheLargestOfRunsEqualsPushingEveryValue) {
 
 TEST(CellTopValues, GroupsSharingTheirBoundsKeepTheSameTopValues) {
   // mpirun with G > 1 (NullAccumulator::share_bounds): after every step of pushes each group's
-  // bounds are raised to the highest of all groups' bounds, so a group drops values another
-  // group already rules out. The merge must still equal one CellTopValues that saw every value
-  // (expected: that single CellTopValues, checked against sorting in the first test), with ties
-  // at the bounds (values on a grid of 61).
+  // bounds are raised to the highest of all groups' bounds or, with quota bounds, the least of
+  // the groups' ceil(capacity / G)-th largest values if that is higher, so a group drops values
+  // that the groups together already rule out. The merge (a checkpoint's) must still equal one
+  // CellTopValues that saw every value (expected: that single CellTopValues, checked against
+  // sorting in the first test), with ties at the bounds (values on a grid of 61).
   std::mt19937_64 rng(11);
   std::uniform_int_distribution<int> grid(-30, 30);
   const std::size_t cells = 5;
-  for (const Form& form : forms())
-    for (const std::size_t capacity : {1u, 2u, 16u, 101u}) {
-      for (const std::size_t groups : {2u, 3u}) {
-        for (const std::size_t step : {std::size_t{1}, std::size_t{37}, std::size_t{400}}) {
-          CellTopValues whole(cells, capacity);
-          std::vector<CellTopValues> parts;
-          for (std::size_t g = 0; g < groups; ++g) parts.emplace_back(cells, capacity, form.keys);
-          for (std::size_t round = 0; round < 4000 / step; ++round) {
-            for (auto& part : parts)
-              for (std::size_t k = 0; k < step; ++k)
+  for (const bool quotas : {false, true})
+    for (const Form& form : forms())
+      for (const std::size_t capacity : {1u, 2u, 16u, 101u, 600u}) {
+        for (const std::size_t groups : {2u, 3u}) {
+          for (const std::size_t step : {std::size_t{1}, std::size_t{37}, std::size_t{400}}) {
+            CellTopValues whole(cells, capacity);
+            std::vector<CellTopValues> parts;
+            for (std::size_t g = 0; g < groups; ++g) {
+              parts.emplace_back(cells, capacity, form.keys);
+              if (quotas) parts.back().keep_quota_bounds((capacity + groups - 1) / groups);
+            }
+            for (std::size_t round = 0; round < 4000 / step; ++round) {
+              for (auto& part : parts)
+                for (std::size_t k = 0; k < step; ++k)
+                  for (std::size_t c = 0; c < cells; ++c) {
+                    const double v = form.value(grid(rng), c);
+                    part.push(c, v);
+                    whole.push(c, v);
+                  }
+              const double inf = std::numeric_limits<double>::infinity();
+              std::vector<double> highest(cells, -inf), least_quota(cells, inf);
+              for (const auto& part : parts)
                 for (std::size_t c = 0; c < cells; ++c) {
-                  const double v = form.value(grid(rng), c);
-                  part.push(c, v);
-                  whole.push(c, v);
+                  highest[c] = std::max(highest[c], part.bounds()[c]);
+                  least_quota[c] = std::min(least_quota[c], part.quota_bounds()[c]);
                 }
-            std::vector<double> highest(cells, -std::numeric_limits<double>::infinity());
-            for (const auto& part : parts)
               for (std::size_t c = 0; c < cells; ++c)
-                highest[c] = std::max(highest[c], part.bounds()[c]);
-            for (auto& part : parts) part.raise_bounds(highest);
+                highest[c] = std::max(highest[c], least_quota[c]);
+              for (auto& part : parts) part.raise_bounds(highest);
+            }
+            std::vector<double> runs;
+            std::vector<std::size_t> held;
+            for (auto& part : parts) {
+              const auto h = part.held_values_unordered();
+              runs.insert(runs.end(), h.begin(), h.end());
+              held.push_back(part.held_per_cell());
+            }
+            CellTopValues merged(cells, capacity, form.keys);
+            merged.keep_largest_of(runs, held);
+            const std::string where = std::string(form.name) + " capacity " +
+                                      std::to_string(capacity) + " groups " +
+                                      std::to_string(groups) + " step " + std::to_string(step) +
+                                      (quotas ? " quotas" : "");
+            EXPECT_EQ(merged.held_values(), whole.held_values()) << where;
+            const auto total = static_cast<std::int64_t>(groups * (4000 / step) * step);
+            EXPECT_EQ(merged.thresholds(total), whole.thresholds(total)) << where;
           }
-          std::vector<double> runs;
-          std::vector<std::size_t> held;
-          for (auto& part : parts) {
-            const auto h = part.held_values_unordered();
-            runs.insert(runs.end(), h.begin(), h.end());
-            held.push_back(part.held_per_cell());
-          }
-          CellTopValues merged(cells, capacity, form.keys);
-          merged.keep_largest_of(runs, held);
-          const std::string where = std::string(form.name) + " capacity " +
-                                    std::to_string(capacity) + " groups " + std::to_string(groups) +
-                                    " step " + std::to_string(step);
-          EXPECT_EQ(merged.held_values(), whole.held_values()) << where;
-          const auto total = static_cast<std::int64_t>(groups * (4000 / step) * step);
-          EXPECT_EQ(merged.thresholds(total), whole.thresholds(total)) << where;
         }
       }
-    }
 }
 
 // Per cell, the counts append_at_least gives and the values after them, each cell's sorted.
@@ -263,6 +274,93 @@ TEST(CellTopValues, MergingAValueWithoutAKeyIsAnInternalError) {
     const std::vector<double> runs{0.5, 0.1, 0.25, 0.5};
     const std::vector<std::size_t> held{2};
     EXPECT_ANY_THROW(top.keep_largest_of(runs, held)) << form.name;
+  }
+}
+
+// keep_quota_bounds: capacity 10 gives a buffer of 10 + 20 = 30, trimmed at the 30th push; the
+// quota bound is then the 3rd largest of those 30 values, and the bound still their 10th largest
+// (expected: sorting the 30 values in this test). -inf before that trim, and without quotas.
+TEST(CellTopValues, QuotaBoundIsTheQuotaThLargestAtTheLastTrim) {
+  std::mt19937_64 rng(5);
+  std::uniform_int_distribution<int> grid(-300, 300);
+  const double inf = std::numeric_limits<double>::infinity();
+  for (const Form& form : forms()) {
+    CellTopValues top(1, 10, form.keys), plain(1, 10, form.keys);
+    top.keep_quota_bounds(3);
+    std::vector<double> pushed;
+    for (int k = 0; k < 30; ++k) {
+      EXPECT_EQ(top.quota_bounds()[0], -inf) << form.name << ", before the trim";
+      const double v = form.value(grid(rng), 0);
+      pushed.push_back(v);
+      top.push(0, v);
+      plain.push(0, v);
+    }
+    std::sort(pushed.begin(), pushed.end(), std::greater<>());
+    EXPECT_EQ(top.quota_bounds()[0], pushed[2]) << form.name;
+    EXPECT_EQ(top.bounds()[0], pushed[9]) << form.name;
+    EXPECT_EQ(plain.quota_bounds()[0], -inf) << form.name << ": no quota bounds kept";
+    EXPECT_EQ(top.held_values(), plain.held_values()) << form.name;
+  }
+}
+
+// buffered_largest_at: the rank-th largest of everything in a cell's buffer, trimmed or not
+// (expected: sorting the values pushed), -inf in a cell that holds fewer; the buffers unchanged.
+// Cell 0: 45 pushes, a trim at the 30th (its 10 largest kept, the 10th of them the bound), then
+// the later values above that bound; cell 1: 4 values, never trimmed.
+TEST(CellTopValues, BufferedLargestAtSeesEveryBufferedValue) {
+  std::mt19937_64 rng(8);
+  std::uniform_int_distribution<int> grid(-300, 300);
+  const double inf = std::numeric_limits<double>::infinity();
+  for (const Form& form : forms()) {
+    CellTopValues top(2, 10, form.keys);
+    std::vector<double> pushed, few;
+    for (int k = 0; k < 45; ++k) {
+      const int level = grid(rng);
+      top.push(0, form.value(level, 0));
+      pushed.push_back(form.value(level, 0));
+      if (k < 4) {
+        top.push(1, form.value(level, 1));
+        few.push_back(form.value(level, 1));
+      }
+    }
+    std::vector<double> first(pushed.begin(), pushed.begin() + 30);
+    std::sort(first.begin(), first.end(), std::greater<>());
+    std::vector<double> buffered(first.begin(), first.begin() + 10);
+    for (std::size_t k = 30; k < pushed.size(); ++k)
+      if (pushed[k] > first[9]) buffered.push_back(pushed[k]);
+    std::sort(buffered.begin(), buffered.end(), std::greater<>());
+    std::sort(few.begin(), few.end(), std::greater<>());
+    for (const std::size_t rank :
+         {std::size_t{1}, std::size_t{4}, std::size_t{5}, buffered.size()}) {
+      const auto got = top.buffered_largest_at(rank);
+      EXPECT_EQ(got[0], buffered[rank - 1]) << form.name << ", rank " << rank;
+      EXPECT_EQ(got[1], rank <= few.size() ? few[rank - 1] : -inf)
+          << form.name << ", rank " << rank << " of 4 values";
+    }
+    EXPECT_EQ(top.buffered_largest_at(buffered.size() + 1)[0], -inf) << form.name;
+    EXPECT_EQ(top.buffered_largest_at(1)[0], buffered[0]) << form.name << ": buffers unchanged";
+  }
+}
+
+// A bound raised above the cell's own capacity-th largest is never lowered by a later trim
+// (settle_bound), while the kept values stay the capacity largest. By hand: levels 1..30 into
+// capacity 10 trim at the 30th push (held 21..30, bound 21); raised to 25; levels 31..33 enter
+// and five 0s do not; held_values_unordered trims to 24..33, whose 10th largest, 24, is below the
+// raised bound, which stays 25.
+TEST(CellTopValues, RaisedBoundsSurviveLaterTrims) {
+  for (const Form& form : forms()) {
+    CellTopValues top(1, 10, form.keys);
+    for (int level = 1; level <= 30; ++level) top.push(0, form.value(level, 0));
+    ASSERT_EQ(top.bounds()[0], form.value(21, 0)) << form.name;
+    top.raise_bounds(std::vector<double>{form.value(25, 0)});
+    for (int level = 31; level <= 33; ++level) top.push(0, form.value(level, 0));
+    for (int k = 0; k < 5; ++k) top.push(0, form.value(0, 0));
+    const auto unordered = top.held_values_unordered();
+    EXPECT_EQ(unordered.size(), 10u) << form.name;
+    EXPECT_EQ(top.bounds()[0], form.value(25, 0)) << form.name;
+    std::vector<double> want;
+    for (int level = 33; level >= 24; --level) want.push_back(form.value(level, 0));
+    EXPECT_EQ(top.held_values(), want) << form.name;
   }
 }
 

@@ -1,6 +1,7 @@
 // thresholds_across_groups (core/group_thresholds.hpp): permutation groups as ranks of the
 // in-process communicator, each pushing its own values into its own CellTopValues and sharing
-// bounds after every step as NullAccumulator::share_bounds does. Expected values: each cell's
+// bounds after every step (share_group_bounds, as NullAccumulator::share_bounds does), with and
+// without quota bounds (CellTopValues::keep_quota_bounds). Expected values: each cell's
 // capacity-th largest of every group's values together, found by sorting them all in this test
 // (std::sort, descending); -inf when capacity exceeds the count, +inf when capacity <= 1
 // (DESIGN.md, the permutation-p threshold with m = capacity - 1).
@@ -47,37 +48,76 @@ std::vector<double> sorted_thresholds(std::size_t groups, std::size_t pushes, st
 }
 
 TEST(GroupThresholds, EqualTheThresholdOfAllGroupsValuesTogether) {
-  for (const std::size_t capacity : {1u, 2u, 16u, 101u, 5000u}) {
-    for (const int groups : {1, 2, 3, 4}) {
-      for (const std::size_t cells : {std::size_t{2}, std::size_t{7}, std::size_t{130}}) {
-        for (const std::size_t step : {std::size_t{1}, std::size_t{37}, std::size_t{400}}) {
-          const std::size_t pushes = (1200 / step) * step;
-          const auto expected =
-              sorted_thresholds(static_cast<std::size_t>(groups), pushes, cells, capacity);
-          std::mutex mutex;
-          std::vector<std::vector<double>> got(static_cast<std::size_t>(groups));
-          run_in_process(groups, [&](const Communicator& same_block) {
-            const auto g = static_cast<std::size_t>(same_block.rank());
-            CellTopValues top(cells, capacity);
-            for (std::size_t k0 = 0; k0 < pushes; k0 += step) {
-              for (std::size_t k = k0; k < k0 + step; ++k)
-                for (std::size_t c = 0; c < cells; ++c) top.push(c, value_of(g, k, c));
-              std::vector<double> highest(top.bounds().begin(), top.bounds().end());
-              same_block.allreduce_max(highest);
-              top.raise_bounds(highest);
-            }
-            auto t = thresholds_across_groups(top, same_block,
-                                              static_cast<std::int64_t>(pushes) * groups);
-            std::lock_guard lock(mutex);
-            got[g] = std::move(t);
-          });
-          for (int g = 0; g < groups; ++g)
-            EXPECT_EQ(got[static_cast<std::size_t>(g)], expected)
-                << "capacity " << capacity << " groups " << groups << " cells " << cells << " step "
-                << step << " rank " << g;
+  for (const bool quotas : {false, true})
+    for (const std::size_t capacity : {1u, 2u, 16u, 101u, 600u, 5000u}) {
+      for (const int groups : {1, 2, 3, 4}) {
+        for (const std::size_t cells : {std::size_t{2}, std::size_t{7}, std::size_t{130}}) {
+          for (const std::size_t step : {std::size_t{1}, std::size_t{37}, std::size_t{400}}) {
+            // Capacity 600 (selection by sampled splits, numeric/largest_selection.hpp, from 512
+            // values on) gets enough values for several trims of its buffer of 1800.
+            const std::size_t pushes = ((capacity == 600 ? 6000 : 1200) / step) * step;
+            const auto expected =
+                sorted_thresholds(static_cast<std::size_t>(groups), pushes, cells, capacity);
+            std::mutex mutex;
+            std::vector<std::vector<double>> got(static_cast<std::size_t>(groups));
+            run_in_process(groups, [&](const Communicator& same_block) {
+              const auto g = static_cast<std::size_t>(same_block.rank());
+              CellTopValues top(cells, capacity);
+              if (quotas) top.keep_quota_bounds(group_quota(capacity, groups));
+              for (std::size_t k0 = 0; k0 < pushes; k0 += step) {
+                for (std::size_t k = k0; k < k0 + step; ++k)
+                  for (std::size_t c = 0; c < cells; ++c) top.push(c, value_of(g, k, c));
+                share_group_bounds(top, same_block);
+              }
+              auto t = thresholds_across_groups(top, same_block,
+                                                static_cast<std::int64_t>(pushes) * groups);
+              std::lock_guard lock(mutex);
+              got[g] = std::move(t);
+            });
+            for (int g = 0; g < groups; ++g)
+              EXPECT_EQ(got[static_cast<std::size_t>(g)], expected)
+                  << "capacity " << capacity << " groups " << groups << " cells " << cells
+                  << " step " << step << " rank " << g << (quotas ? " with quota bounds" : "");
+          }
         }
       }
     }
+}
+
+// The quota: the least count q with groups * q >= capacity (worked by hand).
+TEST(GroupThresholds, QuotaIsTheCapacityDividedByTheGroupsRoundedUp) {
+  EXPECT_EQ(group_quota(501, 2), 251u);
+  EXPECT_EQ(group_quota(501, 3), 167u);
+  EXPECT_EQ(group_quota(500, 4), 125u);
+  EXPECT_EQ(group_quota(2, 3), 1u);
+  EXPECT_EQ(group_quota(7, 1), 7u);
+}
+
+// Quota bounds raise the shared floors far above the groups' own bounds: two groups of 1100
+// distinct values each, interleaved (group 0 the even levels 0, 2, ..., 2198, group 1 the odd
+// ones), capacity 100, quota 50. A buffer of 300 is trimmed at the 300th, 500th, ..., 1100th
+// push, so at the last share each group's quota bound is its 50th largest of all: 2198 - 2 * 49
+// = 2100 and 2101, while its own 100th largest is 2000 or 2001. Every bound becomes 2100, which
+// is also the threshold, the 100th largest of both groups together (2199 - 99; all by hand).
+TEST(GroupThresholds, QuotaBoundsRaiseTheFloorsAboveEveryGroupsOwnBound) {
+  std::vector<std::vector<double>> bounds(2), thresholds(2);
+  std::mutex mutex;
+  run_in_process(2, [&](const Communicator& same_block) {
+    const auto g = static_cast<std::size_t>(same_block.rank());
+    CellTopValues top(1, 100);
+    top.keep_quota_bounds(group_quota(100, 2));
+    for (std::size_t k = 0; k < 1100; ++k) {
+      top.push(0, static_cast<double>(2 * k + g));
+      if (k % 100 == 99) share_group_bounds(top, same_block);
+    }
+    auto t = thresholds_across_groups(top, same_block, 2200);
+    std::lock_guard lock(mutex);
+    bounds[g].assign(top.bounds().begin(), top.bounds().end());
+    thresholds[g] = std::move(t);
+  });
+  for (std::size_t g = 0; g < 2; ++g) {
+    EXPECT_EQ(bounds[g], std::vector<double>{2100.0}) << "group " << g;
+    EXPECT_EQ(thresholds[g], std::vector<double>{2100.0}) << "group " << g;
   }
 }
 
