@@ -148,41 +148,55 @@ std::vector<double> CellTopValues::thresholds(std::int64_t total_values) const {
   return out;
 }
 
+template <class Buffers, class Out, class Emit>
+void CellTopValues::append_sent(const Buffers& b, std::size_t begin, std::size_t end,
+                                std::span<const double> floors, std::vector<Out>& out,
+                                Emit emit) const {
+  if (end < begin || end > used_.size() || floors.size() != end - begin)
+    throw InternalError("cell thresholds: floors for a different range of cells");
+  // The floors as keys: compares of keys, and only the values sent are decoded. A floor above
+  // every key's value leaves the highest key, so a value is compared with the floor itself too.
+  using Key = typename Buffers::Key;
+  std::vector<Key> from(end - begin);
+  for (std::size_t c = begin; c < end; ++c) from[c - begin] = b.key_at_least(floors[c - begin], c);
+  auto sent = [&](std::size_t c) {
+    return [&b, c, key = from[c - begin], floor = floors[c - begin]](Key v) {
+      return v >= key && b.value(v, c) >= floor;
+    };
+  };
+  // Counted first, so that `out` grows once: a doubling vector would fault in and copy about
+  // twice the memory, and fresh pages are what the merge spends most of its time on.
+  const std::size_t counts_at = out.size();
+  std::size_t total = 0;
+  out.resize(counts_at + (end - begin));
+  for (std::size_t c = begin; c < end; ++c) {
+    const auto n = static_cast<std::size_t>(std::count_if(b.at(c), b.at(c) + used_[c], sent(c)));
+    out[counts_at + (c - begin)] = static_cast<Out>(n);  // n <= the buffer's stride
+    total += n;
+  }
+  out.resize(out.size() + total);
+  Out* to = out.data() + counts_at + (end - begin);
+  for (std::size_t c = begin; c < end; ++c) {
+    const auto keep = sent(c);
+    for (const Key* v = b.at(c); v != b.at(c) + used_[c]; ++v)
+      if (keep(*v)) *to++ = emit(*v, c);
+  }
+}
+
 void CellTopValues::append_at_least(std::size_t begin, std::size_t end,
                                     std::span<const double> floors,
                                     std::vector<double>& out) const {
-  if (end < begin || end > used_.size() || floors.size() != end - begin)
-    throw InternalError("cell thresholds: floors for a different range of cells");
   with_buffers([&](const auto& b) {
-    // The floors as keys: compares of keys, and only the values sent are decoded. A floor above
-    // every key's value leaves the highest key, so a value is compared with the floor itself too.
-    using Key = typename std::decay_t<decltype(b)>::Key;
-    std::vector<Key> from(end - begin);
-    for (std::size_t c = begin; c < end; ++c)
-      from[c - begin] = b.key_at_least(floors[c - begin], c);
-    auto sent = [&](std::size_t c) {
-      return [&b, c, key = from[c - begin], floor = floors[c - begin]](Key v) {
-        return v >= key && b.value(v, c) >= floor;
-      };
-    };
-    // Counted first, so that `out` grows once: a doubling vector would fault in and copy about
-    // twice the memory, and fresh pages are what the merge spends most of its time on.
-    const std::size_t counts_at = out.size();
-    std::size_t total = 0;
-    out.resize(counts_at + (end - begin));
-    for (std::size_t c = begin; c < end; ++c) {
-      const auto n = static_cast<std::size_t>(std::count_if(b.at(c), b.at(c) + used_[c], sent(c)));
-      out[counts_at + (c - begin)] = static_cast<double>(n);  // exact below 2^53
-      total += n;
-    }
-    out.resize(out.size() + total);
-    double* to = out.data() + counts_at + (end - begin);
-    for (std::size_t c = begin; c < end; ++c) {
-      const auto keep = sent(c);
-      for (const Key* v = b.at(c); v != b.at(c) + used_[c]; ++v)
-        if (keep(*v)) *to++ = b.value(*v, c);
-    }
+    append_sent(b, begin, end, floors, out, [&b](auto v, std::size_t c) { return b.value(v, c); });
   });
+}
+
+void CellTopValues::append_keys_at_least(std::size_t begin, std::size_t end,
+                                         std::span<const double> floors,
+                                         std::vector<std::int32_t>& out) const {
+  if (!keys_) throw InternalError("cell thresholds: keys asked of buffers of doubles");
+  append_sent(KeyBuffers{values_.as<std::int32_t>(), stride_, &*keys_}, begin, end, floors, out,
+              [](std::int32_t v, std::size_t) { return v; });
 }
 
 std::vector<double> CellTopValues::held_values() const {

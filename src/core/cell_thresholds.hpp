@@ -107,6 +107,13 @@ class CellTopValues {
   // among them.
   void append_at_least(std::size_t begin, std::size_t end, std::span<const double> floors,
                        std::vector<double>& out) const;
+  // The same in the buffers' 4-byte form, when they hold keys (keyed()): the counts, then the
+  // keys themselves, half the bytes of doubles; key_value() turns a key of cell c back into its
+  // value.
+  void append_keys_at_least(std::size_t begin, std::size_t end, std::span<const double> floors,
+                            std::vector<std::int32_t>& out) const;
+  bool keyed() const { return keys_.has_value(); }
+  double key_value(std::int32_t key, std::size_t cell) const { return keys_->value(key, cell); }
   // The values held (the min(capacity, pushed) largest), cell by cell, each cell's in
   // descending order: the same whatever order they were pushed in.
   std::vector<double> held_values() const;
@@ -130,6 +137,10 @@ class CellTopValues {
   // f(buffers): the buffers seen as doubles or as keys (cell_thresholds.cpp), one body for both.
   template <class F>
   decltype(auto) with_buffers(F&& f) const;
+  // append_at_least's body over buffers `b`: emit(key, cell) is what is appended per value.
+  template <class Buffers, class Out, class Emit>
+  void append_sent(const Buffers& b, std::size_t begin, std::size_t end,
+                   std::span<const double> floors, std::vector<Out>& out, Emit emit) const;
   void trim(std::size_t cell);
   // The buffer's first `capacity` values are the cell's largest, the last of them the smallest:
   // it becomes the bound, as after a trim.

@@ -4,8 +4,10 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <span>
 
+#include "numeric/largest_selection.hpp"
 #include "permrsa/error.hpp"
 
 namespace permrsa {
@@ -27,7 +29,8 @@ struct Runs {
   std::vector<std::size_t> start, length;
 };
 
-Runs runs_of(std::span<const double> got, std::size_t cells, int ranks) {
+template <class T>
+Runs runs_of(std::span<const T> got, std::size_t cells, int ranks) {
   Runs runs;
   std::size_t at = 0;
   for (int r = 0; r < ranks; ++r) {
@@ -60,6 +63,73 @@ std::vector<double> shared_floors(std::span<const double> bounds,
   return shared;
 }
 
+// What a group sends an owner, in the buffers' form: counts then values as doubles, or counts
+// then keys as int32 (half the bytes to send, receive and fault in).
+void append_sent(const CellTopValues& top, CellRange share, std::span<const double> floors,
+                 std::vector<double>& send) {
+  top.append_at_least(share.begin, share.end, floors, send);
+}
+void append_sent(const CellTopValues& top, CellRange share, std::span<const double> floors,
+                 std::vector<std::int32_t>& send) {
+  top.append_keys_at_least(share.begin, share.end, floors, send);
+}
+
+std::vector<double> gathered(const Communicator& comm, const std::vector<double>& send, int root) {
+  return comm.gatherv(send, root);
+}
+std::vector<std::int32_t> gathered(const Communicator& comm, const std::vector<std::int32_t>& send,
+                                   int root) {
+  return comm.gather_values<std::int32_t>(send, root);
+}
+
+double value_of(const CellTopValues&, double v, std::size_t) {
+  return v;
+}
+double value_of(const CellTopValues& top, std::int32_t key, std::size_t cell) {
+  return top.key_value(key, cell);
+}
+
+// The thresholds of this rank's owned share of the cells: every group's values (T: double) or
+// keys (T: int32) at or above the floors of each owner's cells go to that owner, which selects
+// the capacity-th largest of each of its cells.
+template <class T>
+std::vector<double> owned_thresholds(const CellTopValues& top, const Communicator& same_block,
+                                     std::span<const double> floors) {
+  const int ranks = same_block.size();
+  std::vector<T> got;
+  CellRange mine{0, 0};
+  for (int owner = 0; owner < ranks; ++owner) {
+    const CellRange share = owned_cells(top.cells(), ranks, owner);
+    std::vector<T> send;
+    append_sent(top, share, floors.subspan(share.begin, share.end - share.begin), send);
+    auto received = gathered(same_block, send, owner);
+    if (owner == same_block.rank()) {
+      got = std::move(received);
+      mine = share;
+    }
+  }
+  const std::size_t n = mine.end - mine.begin;
+  const Runs runs = runs_of(std::span<const T>(got), n, ranks);
+  std::vector<double> out(n);
+  tbb::parallel_for(
+      tbb::blocked_range<std::size_t>(0, n, 64), [&](const tbb::blocked_range<std::size_t>& range) {
+        std::vector<T> all;
+        for (std::size_t c = range.begin(); c != range.end(); ++c) {
+          all.clear();
+          for (int r = 0; r < ranks; ++r) {
+            const std::size_t run = static_cast<std::size_t>(r) * n + c;
+            const auto from = got.begin() + static_cast<std::ptrdiff_t>(runs.start[run]);
+            all.insert(all.end(), from, from + static_cast<std::ptrdiff_t>(runs.length[run]));
+          }
+          if (top.capacity() == 0 || top.capacity() > all.size())
+            throw InternalError("cell thresholds: a cell's null is incomplete");
+          out[c] =
+              value_of(top, kth_largest(all.data(), all.size(), top.capacity()), mine.begin + c);
+        }
+      });
+  return out;
+}
+
 }  // namespace
 
 std::size_t group_quota(std::size_t capacity, int groups) {
@@ -85,37 +155,8 @@ std::vector<double> thresholds_across_groups(const CellTopValues& top,
   const std::vector<double> floors = shared_floors(
       top.bounds(), top.buffered_largest_at(group_quota(top.capacity(), ranks)), same_block);
 
-  std::vector<double> got;
-  CellRange mine{0, 0};
-  for (int owner = 0; owner < ranks; ++owner) {
-    const CellRange share = owned_cells(cells, ranks, owner);
-    std::vector<double> send;
-    top.append_at_least(
-        share.begin, share.end,
-        std::span<const double>(floors).subspan(share.begin, share.end - share.begin), send);
-    auto received = same_block.gatherv(send, owner);
-    if (owner == same_block.rank()) {
-      got = std::move(received);
-      mine = share;
-    }
-  }
-
-  const std::size_t n = mine.end - mine.begin;
-  const Runs runs = runs_of(got, n, ranks);
-  std::vector<double> out(n);
-  tbb::parallel_for(
-      tbb::blocked_range<std::size_t>(0, n, 64), [&](const tbb::blocked_range<std::size_t>& range) {
-        std::vector<double> all;
-        for (std::size_t c = range.begin(); c != range.end(); ++c) {
-          all.clear();
-          for (int r = 0; r < ranks; ++r) {
-            const std::size_t run = static_cast<std::size_t>(r) * n + c;
-            const auto from = got.begin() + static_cast<std::ptrdiff_t>(runs.start[run]);
-            all.insert(all.end(), from, from + static_cast<std::ptrdiff_t>(runs.length[run]));
-          }
-          out[c] = largest_at(all, top.capacity());
-        }
-      });
+  std::vector<double> out = top.keyed() ? owned_thresholds<std::int32_t>(top, same_block, floors)
+                                        : owned_thresholds<double>(top, same_block, floors);
   return same_block.allgatherv(out);
 }
 

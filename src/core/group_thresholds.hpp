@@ -10,7 +10,8 @@
 // contiguous share of its cells, receives only every group's values at or above that floor for
 // those cells, selects their thresholds, and the shares are gathered: the same thresholds as
 // merging all top values (CellTopValues::keep_largest_of), with a fraction of the traffic, the
-// memory and the selection work on each rank.
+// memory and the selection work on each rank. Top values kept as 4-byte order keys travel as
+// keys (half the bytes of doubles); the owner selects among them and decodes the threshold.
 #pragma once
 
 #include <cstdint>
