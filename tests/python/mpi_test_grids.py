@@ -12,8 +12,10 @@ each with its PROCESSORS count). The grids run for each count:
 
 Each grid runs 12 analyses: both connectivities x both cluster-forming thresholds x all three
 tails (mostly spearman, with pearson and kendall-b cases, mass and size, float32 and float64),
-a 13th whose threshold (statistic > 0.99) leaves no observed cluster (empty cluster table), and
-four of the sign-flip scheme (issue 4) on per-subject data: two-sided t with MNE's t-default
+a 13th whose threshold (statistic > 0.99) leaves no observed cluster (empty cluster table), a
+14th with K = 12000 (permutation-p: more than 512 top values per cell, so the selections that
+trim and merge them sample, and the permutation groups share quota floors), and four of the
+sign-flip scheme (issue 4) on per-subject data: two-sided t with MNE's t-default
 threshold and with the permutation-p threshold, each with K = 300 >= 2^8 - 1 (all 256 flip
 patterns of N = 8 subjects enumerated, K becomes 255) and with K = 100 (Philox patterns);
 layer-time connectivity and TFCE in all four.
@@ -93,6 +95,12 @@ def _combos():
                             "statistic": "size" if i % 4 == 3 else "mass",
                             "precision": "float64" if i % 3 == 1 else "float32"})
                 i += 1
+    # and one with K = 12000: capacity 601 top values per cell, so that the buffers' trims and
+    # the merge of permutation groups select among more than 512 values (sampled selection) and
+    # the groups' quota floors (a group's 301st largest of 1x2, 201st of 1x3) are shared
+    out.append({"connectivity": "layer-time", "threshold": "permutation-p", "tail": "greater",
+                "metric": "spearman", "statistic": "mass", "precision": "float32",
+                "permutations": 12000, "tag": "K12000"})
     # and one analysis without any observed cluster (an empty cluster table to write)
     out.append({"connectivity": "layer-time", "threshold": "statistic", "tail": "two-sided",
                 "metric": "spearman", "statistic": "mass", "precision": "float32",
@@ -193,7 +201,8 @@ def config_for(data_dir, combo):
         "models": {"file": "models.npy",
                    "kind": "similarity" if combo["tail"] == "less" else "dissimilarity",
                    "names": "layers.txt"},
-        "analysis": {"scheme": "stimulus", "metric": combo["metric"], "permutations": K,
+        "analysis": {"scheme": "stimulus", "metric": combo["metric"],
+                     "permutations": combo.get("permutations", K),
                      "seed": 11, "tail": combo["tail"], "precision": combo["precision"]},
         "correction": {"cluster_threshold": combo["threshold"], "cluster_alpha": 0.05,
                        "cluster_value": value, "cluster_statistic": combo["statistic"],
