@@ -119,10 +119,20 @@ std::size_t CellTopValues::held_per_cell() const {
   return used_.empty() ? 0 : std::min<std::size_t>(used_[0], capacity_);
 }
 
-double largest_at(std::span<const double> values, std::size_t rank) {
+namespace {
+template <class T>
+T largest_of(std::span<const T> values, std::size_t rank) {
   if (rank == 0 || rank > values.size())
     throw InternalError("cell thresholds: a cell's null is incomplete");
   return kth_largest(values.data(), values.size(), rank);
+}
+}  // namespace
+
+double largest_at(std::span<const double> values, std::size_t rank) {
+  return largest_of(values, rank);
+}
+std::int32_t largest_at(std::span<const std::int32_t> keys, std::size_t rank) {
+  return largest_of(keys, rank);
 }
 
 std::optional<double> CellTopValues::value_free_threshold(std::int64_t total_values) const {
@@ -137,15 +147,9 @@ std::vector<double> CellTopValues::thresholds(std::int64_t total_values) const {
   const std::size_t cells = used_.size();
   if (const auto uniform = value_free_threshold(total_values))
     return std::vector<double>(cells, *uniform);
-  std::vector<double> out(cells);
-  with_buffers([&](const auto& b) {
-    tbb::parallel_for(std::size_t{0}, cells, [&](std::size_t c) {
-      if (used_[c] < capacity_) throw InternalError("cell thresholds: a cell's null is incomplete");
-      // The (m+1)-th largest = d_{m+1}: a selection, not a sort.
-      out[c] = b.value(kth_largest(b.at(c), used_[c], capacity_), c);
-    });
-  });
-  return out;
+  for (std::size_t c = 0; c < cells; ++c)
+    if (used_[c] < capacity_) throw InternalError("cell thresholds: a cell's null is incomplete");
+  return buffered_largest_at(capacity_);  // the (m+1)-th largest = d_{m+1}: a selection
 }
 
 template <class Buffers, class Out, class Emit>

@@ -26,6 +26,7 @@ std::int64_t passing_count(double alpha, std::int64_t permutations);
 // The rank-th largest of `values` (rank >= 1, at most values.size()), by selection
 // (numeric/largest_selection.hpp); the values are not changed.
 double largest_at(std::span<const double> values, std::size_t rank);
+std::int32_t largest_at(std::span<const std::int32_t> keys, std::size_t rank);
 
 // The largest `capacity` values pushed into each cell, by buffered selection: values above the
 // cell's running bound go into a buffer of 3 capacity values (capacity + 16 at least, capacity +

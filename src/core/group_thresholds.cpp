@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <span>
 
-#include "numeric/largest_selection.hpp"
 #include "permrsa/error.hpp"
 
 namespace permrsa {
@@ -65,12 +64,12 @@ std::vector<double> shared_floors(std::span<const double> bounds,
 
 // What a group sends an owner, in the buffers' form: counts then values as doubles, or counts
 // then keys as int32 (half the bytes to send, receive and fault in).
-void append_sent(const CellTopValues& top, CellRange share, std::span<const double> floors,
-                 std::vector<double>& send) {
+void append_share(const CellTopValues& top, CellRange share, std::span<const double> floors,
+                  std::vector<double>& send) {
   top.append_at_least(share.begin, share.end, floors, send);
 }
-void append_sent(const CellTopValues& top, CellRange share, std::span<const double> floors,
-                 std::vector<std::int32_t>& send) {
+void append_share(const CellTopValues& top, CellRange share, std::span<const double> floors,
+                  std::vector<std::int32_t>& send) {
   top.append_keys_at_least(share.begin, share.end, floors, send);
 }
 
@@ -101,7 +100,7 @@ std::vector<double> owned_thresholds(const CellTopValues& top, const Communicato
   for (int owner = 0; owner < ranks; ++owner) {
     const CellRange share = owned_cells(top.cells(), ranks, owner);
     std::vector<T> send;
-    append_sent(top, share, floors.subspan(share.begin, share.end - share.begin), send);
+    append_share(top, share, floors.subspan(share.begin, share.end - share.begin), send);
     auto received = gathered(same_block, send, owner);
     if (owner == same_block.rank()) {
       got = std::move(received);
@@ -121,10 +120,8 @@ std::vector<double> owned_thresholds(const CellTopValues& top, const Communicato
             const auto from = got.begin() + static_cast<std::ptrdiff_t>(runs.start[run]);
             all.insert(all.end(), from, from + static_cast<std::ptrdiff_t>(runs.length[run]));
           }
-          if (top.capacity() == 0 || top.capacity() > all.size())
-            throw InternalError("cell thresholds: a cell's null is incomplete");
           out[c] =
-              value_of(top, kth_largest(all.data(), all.size(), top.capacity()), mine.begin + c);
+              value_of(top, largest_at(std::span<const T>(all), top.capacity()), mine.begin + c);
         }
       });
   return out;

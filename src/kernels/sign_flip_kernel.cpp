@@ -31,7 +31,7 @@ SignFlipKernel::SignFlipKernel(std::span<const double> maps, std::size_t subject
   table_.assign(tiles_ * rows_ * kTile, 0.0);
   for (std::size_t j = 0; j < groups_; ++j) {
     const std::size_t first = j * kSignGroupSize, rows = sign_group_rows(subjects_, j);
-    const std::size_t size = std::min(kSignGroupSize, subjects_ - first);
+    const std::size_t size = sign_group_size(subjects_, j);
     for (std::size_t b = 0; b < rows; ++b)
       for (std::size_t c = 0; c < cells_; ++c) {
         double e = 0.0;
@@ -91,7 +91,7 @@ void SignFlipKernel::compute_for(std::span<const double> signs, std::size_t coun
   for (std::size_t b = 0; b < count; ++b)
     for (std::size_t j = 0; j < groups_; ++j) {
       const double* sign = signs.data() + b * subjects_ + j * kSignGroupSize;
-      const std::size_t size = std::min(kSignGroupSize, subjects_ - j * kSignGroupSize);
+      const std::size_t size = sign_group_size(subjects_, j);
       std::uint32_t flipped = 0;
       for (std::size_t m = 1; m < size; ++m)
         flipped |= static_cast<std::uint32_t>(sign[m] != sign[0]) << (m - 1);

@@ -17,12 +17,16 @@ namespace permrsa {
 inline constexpr std::size_t kSignedTileCells = 64;
 inline constexpr std::size_t kSignGroupSize = 4;
 
+// Subjects in group j of `subjects` (kSignGroupSize, fewer in the last group).
+inline std::size_t sign_group_size(std::size_t subjects, std::size_t group) {
+  const std::size_t first = group * kSignGroupSize;
+  return subjects - first < kSignGroupSize ? subjects - first : kSignGroupSize;
+}
+
 // Rows of a tile's table (one row: kSignedTileCells doubles) that group j of `subjects` spans:
 // 2^(size - 1) sign patterns of its later subjects.
 inline std::size_t sign_group_rows(std::size_t subjects, std::size_t group) {
-  const std::size_t first = group * kSignGroupSize;
-  const std::size_t size = subjects - first < kSignGroupSize ? subjects - first : kSignGroupSize;
-  return std::size_t{1} << (size - 1);
+  return std::size_t{1} << (sign_group_size(subjects, group) - 1);
 }
 
 // One pattern: group j's table row is table + row[j] * kSignedTileCells, taken with sign[j].
