@@ -42,6 +42,14 @@ class Communicator {
   // concatenated in rank order on `root`.
   virtual void broadcast_bytes(std::span<std::byte> bytes, int root) const = 0;
   virtual std::vector<std::byte> gatherv_bytes(std::span<const std::byte> mine, int root) const = 0;
+  // All to all: `to_each[r]` from this rank to rank r; returns what each rank sent this one.
+  virtual std::vector<std::size_t> exchange_sizes(std::span<const std::size_t> to_each) const = 0;
+  // All to all in bytes: `send` is size() segments in rank order, send_bytes[r] of them for rank
+  // r; `receive` gets every rank's segment for this one, in rank order, receive_bytes[r] from r
+  // (as exchange_sizes gave them).
+  virtual void exchange_bytes(std::span<const std::byte> send,
+                              std::span<const std::size_t> send_bytes, std::span<std::byte> receive,
+                              std::span<const std::size_t> receive_bytes) const = 0;
   // Ends every process of the job (a runtime failure that cannot be agreed on).
   [[noreturn]] virtual void abort(int exit_code) const = 0;
 
@@ -63,6 +71,22 @@ class Communicator {
     const auto bytes = gatherv_bytes(std::as_bytes(mine), root);
     std::vector<T> out(bytes.size() / sizeof(T));
     if (!out.empty()) std::memcpy(out.data(), bytes.data(), bytes.size());
+    return out;
+  }
+  // All to all for trivially copyable values: `send` is size() segments in rank order, counts[r]
+  // values for rank r; returns the segments every rank sent this one, concatenated in rank order.
+  template <class T>
+  requires std::is_trivially_copyable_v<T> std::vector<T> exchange_values(
+      std::span<const T> send, std::span<const std::size_t> counts)
+  const {
+    std::vector<std::size_t> send_bytes(counts.begin(), counts.end());
+    for (auto& b : send_bytes) b *= sizeof(T);
+    const auto receive_bytes = exchange_sizes(send_bytes);
+    std::size_t total = 0;
+    for (std::size_t b : receive_bytes) total += b;
+    std::vector<T> out(total / sizeof(T));
+    exchange_bytes(std::as_bytes(send), send_bytes, std::as_writable_bytes(std::span<T>(out)),
+                   receive_bytes);
     return out;
   }
 };

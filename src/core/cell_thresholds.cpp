@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <numeric>
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
@@ -35,6 +36,8 @@ struct DoubleBuffers {
   // The least key whose value is at least `floor`.
   double key_at_least(double floor, std::size_t) const { return floor; }
   bool holds(double, std::size_t) const { return true; }
+  // Every value at or above key_at_least(floor) is at or above the floor, and no other is.
+  static bool key_decides(double) { return true; }
 };
 
 // A cell's buffer as OrderKeys' keys.
@@ -50,6 +53,12 @@ struct KeyBuffers {
     return keys->least_key_at_least(floor, cell);
   }
   bool holds(double v, std::size_t cell) const { return keys->keeps(v, cell); }
+  // The same, unless key_at_least gave an end of the int32 range: there may be no key whose
+  // value is at or above the floor (or the floor is NaN or -inf), so the values decide.
+  static bool key_decides(std::int32_t k) {
+    return k != std::numeric_limits<std::int32_t>::lowest() &&
+           k != std::numeric_limits<std::int32_t>::max();
+  }
 };
 
 }  // namespace
@@ -115,6 +124,10 @@ std::vector<double> CellTopValues::buffered_largest_at(std::size_t rank) const {
   return out;
 }
 
+std::size_t CellTopValues::buffered() const {
+  return std::accumulate(used_.begin(), used_.end(), std::size_t{0});
+}
+
 std::size_t CellTopValues::held_per_cell() const {
   return used_.empty() ? 0 : std::min<std::size_t>(used_[0], capacity_);
 }
@@ -158,14 +171,16 @@ void CellTopValues::append_sent(const Buffers& b, std::size_t begin, std::size_t
                                 Emit emit) const {
   if (end < begin || end > used_.size() || floors.size() != end - begin)
     throw InternalError("cell thresholds: floors for a different range of cells");
-  // The floors as keys: compares of keys, and only the values sent are decoded. A floor above
-  // every key's value leaves the highest key, so a value is compared with the floor itself too.
+  // The floors as keys: compares of keys, and only the values sent are decoded. Keys are in
+  // value order, so a key at or above the floor's least key is sent; only where that key is an
+  // end of the key range is each value compared with the floor itself too.
   using Key = typename Buffers::Key;
   std::vector<Key> from(end - begin);
   for (std::size_t c = begin; c < end; ++c) from[c - begin] = b.key_at_least(floors[c - begin], c);
   auto sent = [&](std::size_t c) {
-    return [&b, c, key = from[c - begin], floor = floors[c - begin]](Key v) {
-      return v >= key && b.value(v, c) >= floor;
+    return [&b, c, key = from[c - begin], floor = floors[c - begin],
+            by_key = Buffers::key_decides(from[c - begin])](Key v) {
+      return v >= key && (by_key || b.value(v, c) >= floor);
     };
   };
   // Counted first, so that `out` grows once: a doubling vector would fault in and copy about
@@ -174,17 +189,29 @@ void CellTopValues::append_sent(const Buffers& b, std::size_t begin, std::size_t
   std::size_t total = 0;
   out.resize(counts_at + (end - begin));
   for (std::size_t c = begin; c < end; ++c) {
-    const auto n = static_cast<std::size_t>(std::count_if(b.at(c), b.at(c) + used_[c], sent(c)));
+    const Key* v = b.at(c);
+    const Key key = from[c - begin];
+    const auto n = static_cast<std::size_t>(
+        Buffers::key_decides(key)
+            ? std::count_if(v, v + used_[c], [key](Key x) { return x >= key; })
+            : std::count_if(v, v + used_[c], sent(c)));
     out[counts_at + (c - begin)] = static_cast<Out>(n);  // n <= the buffer's stride
     total += n;
   }
-  out.resize(out.size() + total);
-  Out* to = out.data() + counts_at + (end - begin);
+  // Copied without branches (a buffer's values are in no order, so a branch per value is a
+  // coin toss): every value is written, and the end moves on past the kept ones; one spare
+  // slot takes the last write.
+  const std::size_t values_at = out.size();
+  out.resize(values_at + total + 1);
+  Out* to = out.data() + values_at;
   for (std::size_t c = begin; c < end; ++c) {
     const auto keep = sent(c);
-    for (const Key* v = b.at(c); v != b.at(c) + used_[c]; ++v)
-      if (keep(*v)) *to++ = emit(*v, c);
+    for (const Key* v = b.at(c); v != b.at(c) + used_[c]; ++v) {
+      *to = emit(*v, c);
+      to += keep(*v) ? 1 : 0;
+    }
   }
+  out.pop_back();
 }
 
 void CellTopValues::append_at_least(std::size_t begin, std::size_t end,

@@ -101,6 +101,8 @@ class CellTopValues {
   std::optional<double> value_free_threshold(std::int64_t total_values) const;
   std::size_t cells() const { return used_.size(); }
   std::size_t capacity() const { return capacity_; }
+  // The values in the buffers now, over all cells: at most what append_at_least can append.
+  std::size_t buffered() const;
   // For the merge of permutation groups' thresholds: the buffered values of cells [begin, end)
   // that are at or above floors[c - begin], appended to `out` as the cells' counts, then their
   // values cell after cell. A buffer holds the cell's held values (and any that entered since its

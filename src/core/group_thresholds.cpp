@@ -73,14 +73,6 @@ void append_share(const CellTopValues& top, CellRange share, std::span<const dou
   top.append_keys_at_least(share.begin, share.end, floors, send);
 }
 
-std::vector<double> gathered(const Communicator& comm, const std::vector<double>& send, int root) {
-  return comm.gatherv(send, root);
-}
-std::vector<std::int32_t> gathered(const Communicator& comm, const std::vector<std::int32_t>& send,
-                                   int root) {
-  return comm.gather_values<std::int32_t>(send, root);
-}
-
 double value_of(const CellTopValues&, double v, std::size_t) {
   return v;
 }
@@ -89,24 +81,26 @@ double value_of(const CellTopValues& top, std::int32_t key, std::size_t cell) {
 }
 
 // The thresholds of this rank's owned share of the cells: every group's values (T: double) or
-// keys (T: int32) at or above the floors of each owner's cells go to that owner, which selects
-// the capacity-th largest of each of its cells.
+// keys (T: int32) at or above the floors of each owner's cells go to that owner in one exchange
+// (every rank sends and receives at once), and the owner selects the capacity-th largest of each
+// of its cells.
 template <class T>
 std::vector<double> owned_thresholds(const CellTopValues& top, const Communicator& same_block,
                                      std::span<const double> floors) {
   const int ranks = same_block.size();
-  std::vector<T> got;
-  CellRange mine{0, 0};
+  std::vector<T> send;
+  // Room for every buffered value and each cell's count: reserved, not touched, so that the
+  // segments are appended without a copy.
+  send.reserve(top.buffered() + top.cells() + static_cast<std::size_t>(ranks));
+  std::vector<std::size_t> counts;
   for (int owner = 0; owner < ranks; ++owner) {
     const CellRange share = owned_cells(top.cells(), ranks, owner);
-    std::vector<T> send;
+    const std::size_t before = send.size();
     append_share(top, share, floors.subspan(share.begin, share.end - share.begin), send);
-    auto received = gathered(same_block, send, owner);
-    if (owner == same_block.rank()) {
-      got = std::move(received);
-      mine = share;
-    }
+    counts.push_back(send.size() - before);
   }
+  const std::vector<T> got = same_block.exchange_values(std::span<const T>(send), counts);
+  const CellRange mine = owned_cells(top.cells(), ranks, same_block.rank());
   const std::size_t n = mine.end - mine.begin;
   const Runs runs = runs_of(std::span<const T>(got), n, ranks);
   std::vector<double> out(n);

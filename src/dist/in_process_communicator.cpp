@@ -1,5 +1,7 @@
 #include "dist/in_process_communicator.hpp"
 
+#include "permrsa/error.hpp"
+
 #include <algorithm>
 #include <barrier>
 #include <cstdio>
@@ -133,6 +135,42 @@ class InProcessCommunicator final : public Communicator {
     if (rank_ != root && n > 0) std::memcpy(p, t.data[static_cast<std::size_t>(root)], n);
     t.sync.arrive_and_wait();
   }
+  std::vector<std::size_t> exchange_sizes(std::span<const std::size_t> to_each) const override {
+    Team& t = *team_;
+    publish(to_each.data(), to_each.size());
+    t.sync.arrive_and_wait();
+    std::vector<std::size_t> from_each;
+    for (int r = 0; r < t.size; ++r)
+      from_each.push_back(
+          static_cast<const std::size_t*>(t.data[static_cast<std::size_t>(r)])[slot()]);
+    t.sync.arrive_and_wait();
+    return from_each;
+  }
+  void exchange_bytes(std::span<const std::byte> send, std::span<const std::size_t> send_bytes,
+                      std::span<std::byte> receive,
+                      std::span<const std::size_t> receive_bytes) const override {
+    struct Segments {
+      const std::byte* data;
+      const std::size_t* bytes;
+    };
+    const Segments mine{send.data(), send_bytes.data()};
+    Team& t = *team_;
+    publish(&mine, sizeof mine);
+    t.sync.arrive_and_wait();
+    std::size_t at = 0;
+    for (int r = 0; r < t.size; ++r) {
+      const auto& from = *static_cast<const Segments*>(t.data[static_cast<std::size_t>(r)]);
+      std::size_t offset = 0;
+      for (std::size_t q = 0; q < slot(); ++q) offset += from.bytes[q];
+      const std::size_t n = from.bytes[slot()];
+      if (n != receive_bytes[static_cast<std::size_t>(r)] || at + n > receive.size())
+        throw InternalError("exchange_bytes: receive sizes that the senders did not send");
+      if (n > 0) std::memcpy(receive.data() + at, from.data + offset, n);
+      at += n;
+    }
+    t.sync.arrive_and_wait();
+  }
+
   template <class T, class Op>
   void reduce(std::span<T> v, Op op) const {
     Team& t = *team_;

@@ -1,6 +1,8 @@
 #include <cstdlib>
+#include <cstring>
 
 #include "permrsa/communicator.hpp"
+#include "permrsa/error.hpp"
 
 namespace permrsa {
 namespace {
@@ -29,6 +31,15 @@ class SerialCommunicator final : public Communicator {
   void broadcast_bytes(std::span<std::byte>, int) const override {}
   std::vector<std::byte> gatherv_bytes(std::span<const std::byte> mine, int) const override {
     return {mine.begin(), mine.end()};
+  }
+  std::vector<std::size_t> exchange_sizes(std::span<const std::size_t> to_each) const override {
+    return {to_each.begin(), to_each.end()};
+  }
+  void exchange_bytes(std::span<const std::byte> send, std::span<const std::size_t>,
+                      std::span<std::byte> receive, std::span<const std::size_t>) const override {
+    if (receive.size() != send.size())
+      throw InternalError("exchange_bytes: a receive buffer of the wrong size");
+    if (!send.empty()) std::memcpy(receive.data(), send.data(), send.size());
   }
   [[noreturn]] void abort(int exit_code) const override { std::_Exit(exit_code); }
 };

@@ -7,6 +7,7 @@
 #include <span>
 #include <vector>
 
+#include "../unit/exchange_pattern.hpp"
 #include "dist/mpi/mpi_communicator.hpp"
 #include "mpi_test_support.hpp"
 #include "permrsa/runtime.hpp"
@@ -117,6 +118,12 @@ TEST(MpiCommunicator, SplitsByColorAndOrdersByKey) {
   while (top + 2 < n) top += 2;
   EXPECT_EQ(name, "top " + std::to_string(top));
   world().barrier();
+}
+
+// tests/unit/exchange_pattern.hpp: each rank's segments for every rank, and what it must receive.
+TEST(MpiCommunicator, ExchangesSegmentsAllToAllInRankOrder) {
+  const auto p = test::exchange_pattern(world().rank(), world().size());
+  EXPECT_EQ(world().exchange_values(std::span<const std::int32_t>(p.send), p.counts), p.expected);
 }
 
 struct ClusterLike {  // trivially copyable, as the cluster table moved between ranks

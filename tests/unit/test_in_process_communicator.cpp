@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "dist/in_process_communicator.hpp"
+#include "exchange_pattern.hpp"
 
 namespace permrsa {
 namespace {
@@ -86,6 +87,26 @@ TEST_P(InProcessCommunicator, MovesTriviallyCopyableStructsAsValues) {
     }
   });
   EXPECT_TRUE(f.failures.empty()) << ::testing::PrintToString(f.failures);
+}
+
+// exchange_pattern.hpp: each rank's segments for every rank, and what it must receive.
+TEST_P(InProcessCommunicator, ExchangesSegmentsAllToAllInRankOrder) {
+  const int n = GetParam();
+  Findings f;
+  run_in_process(n, [&](const Communicator& world) {
+    const auto p = test::exchange_pattern(world.rank(), n);
+    const auto got = world.exchange_values(std::span<const std::int32_t>(p.send), p.counts);
+    f.check(got == p.expected, "exchange_values of rank " + std::to_string(world.rank()));
+  });
+  EXPECT_TRUE(f.failures.empty()) << ::testing::PrintToString(f.failures);
+}
+
+// The serial communicator keeps the same contract with one rank: its one segment comes back.
+TEST(SerialCommunicator, ExchangesItsOneSegmentWithItself) {
+  const auto serial = make_serial_communicator();
+  const std::vector<std::int32_t> send = {4, -2, 7};
+  const std::vector<std::size_t> counts = {3};
+  EXPECT_EQ(serial->exchange_values(std::span<const std::int32_t>(send), counts), send);
 }
 
 TEST_P(InProcessCommunicator, SplitsByColorOrderedByKeyThenRank) {

@@ -5,7 +5,12 @@
 #include <boost/mpi/communicator.hpp>
 #include <boost/mpi/operations.hpp>
 
+#include <cstdint>
+#include <limits>
 #include <numeric>
+#include <utility>
+
+#include "permrsa/error.hpp"
 
 namespace permrsa {
 namespace {
@@ -80,6 +85,21 @@ class MpiCommunicator final : public Communicator {
                 offsets.data(), MPI_BYTE, root, MPI_Comm(comm_));
     return out;
   }
+  std::vector<std::size_t> exchange_sizes(std::span<const std::size_t> to_each) const override {
+    static_assert(sizeof(std::size_t) == sizeof(std::uint64_t));
+    std::vector<std::size_t> from_each(static_cast<std::size_t>(size()));
+    MPI_Alltoall(to_each.data(), 1, MPI_UINT64_T, from_each.data(), 1, MPI_UINT64_T,
+                 MPI_Comm(comm_));
+    return from_each;
+  }
+  void exchange_bytes(std::span<const std::byte> send, std::span<const std::size_t> send_bytes,
+                      std::span<std::byte> receive,
+                      std::span<const std::size_t> receive_bytes) const override {
+    const auto send_counts = mpi_counts(send_bytes), receive_counts = mpi_counts(receive_bytes);
+    MPI_Alltoallv(send.data(), send_counts.first.data(), send_counts.second.data(), MPI_BYTE,
+                  receive.data(), receive_counts.first.data(), receive_counts.second.data(),
+                  MPI_BYTE, MPI_Comm(comm_));
+  }
   [[noreturn]] void abort(int exit_code) const override {
     comm_.abort(exit_code);
     std::abort();
@@ -87,6 +107,20 @@ class MpiCommunicator final : public Communicator {
   MPI_Comm raw() const { return MPI_Comm(comm_); }
 
  private:
+  // MPI's int counts and offsets of byte segments; a segment past INT_MAX bytes is refused.
+  static std::pair<std::vector<int>, std::vector<int>> mpi_counts(
+      std::span<const std::size_t> bytes) {
+    std::pair<std::vector<int>, std::vector<int>> out;
+    std::size_t offset = 0;
+    for (std::size_t b : bytes) {
+      if (b > std::numeric_limits<int>::max() || offset > std::numeric_limits<int>::max())
+        throw InternalError("exchange_bytes: more than 2 GiB for MPI's int counts");
+      out.first.push_back(static_cast<int>(b));
+      out.second.push_back(static_cast<int>(offset));
+      offset += b;
+    }
+    return out;
+  }
   mpi::communicator comm_;
 };
 
