@@ -26,11 +26,11 @@ namespace permrsa {
 // ceil(capacity / groups), so that the groups' quota largest values number at least capacity.
 std::size_t group_quota(std::size_t capacity, int groups);
 
-// Collective over `same_block`, after each batch step of pass 1: every cell's bound is raised to
-// the highest of the groups' bounds or the least of their quota bounds, whichever is higher.
-// Both are floors under the final threshold: the group with the highest bound holds capacity
-// values at or above it, and the groups together hold at least capacity values at or above the
-// least quota bound. The second is the tighter by far (each group has seen only a share of the
+// Collective over `same_block`, every few batch steps of pass 1 (NullSweep): every cell's bound is
+// raised to the highest of the groups' bounds or the least of their quota bounds, whichever is
+// higher. Both are floors under the final threshold: the group with the highest bound holds
+// capacity values at or above it, and the groups together hold at least capacity values at or above
+// the least quota bound. The second is the tighter by far (each group has seen only a share of the
 // values, so its capacity-th largest lies deeper in its null than the threshold does): fewer
 // values are buffered, trimmed, cached and merged, and the thresholds are the same.
 void share_group_bounds(CellTopValues& top, const Communicator& same_block);

@@ -51,10 +51,10 @@ class NullAccumulator {
   void flush_whole_counts();
   // The leader: permutation k's whole map (s raw, e oriented) in pass 1 or 2.
   void add_whole(int pass, std::size_t k, const double* s, const double* e);
-  // Pass 1, after each batch step, with more than one permutation group. Collective over the
-  // ranks of this block: each cell's bound becomes the highest of the groups' bounds or the least
-  // of their quota bounds (CellTopValues::keep_quota_bounds), whichever is higher, so that a
-  // group keeps no value that the groups' top values together already rule out (fewer values
+  // Pass 1, every few batch steps (NullSweep), with more than one permutation group. Collective
+  // over the ranks of this block: each cell's bound becomes the highest of the groups' bounds or
+  // the least of their quota bounds (CellTopValues::keep_quota_bounds), whichever is higher, so
+  // that a group keeps no value that the groups' top values together already rule out (fewer values
   // buffered, trimmed, cached and merged; the thresholds are the same).
   void share_bounds();
   // After pass 1. Collective over the ranks of this block: counts summed, top values merged.

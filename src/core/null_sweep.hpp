@@ -35,6 +35,7 @@ class NullSweep {
   std::string phase_name(int pass, const char* what) const;
   void on_whole_maps(int pass, std::int64_t first, std::size_t count, std::span<const double> s);
   bool counts_in_whole_maps() const;
+  bool shares_bounds_after(int pass, std::size_t step, const PassPlan& pass_plan) const;
   void checkpoint_step(int pass, std::size_t steps);
 
   const AnalysisFrame& f_;
