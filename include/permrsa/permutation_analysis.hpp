@@ -114,6 +114,10 @@ struct RunOptions {
   bool export_state = false;          // put the final state into AnalysisResult::state
   CheckpointHooks checkpoint;         // active when `save` is set
   PhaseTimes* profile = nullptr;      // when set (world rank 0): time per phase (--profile)
+  // Permutation groups of one rank each take their batches in rounds, in proportion to the
+  // groups' measured speeds (core/null_sweep.hpp). Tests fix the speeds here, one per group, for
+  // a hand-out that does not depend on timing. Results do not depend on it.
+  std::vector<double> group_speeds;
 };
 
 // What the null distribution rearranges: the stimulus labels (stimulus scheme), the subjects'

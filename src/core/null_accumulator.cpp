@@ -234,16 +234,10 @@ std::vector<double> NullAccumulator::resumed(std::vector<double> NullState::*mem
   return std::vector<double>(absent ? 0 : static_cast<std::size_t>(f_.permutations + 1), 0.0);
 }
 
-std::vector<KRanges> NullAccumulator::did_after(const PassPlan& pass, std::size_t steps) const {
-  std::vector<KRanges> did;
-  for (const auto& share : pass.shares) did.push_back(first_batches(share, pass.batch_size, steps));
-  return did;
-}
-
-NullState NullAccumulator::pass1_state(std::size_t steps) {
+NullState NullAccumulator::pass1_state() {
   NullState s = NullState::empty(f_.permutations, f_.cells, f_.two_pass, f_.tfce, f_.top_capacity);
-  const auto did = did_after(plan_.pass1, steps);
-  s.pass1 = plan_.pass1.done_after(steps);
+  const auto did = plan_.pass1.did();
+  s.pass1 = plan_.pass1.done_so_far();
   gather_exceed(exceed_, s);
   s.max_statistic = gather_k(max_statistic_, did, resumed(&NullState::max_statistic));
   if (f_.tfce) s.max_tfce = gather_k(max_tfce_, did, resumed(&NullState::max_tfce));
@@ -261,16 +255,15 @@ NullState NullAccumulator::pass1_state(std::size_t steps) {
   return s;
 }
 
-NullState NullAccumulator::pass2_state(std::size_t steps) {
+NullState NullAccumulator::pass2_state() {
   NullState s = *after_pass1_;
-  s.pass2 = plan_.pass2.done_after(steps);
-  s.max_cluster =
-      gather_k(max_cluster_, did_after(plan_.pass2, steps), resumed(&NullState::max_cluster));
+  s.pass2 = plan_.pass2.done_so_far();
+  s.max_cluster = gather_k(max_cluster_, plan_.pass2.did(), resumed(&NullState::max_cluster));
   return s;
 }
 
-NullState NullAccumulator::state(int pass, std::size_t steps) {
-  return pass == 1 ? pass1_state(steps) : pass2_state(steps);
+NullState NullAccumulator::state(int pass) {
+  return pass == 1 ? pass1_state() : pass2_state();
 }
 
 NullMaxima NullAccumulator::maxima() {

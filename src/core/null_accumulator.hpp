@@ -63,10 +63,11 @@ class NullAccumulator {
   // threshold on e for pass 2 (this block's, and the whole grid's on the leader).
   void settle_thresholds();
 
-  // The state after `steps` batch steps of `pass`. Collective over the world; the state is on
-  // world rank 0 (empty elsewhere). Pass 2's states build on pass 1's, kept by keep_pass1().
-  NullState state(int pass, std::size_t steps);
-  void keep_pass1() { after_pass1_ = state(1, plan_.pass1.steps); }
+  // The state after the batches of `pass` done so far (PassPlan::done_batches). Collective over
+  // the world; the state is on world rank 0 (empty elsewhere). Pass 2's states build on pass 1's,
+  // kept by keep_pass1().
+  NullState state(int pass);
+  void keep_pass1() { after_pass1_ = state(1); }
   bool has_pass1() const { return after_pass1_.has_value(); }
 
   // Collective over the world: the per-k maxima of every group, on world rank 0 (the resumed
@@ -93,9 +94,8 @@ class NullAccumulator {
   void gather_exceed(std::vector<std::int64_t> sums, NullState& s) const;
   std::vector<double> gather_k(const std::vector<double>& mine, const std::vector<KRanges>& did,
                                std::vector<double> base) const;
-  std::vector<KRanges> did_after(const PassPlan& pass, std::size_t steps) const;
-  NullState pass1_state(std::size_t steps);
-  NullState pass2_state(std::size_t steps);
+  NullState pass1_state();
+  NullState pass2_state();
 
   const AnalysisFrame& f_;
   const RankTopology& t_;

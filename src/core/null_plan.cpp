@@ -18,6 +18,7 @@ PassPlan plan_pass(const KRanges& done, const KRanges& asked, int groups, std::s
     p.shares.push_back(share_of(p.todo, groups, g));
     p.steps = std::max(p.steps, batches_of(p.shares.back(), p.batch_size).size());
   }
+  p.done_batches.assign(p.shares.size(), 0);
   return p;
 }
 
@@ -27,9 +28,26 @@ std::vector<KRange> PassPlan::batches(int group) const {
   return batches_of(shares.at(static_cast<std::size_t>(group)), batch_size);
 }
 
+std::vector<KRange> PassPlan::all_batches() const {
+  return batches_of(subtract(todo, {{0, 1}}), batch_size);
+}
+
 KRanges PassPlan::done_after(std::size_t n) const {
   KRanges out = unite(done, observed_included ? KRanges{{0, 1}} : KRanges{});
   for (const auto& share : shares) out = unite(out, first_batches(share, batch_size, n));
+  return out;
+}
+
+std::vector<KRanges> PassPlan::did() const {
+  std::vector<KRanges> out;
+  for (std::size_t g = 0; g < shares.size(); ++g)
+    out.push_back(first_batches(shares[g], batch_size, done_batches.at(g)));
+  return out;
+}
+
+KRanges PassPlan::done_so_far() const {
+  KRanges out = unite(done, observed_included ? KRanges{{0, 1}} : KRanges{});
+  for (const auto& ranges : did()) out = unite(out, ranges);
   return out;
 }
 

@@ -13,18 +13,29 @@
 namespace permrsa {
 
 struct PassPlan {
-  KRanges done;                 // held by the resumed state
-  KRanges todo;                 // asked for, minus done
-  std::vector<KRanges> shares;  // per permutation group: its part of todo's k >= 1
+  KRanges done;  // held by the resumed state
+  KRanges todo;  // asked for, minus done
+  // Per permutation group: its part of todo's k >= 1. Planned as equal contiguous parts; a
+  // balanced sweep (core/null_sweep.hpp) instead hands todo's batches out round by round, and
+  // then a share is what the group has been handed so far.
+  std::vector<KRanges> shares;
+  std::vector<std::size_t> done_batches;  // per group: the first batches of its share done
   std::size_t batch_size = 1;
   std::size_t steps = 0;           // batch steps every rank takes: the largest share's batches
   bool observed_included = false;  // todo holds k = 0 (the observed map enters the state)
 
   std::vector<KRange> batches(int group) const;
+  // todo's k >= 1 cut into batches, in k order: what a balanced sweep hands out. A share made
+  // of whole runs of them is cut back into the same batches by batches().
+  std::vector<KRange> all_batches() const;
   // What the state holds after `steps` batch steps of every group (k = 0 included when todo
   // holds it): done, plus each group's first `steps` batches.
   KRanges done_after(std::size_t steps) const;
   KRanges done_when_finished() const { return done_after(steps); }
+  // Each group's done batches (done_batches of its share), as ranges.
+  std::vector<KRanges> did() const;
+  // What the state holds now: done, k = 0 when todo holds it, and every group's done batches.
+  KRanges done_so_far() const;
 };
 
 struct NullPlanRequest {

@@ -3,15 +3,17 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "core/block_maps.hpp"
 #include "core/work_share.hpp"
 #include "numeric/tail.hpp"
+#include "permrsa/error.hpp"
 
 namespace permrsa {
 
-NullSweep::NullSweep(const AnalysisFrame& frame, const RankTopology& topology, const NullPlan& plan,
+NullSweep::NullSweep(const AnalysisFrame& frame, const RankTopology& topology, NullPlan& plan,
                      const NullMaps& maps, NullAccumulator& accumulator, const RunOptions& options)
     : f_(frame),
       t_(topology),
@@ -22,22 +24,54 @@ NullSweep::NullSweep(const AnalysisFrame& frame, const RankTopology& topology, c
       total_work_(plan.work(topology.group_id)),
       last_save_(std::chrono::steady_clock::now()),
       profile_(topology.world->rank() == 0 ? options.profile : nullptr) {
-  const auto g = static_cast<std::size_t>(t_.group_id);
-  const KRanges& mine1 = plan.pass1.shares[g];
-  // Nothing to keep: one pass, other shares in pass 2, no permutations or an empty block here.
-  if (!f_.two_pass || mine1 != plan.pass2.shares[g] || mine1.empty() || t_.block.cells() == 0)
-    return;
+  // Balanced rounds need every group to be one rank (one data block): then every rank knows
+  // every group's block, so all make the same decisions below. With more blocks the groups keep
+  // their planned shares.
+  const bool may_balance = t_.grid->perm_groups > 1 && t_.grid->data_blocks == 1;
+  const KRanges work1 = subtract(plan.pass1.todo, {{0, 1}});
+  // Pass 2 may replay pass 1's maps when it asks for the same permutations.
+  const bool cacheable = f_.two_pass && !work1.empty() &&
+                         work1 == subtract(plan.pass2.todo, {{0, 1}}) && t_.block.cells() > 0;
   auto codec = maps_.map_codec();
-  const auto kept = static_cast<std::size_t>(count(mine1));
-  cache_maps_ =
-      MapCache::worst_case_bytes(kept, t_.block.cells(), codec.get()) <= options.map_cache_bytes;
-  if (cache_maps_)
-    cached_ = MapCache(kept, t_.block.cells(), std::move(codec), least_extreme(f_.tail));
+  const auto fits = [&](std::int64_t cached) {
+    return MapCache::worst_case_bytes(static_cast<std::size_t>(cached), t_.block.cells(),
+                                      codec.get()) <= options.map_cache_bytes;
+  };
+  std::int64_t largest_share = 0;
+  for (const auto& share : plan.pass1.shares) largest_share = std::max(largest_share, count(share));
+  // Balanced, a group may be handed any part of pass 1, so its cache needs room for all of it;
+  // when only the planned shares fit the budget, the groups keep them (and pass 2 replays them).
+  balanced_ = may_balance && (!cacheable || fits(count(work1)) || !fits(largest_share));
+  const KRanges& mine1 = plan.pass1.shares[static_cast<std::size_t>(t_.group_id)];
+  const std::int64_t room = balanced_ ? count(work1) : count(mine1);
+  if (!cacheable || room == 0 || !fits(room)) return;
+  cache_maps_ = true;
+  cached_ = MapCache(static_cast<std::size_t>(room), t_.block.cells(), std::move(codec),
+                     least_extreme(f_.tail));
+}
+
+void NullSweep::pass1() {
+  if (balanced_)
+    sweep_balanced(1, plan_.pass1);
+  else
+    sweep(1, plan_.pass1);
 }
 
 void NullSweep::pass2() {
   replay_ = cache_maps_;
-  sweep(2, plan_.pass2);
+  if (replay_ && balanced_) {
+    // Each group replays the maps it computed in pass 1, in the same order.
+    PassPlan& p2 = plan_.pass2;
+    p2.shares = plan_.pass1.shares;
+    p2.steps = 0;
+    for (int g = 0; g < t_.grid->perm_groups; ++g)
+      p2.steps = std::max(p2.steps, p2.batches(g).size());
+    std::fill(p2.done_batches.begin(), p2.done_batches.end(), 0);
+  }
+  if (balanced_ && !replay_)
+    sweep_balanced(2, plan_.pass2);
+  else
+    sweep(2, plan_.pass2);
 }
 
 // This rank's block maps of permutations first .. first + count - 1: computed (pass 1 adds them
@@ -96,34 +130,109 @@ bool NullSweep::counts_in_whole_maps() const {
   return t_.grid->data_blocks == 1;
 }
 
+// One batch of this rank's share: its block maps, assembled on the group's leader (collective
+// over the group), which adds them to the per-k maxima (and clusters).
+void NullSweep::do_batch(int pass, KRange batch) {
+  const std::int64_t first = batch.first;
+  const auto count = static_cast<std::size_t>(batch.size());
+  const auto mine = block_maps(pass, first, count);  // local kernel
+  std::span<const double> s;
+  {
+    const ScopedPhase phase(profile_, phase_name(pass, "gather to the leader"));
+    s = gather_block_maps(*t_.group, *t_.grid, mine, count, assembled_);  // collective
+  }
+  if (t_.leader()) {
+    const ScopedPhase phase(profile_, phase_name(pass, "maxima, clusters and TFCE"));
+    on_whole_maps(pass, first, count, s);
+  }
+}
+
 // `steps` batch steps on every rank (a group whose share is done idles), each followed by a
 // checkpoint step.
-void NullSweep::sweep(int pass, const PassPlan& pass_plan) {
+void NullSweep::sweep(int pass, PassPlan& pass_plan) {
   const auto todo = pass_plan.batches(t_.group_id);
   for (std::size_t step = 0; step < pass_plan.steps; ++step) {
     if (step < todo.size()) {
-      const std::int64_t first = todo[step].first;
-      const auto count = static_cast<std::size_t>(todo[step].size());
-      const auto mine = block_maps(pass, first, count);  // local kernel
-      std::span<const double> s;
-      {
-        const ScopedPhase phase(profile_, phase_name(pass, "gather to the leader"));
-        s = gather_block_maps(*t_.group, *t_.grid, mine, count, assembled_);  // collective
-      }
-      if (t_.leader()) {
-        const ScopedPhase phase(profile_, phase_name(pass, "maxima, clusters and TFCE"));
-        on_whole_maps(pass, first, count, s);
-      }
-      done_ += static_cast<std::int64_t>(count);
-      since_save_ += static_cast<std::int64_t>(count) * t_.grid->perm_groups;
+      do_batch(pass, todo[step]);
+      done_ += todo[step].size();
+      since_save_ += todo[step].size() * t_.grid->perm_groups;
       if (options_.progress && t_.world->rank() == 0) options_.progress(done_, total_work_);
     }
+    for (int g = 0; g < t_.grid->perm_groups; ++g)
+      pass_plan.done_batches[static_cast<std::size_t>(g)] =
+          std::min(step + 1, pass_plan.batches(g).size());
     if (shares_bounds_after(pass, step, pass_plan)) {  // collective: the same steps on every rank
       const ScopedPhase phase(profile_, "pass 1: bounds shared between groups");
       acc_.share_bounds();
     }
-    checkpoint_step(pass, step + 1);
+    checkpoint_step(pass);
   }
+}
+
+// Balanced (one rank per group): the pass's batches are handed out in rounds of about
+// round_steps() batches a group, each group taking a contiguous run of the round's batches in
+// proportion to its speed so far (split_by_rates). A round ends with one exchange of the groups'
+// busy times, then the bounds' sharing and the checkpoint step: no rank waits for a slower one
+// but at the end of a round, and a group that runs slower (a core shared with mpirun's daemon, a
+// noisy neighbour) is handed less. Every rank computes the same hand-out from the same exchanged
+// times; the results do not depend on it (every quantity combines exactly over groups).
+void NullSweep::sweep_balanced(int pass, PassPlan& pass_plan) {
+  const auto groups = static_cast<std::size_t>(t_.grid->perm_groups);
+  const std::vector<KRange> queue = pass_plan.all_batches();
+  if (!options_.group_speeds.empty() && options_.group_speeds.size() != groups)
+    throw InternalError("group_speeds: one speed per permutation group expected");
+  pass_plan.shares.assign(groups, {});
+  pass_plan.done_batches.assign(groups, 0);
+  std::vector<double> busy(groups, 0.0), rates(groups, 0.0);  // maps per second
+  for (std::size_t next = 0; next < queue.size();) {
+    const std::size_t n = std::min(queue.size() - next, groups * round_steps(pass_plan));
+    const auto counts = split_by_rates(n, options_.group_speeds.empty()
+                                              ? std::span<const double>(rates)
+                                              : std::span<const double>(options_.group_speeds));
+    const auto round = std::span<const KRange>(queue).subspan(next, n);
+    const auto my_batches = hand_out(round, counts, pass_plan);
+    next += n;
+    std::int64_t round_maps = 0;
+    for (const KRange& batch : round) round_maps += batch.size();
+    const auto t0 = std::chrono::steady_clock::now();
+    for (const KRange& batch : my_batches) do_batch(pass, batch);
+    const std::vector<double> took{
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()};
+    std::vector<double> round_busy;
+    {
+      const ScopedPhase phase(profile_, phase_name(pass, "rounds' busy times exchanged"));
+      round_busy = t_.same_block->allgatherv(took);  // collective: one value per group
+    }
+    for (std::size_t g = 0; g < groups; ++g) {  // every batch handed out so far is done
+      pass_plan.done_batches[g] = pass_plan.batches(static_cast<int>(g)).size();
+      busy[g] += round_busy.at(g);
+      rates[g] = busy[g] > 0.0 ? static_cast<double>(count(pass_plan.shares[g])) / busy[g] : 0.0;
+    }
+    done_ += round_maps / static_cast<std::int64_t>(groups);
+    since_save_ += round_maps;
+    if (options_.progress && t_.world->rank() == 0) options_.progress(done_, total_work_);
+    if (pass == 1) {
+      const ScopedPhase phase(profile_, "pass 1: bounds shared between groups");
+      acc_.share_bounds();
+    }
+    checkpoint_step(pass);
+  }
+}
+
+// The round's batches as contiguous runs in group order, counts[g] to group g: added to the
+// groups' shares in `pass_plan`. Returns this rank's group's run.
+std::vector<KRange> NullSweep::hand_out(std::span<const KRange> round,
+                                        const std::vector<std::size_t>& counts,
+                                        PassPlan& pass_plan) const {
+  std::vector<KRange> mine;
+  std::size_t at = 0;
+  for (std::size_t g = 0; g < counts.size(); ++g) {
+    const auto run = round.subspan(at, counts[g]);
+    at += counts[g];
+    pass_plan.shares[g] = unite(pass_plan.shares[g], KRanges(run.begin(), run.end()));
+    if (static_cast<int>(g) == t_.group_id) mine.assign(run.begin(), run.end());
+  }
+  return mine;
 }
 
 // With more than one permutation group, pass 1 shares the top values' bounds every
@@ -136,13 +245,19 @@ void NullSweep::sweep(int pass, const PassPlan& pass_plan) {
 // interval changes no bit.
 bool NullSweep::shares_bounds_after(int pass, std::size_t step, const PassPlan& pass_plan) const {
   if (pass != 1 || t_.grid->perm_groups == 1) return false;
+  return (step + 1) % round_steps(pass_plan) == 0;
+}
+
+// The same interval for a balanced sweep's rounds (at least 4 steps: the balance needs a
+// measurement of some length, and one-pass analyses have no top values).
+std::size_t NullSweep::round_steps(const PassPlan& pass_plan) const {
   const std::size_t batch = std::max<std::size_t>(1, pass_plan.batch_size);
-  const std::size_t every = std::max<std::size_t>(1, (f_.top_capacity + batch - 1) / batch);
-  return (step + 1) % every == 0;
+  const std::size_t every = (f_.top_capacity + batch - 1) / batch;
+  return balanced_ ? std::max<std::size_t>(4, every) : std::max<std::size_t>(1, every);
 }
 
 // Rank 0 says when a checkpoint is due, any rank may ask to stop; then the state is saved.
-void NullSweep::checkpoint_step(int pass, std::size_t steps) {
+void NullSweep::checkpoint_step(int pass) {
   const auto& hooks = options_.checkpoint;
   if (!hooks.save) return;
   std::vector<std::int64_t> flags{0, hooks.stop_requested && hooks.stop_requested() ? 1 : 0};
@@ -155,7 +270,7 @@ void NullSweep::checkpoint_step(int pass, std::size_t steps) {
   t_.world->allreduce_sum(flags);
   if (flags[0] == 0 && flags[1] == 0) return;
   const auto t0 = std::chrono::steady_clock::now();
-  const NullState s = acc_.state(pass, steps);
+  const NullState s = acc_.state(pass);
   if (t_.world->rank() == 0) hooks.save(s);
   last_save_ = std::chrono::steady_clock::now();
   if (hooks.seconds_spent)

@@ -1,6 +1,9 @@
 // The sweep over the permutations of one pass: batch by batch, each rank computes its block's
 // maps (the local kernel), then one gather assembles the group's whole maps on its leader, which
-// finds their maxima and clusters; a checkpoint step follows every batch step.
+// finds their maxima and clusters; a checkpoint step follows every batch step. Permutation groups
+// of one rank each (1 x G grids, mpirun's default at most sizes) are not held to their planned
+// shares: they take the pass's batches in rounds, in proportion to their speeds, with a
+// checkpoint step after every round.
 #pragma once
 
 #include <chrono>
@@ -20,27 +23,34 @@ namespace permrsa {
 
 class NullSweep {
  public:
-  NullSweep(const AnalysisFrame& frame, const RankTopology& topology, const NullPlan& plan,
+  // The sweep records in `plan` what each group is handed and has done (PassPlan::shares and
+  // done_batches), which the accumulator's states read.
+  NullSweep(const AnalysisFrame& frame, const RankTopology& topology, NullPlan& plan,
             const NullMaps& maps, NullAccumulator& accumulator, const RunOptions& options);
   // Pass 1: block counts and top values, the leader's maxima (and clusters at a fixed threshold).
-  void pass1() { sweep(1, plan_.pass1); }
+  void pass1();
   // Pass 2 (permutation-p threshold): the leader's largest clusters, over pass 1's maps when
   // they were kept (the same values, so the same results), else over regenerated ones.
   void pass2();
 
  private:
-  void sweep(int pass, const PassPlan& pass_plan);
+  void sweep(int pass, PassPlan& pass_plan);
+  void sweep_balanced(int pass, PassPlan& pass_plan);
+  std::vector<KRange> hand_out(std::span<const KRange> round,
+                               const std::vector<std::size_t>& counts, PassPlan& pass_plan) const;
+  void do_batch(int pass, KRange batch);
+  std::size_t round_steps(const PassPlan& pass_plan) const;
   std::span<const double> block_maps(int pass, std::int64_t first, std::size_t count);
   // "pass 2: <what>" (or "pass 1: ..." in a two-pass run): the --profile phase.
   std::string phase_name(int pass, const char* what) const;
   void on_whole_maps(int pass, std::int64_t first, std::size_t count, std::span<const double> s);
   bool counts_in_whole_maps() const;
   bool shares_bounds_after(int pass, std::size_t step, const PassPlan& pass_plan) const;
-  void checkpoint_step(int pass, std::size_t steps);
+  void checkpoint_step(int pass);
 
   const AnalysisFrame& f_;
   const RankTopology& t_;
-  const NullPlan& plan_;
+  NullPlan& plan_;
   const NullMaps& maps_;
   NullAccumulator& acc_;
   const RunOptions& options_;
@@ -48,6 +58,9 @@ class NullSweep {
   std::vector<double> assembled_, oriented_;  // the leader's whole maps, reused
   // Pass 1's maps kept for pass 2 when they fit the budget (options.map_cache_bytes).
   bool cache_maps_ = false, replay_ = false;
+  // Permutation groups take the batches in balanced rounds (sweep_balanced) rather than their
+  // planned shares in lockstep.
+  bool balanced_ = false;
   MapCache cached_;
   std::size_t replayed_ = 0;
   std::int64_t done_ = 0, total_work_ = 0, since_save_ = 0;

@@ -68,9 +68,8 @@ void timed(const CheckpointHooks& hooks, Step&& step) {
 // The state a shard or an unfinished run hands on (on world rank 0). Collective.
 NullState final_state(const AnalysisFrame& frame, const NullPlan& plan,
                       NullAccumulator& accumulator) {
-  if (!frame.two_pass) return accumulator.state(1, plan.pass1.steps);
-  return plan.pass1_complete ? accumulator.state(2, plan.pass2.steps)
-                             : accumulator.state(1, plan.pass1.steps);
+  if (!frame.two_pass) return accumulator.state(1);
+  return plan.pass1_complete ? accumulator.state(2) : accumulator.state(1);
 }
 
 // tfce_step = "auto": the largest |statistic| of the whole observed map (each rank holds its
@@ -137,7 +136,7 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
                      std::to_string(grid.layers) + " and T = " + std::to_string(grid.times));
   AnalysisFrame frame =
       make_analysis_frame(grid, analysis, correction, design.count(), problem.subject_count());
-  const NullPlan plan = plan_null(null_plan_request(frame, grid, options));
+  NullPlan plan = plan_null(null_plan_request(frame, grid, options));  // the sweep hands out shares
   auto maps = design.flips()      ? make_sign_flip_maps(problem, analysis, *design.flips())
               : design.relabels() ? make_two_group_maps(problem, analysis, *design.relabels())
                                   : make_stimulus_maps(problem, analysis, *design.permutations());

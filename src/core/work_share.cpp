@@ -1,6 +1,8 @@
 #include "core/work_share.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <numeric>
 
 namespace permrsa {
 
@@ -33,6 +35,40 @@ KRanges first_batches(const KRanges& share, std::size_t batch_size, std::size_t 
   auto all = batches_of(share, batch_size);
   all.resize(std::min(n, all.size()));
   return normalized(all);
+}
+
+std::vector<std::size_t> split_by_rates(std::size_t n, std::span<const double> rates) {
+  const std::size_t groups = rates.size();
+  std::vector<std::size_t> counts(groups, 0);
+  if (groups == 0) return counts;
+  double known = 0.0;
+  std::size_t measured = 0;
+  for (const double r : rates)
+    if (r > 0.0 && std::isfinite(r)) known += r, ++measured;
+  const double stand_in = measured > 0 ? known / static_cast<double>(measured) : 1.0;
+  std::vector<double> weight(groups);
+  for (std::size_t g = 0; g < groups; ++g)
+    weight[g] = rates[g] > 0.0 && std::isfinite(rates[g]) ? rates[g] : stand_in;
+  const double total = std::accumulate(weight.begin(), weight.end(), 0.0);
+  const std::size_t first = n >= groups ? 1 : 0;
+  const std::size_t rest = n - first * groups;
+  std::vector<double> remainder(groups);
+  std::size_t given = 0;
+  for (std::size_t g = 0; g < groups; ++g) {
+    const double exact = static_cast<double>(rest) * weight[g] / total;
+    counts[g] = first + static_cast<std::size_t>(std::floor(exact));
+    remainder[g] = exact - std::floor(exact);
+    given += counts[g];
+  }
+  std::vector<std::size_t> order(groups);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return remainder[a] > remainder[b]; });
+  for (std::size_t i = 0; given < n; ++i, ++given) ++counts[order[i % groups]];
+  // Rounding can overshoot by a batch when the floors add up past n: take it from the end.
+  for (std::size_t g = groups; given > n && g-- > 0;)
+    while (given > n && counts[g] > first) --counts[g], --given;
+  return counts;
 }
 
 }  // namespace permrsa

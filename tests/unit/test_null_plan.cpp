@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "core/null_plan.hpp"
+#include "core/work_share.hpp"
 #include "permrsa/error.hpp"
 
 namespace permrsa {
@@ -72,6 +73,53 @@ TEST(NullPlan, PassTwoNeedsTheWholeOfPassOne) {
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("pass 1 holds 0:5"), std::string::npos) << e.what();
   }
+}
+
+TEST(NullPlan, WhatIsDoneFollowsEachGroupsDoneBatches) {
+  // K = 10, 2 groups, batches of 2: shares 1..5 and 6..10. Group 0 did 2 batches (1..4), group 1
+  // one (6..7): k = 0 too, as todo holds it.
+  NullPlan plan = plan_null(request(10, false, 2, 2));
+  EXPECT_EQ(plan.pass1.done_batches, (std::vector<std::size_t>{0, 0}));
+  EXPECT_EQ(plan.pass1.done_so_far(), (KRanges{{0, 1}}));
+  plan.pass1.done_batches = {2, 1};
+  EXPECT_EQ(plan.pass1.did(), (std::vector<KRanges>{{{1, 5}}, {{6, 8}}}));
+  EXPECT_EQ(plan.pass1.done_so_far(), (KRanges{{0, 5}, {6, 8}}));
+}
+
+TEST(NullPlan, HandedOutRunsOfBatchesAreCutBackIntoTheSameBatches) {
+  // A balanced sweep hands out all_batches(): k = 1..10 minus the resumed 4..5, in batches of 3
+  // cut from each range's start: 1..3, 6..8, 9..10 (and 4..5 is done).
+  auto r = request(10, false, 3, 2);
+  r.done1 = {{4, 6}};
+  NullPlan plan = plan_null(r);
+  const auto all = plan.pass1.all_batches();
+  EXPECT_EQ(all, (std::vector<KRange>{{1, 4}, {6, 9}, {9, 11}}));
+  // Group 1 was handed the last two (adjacent: one range), group 0 the first.
+  plan.pass1.shares = {{all[0]}, unite({all[1]}, {all[2]})};
+  EXPECT_EQ(plan.pass1.shares[1], (KRanges{{6, 11}}));
+  EXPECT_EQ(plan.pass1.batches(1), (std::vector<KRange>{all[1], all[2]}));
+  plan.pass1.done_batches = {1, 2};
+  EXPECT_EQ(plan.pass1.done_so_far(), (KRanges{{0, 11}}));
+}
+
+// split_by_rates (core/work_share.hpp), worked by hand: one batch each first, the rest in
+// proportion to the rates by largest remainders (ties to the lower group).
+TEST(SplitByRates, GivesEachGroupOneThenTheRestByRate) {
+  const std::vector<double> none{0.0, 0.0};
+  EXPECT_EQ(split_by_rates(16, none), (std::vector<std::size_t>{8, 8}));  // nothing measured
+  EXPECT_EQ(split_by_rates(15, none), (std::vector<std::size_t>{8, 7}));  // tie to group 0
+  // Rates 3:1 of the 14 after one each: 10.5 and 3.5; the tie of remainders goes to group 0.
+  EXPECT_EQ(split_by_rates(16, std::vector<double>{3.0, 1.0}), (std::vector<std::size_t>{12, 4}));
+  // A group far slower still takes one batch a round.
+  EXPECT_EQ(split_by_rates(8, std::vector<double>{1e-9, 1.0, 1.0}),
+            (std::vector<std::size_t>{1, 4, 3}));
+  // A group with no time yet counts at the others' mean: rates 2, (3), 4 of the 6 after one
+  // each: 4/3, 2, 8/3 -> floors 1, 2, 2 and the last batch to the largest remainder (group 2).
+  EXPECT_EQ(split_by_rates(9, std::vector<double>{2.0, 0.0, 4.0}),
+            (std::vector<std::size_t>{2, 3, 4}));
+  // Fewer batches than groups: none first, by rate.
+  EXPECT_EQ(split_by_rates(1, std::vector<double>{1.0, 5.0}), (std::vector<std::size_t>{0, 1}));
+  EXPECT_EQ(split_by_rates(0, std::vector<double>{1.0, 5.0}), (std::vector<std::size_t>{0, 0}));
 }
 
 TEST(KRanges, UniteJoinsOverlappingAndAdjacentRanges) {
