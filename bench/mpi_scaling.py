@@ -3,6 +3,7 @@
 
   /usr/bin/python3 bench/mpi_scaling.py [--build build] [--real-data DIR (default: tools/seed_data.py)]
                                         [--quick] [--out table.md] [--workdir DIR]
+                                        [--busy-neighbour [--baseline OTHER/permrsa]]
 
 (a) Memory: a synthetic problem with S = 200 (P = 19900 pairs), L = 20, T = 1000, K = 1000
     (K = 200 with --quick), written with NumPy as float64 .npy (brain P x T, pairs-time; models
@@ -32,6 +33,14 @@
     D = 1 only the K+1 per-permutation maxima (max statistic, max cluster: 16 bytes each), the
     per-cell counts (L*T*8 bytes) and, for the permutation-p threshold, the per-cell top values
     (L*T*ceil(alpha*(K+1))*8 bytes) move once, at the end, when G > 1.
+
+(c) A busy neighbour (--busy-neighbour): the same seed-shape runs while a busy loop is pinned to
+    CPU 0 (taskset), so that one of two ranks bound to cores gets about half a core, as on a node
+    shared with another job: 2 ranks x 1 thread (default grid) against 1 rank x 2 threads under
+    the same load, and with --baseline OTHER/permrsa the same 2-rank run of another build (one
+    whose permutation groups keep fixed halves of K). Groups of one rank each take the
+    permutations in rounds in proportion to their speed (core/null_sweep.hpp), so the rank on the
+    shared core is handed less instead of making the other wait.
 
 The machine is shared and noisy: nothing here fails on time; the exit code is 0 unless a run
 failed (or produced no RSS line).
@@ -325,6 +334,49 @@ def scaling_benchmark(permrsa, real, work, permutations, rounds):
     return head, rows, note
 
 
+def busy_neighbour_benchmark(permrsa, baseline, real, work, permutations, rounds):
+    if shutil.which("taskset") is None:
+        raise SystemExit("mpi_scaling: --busy-neighbour needs taskset (Debian util-linux)")
+    cfg, data_name = seed_config(permrsa, real, work)
+    log(f"[c] a busy loop pinned to CPU 0: {data_name}, K={permutations}, {rounds} round(s)")
+    out = work / "busy.h5"
+
+    def command(binary, ranks, threads):
+        base = [binary, "run", cfg, *sets(ANALYSIS + [f"analysis.permutations={permutations}",
+                                                      f'output.file="{out}"']),
+                "--threads", threads]
+        return [*mpirun_prefix(ranks), "--bind-to", "core", *base] if ranks > 1 else base
+
+    configs = [("2 ranks x 1 thread (default grid)", permrsa, 2, 1)]
+    if baseline:
+        configs.append((f"2 ranks x 1 thread (default grid), baseline {baseline}", baseline, 2, 1))
+    configs.append(("1 rank x 2 threads", permrsa, 1, 2))
+    times_ = {c[0]: [] for c in configs}
+    hog = subprocess.Popen(["taskset", "-c", "0", sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.5)
+        for i in range(rounds):
+            for name, binary, ranks, threads in configs:
+                if out.exists():
+                    out.unlink()
+                _, seconds = run(command(binary, ranks, threads))
+                times_[name].append(seconds)
+                log(f"    round {i + 1}: {name}: {seconds:.2f} s")
+    finally:
+        hog.kill()
+        hog.wait()
+    best = {name: min(v) for name, v in times_.items()}
+    t2 = best["1 rank x 2 threads"]
+    rows = [[name, fmt_time(best[name]), f"{permutations / best[name]:,.0f} perm/s",
+             "-" if ranks == 1 else f"{t2 / best[name]:.1%}"]
+            for name, _, ranks, _ in configs]
+    head = ["configuration (busy loop on CPU 0)", "time (best of rounds)", "throughput",
+            "speed / 1 rank x 2 threads (wall)"]
+    note = (f"data: {data_name}; K={permutations}; the ranks bound to cores (--bind-to core), the "
+            "busy loop `taskset -c 0` for the whole section; wall clock including mpirun's start.")
+    return head, rows, note
+
+
 def ranks_vs_threads_rows(configs, best, fixed):
     """Issue 20's comparison: the speed of `mpirun -n 2 --threads 1` as a share of `--threads 2`
     on one rank, t(1 rank x 2 threads) / t(2 ranks x 1 thread), on the wall clock and with each
@@ -359,6 +411,9 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, help="timing rounds (default 3, 1 with --quick)")
     ap.add_argument("--skip-memory", action="store_true", help="only the timing part (b)")
     ap.add_argument("--skip-time", action="store_true", help="only the memory part (a)")
+    ap.add_argument("--busy-neighbour", action="store_true",
+                    help="also (c): the timing with a busy loop pinned to CPU 0")
+    ap.add_argument("--baseline", help="(c) only: another build's permrsa binary to compare")
     ap.add_argument("--keep-munge", action="store_true",
                     help="leave PMIx's munge authentication on even without a munge daemon")
     ap.add_argument("--out", help="also write the tables (markdown) here")
@@ -390,6 +445,12 @@ def main(argv=None):
         head, rows, note = scaling_benchmark(permrsa, real, work, k, rounds)
         sections.append(("time scaling at the seed shape (issue 3 target: efficiency >= 85%)",
                          head, rows, note))
+
+    if args.busy_neighbour:
+        k = args.permutations or (1000 if args.quick else 10000)
+        rounds = args.rounds or (1 if args.quick else 3)
+        head, rows, note = busy_neighbour_benchmark(permrsa, args.baseline, real, work, k, rounds)
+        sections.append(("a busy neighbour on one of the two cores", head, rows, note))
 
     header = (f"permrsa MPI scaling, {datetime.datetime.now().isoformat(timespec='seconds')}, "
               f"{platform.node()}: {os.cpu_count()} cores (shared: only ratios from one run mean "
