@@ -236,7 +236,7 @@ std::vector<KRange> NullSweep::hand_out(std::span<const KRange> round,
 }
 
 // With more than one permutation group, pass 1 shares the top values' bounds every
-// ceil(capacity / batch) steps, i.e. about every `capacity` maps of a group. A group's quota bound
+// ceil(capacity / batch) steps (round_steps), i.e. about every `capacity` maps of a group. A group's quota bound
 // (CellTopValues::keep_quota_bounds) moves only when a cell's buffer is trimmed, which takes at
 // least twice the capacity in new values, so sharing more often finds little new and waits for the
 // slower group at every step (0.01-0.04 s of rank 0's time in a seed-shape run under
@@ -249,11 +249,13 @@ bool NullSweep::shares_bounds_after(int pass, std::size_t step, const PassPlan& 
 }
 
 // The same interval for a balanced sweep's rounds (at least 4 steps: the balance needs a
-// measurement of some length, and one-pass analyses have no top values).
+// measurement of some length, and one-pass analyses have no top values). At most 32 steps
+// either way: a round ends in the checkpoint step, which is where a stop signal is heeded (at
+// K = 10^6 the capacity would make a round 782 batches of 64).
 std::size_t NullSweep::round_steps(const PassPlan& pass_plan) const {
   const std::size_t batch = std::max<std::size_t>(1, pass_plan.batch_size);
   const std::size_t every = (f_.top_capacity + batch - 1) / batch;
-  return balanced_ ? std::max<std::size_t>(4, every) : std::max<std::size_t>(1, every);
+  return std::clamp<std::size_t>(every, balanced_ ? 4 : 1, 32);
 }
 
 // Rank 0 says when a checkpoint is due, any rank may ask to stop; then the state is saved.

@@ -1,7 +1,5 @@
 #include "dist/in_process_communicator.hpp"
 
-#include "permrsa/error.hpp"
-
 #include <algorithm>
 #include <barrier>
 #include <cstdio>
@@ -11,6 +9,8 @@
 #include <map>
 #include <mutex>
 #include <thread>
+
+#include "permrsa/error.hpp"
 
 namespace permrsa {
 namespace {
