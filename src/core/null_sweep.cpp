@@ -151,6 +151,9 @@ void NullSweep::do_batch(int pass, KRange batch) {
 // checkpoint step.
 void NullSweep::sweep(int pass, PassPlan& pass_plan) {
   const auto todo = pass_plan.batches(t_.group_id);
+  std::vector<std::size_t> batches_of_group;  // every group's, for what the states hold
+  for (int g = 0; g < t_.grid->perm_groups; ++g)
+    batches_of_group.push_back(pass_plan.batches(g).size());
   for (std::size_t step = 0; step < pass_plan.steps; ++step) {
     if (step < todo.size()) {
       do_batch(pass, todo[step]);
@@ -158,9 +161,8 @@ void NullSweep::sweep(int pass, PassPlan& pass_plan) {
       since_save_ += todo[step].size() * t_.grid->perm_groups;
       if (options_.progress && t_.world->rank() == 0) options_.progress(done_, total_work_);
     }
-    for (int g = 0; g < t_.grid->perm_groups; ++g)
-      pass_plan.done_batches[static_cast<std::size_t>(g)] =
-          std::min(step + 1, pass_plan.batches(g).size());
+    for (std::size_t g = 0; g < batches_of_group.size(); ++g)
+      pass_plan.done_batches[g] = std::min(step + 1, batches_of_group[g]);
     if (shares_bounds_after(pass, step, pass_plan)) {  // collective: the same steps on every rank
       const ScopedPhase phase(profile_, "pass 1: bounds shared between groups");
       acc_.share_bounds();

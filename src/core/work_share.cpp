@@ -64,10 +64,8 @@ std::vector<std::size_t> split_by_rates(std::size_t n, std::span<const double> r
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t a, std::size_t b) { return remainder[a] > remainder[b]; });
+  // The floors add up to at most n (their exact values add up to n), so the rest is handed out.
   for (std::size_t i = 0; given < n; ++i, ++given) ++counts[order[i % groups]];
-  // Rounding can overshoot by a batch when the floors add up past n: take it from the end.
-  for (std::size_t g = groups; given > n && g-- > 0;)
-    while (given > n && counts[g] > first) --counts[g], --given;
   return counts;
 }
 

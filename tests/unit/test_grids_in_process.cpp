@@ -44,6 +44,7 @@ struct GridAnalysis {
   CorrectionSettings correction;
   NullDesign design;
   RunOptions options;
+  AnalysisResult serial;  // the expected values: the serial run on the whole problem
 };
 
 GridAnalysis grid_analysis(const RsaProblem& whole) {
@@ -57,7 +58,8 @@ GridAnalysis grid_analysis(const RsaProblem& whole) {
   NullDesign design{PermutationSet::generated(whole.stimuli, analysis.permutations, 3)};
   RunOptions options;
   options.batch_size = 7;
-  return {analysis, correction, std::move(design), options};
+  AnalysisResult serial = run_analysis(whole, analysis, correction, design, options);
+  return {analysis, correction, std::move(design), options, std::move(serial)};
 }
 
 struct GridCase {
@@ -70,8 +72,7 @@ TEST_P(GridsInProcess, EveryBlockEqualsTheSerialRunBitForBit) {
   const GridCase c = GetParam();
   const RsaProblem whole = whole_problem();
   const GridAnalysis a = grid_analysis(whole);
-  const auto& [analysis, correction, design, options] = a;
-  const AnalysisResult serial = run_analysis(whole, analysis, correction, design, options);
+  const auto& [analysis, correction, design, options, serial] = a;
   // The grid's ranks keep pass 1's maps for pass 2 (core/map_cache.hpp); the serial run computes
   // them again.
   RunOptions cached = options;
@@ -132,8 +133,7 @@ TEST_P(BalancedGroupsInProcess, EqualTheSerialRunBitForBitAlsoWhenResumed) {
   const BalancedCase c = GetParam();
   const RsaProblem whole = whole_problem();
   const GridAnalysis a = grid_analysis(whole);
-  const auto& [analysis, correction, design, options] = a;
-  const AnalysisResult serial = run_analysis(whole, analysis, correction, design, options);
+  const auto& [analysis, correction, design, options, serial] = a;
 
   ProcessGrid grid;
   grid.perm_groups = static_cast<int>(c.speeds.size());
