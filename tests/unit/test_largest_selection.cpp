@@ -56,9 +56,10 @@ void check(const std::vector<T>& v, std::size_t k, const char* what) {
 TEST(LargestSelection, RandomValuesAtTheTopValueBufferShapes) {
   std::mt19937_64 rng(20261205);
   std::normal_distribution<double> normal(0.0, 0.1);
-  // 1503 = 501 + 2 * 501 (K = 10000, alpha = 0.05); 1002; the 512 switch and either side of it.
-  for (std::size_t n : {511u, 512u, 513u, 1002u, 1503u, 4096u, 9097u})
-    for (std::size_t k : {std::size_t{1}, std::size_t{2}, n / 3, n / 2, n - 1, n})
+  // 1503 = 501 + 2 * 501 (K = 10000, alpha = 0.05); 1003, 835 and 753, the buffers of 2, 3 and
+  // 4 permutation groups (501 + 2 quota); 1002; the 512 switch and either side of it.
+  for (std::size_t n : {511u, 512u, 513u, 753u, 835u, 1002u, 1003u, 1503u, 4096u, 9097u})
+    for (std::size_t k : {std::size_t{1}, std::size_t{2}, n / 3, n / 2, std::size_t{501}, n - 1, n})
       for (int rep = 0; rep < 5; ++rep) {
         std::vector<double> v(n);
         for (auto& x : v) x = normal(rng);
