@@ -69,14 +69,26 @@ decltype(auto) CellTopValues::with_buffers(F&& f) const {
   return f(DoubleBuffers{values_.as<double>(), stride_});
 }
 
-CellTopValues::CellTopValues(std::size_t cells, std::size_t capacity, std::optional<OrderKeys> keys)
+namespace {
+
+// The new values a cell's buffer takes between trims (CellTopValues' constructor).
+std::size_t between_trims(std::size_t capacity, std::size_t quota) {
+  const bool quotas = quota > 0 && quota < capacity;
+  return std::clamp<std::size_t>(2 * (quotas ? quota : capacity), 16, 4096);
+}
+
+}  // namespace
+
+CellTopValues::CellTopValues(std::size_t cells, std::size_t capacity, std::optional<OrderKeys> keys,
+                             std::size_t quota)
     : capacity_(capacity),
-      stride_(capacity + std::clamp<std::size_t>(2 * capacity, 16, 4096)),
+      stride_(capacity + between_trims(capacity, quota)),
       keys_(std::move(keys)),
       values_(cells * stride_ * (keys_ ? sizeof(std::int32_t) : sizeof(double))),
       bound_(cells, -std::numeric_limits<double>::infinity()),
       trimmed_(cells, 0),
       used_(cells, 0),
+      quota_(quota),
       quota_bound_(cells, -std::numeric_limits<double>::infinity()) {}
 
 void CellTopValues::trim(std::size_t cell) {
@@ -100,10 +112,6 @@ void CellTopValues::settle_bound(std::size_t cell) {
         return b.value(b.at(cell)[capacity_ - 1], cell);
       }));
   trimmed_[cell] = 1;
-}
-
-void CellTopValues::keep_quota_bounds(std::size_t quota) {
-  quota_ = quota;
 }
 
 void CellTopValues::raise_bounds(std::span<const double> floors) {

@@ -29,22 +29,31 @@ double largest_at(std::span<const double> values, std::size_t rank);
 std::int32_t largest_at(std::span<const std::int32_t> keys, std::size_t rank);
 
 // The largest `capacity` values pushed into each cell, by buffered selection: values above the
-// cell's running bound go into a buffer of 3 capacity values (capacity + 16 at least, capacity +
-// 4096 at most);
-// a full buffer is trimmed to its `capacity` largest by selection (numeric/largest_selection.hpp),
-// whose smallest then becomes the bound. Amortised O(1) per value, against O(log capacity) for a
-// heap's sift, and the kept multiset (so every threshold) is the same as a heap's: a value equal to
-// the bound changes neither. The buffers (57 MB of doubles at the seed shape and K = 10000, 29 MB
-// of keys) are a PageBuffer: huge pages, faulted in by the threads that push, never cleared or
-// copied by us (move-only).
+// cell's running bound go into a buffer that takes twice the capacity in new values between trims
+// (16 at least, 4096 at most; twice the quota with a quota, below); a full buffer is trimmed to its
+// `capacity` largest by selection (numeric/largest_selection.hpp), whose smallest then becomes the
+// bound. Amortised O(1) per value, against O(log capacity) for a heap's sift, and the kept multiset
+// (so every threshold) is the same as a heap's: a value equal to the bound changes neither. The
+// buffers (57 MB of doubles at the seed shape and K = 10000, 29 MB of keys) are a PageBuffer: huge
+// pages, faulted in by the threads that push, never cleared or copied by us (move-only).
 class CellTopValues {
  public:
   // With keys, every value pushed or merged has their form (numeric/order_keys.hpp) and the
   // buffers hold 4-byte keys instead of doubles: half the pages to fault in, and the trims
   // select among 16 keys per vector instead of 8 doubles. Values, bounds and thresholds are the
   // same (a quotient key gives a zero back with the sign OrderKeys::with_zero set).
+  //
+  // With a quota (0 < quota < capacity), each trim also finds the cell's quota-th largest value,
+  // after the capacity-th: quota_bounds(). With G permutation groups and quota = ceil(capacity /
+  // G), the least of the groups' quota bounds is a floor under the threshold (together they hold
+  // G quota >= capacity values at or above it), and a much higher one than any group's
+  // capacity-th largest: each group has seen only a G-th of the values. A group's buffer then
+  // takes twice the quota in new values between trims instead of twice the capacity, so that
+  // its quota bound moves as often, in the maps of all groups, as one process's bound does: at
+  // the seed shape under mpirun -n 2 (1x2), 34% of the values enter a group's buffer and map
+  // cache instead of 42% (every trim selects among fewer values, but there are more trims).
   CellTopValues(std::size_t cells, std::size_t capacity,
-                std::optional<OrderKeys> keys = std::nullopt);
+                std::optional<OrderKeys> keys = std::nullopt, std::size_t quota = 0);
   CellTopValues(CellTopValues&&) noexcept = default;
   CellTopValues& operator=(CellTopValues&&) noexcept = default;
   // Not thread-safe per cell; different cells may be pushed concurrently.
@@ -76,14 +85,8 @@ class CellTopValues {
   // rise, and the final threshold (the capacity-th largest of all values, at least that of the
   // values so far) is never below them: no value at or below its cell's bound can pass in pass 2.
   std::span<const double> bounds() const { return bound_; }
-  // From now on each trim also finds the cell's quota-th largest value (quota < capacity; 0:
-  // never), after the capacity-th: quota_bounds(). With G permutation groups and quota =
-  // ceil(capacity / G), the least of the groups' quota bounds is a floor under the threshold
-  // (together they hold G quota >= capacity values at or above it), and a much higher one than
-  // any group's capacity-th largest: each group has seen only a G-th of the values.
-  void keep_quota_bounds(std::size_t quota);
   // Per cell, the quota-th largest value at the cell's last trim; -inf before its first trim or
-  // without keep_quota_bounds. The quota-th largest of the values so far is never below it.
+  // without a quota. The quota-th largest of the values so far is never below it.
   std::span<const double> quota_bounds() const { return quota_bound_; }
   // Per cell, the rank-th largest of the values in its buffer (those held at its last trim and
   // any that entered since); -inf when the buffer holds fewer. The buffers are not changed.
@@ -157,7 +160,7 @@ class CellTopValues {
   std::vector<double> bound_;          // per cell: values not above it cannot enter (once trimmed)
   std::vector<std::uint8_t> trimmed_;  // per cell: the buffer has been trimmed at least once
   std::vector<std::uint32_t> used_;    // values in the buffer per cell
-  std::size_t quota_ = 0;              // keep_quota_bounds
+  std::size_t quota_;                  // 0: no quota bounds
   std::vector<double> quota_bound_;    // per cell: the quota-th largest at the last trim
 };
 

@@ -22,7 +22,7 @@
 
 namespace permrsa {
 
-// The quota that CellTopValues::keep_quota_bounds takes with `groups` permutation groups:
+// The quota that CellTopValues takes with `groups` permutation groups:
 // ceil(capacity / groups), so that the groups' quota largest values number at least capacity.
 std::size_t group_quota(std::size_t capacity, int groups);
 

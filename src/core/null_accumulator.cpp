@@ -62,9 +62,9 @@ std::optional<OrderKeys> NullAccumulator::keys_if_kept(std::optional<OrderKeys> 
 
 void NullAccumulator::seed_top_values() {
   const std::size_t bcells = t_.block.cells();
-  top_.emplace(bcells, f_.top_capacity, keys_);
-  if (t_.grid->perm_groups > 1)
-    top_->keep_quota_bounds(group_quota(f_.top_capacity, t_.grid->perm_groups));
+  const int groups = t_.grid->perm_groups;
+  top_.emplace(bcells, f_.top_capacity, keys_,
+               groups > 1 ? group_quota(f_.top_capacity, groups) : std::size_t{0});
   if (t_.group_id != 0 || thresholds_given_) return;
   // In parallel over cells: the first push into a cell's buffer faults in its pages (29 MB of keys
   // or 57 MB of doubles at the seed shape, zeroed by the kernel), which one thread did in 6% of a

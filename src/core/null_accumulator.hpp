@@ -53,7 +53,7 @@ class NullAccumulator {
   void add_whole(int pass, std::size_t k, const double* s, const double* e);
   // Pass 1, every few batch steps (NullSweep), with more than one permutation group. Collective
   // over the ranks of this block: each cell's bound becomes the highest of the groups' bounds or
-  // the least of their quota bounds (CellTopValues::keep_quota_bounds), whichever is higher, so
+  // the least of their quota bounds (CellTopValues with a quota), whichever is higher, so
   // that a group keeps no value that the groups' top values together already rule out (fewer values
   // buffered, trimmed, cached and merged; the thresholds are the same).
   void share_bounds();

@@ -239,12 +239,12 @@ std::vector<KRange> NullSweep::hand_out(std::span<const KRange> round,
 
 // With more than one permutation group, pass 1 shares the top values' bounds every
 // ceil(capacity / batch) steps (round_steps), i.e. about every `capacity` maps of a group. A
-// group's quota bound (CellTopValues::keep_quota_bounds) moves only when a cell's buffer is
-// trimmed, which takes at least twice the capacity in new values, so sharing more often finds
-// little new and waits for the slower group at every step (0.01-0.04 s of rank 0's time in a
-// seed-shape run under mpirun -n 2). At this interval the map cache keeps as many values as when
-// shared every step (41.6% there; 43% every 16 steps, 51% never). The floors are never part of a
-// result, so the interval changes no bit.
+// group's quota bound (CellTopValues with a quota) moves only when a cell's buffer is trimmed,
+// which takes twice the quota in new values, so sharing more often finds little new and waits for
+// the slower group at every step (0.01-0.04 s of rank 0's time in a seed-shape run under mpirun
+// -n 2). At this interval the map cache kept as many values as when shared every step (41.6%
+// there, when the buffers took twice the capacity between trims; 43% every 16 steps, 51% never).
+// The floors are never part of a result, so the interval changes no bit.
 bool NullSweep::shares_bounds_after(int pass, std::size_t step, const PassPlan& pass_plan) const {
   if (pass != 1 || t_.grid->perm_groups == 1) return false;
   return (step + 1) % round_steps(pass_plan) == 0;

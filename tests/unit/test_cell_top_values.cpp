@@ -164,10 +164,9 @@ TEST(CellTopValues, GroupsSharingTheirBoundsKeepTheSameTopValues) {
           for (const std::size_t step : {std::size_t{1}, std::size_t{37}, std::size_t{400}}) {
             CellTopValues whole(cells, capacity);
             std::vector<CellTopValues> parts;
-            for (std::size_t g = 0; g < groups; ++g) {
-              parts.emplace_back(cells, capacity, form.keys);
-              if (quotas) parts.back().keep_quota_bounds((capacity + groups - 1) / groups);
-            }
+            for (std::size_t g = 0; g < groups; ++g)
+              parts.emplace_back(cells, capacity, form.keys,
+                                 quotas ? (capacity + groups - 1) / groups : 0);
             for (std::size_t round = 0; round < 4000 / step; ++round) {
               for (auto& part : parts)
                 for (std::size_t k = 0; k < step; ++k)
@@ -277,18 +276,19 @@ TEST(CellTopValues, MergingAValueWithoutAKeyIsAnInternalError) {
   }
 }
 
-// keep_quota_bounds: capacity 10 gives a buffer of 10 + 20 = 30, trimmed at the 30th push; the
-// quota bound is then the 3rd largest of those 30 values, and the bound still their 10th largest
-// (expected: sorting the 30 values in this test). -inf before that trim, and without quotas.
+// A quota of 3 with capacity 10: the buffer takes twice the quota in new values between trims, at
+// least 16, so it holds 10 + 16 = 26 and is trimmed at the 26th push (without a quota, 10 + 20 =
+// 30); the quota bound is then the 3rd largest of those 26 values, and the bound still their 10th
+// largest (expected: sorting the 26 values in this test). -inf before that trim, and without
+// quotas.
 TEST(CellTopValues, QuotaBoundIsTheQuotaThLargestAtTheLastTrim) {
   std::mt19937_64 rng(5);
   std::uniform_int_distribution<int> grid(-300, 300);
   const double inf = std::numeric_limits<double>::infinity();
   for (const Form& form : forms()) {
-    CellTopValues top(1, 10, form.keys), plain(1, 10, form.keys);
-    top.keep_quota_bounds(3);
+    CellTopValues top(1, 10, form.keys, 3), plain(1, 10, form.keys);
     std::vector<double> pushed;
-    for (int k = 0; k < 30; ++k) {
+    for (int k = 0; k < 26; ++k) {
       EXPECT_EQ(top.quota_bounds()[0], -inf) << form.name << ", before the trim";
       const double v = form.value(grid(rng), 0);
       pushed.push_back(v);

@@ -63,7 +63,8 @@ TEST(GroupThresholds, EqualTheThresholdOfAllGroupsValuesTogether) {
         for (const std::size_t cells : {std::size_t{2}, std::size_t{7}, std::size_t{130}}) {
           for (const std::size_t step : {std::size_t{1}, std::size_t{37}, std::size_t{400}}) {
             // Capacity 600 (selection by sampled splits, numeric/largest_selection.hpp, from 512
-            // values on) gets enough values for several trims of its buffer of 1800.
+            // values on) gets enough values for several trims of its buffer of 1800 (of
+            // 600 + 2 quota with quota bounds).
             const std::size_t pushes = ((capacity == 600 ? 6000 : 1200) / step) * step;
             const auto expected = sorted_thresholds(static_cast<std::size_t>(groups), pushes, cells,
                                                     capacity, form.keyed);
@@ -72,8 +73,8 @@ TEST(GroupThresholds, EqualTheThresholdOfAllGroupsValuesTogether) {
             run_in_process(groups, [&](const Communicator& same_block) {
               const auto g = static_cast<std::size_t>(same_block.rank());
               CellTopValues top(cells, capacity,
-                                form.keyed ? std::optional(OrderKeys::of_floats()) : std::nullopt);
-              if (form.quotas) top.keep_quota_bounds(group_quota(capacity, groups));
+                                form.keyed ? std::optional(OrderKeys::of_floats()) : std::nullopt,
+                                form.quotas ? group_quota(capacity, groups) : 0);
               for (std::size_t k0 = 0; k0 < pushes; k0 += step) {
                 for (std::size_t k = k0; k < k0 + step; ++k)
                   for (std::size_t c = 0; c < cells; ++c)
@@ -107,17 +108,17 @@ TEST(GroupThresholds, QuotaIsTheCapacityDividedByTheGroupsRoundedUp) {
 
 // Quota bounds raise the shared floors far above the groups' own bounds: two groups of 1100
 // distinct values each, interleaved (group 0 the even levels 0, 2, ..., 2198, group 1 the odd
-// ones), capacity 100, quota 50. A buffer of 300 is trimmed at the 300th, 500th, ..., 1100th
-// push, so at the last share each group's quota bound is its 50th largest of all: 2198 - 2 * 49
-// = 2100 and 2101, while its own 100th largest is 2000 or 2001. Every bound becomes 2100, which
-// is also the threshold, the 100th largest of both groups together (2199 - 99; all by hand).
+// ones), capacity 100, quota 50. A buffer of 200 (twice the quota in new values between trims)
+// is trimmed at the 200th, 300th, ..., 1100th push, so at the last share each group's quota bound
+// is its 50th largest of all: 2198 - 2 * 49 = 2100 and 2101, while its own 100th largest is 2000 or
+// 2001. Every bound becomes 2100, which is also the threshold, the 100th largest of both groups
+// together (2199 - 99; all by hand).
 TEST(GroupThresholds, QuotaBoundsRaiseTheFloorsAboveEveryGroupsOwnBound) {
   std::vector<std::vector<double>> bounds(2), thresholds(2);
   std::mutex mutex;
   run_in_process(2, [&](const Communicator& same_block) {
     const auto g = static_cast<std::size_t>(same_block.rank());
-    CellTopValues top(1, 100);
-    top.keep_quota_bounds(group_quota(100, 2));
+    CellTopValues top(1, 100, std::nullopt, group_quota(100, 2));
     for (std::size_t k = 0; k < 1100; ++k) {
       top.push(0, static_cast<double>(2 * k + g));
       if (k % 100 == 99) share_group_bounds(top, same_block);
