@@ -50,8 +50,8 @@ class CellTopValues {
   // capacity-th largest: each group has seen only a G-th of the values. A group's buffer then
   // takes twice the quota in new values between trims instead of twice the capacity, so that
   // its quota bound moves as often, in the maps of all groups, as one process's bound does: at
-  // the seed shape under mpirun -n 2 (1x2), 34% of the values enter a group's buffer and map
-  // cache instead of 42% (every trim selects among fewer values, but there are more trims).
+  // the seed shape under mpirun -n 2 (1x2), 36-38% of a group's values enter its buffers and map
+  // cache instead of 41.6% (every trim selects among fewer values, but there are more trims).
   CellTopValues(std::size_t cells, std::size_t capacity,
                 std::optional<OrderKeys> keys = std::nullopt, std::size_t quota = 0);
   CellTopValues(CellTopValues&&) noexcept = default;
