@@ -96,7 +96,9 @@ std::span<const double> NullSweep::block_maps(int pass, std::int64_t first, std:
   }
   if (cache_maps_ && pass == 1) {
     const ScopedPhase phase(profile_, phase_name(pass, "map cache"));
-    cached_.append(batch_.s, batch_.e, acc_.threshold_floors());
+    const auto floors = acc_.threshold_floors();
+    cached_.append(batch_.s, batch_.e, floors);
+    if (cached_.stale()) cached_.refilter(floors, f_.tail);
   }
   return batch_.s;
 }

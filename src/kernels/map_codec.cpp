@@ -2,6 +2,7 @@
 
 #include <bit>
 #include <cmath>
+#include <limits>
 #include <utility>
 
 #include "numeric/bit_words.hpp"
@@ -75,8 +76,58 @@ class QuotientCodec final : public MapCodec {
   }
   std::size_t cells() const override { return d_.size(); }
   std::optional<OrderKeys> order_keys() const override { return OrderKeys::of_quotients(d_); }
+  // A code's value rises with the code (d > 0, and a correctly rounded division is monotone),
+  // so each side is one threshold, found by bisection on the codec's own division. The codes
+  // lie strictly inside the int32 range (|dot| <= m b < 2^31 - 1024, the kernel's codec
+  // condition), so the range's ends stand for "every code" and "none".
+  bool passing_codes(std::span<const double> floor, Tail tail, std::span<std::int32_t> above,
+                     std::span<std::int32_t> below) const override {
+    if (floor.size() != d_.size() || above.size() < d_.size() || below.size() < d_.size())
+      throw InternalError("map codec: bounds for other maps");
+    constexpr std::int32_t lowest = std::numeric_limits<std::int32_t>::lowest();
+    constexpr std::int32_t highest = std::numeric_limits<std::int32_t>::max();
+    for (std::size_t c = 0; c < d_.size(); ++c) {
+      const double f = floor[c];
+      // greater (and two-sided): s > f from the first code on whose value is above f.
+      above[c] = tail == Tail::less
+                     ? highest
+                     : first_code([&](std::int64_t k) { return at(k, c) > f; }, f * d_[c]) - 1;
+      // less (and two-sided): -s > f, i.e. s < -f, up to the first code whose value is not.
+      below[c] = tail == Tail::greater
+                     ? lowest
+                     : first_code([&](std::int64_t k) { return !(at(k, c) < -f); }, -f * d_[c]);
+    }
+    return true;
+  }
 
  private:
+  // value(code) for a code read as an int32 (here widened), as value() divides.
+  double at(std::int64_t dot, std::size_t c) const {
+    return static_cast<double>(static_cast<std::int32_t>(dot)) / d_[c];
+  }
+  // The least code in [lowest + 1, highest] where `holds` (false, then true, as codes rise) is
+  // true; highest when it never is. Codes at the ends never occur, so "lowest" in `above` (the
+  // result less one) keeps every code and "highest" none. `guess`, where the change should be
+  // (f d), narrows the bisection to a few codes when it brackets the change.
+  template <class Holds>
+  static std::int32_t first_code(Holds holds, double guess) {
+    const std::int64_t start = std::int64_t{std::numeric_limits<std::int32_t>::lowest()} + 1;
+    std::int64_t lo = start, hi = std::numeric_limits<std::int32_t>::max();
+    if (std::fabs(guess) < 2.0e9) {  // finite and inside the codes
+      const auto g = static_cast<std::int64_t>(std::floor(guess));
+      if (!holds(g - 2) && holds(g + 2)) {
+        lo = g - 2;
+        hi = g + 2;
+      }
+    }
+    if (lo == start && holds(lo)) return static_cast<std::int32_t>(lo);
+    while (hi - lo > 1) {  // holds(lo) is false; hi holds, or is the end
+      const std::int64_t mid = lo + (hi - lo) / 2;
+      (holds(mid) ? hi : lo) = mid;
+    }
+    return static_cast<std::int32_t>(hi);
+  }
+
   // The exact dot product over cell c's denominator: the kernel's own division.
   double value(std::uint32_t code, std::size_t c) const {
     return static_cast<double>(std::bit_cast<std::int32_t>(code)) / d_[c];

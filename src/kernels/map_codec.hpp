@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "numeric/order_keys.hpp"
+#include "permrsa/statistics.hpp"
 
 namespace permrsa {
 
@@ -38,6 +39,15 @@ class MapCodec {
   // Order-preserving 4-byte keys of these values and of their tail orientations
   // (numeric/order_keys.hpp), or none.
   virtual std::optional<OrderKeys> order_keys() const = 0;
+  // Per cell c, the codes whose value s has a null orientation for `tail` (numeric/tail.hpp)
+  // above floor[c], as a test on the code read as an int32: above[c] < code or code < below[c].
+  // False, and nothing set, when the codes are not in the order of their values (floats). The
+  // spans hold at least cells() values.
+  virtual bool passing_codes(std::span<const double> floor, Tail tail,
+                             std::span<std::int32_t> above, std::span<std::int32_t> below) const {
+    (void)floor, (void)tail, (void)above, (void)below;
+    return false;
+  }
 };
 
 // Values that are floats widened to double.
