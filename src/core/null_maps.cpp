@@ -14,23 +14,11 @@
 namespace permrsa {
 namespace {
 
-// e = null_oriented(s, tail), with the tail chosen once per batch so that the loop vectorises.
+// e = null_oriented(s, tail), map by map in parallel.
 void orient(Batch& batch, std::size_t cells, Tail tail) {
-  auto each = [&](auto oriented_value) {
-    tbb::parallel_for(std::size_t{0}, batch.count, [&](std::size_t b) {
-      const double* s = batch.s.data() + b * cells;
-      double* e = batch.e.data() + b * cells;
-      for (std::size_t c = 0; c < cells; ++c) e[c] = oriented_value(s[c]);
-    });
-  };
-  switch (tail) {
-    case Tail::greater:
-      return each([](double s) { return null_oriented(s, Tail::greater); });
-    case Tail::less:
-      return each([](double s) { return null_oriented(s, Tail::less); });
-    case Tail::two_sided:
-      return each([](double s) { return null_oriented(s, Tail::two_sided); });
-  }
+  tbb::parallel_for(std::size_t{0}, batch.count, [&](std::size_t b) {
+    orient_nulls(batch.s.data() + b * cells, cells, tail, batch.e.data() + b * cells);
+  });
 }
 
 std::vector<std::unique_ptr<StatisticKernel>> kernels_for(const RsaProblem& problem,

@@ -115,9 +115,7 @@ void NullSweep::on_whole_maps(int pass, std::int64_t first, std::size_t count,
   if (!fresh) oriented_.resize(s.size());
   const bool counting = pass == 1 && counts_in_whole_maps();
   tbb::parallel_for(std::size_t{0}, count, [&](std::size_t b) {
-    if (!fresh)
-      for (std::size_t c = b * cells; c < (b + 1) * cells; ++c)
-        oriented_[c] = null_oriented(s[c], f_.tail);
+    if (!fresh) orient_nulls(s.data() + b * cells, cells, f_.tail, oriented_.data() + b * cells);
     const double* e = (fresh ? batch_.e.data() : oriented_.data()) + b * cells;
     acc_.add_whole(pass, static_cast<std::size_t>(first) + b, s.data() + b * cells, e);
     if (counting) acc_.count_whole(e);

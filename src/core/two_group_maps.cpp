@@ -29,8 +29,7 @@ class TwoGroupMaps final : public NullMaps {
                        std::span(labels).subspan(b * subjects, subjects));
     kernel_.compute(labels, count, batch.s);
     tbb::parallel_for(std::size_t{0}, count, [&](std::size_t b) {
-      for (std::size_t i = b * cells; i < (b + 1) * cells; ++i)
-        batch.e[i] = null_oriented(batch.s[i], tail_);
+      orient_nulls(batch.s.data() + b * cells, cells, tail_, batch.e.data() + b * cells);
     });
   }
 

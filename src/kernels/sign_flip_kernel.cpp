@@ -79,7 +79,7 @@ void SignFlipKernel::compute_for(std::span<const double> signs, std::size_t coun
     } else {
       for (std::size_t c = 0; c < kTile; ++c) stat[c] = sum[c] / n;
     }
-    for (std::size_t c = 0; c < kTile; ++c) e[c] = null_oriented(stat[c], tail);
+    orient_nulls(stat, kTile, tail, e);
     if (!whole) {
       std::copy(stat, stat + width, stat_out);
       std::copy(e, e + width, e_out);

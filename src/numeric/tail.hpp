@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstddef>
 #include <limits>
 
 #include "permrsa/statistics.hpp"
@@ -26,6 +27,23 @@ inline double oriented(double s, Tail tail) {
 // where a NaN, comparing false with everything, would lower them. Finite values are unchanged.
 inline double null_oriented(double s, Tail tail) {
   return std::isnan(s) ? std::numeric_limits<double>::infinity() : oriented(s, tail);
+}
+
+// e[i] = null_oriented(s[i], tail) for i < n, with the tail chosen once outside the loop, so
+// that the loop vectorises (with the tail chosen per value it did not: 48 million values in
+// pass 2 of a seed-shape run).
+inline void orient_nulls(const double* s, std::size_t n, Tail tail, double* e) {
+  auto each = [&](auto oriented_value) {
+    for (std::size_t i = 0; i < n; ++i) e[i] = oriented_value(s[i]);
+  };
+  switch (tail) {
+    case Tail::greater:
+      return each([](double v) { return null_oriented(v, Tail::greater); });
+    case Tail::less:
+      return each([](double v) { return null_oriented(v, Tail::less); });
+    case Tail::two_sided:
+      return each([](double v) { return null_oriented(v, Tail::two_sided); });
+  }
 }
 
 // The raw value whose null orientation is the least extreme of all: -inf, +inf and 0 for the
