@@ -1,6 +1,6 @@
 #include "core/map_cache.hpp"
 
-#if defined(__AVX512F__) && defined(__BMI2__)
+#if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
 
@@ -45,14 +45,13 @@ void scatter_kept(const W* kept, const std::uint64_t* mask, std::size_t words, W
 }
 
 // The bits of `kept` whose cell's null orientation of dense[c] is above floor[c], a word at a
-// time (the tail chosen once, so that the orientation vectorises).
-template <Tail tail>
-void still_kept(const double* dense, const double* floor, std::size_t cells,
+// time.
+void still_kept(const double* dense, const double* floor, std::size_t cells, Tail tail,
                 const std::uint64_t* kept, std::uint64_t* out) {
   double e[kWordCells];
   for (std::size_t w = 0; w * kWordCells < cells; ++w) {
     const std::size_t c0 = w * kWordCells, n = std::min(kWordCells, cells - c0);
-    for (std::size_t i = 0; i < n; ++i) e[i] = null_oriented(dense[c0 + i], tail);
+    orient_nulls(dense + c0, n, tail, e);
     out[w] = kept[w] & greater_bits(e, floor + c0, n);
   }
 }
@@ -101,7 +100,7 @@ std::size_t move_kept(W* values, std::size_t write, std::size_t read, std::uint6
 std::uint64_t keep_codes(std::uint32_t* values, std::size_t& read, std::size_t& write,
                          std::uint64_t mask, const std::int32_t* a, const std::int32_t* b) {
   std::uint64_t now = 0;
-#if defined(__AVX512F__) && defined(__BMI2__)
+#if defined(__AVX512F__)
   // 16 cells at a time: the group's codes spread out to their cells (an expand in a register),
   // tested against the cells' bounds, and the kept ones packed again.
   for (unsigned g = 0; g < 4; ++g) {
@@ -220,26 +219,15 @@ void MapCache::refilter(std::span<const double> floor, Tail tail) {
   // in order (a map's values only ever move towards the front).
   std::vector<std::uint64_t> masks(maps_ * words_);
   const std::uint64_t* old = masks_.as<const std::uint64_t>();
-  tbb::parallel_for(
-      tbb::blocked_range<std::size_t>(0, maps_), [&](const tbb::blocked_range<std::size_t>& r) {
-        std::vector<double> dense(cells_);
-        for (std::size_t m = r.begin(); m != r.end(); ++m) {
-          decode(m, dense.data());  // the cells not kept are masked off below
-          const std::uint64_t* was = old + m * words_;
-          std::uint64_t* now = masks.data() + m * words_;
-          switch (tail) {
-            case Tail::greater:
-              still_kept<Tail::greater>(dense.data(), floor.data(), cells_, was, now);
-              break;
-            case Tail::less:
-              still_kept<Tail::less>(dense.data(), floor.data(), cells_, was, now);
-              break;
-            case Tail::two_sided:
-              still_kept<Tail::two_sided>(dense.data(), floor.data(), cells_, was, now);
-              break;
-          }
-        }
-      });
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, maps_),
+                    [&](const tbb::blocked_range<std::size_t>& r) {
+                      std::vector<double> dense(cells_);
+                      for (std::size_t m = r.begin(); m != r.end(); ++m) {
+                        decode(m, dense.data());  // the cells not kept are masked off below
+                        still_kept(dense.data(), floor.data(), cells_, tail, old + m * words_,
+                                   masks.data() + m * words_);
+                      }
+                    });
   if (codec_)
     compact<std::uint32_t>(masks);
   else
