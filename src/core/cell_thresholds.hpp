@@ -67,12 +67,17 @@ class CellTopValues {
   // push(c, e[c]) for the cells [begin, end) of one map, in cell order: the same values kept.
   // Which cells' values enter is decided 64 cells at a time, as bit words (numeric/bit_words.hpp:
   // a few vector compares; most values do not enter, and which ones do is unpredictable), then
-  // only the entering values are stored.
-  void push_cells(std::size_t begin, std::size_t end, const double* e) {
+  // only the entering values are stored. With `above`, word i of it gets the bits of cells
+  // begin + 64 i ... where e[c] was above the cell's bound before the push (a floor for the map
+  // cache, MapCache::append_masked, computed with the same compares); begin is then a multiple of
+  // 64.
+  void push_cells(std::size_t begin, std::size_t end, const double* e,
+                  std::uint64_t* above = nullptr) {
     for (std::size_t c0 = begin; c0 < end; c0 += kWordCells) {
       const std::size_t n = std::min(kWordCells, end - c0);
-      std::uint64_t enter = greater_bits(e + c0, bound_.data() + c0, n) |
-                            (~nonzero_bits(trimmed_.data() + c0, n) & low_bits(n));
+      const std::uint64_t greater = greater_bits(e + c0, bound_.data() + c0, n);
+      if (above != nullptr) *above++ = greater;
+      std::uint64_t enter = greater | (~nonzero_bits(trimmed_.data() + c0, n) & low_bits(n));
       for (; enter != 0; enter &= enter - 1) {
         const std::size_t c = c0 + static_cast<std::size_t>(std::countr_zero(enter));
         store(c, used_[c], e[c]);

@@ -20,16 +20,12 @@
 namespace permrsa {
 namespace {
 
-// Sets bit c of `mask` where e[c] > floor[c]; returns how many are set.
-std::size_t mark_kept(const double* e, const double* floor, std::size_t cells,
-                      std::uint64_t* mask) {
-  std::size_t kept = 0;
+// Sets bit c of `mask` where e[c] > floor[c].
+void mark_kept(const double* e, const double* floor, std::size_t cells, std::uint64_t* mask) {
   for (std::size_t w = 0; w * kWordCells < cells; ++w) {
     const std::size_t c0 = w * kWordCells;
     mask[w] = greater_bits(e + c0, floor + c0, std::min(kWordCells, cells - c0));
-    kept += static_cast<std::size_t>(std::popcount(mask[w]));
   }
-  return kept;
 }
 
 // The values of the masked cells of `dense`, in cell order, to `out`.
@@ -160,15 +156,11 @@ double MapCache::worst_case_bytes(std::size_t maps, std::size_t cells, const Map
 }
 
 // One map's kept values to the value offset `at`.
-void MapCache::store(std::span<const double> map, const std::uint64_t* mask, std::size_t at,
-                     std::vector<std::uint32_t>& coded) {
-  if (!codec_) {
+void MapCache::store(std::span<const double> map, const std::uint64_t* mask, std::size_t at) {
+  if (codec_)
+    codec_->encode_kept(map, mask, values_.as<std::uint32_t>() + at);
+  else
     gather_kept(map.data(), mask, words_, values_.as<double>() + at);
-    return;
-  }
-  coded.resize(cells_);
-  codec_->encode(map, coded);
-  gather_kept(coded.data(), mask, words_, values_.as<std::uint32_t>() + at);
 }
 
 void MapCache::append(std::span<const double> s, std::span<const double> e,
@@ -178,22 +170,38 @@ void MapCache::append(std::span<const double> s, std::span<const double> e,
       maps_ + count > capacity_)
     throw InternalError("map cache: not whole maps, or more maps than planned");
   std::uint64_t* masks = masks_.as<std::uint64_t>() + maps_ * words_;
-  std::vector<std::size_t> kept(count);
   tbb::parallel_for(std::size_t{0}, count, [&](std::size_t b) {
-    kept[b] = mark_kept(e.data() + b * cells_, floor.data(), cells_, masks + b * words_);
+    mark_kept(e.data() + b * cells_, floor.data(), cells_, masks + b * words_);
   });
+  store_marked(s);
+}
+
+void MapCache::append_masked(std::span<const double> s, std::span<const std::uint64_t> masks) {
+  const std::size_t count = s.size() / cells_;
+  if (count * cells_ != s.size() || masks.size() != count * words_ || maps_ + count > capacity_)
+    throw InternalError("map cache: not whole maps, or more maps than planned");
+  std::uint64_t* into = masks_.as<std::uint64_t>() + maps_ * words_;
+  for (std::size_t i = 0; i < masks.size(); ++i)  // bits past the last cell stay clear
+    into[i] = masks[i] & cells_of_word(i % words_, cells_);
+  store_marked(s);
+}
+
+// The maps s, whose masks are in place after the maps_ kept so far, stored.
+void MapCache::store_marked(std::span<const double> s) {
+  const std::size_t count = s.size() / cells_;
+  const std::uint64_t* masks = masks_.as<const std::uint64_t>() + maps_ * words_;
   std::size_t kept_now = 0;
-  for (const std::size_t n : kept) {
+  for (std::size_t b = 0; b < count; ++b) {
+    std::size_t n = 0;
+    for (std::size_t w = 0; w < words_; ++w)
+      n += static_cast<std::size_t>(std::popcount(masks[b * words_ + w]));
     start_.push_back(start_.back() + n);
     kept_now += n;
   }
   if (count > 0) last_share_ = static_cast<double>(kept_now) / static_cast<double>(count * cells_);
-  tbb::parallel_for(
-      tbb::blocked_range<std::size_t>(0, count), [&](const tbb::blocked_range<std::size_t>& r) {
-        std::vector<std::uint32_t> coded;
-        for (std::size_t b = r.begin(); b != r.end(); ++b)
-          store(s.subspan(b * cells_, cells_), masks + b * words_, start_[maps_ + b], coded);
-      });
+  tbb::parallel_for(std::size_t{0}, count, [&](std::size_t b) {
+    store(s.subspan(b * cells_, cells_), masks + b * words_, start_[maps_ + b]);
+  });
   maps_ += count;
 }
 

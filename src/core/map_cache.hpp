@@ -49,6 +49,10 @@ class MapCache {
   // Appends whole maps: raw values s and their oriented values e, map after map, keeping cell c's
   // value where e > floor[c] (floor: one value per cell of a map).
   void append(std::span<const double> s, std::span<const double> e, std::span<const double> floor);
+  // The same with the kept cells given: masks holds words_for(cells) 64-bit words per map, bit
+  // c % 64 of word c / 64 set when cell c is kept (the caller compared e with floors that only
+  // rise and stay under the thresholds, as append does; bits past the last cell are ignored).
+  void append_masked(std::span<const double> s, std::span<const std::uint64_t> masks);
   // Whether the maps kept so far hold more than 2.5 times the values that the last append's share
   // of kept values would keep of them all, i.e. refilter() with that append's floors would likely
   // drop more than half of them; and they have grown by half since the last refilter.
@@ -66,8 +70,8 @@ class MapCache {
   std::size_t kept_values() const { return start_.empty() ? 0 : start_.back(); }
 
  private:
-  void store(std::span<const double> map, const std::uint64_t* mask, std::size_t at,
-             std::vector<std::uint32_t>& coded);
+  void store(std::span<const double> map, const std::uint64_t* mask, std::size_t at);
+  void store_marked(std::span<const double> s);
   void load(std::size_t map, double* out) const;
   void decode(std::size_t map, double* out) const;
   // refilter's second half: the values of the cells set in `masks` (a subset of each map's

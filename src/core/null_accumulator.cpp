@@ -9,6 +9,7 @@
 #include "core/group_thresholds.hpp"
 #include "core/tfce.hpp"
 #include "core/work_share.hpp"
+#include "numeric/bit_words.hpp"
 #include "numeric/largest_value.hpp"
 #include "numeric/tail.hpp"
 #include "permrsa/error.hpp"
@@ -126,13 +127,47 @@ void NullAccumulator::flush_whole_counts() {
   }
 }
 
-void NullAccumulator::add_whole(int pass, std::size_t k, const double* s, const double* e) {
+void NullAccumulator::add_whole_batch(const Batch& batch, std::size_t first,
+                                      std::span<std::uint64_t> above) {
+  const std::size_t cells = t_.block.cells(), words = words_for(cells), count = batch.count;
+  if (cells != f_.cells || !top_ || (!above.empty() && above.size() != count * words))
+    throw InternalError("add_whole_batch: not whole maps with top values, or masks of others");
+  // Chunks of whole words, so that the masks' words have one writer each.
+  constexpr std::size_t kChunkWords = 4;
+  const std::size_t chunks = (words + kChunkWords - 1) / kChunkWords;
+  std::vector<double> chunk_largest(count * chunks);
+  const double* e0 = e0_.data();
+  tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t chunk) {
+    const std::size_t begin = chunk * kChunkWords * kWordCells;
+    const std::size_t end = std::min(cells, begin + kChunkWords * kWordCells);
+    std::int64_t* counts = exceed_.data();
+    for (std::size_t b = 0; b < count; ++b) {
+      const double* e = batch.e.data() + b * cells;
+      top_->push_cells(begin, end, e,
+                       above.empty() ? nullptr : above.data() + b * words + chunk * kChunkWords);
+      for (std::size_t c = begin; c < end; ++c) counts[c] += e[c] >= e0[c];
+      chunk_largest[b * chunks + chunk] = largest_value(e + begin, end - begin);
+    }
+  });
+  // The largest of the chunks' largest is the map's largest value, bit for bit, unless it is a
+  // zero: which of -0.0 and +0.0 largest_value gives is then the whole map's business.
+  for (std::size_t b = 0; b < count; ++b) {
+    const double* of_chunks = chunk_largest.data() + b * chunks;
+    double best = of_chunks[0];
+    for (std::size_t i = 1; i < chunks; ++i) best = of_chunks[i] > best ? of_chunks[i] : best;
+    if (best == 0.0) best = largest_value(batch.e.data() + b * cells, cells);
+    max_statistic_[first + b] = best;
+  }
+}
+
+void NullAccumulator::add_whole(int pass, std::size_t k, const double* s, const double* e,
+                                bool with_maximum) {
   const std::span<const double> es(e, f_.cells), ss(s, f_.cells);
   if (pass == 2) {
     max_cluster_[k] = max_cluster_statistic(f_.rule, es, ss, std::span<const double>(threshold_));
     return;
   }
-  max_statistic_[k] = largest_value(e, f_.cells);
+  if (with_maximum) max_statistic_[k] = largest_value(e, f_.cells);
   if (!f_.two_pass)
     max_cluster_[k] = max_cluster_statistic(f_.rule, es, ss, std::span<const double>(threshold_));
   if (f_.tfce) {

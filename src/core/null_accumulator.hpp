@@ -49,8 +49,18 @@ class NullAccumulator {
   // several threads at once: each adds to its own counts until flush_whole_counts().
   void count_whole(const double* e);
   void flush_whole_counts();
-  // The leader: permutation k's whole map (s raw, e oriented) in pass 1 or 2.
-  void add_whole(int pass, std::size_t k, const double* s, const double* e);
+  // Pass 1 with one data block and top values (two passes): the batch of whole maps of
+  // permutations first .. first + count - 1 enters the counts, the top values and the per-map
+  // maxima in one pass over chunks of cells, each map's chunk read once while it is in cache
+  // (instead of add_top_values, count_whole and add_whole's maxima: three passes and three
+  // parallel loops per batch). With `above` (words_for(cells) words per map), the bits of the
+  // values above their cells' bounds before they were pushed: the map cache's floors
+  // (MapCache::append_masked). What add_whole still does in pass 1 (TFCE) is left to it.
+  void add_whole_batch(const Batch& batch, std::size_t first, std::span<std::uint64_t> above);
+  // The leader: permutation k's whole map (s raw, e oriented) in pass 1 or 2; in pass 1 without
+  // the maximum when add_whole_batch took it.
+  void add_whole(int pass, std::size_t k, const double* s, const double* e,
+                 bool with_maximum = true);
   // Pass 1, every few batch steps (NullSweep), with more than one permutation group. Collective
   // over the ranks of this block: each cell's bound becomes the highest of the groups' bounds or
   // the least of their quota bounds (CellTopValues with a quota), whichever is higher, so

@@ -8,6 +8,7 @@
 
 #include "core/block_maps.hpp"
 #include "core/work_share.hpp"
+#include "numeric/bit_words.hpp"
 #include "numeric/tail.hpp"
 #include "permrsa/error.hpp"
 
@@ -87,6 +88,22 @@ std::span<const double> NullSweep::block_maps(int pass, std::int64_t first, std:
     const ScopedPhase phase(profile_, phase_name(pass, "kernel and tail orientation"));
     maps_.fill(batch_, first, count);
   }
+  if (whole_batch(pass)) {
+    {
+      const ScopedPhase phase(profile_,
+                              phase_name(pass, "exceedance counts, top values and maxima"));
+      if (cache_maps_) above_.resize(count * words_for(t_.block.cells()));
+      acc_.add_whole_batch(
+          batch_, static_cast<std::size_t>(first),
+          cache_maps_ ? std::span<std::uint64_t>(above_) : std::span<std::uint64_t>());
+    }
+    if (cache_maps_) {
+      const ScopedPhase phase(profile_, phase_name(pass, "map cache"));
+      cached_.append_masked(batch_.s, above_);
+      if (cached_.stale()) cached_.refilter(acc_.threshold_floors(), f_.tail);
+    }
+    return batch_.s;
+  }
   if (pass == 1) {
     const ScopedPhase phase(profile_, phase_name(pass, "exceedance counts and top values"));
     if (counts_in_whole_maps())
@@ -113,14 +130,24 @@ void NullSweep::on_whole_maps(int pass, std::int64_t first, std::size_t count,
   const bool fresh = !replay_ && t_.grid->data_blocks == 1;
   const std::size_t cells = f_.cells;
   if (!fresh) oriented_.resize(s.size());
-  const bool counting = pass == 1 && counts_in_whole_maps();
+  // add_whole_batch took the counts and maxima; what is left in pass 1 is TFCE.
+  const bool whole = whole_batch(pass);
+  if (whole && !f_.tfce) return;
+  const bool counting = pass == 1 && counts_in_whole_maps() && !whole;
   tbb::parallel_for(std::size_t{0}, count, [&](std::size_t b) {
     if (!fresh) orient_nulls(s.data() + b * cells, cells, f_.tail, oriented_.data() + b * cells);
     const double* e = (fresh ? batch_.e.data() : oriented_.data()) + b * cells;
-    acc_.add_whole(pass, static_cast<std::size_t>(first) + b, s.data() + b * cells, e);
+    acc_.add_whole(pass, static_cast<std::size_t>(first) + b, s.data() + b * cells, e, !whole);
     if (counting) acc_.count_whole(e);
   });
   if (counting) acc_.flush_whole_counts();
+}
+
+// Pass 1 of a two-pass run with one data block: the batch's maps are whole and fresh on every
+// rank, so its counts, top values and maxima are taken in one pass (add_whole_batch), and the
+// map cache's masks come out of the same compares.
+bool NullSweep::whole_batch(int pass) const {
+  return pass == 1 && f_.two_pass && t_.grid->data_blocks == 1;
 }
 
 // With one data block every rank leads its group and its block maps are the whole maps: the

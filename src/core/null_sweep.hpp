@@ -45,6 +45,7 @@ class NullSweep {
   std::string phase_name(int pass, const char* what) const;
   void on_whole_maps(int pass, std::int64_t first, std::size_t count, std::span<const double> s);
   bool counts_in_whole_maps() const;
+  bool whole_batch(int pass) const;
   bool shares_bounds_after(int pass, std::size_t step, const PassPlan& pass_plan) const;
   void checkpoint_step(int pass);
 
@@ -56,6 +57,7 @@ class NullSweep {
   const RunOptions& options_;
   Batch batch_;
   std::vector<double> assembled_, oriented_;  // the leader's whole maps, reused
+  std::vector<std::uint64_t> above_;          // add_whole_batch's masks for the map cache
   // Pass 1's maps kept for pass 2 when they fit the budget (options.map_cache_bytes).
   bool cache_maps_ = false, replay_ = false;
   // Permutation groups take the batches in balanced rounds (sweep_balanced) rather than their

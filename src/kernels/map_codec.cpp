@@ -17,6 +17,12 @@ void check_sizes(std::size_t in, std::size_t out, std::size_t cells) {
 }
 
 // s[c] = value(code, c) for the cells c set in `mask`, their codes taken from `kept` in order.
+template <class Code>
+void encode_masked(std::span<const double> s, const std::uint64_t* mask, std::uint32_t* kept,
+                   Code code) {
+  for_each_set_cell(mask, words_for(s.size()), [&](std::size_t c) { *kept++ = code(s[c], c); });
+}
+
 template <class Value>
 void decode_masked(const std::uint32_t* kept, const std::uint64_t* mask, std::span<double> s,
                    Value value) {
@@ -28,8 +34,12 @@ class FloatCodec final : public MapCodec {
   explicit FloatCodec(std::size_t cells) : cells_(cells) {}
   void encode(std::span<const double> s, std::span<std::uint32_t> out) const override {
     check_sizes(s.size(), out.size(), cells_);
-    for (std::size_t i = 0; i < s.size(); ++i)
-      out[i] = std::bit_cast<std::uint32_t>(static_cast<float>(s[i]));
+    for (std::size_t i = 0; i < s.size(); ++i) out[i] = code(s[i]);
+  }
+  void encode_kept(std::span<const double> s, const std::uint64_t* mask,
+                   std::uint32_t* kept) const override {
+    check_sizes(s.size(), cells_, cells_);
+    encode_masked(s, mask, kept, [](double v, std::size_t) { return code(v); });
   }
   void decode(std::span<const std::uint32_t> in, std::span<double> s) const override {
     check_sizes(in.size(), s.size(), cells_);
@@ -44,6 +54,9 @@ class FloatCodec final : public MapCodec {
   std::optional<OrderKeys> order_keys() const override { return OrderKeys::of_floats(); }
 
  private:
+  static std::uint32_t code(double v) {
+    return std::bit_cast<std::uint32_t>(static_cast<float>(v));
+  }
   static double value(std::uint32_t code) {
     return static_cast<double>(std::bit_cast<float>(code));
   }
@@ -57,10 +70,12 @@ class QuotientCodec final : public MapCodec {
     const std::size_t cells = d_.size();
     check_sizes(s.size(), out.size(), cells);
     for (std::size_t m = 0; m < s.size(); m += cells)
-      for (std::size_t c = 0; c < cells; ++c) {
-        const auto dot = static_cast<std::int32_t>(std::nearbyint(s[m + c] * d_[c]));
-        out[m + c] = std::bit_cast<std::uint32_t>(dot);
-      }
+      for (std::size_t c = 0; c < cells; ++c) out[m + c] = code(s[m + c], c);
+  }
+  void encode_kept(std::span<const double> s, const std::uint64_t* mask,
+                   std::uint32_t* kept) const override {
+    check_sizes(s.size(), d_.size(), d_.size());
+    encode_masked(s, mask, kept, [this](double v, std::size_t c) { return code(v, c); });
   }
   void decode(std::span<const std::uint32_t> in, std::span<double> s) const override {
     const std::size_t cells = d_.size();
@@ -128,6 +143,11 @@ class QuotientCodec final : public MapCodec {
     return static_cast<std::int32_t>(hi);
   }
 
+  // The dot product back from its quotient (exact: |dot| < 2^31, and the division was rounded
+  // correctly).
+  std::uint32_t code(double v, std::size_t c) const {
+    return std::bit_cast<std::uint32_t>(static_cast<std::int32_t>(std::nearbyint(v * d_[c])));
+  }
   // The exact dot product over cell c's denominator: the kernel's own division.
   double value(std::uint32_t code, std::size_t c) const {
     return static_cast<double>(std::bit_cast<std::int32_t>(code)) / d_[c];

@@ -30,6 +30,11 @@ class MapCodec {
   // Values of whole maps of `cells()` values each (s.size() a multiple of cells()).
   virtual void encode(std::span<const double> s, std::span<std::uint32_t> out) const = 0;
   virtual void decode(std::span<const std::uint32_t> in, std::span<double> s) const = 0;
+  // The inverse of decode_kept: the codes of one map's cells set in `mask`, in cell order, to
+  // `kept` (as many as there are bits). The same codes as encode(), cell for cell, but only the
+  // kept cells pay for it (a tenth of them at the seed shape, once the floors are up).
+  virtual void encode_kept(std::span<const double> s, const std::uint64_t* mask,
+                           std::uint32_t* kept) const = 0;
   // One map's cells whose bit is set in `mask` (bit c % 64 of word c / 64): their codes in cell
   // order in `kept`, decoded into those cells of `s` (cells() values); other cells untouched.
   // The same values as decode(), cell for cell, but only the kept cells pay for it.

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <functional>
 #include <limits>
 #include <optional>
@@ -347,6 +348,38 @@ TEST(CellTopValues, BufferedLargestAtSeesEveryBufferedValue) {
 // capacity 10 trim at the 30th push (held 21..30, bound 21); raised to 25; levels 31..33 enter
 // and five 0s do not; held_values_unordered trims to 24..33, whose 10th largest, 24, is below the
 // raised bound, which stays 25.
+// push_cells with `above` (NullAccumulator::add_whole_batch's masks for the map cache): word w of
+// it holds the cells whose value was above the cell's bound before the push, and the values kept
+// are those of push() cell by cell. Expected values: bounds() read before each push, compared by
+// hand, and a second CellTopValues fed by push().
+TEST(CellTopValues, PushCellsMarksTheValuesAboveTheBoundsBeforeThePush) {
+  std::mt19937_64 rng(23);
+  std::uniform_int_distribution<int> grid(-50, 50);
+  const std::size_t cells = 150, words = 3, capacity = 20;  // the last word: 22 cells
+  CellTopValues cells_at_once(cells, capacity), one_by_one(cells, capacity);
+  std::size_t marked = 0;
+  for (int k = 0; k < 200; ++k) {
+    std::vector<double> e(cells);
+    for (double& v : e) v = grid(rng) * 0.1;
+    const std::vector<double> before(cells_at_once.bounds().begin(), cells_at_once.bounds().end());
+    std::vector<std::uint64_t> above(words + 1, 0xdeadbeefULL);
+    cells_at_once.push_cells(64, cells, e.data(), above.data() + 1);  // from word 1 on
+    cells_at_once.push_cells(0, 64, e.data(), above.data());
+    ASSERT_EQ(above[3], 0xdeadbeefULL) << "written past the last word";
+    for (std::size_t c = 0; c < cells; ++c) {
+      const bool bit = (above[c / 64] >> (c % 64)) & 1U;
+      ASSERT_EQ(bit, e[c] > before[c]) << "map " << k << " cell " << c;
+      marked += bit;
+      one_by_one.push(c, e[c]);
+    }
+    for (std::size_t c = cells % 64; c < 64; ++c)
+      ASSERT_EQ((above[2] >> c) & 1U, 0U) << "a bit past the last cell";
+  }
+  EXPECT_EQ(cells_at_once.held_values(), one_by_one.held_values());
+  EXPECT_GT(marked, 0U);
+  EXPECT_LT(marked, 200 * cells);  // the bounds rose and ruled values out
+}
+
 TEST(CellTopValues, RaisedBoundsSurviveLaterTrims) {
   for (const Form& form : forms()) {
     CellTopValues top(1, 10, form.keys);

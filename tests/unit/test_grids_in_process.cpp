@@ -17,8 +17,10 @@
 namespace permrsa {
 namespace {
 
-RsaProblem whole_problem() {
-  return synthetic_problem(12, 4, 30);
+// 4 layers x `times`: 120 cells by default; 524 make pass 1's whole-batch chunks of 256 cells
+// (NullAccumulator::add_whole_batch) three, the last of them 12 cells inside a word.
+RsaProblem whole_problem(std::size_t times = 30) {
+  return synthetic_problem(12, 4, times);
 }
 
 // The block's brain columns and model rows of the whole problem.
@@ -64,13 +66,14 @@ GridAnalysis grid_analysis(const RsaProblem& whole) {
 
 struct GridCase {
   int data_blocks, groups, layer_blocks, time_blocks;
+  std::size_t times = 30;
 };
 
 class GridsInProcess : public ::testing::TestWithParam<GridCase> {};
 
 TEST_P(GridsInProcess, EveryBlockEqualsTheSerialRunBitForBit) {
   const GridCase c = GetParam();
-  const RsaProblem whole = whole_problem();
+  const RsaProblem whole = whole_problem(c.times);
   const GridAnalysis a = grid_analysis(whole);
   const auto& [analysis, correction, design, options, serial] = a;
   // The grid's ranks keep pass 1's maps for pass 2 (core/map_cache.hpp); the serial run computes
@@ -203,7 +206,8 @@ INSTANTIATE_TEST_SUITE_P(Speeds, BalancedGroupsInProcess,
 INSTANTIATE_TEST_SUITE_P(Grids, GridsInProcess,
                          ::testing::Values(GridCase{2, 1, 1, 2}, GridCase{1, 3, 1, 1},
                                            GridCase{2, 2, 2, 1}, GridCase{4, 1, 2, 2},
-                                           GridCase{3, 2, 1, 3}));
+                                           GridCase{3, 2, 1, 3}, GridCase{2, 1, 1, 2, 131},
+                                           GridCase{1, 2, 1, 1, 131}));
 
 }  // namespace
 }  // namespace permrsa

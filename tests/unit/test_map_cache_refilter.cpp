@@ -1,4 +1,5 @@
-// MapCache::refilter (core/map_cache.hpp) and MapCodec::passing_codes (kernels/map_codec.hpp).
+// MapCache::refilter and append_masked (core/map_cache.hpp), and MapCodec::passing_codes and
+// encode_kept (kernels/map_codec.hpp).
 //
 // passing_codes: for the quotient codec, the bounds must tell the same codes apart as decoding
 // each code and comparing its null orientation with the floor (the expected values: decode, orient
@@ -22,6 +23,7 @@
 #include <limits>
 #include <memory>
 #include <random>
+#include <span>
 #include <vector>
 
 #include "core/map_cache.hpp"
@@ -195,6 +197,62 @@ TEST(MapCacheRefilter, MapsReadBackAsEveryFloorTheyWentThroughLetsThrough) {
         // Floors only rise: f4 is at or above every earlier floor of every map.
         expect_reads(cache, m, maps, f4, stand_in, "after the second");
       }
+}
+
+// append_masked: maps appended with the masks of e > floor (and garbage in the bits past the last
+// cell) read back, bit for bit, as the same maps appended with the floors; the codecs' encode_kept
+// gives the codes encode() gives, cell for cell. Expected values: append(), encode(), and
+// expect_reads' rule by hand.
+TEST(MapCacheMasks, AppendMaskedStoresWhatAppendStoresWithTheSameFloors) {
+  std::mt19937_64 rng(11);
+  const std::size_t cells = 150, maps = 9, words = 3, first = 4;
+  for (const Form form : {Form::doubles, Form::floats, Form::quotients})
+    for (const Tail tail : kTails) {
+      SCOPED_TRACE(testing::Message()
+                   << "form " << static_cast<int>(form) << ", tail " << static_cast<int>(tail));
+      const std::uint64_t seed = rng();
+      std::mt19937_64 r1(seed), r2(seed);  // twin maps, each with its own codec
+      Maps m = random_maps(form, tail, maps, cells, r1);
+      Maps twin = random_maps(form, tail, maps, cells, r2);
+      const auto floor = raised(std::vector<double>(cells, -kInf), 0.6, rng);
+      std::vector<std::uint64_t> masks(maps * words, 0);
+      for (std::size_t i = 0; i < maps * cells; ++i)
+        if (m.e[i] > floor[i % cells])
+          masks[(i / cells) * words + (i % cells) / 64] |= std::uint64_t{1} << (i % cells % 64);
+      const auto masks_clean = masks;
+      for (std::size_t k = 0; k < maps; ++k) masks[k * words + 2] |= ~std::uint64_t{0} << 22;
+      if (m.codec) {
+        std::vector<std::uint32_t> all(maps * cells);
+        m.codec->encode(m.s, all);
+        for (std::size_t k = 0; k < maps; ++k) {
+          std::vector<std::uint32_t> kept(cells, 0), want;
+          m.codec->encode_kept(std::span<const double>(m.s).subspan(k * cells, cells),
+                               masks_clean.data() + k * words, kept.data());
+          for (std::size_t c = 0; c < cells; ++c)
+            if ((masks_clean[k * words + c / 64] >> (c % 64)) & 1U)
+              want.push_back(all[k * cells + c]);
+          kept.resize(want.size());
+          ASSERT_EQ(kept, want) << "map " << k;
+        }
+      }
+      const double stand_in = least_extreme(tail);
+      MapCache by_floor(maps, cells, std::move(m.codec), stand_in);
+      MapCache by_mask(maps, cells, std::move(twin.codec), stand_in);
+      const std::span<const double> s(m.s), e(m.e);
+      const std::span<const std::uint64_t> w(masks);
+      by_floor.append(s.first(first * cells), e.first(first * cells), floor);
+      by_floor.append(s.subspan(first * cells), e.subspan(first * cells), floor);
+      by_mask.append_masked(s.first(first * cells), w.first(first * words));
+      by_mask.append_masked(s.subspan(first * cells), w.subspan(first * words));
+      expect_reads(by_mask, m, maps, floor, stand_in, "appended with masks");
+      std::vector<double> a, b;
+      const auto got = by_mask.read(0, maps, a), want = by_floor.read(0, maps, b);
+      ASSERT_EQ(got.size(), want.size());
+      for (std::size_t i = 0; i < got.size(); ++i)
+        ASSERT_EQ(std::bit_cast<std::uint64_t>(got[i]), std::bit_cast<std::uint64_t>(want[i]))
+            << "value " << i;
+      EXPECT_EQ(by_mask.kept_values(), by_floor.kept_values());
+    }
 }
 
 // stale(): nothing to refilter while every value is kept; stale once the maps hold more than
