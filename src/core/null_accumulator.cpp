@@ -1,6 +1,7 @@
 #include "core/null_accumulator.hpp"
 
 #include <tbb/blocked_range.h>
+#include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
@@ -133,16 +134,18 @@ void NullAccumulator::add_whole_batch(const Batch& batch, std::size_t first,
   if (cells != f_.cells || !top_ || (!above.empty() && above.size() != count * words))
     throw InternalError("add_whole_batch: not whole maps with top values, or masks of others");
   // Chunks of whole words, so that the masks' words have one writer each.
-  constexpr std::size_t kChunkWords = 4;
+  constexpr std::size_t kChunkWords = 8;
   const std::size_t chunks = (words + kChunkWords - 1) / kChunkWords;
   std::vector<double> chunk_largest(count * chunks);
   const double* e0 = e0_.data();
+  tbb::enumerable_thread_specific<std::vector<double>> oriented(cells);
   tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t chunk) {
     const std::size_t begin = chunk * kChunkWords * kWordCells;
     const std::size_t end = std::min(cells, begin + kChunkWords * kWordCells);
     std::int64_t* counts = exceed_.data();
+    double* e = oriented.local().data();  // the chunk's cells of one map at a time
     for (std::size_t b = 0; b < count; ++b) {
-      const double* e = batch.e.data() + b * cells;
+      orient_nulls(batch.s.data() + b * cells + begin, end - begin, f_.tail, e + begin);
       top_->push_cells(begin, end, e,
                        above.empty() ? nullptr : above.data() + b * words + chunk * kChunkWords);
       for (std::size_t c = begin; c < end; ++c) counts[c] += e[c] >= e0[c];
@@ -151,11 +154,16 @@ void NullAccumulator::add_whole_batch(const Batch& batch, std::size_t first,
   });
   // The largest of the chunks' largest is the map's largest value, bit for bit, unless it is a
   // zero: which of -0.0 and +0.0 largest_value gives is then the whole map's business.
+  std::vector<double> whole;
   for (std::size_t b = 0; b < count; ++b) {
     const double* of_chunks = chunk_largest.data() + b * chunks;
     double best = of_chunks[0];
     for (std::size_t i = 1; i < chunks; ++i) best = of_chunks[i] > best ? of_chunks[i] : best;
-    if (best == 0.0) best = largest_value(batch.e.data() + b * cells, cells);
+    if (best == 0.0) {
+      whole.resize(cells);
+      orient_nulls(batch.s.data() + b * cells, cells, f_.tail, whole.data());
+      best = largest_value(whole.data(), cells);
+    }
     max_statistic_[first + b] = best;
   }
 }

@@ -51,9 +51,9 @@ class NullAccumulator {
   void flush_whole_counts();
   // Pass 1 with one data block and top values (two passes): the batch of whole maps of
   // permutations first .. first + count - 1 enters the counts, the top values and the per-map
-  // maxima in one pass over chunks of cells, each map's chunk read once while it is in cache
-  // (instead of add_top_values, count_whole and add_whole's maxima: three passes and three
-  // parallel loops per batch). With `above` (words_for(cells) words per map), the bits of the
+  // maxima in one pass over chunks of cells, each map's chunk oriented (from batch.s; batch.e is
+  // not read) and used while it is in cache (instead of orient, add_top_values, count_whole and
+  // add_whole's maxima: four passes and four parallel loops per batch). With `above` (words_for(cells) words per map), the bits of the
   // values above their cells' bounds before they were pushed: the map cache's floors
   // (MapCache::append_masked). What add_whole still does in pass 1 (TFCE) is left to it.
   void add_whole_batch(const Batch& batch, std::size_t first, std::span<std::uint64_t> above);

@@ -26,6 +26,12 @@ class NullMaps {
  public:
   virtual ~NullMaps() = default;
   virtual void fill(Batch& batch, std::int64_t first, std::size_t count) const = 0;
+  // The same for a caller that orients the raw maps itself, chunk by chunk while they are in
+  // cache (NullAccumulator::add_whole_batch): batch.e may then be left as it was. By default
+  // fill() (maps whose kernel gives e with s).
+  virtual void fill_raw(Batch& batch, std::int64_t first, std::size_t count) const {
+    fill(batch, first, count);
+  }
   // A lossless 4-byte form of the raw maps s (kernels/map_codec.hpp), or null.
   virtual std::unique_ptr<MapCodec> map_codec() const { return nullptr; }
 };

@@ -86,7 +86,11 @@ std::span<const double> NullSweep::block_maps(int pass, std::int64_t first, std:
   }
   {
     const ScopedPhase phase(profile_, phase_name(pass, "kernel and tail orientation"));
-    maps_.fill(batch_, first, count);
+    // add_whole_batch orients the maps itself; TFCE needs them oriented whole.
+    if (whole_batch(pass) && !f_.tfce)
+      maps_.fill_raw(batch_, first, count);
+    else
+      maps_.fill(batch_, first, count);
   }
   if (whole_batch(pass)) {
     {
