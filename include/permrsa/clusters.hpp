@@ -53,5 +53,11 @@ double max_cluster_statistic(const ClusterRule& rule, std::span<const double> e,
 // The same with pass = e > threshold, cell by cell.
 double max_cluster_statistic(const ClusterRule& rule, std::span<const double> e,
                              std::span<const double> s, std::span<const double> threshold);
+// The same with the passing cells, and with split_by_sign those of them whose s is negative,
+// given as bits (cell c at bit c % 64 of word c / 64): e is read at passing cells only (pass 2
+// over the map cache's kept cells, core/map_cache.hpp).
+double max_cluster_statistic(const ClusterRule& rule, std::span<const double> e,
+                             std::span<const std::uint64_t> pass,
+                             std::span<const std::uint64_t> negative);
 
 }  // namespace permrsa

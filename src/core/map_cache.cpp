@@ -90,11 +90,12 @@ std::size_t move_kept(W* values, std::size_t write, std::size_t read, std::uint6
 #endif
 }
 
-// One mask word's codes, values[read ..), tested against the bounds of its 64 cells (a[i] <
-// code or code < b[i]); the kept ones moved to values[write ..) (write <= read, nothing past the
-// codes read is written); read and write advanced. The word's new mask.
-std::uint64_t keep_codes(std::uint32_t* values, std::size_t& read, std::size_t& write,
-                         std::uint64_t mask, const std::int32_t* a, const std::int32_t* b) {
+// One mask word's codes, in[read ..), tested against the bounds of its 64 cells (a[i] < code
+// or code < b[i]); the ones that pass copied to out[write ..) (out may be in with write <= read:
+// nothing past the codes read is written); read and write advanced. The passing cells' bits.
+std::uint64_t pick_codes(const std::uint32_t* in, std::size_t& read, std::uint32_t* out,
+                         std::size_t& write, std::uint64_t mask, const std::int32_t* a,
+                         const std::int32_t* b) {
   std::uint64_t now = 0;
 #if defined(__AVX512F__)
   // 16 cells at a time: the group's codes spread out to their cells (an expand in a register),
@@ -104,12 +105,12 @@ std::uint64_t keep_codes(std::uint32_t* values, std::size_t& read, std::size_t& 
     if (cells == 0) continue;
     const auto n = static_cast<unsigned>(std::popcount(static_cast<unsigned>(cells)));
     const __m512i code = _mm512_maskz_expand_epi32(
-        cells, _mm512_maskz_loadu_epi32(static_cast<__mmask16>(low_bits(n)), values + read));
+        cells, _mm512_maskz_loadu_epi32(static_cast<__mmask16>(low_bits(n)), in + read));
     const auto pick = static_cast<__mmask16>(
         _mm512_mask_cmpgt_epi32_mask(cells, code, _mm512_loadu_si512(a + 16 * g)) |
         _mm512_mask_cmplt_epi32_mask(cells, code, _mm512_loadu_si512(b + 16 * g)));
     const auto kept = static_cast<unsigned>(std::popcount(static_cast<unsigned>(pick)));
-    _mm512_mask_storeu_epi32(values + write, static_cast<__mmask16>(low_bits(kept)),
+    _mm512_mask_storeu_epi32(out + write, static_cast<__mmask16>(low_bits(kept)),
                              _mm512_maskz_compress_epi32(pick, code));
     now |= std::uint64_t{pick} << (16 * g);
     read += n;
@@ -118,9 +119,9 @@ std::uint64_t keep_codes(std::uint32_t* values, std::size_t& read, std::size_t& 
 #else
   for (std::uint64_t bits = mask; bits != 0; bits &= bits - 1) {
     const auto i = static_cast<unsigned>(std::countr_zero(bits));
-    const auto code = std::bit_cast<std::int32_t>(values[read++]);
+    const auto code = std::bit_cast<std::int32_t>(in[read++]);
     const bool keep = a[i] < code || code < b[i];
-    values[write] = values[read - 1];
+    out[write] = in[read - 1];
     write += keep;
     now |= std::uint64_t{keep} << i;
   }
@@ -259,7 +260,7 @@ void MapCache::refilter_codes(std::span<const std::int32_t> above,
       start_[m] = write;
       for (std::size_t w = 0; w < words_; ++w) {
         std::uint64_t& mask = masks[m * words_ + w];
-        mask = keep_codes(values, read, write, mask, above.data() + w * kWordCells,
+        mask = pick_codes(values, read, values, write, mask, above.data() + w * kWordCells,
                           below.data() + w * kWordCells);
       }
     }
@@ -309,6 +310,60 @@ void MapCache::decode(std::size_t map, double* out) const {
     codec_->decode_kept(values_.as<const std::uint32_t>() + at, mask, {out, cells_});
   else
     scatter_kept(values_.as<const double>() + at, mask, words_, out);
+}
+
+MapCache::PassTest MapCache::pass_test(std::span<const double> threshold, Tail tail) const {
+  if (threshold.size() != cells_) throw InternalError("map cache: thresholds of other maps");
+  PassTest test{{threshold.begin(), threshold.end()}, tail, {}, {}};
+  if (codec_) {
+    // Room for whole 16-cell groups of the last word.
+    test.above.resize(words_ * kWordCells);
+    test.below.resize(words_ * kWordCells);
+    if (!codec_->passing_codes(threshold, tail, test.above, test.below)) {
+      test.above.clear();
+      test.below.clear();
+    }
+  }
+  return test;
+}
+
+void MapCache::passing(std::size_t map, const PassTest& test, std::span<std::uint64_t> pass,
+                       std::span<std::uint64_t> negative, std::span<double> e,
+                       std::span<double> scratch) const {
+  if (map >= maps_ || pass.size() < words_ || negative.size() < words_ || e.size() != cells_ ||
+      scratch.size() != cells_ || test.threshold.size() != cells_)
+    throw InternalError("map cache: passing cells of a map never kept, or of other maps");
+  const std::uint64_t* mask = masks_.as<const std::uint64_t>() + map * words_;
+  double* s = scratch.data();
+  if (!test.above.empty()) {
+    // The codes tested as codes; only the passing ones decoded (into s at their cells).
+    thread_local std::vector<std::uint32_t> picked;
+    picked.resize(cells_);
+    std::size_t read = start_[map], write = 0;
+    for (std::size_t w = 0; w < words_; ++w)
+      pass[w] = pick_codes(values_.as<const std::uint32_t>(), read, picked.data(), write, mask[w],
+                           test.above.data() + w * kWordCells, test.below.data() + w * kWordCells);
+    codec_->decode_kept(picked.data(), pass.data(), scratch);
+  } else {
+    decode(map, s);  // the kept cells; the others hold what they held, masked off below
+    for (std::size_t w = 0; w < words_; ++w) {
+      std::uint64_t passes = 0;
+      for (std::uint64_t bits = mask[w]; bits != 0; bits &= bits - 1) {
+        const std::size_t c = w * kWordCells + static_cast<std::size_t>(std::countr_zero(bits));
+        passes |= std::uint64_t{null_oriented(s[c], test.tail) > test.threshold[c]} << (c % 64);
+      }
+      pass[w] = passes;
+    }
+  }
+  for (std::size_t w = 0; w < words_; ++w) {
+    std::uint64_t below_zero = 0;
+    for (std::uint64_t bits = pass[w]; bits != 0; bits &= bits - 1) {
+      const std::size_t c = w * kWordCells + static_cast<std::size_t>(std::countr_zero(bits));
+      e[c] = null_oriented(s[c], test.tail);
+      below_zero |= std::uint64_t{s[c] < 0} << (c % 64);
+    }
+    negative[w] = below_zero;
+  }
 }
 
 std::span<const double> MapCache::read(std::size_t first, std::size_t count,

@@ -11,6 +11,10 @@
 // bit. At the seed shape and K = 10000 this keeps about a third of the values; written densely,
 // the cache's fresh pages (192 MB) cost a third of a run in page faults (issue 20's profile).
 //
+// With one data block pass 2 does not read the maps back whole: passing() gives the cells that
+// pass their thresholds, tested on the kept values (as codes, when the codec's codes are in value
+// order), with their oriented values and signs, which is all the clusters need.
+//
 // The kept values are in the codec's 4-byte form when the kernel has one (kernels/map_codec.hpp),
 // else doubles. The memory is a PageBuffer sized for the worst case (every value kept); pages
 // that are never written are never faulted in.
@@ -61,6 +65,23 @@ class MapCache {
   // not above floor[c] now; each such cell then reads back as the stand-in. With floors that
   // only rise and stay under the thresholds, pass 2's clusters are the same, bit for bit.
   void refilter(std::span<const double> floor, Tail tail);
+  // Pass 2's test on the kept values: e > threshold[c], e the null orientation for `tail` of a
+  // cell's value; with a codec whose codes are in value order, as bounds on the codes
+  // (MapCodec::passing_codes), so that only the passing values are decoded.
+  struct PassTest {
+    std::vector<double> threshold;
+    Tail tail = Tail::greater;
+    std::vector<std::int32_t> above, below;  // empty: decode, orient and compare
+  };
+  PassTest pass_test(std::span<const double> threshold, Tail tail) const;
+  // The cells of map `map` that pass `test` as bits in `pass` (words_for(cells) words; a cell
+  // not kept never passes: its floor was under its threshold), those of them whose value is
+  // negative in `negative`, and each passing cell's oriented value in e[c]; scratch holds
+  // cells() values. e's other cells are left as they were.
+  void passing(std::size_t map, const PassTest& test, std::span<std::uint64_t> pass,
+               std::span<std::uint64_t> negative, std::span<double> e,
+               std::span<double> scratch) const;
+  std::size_t cells() const { return cells_; }
   // Maps first .. first + count - 1 as they were appended (the cells not kept as the stand-in),
   // decoded into `scratch`.
   std::span<const double> read(std::size_t first, std::size_t count,

@@ -11,6 +11,7 @@
 
 #include "numeric/bit_words.hpp"
 #include "permrsa/clusters.hpp"
+#include "permrsa/error.hpp"
 
 namespace permrsa {
 namespace {
@@ -55,26 +56,43 @@ std::uint32_t root(std::vector<std::uint32_t>& parent, std::uint32_t i) {
   return i;
 }
 
-// pass = e > threshold, cell by cell.
+// pass = e > threshold, cell by cell; negative: s < 0.
 struct AboveThreshold {
-  const double *e, *threshold;
+  const double *e, *threshold, *s;
   std::uint64_t word(std::size_t c0, std::size_t n) const {
     return greater_bits(e + c0, threshold + c0, n);
   }
+  std::uint64_t negative(std::size_t c0, std::size_t n) const { return negative_bits(s + c0, n); }
 };
 
 // pass given as one byte per cell, nonzero for passing.
 struct PassBytes {
   const std::uint8_t* pass;
+  const double* s;
   std::uint64_t word(std::size_t c0, std::size_t n) const { return nonzero_bits(pass + c0, n); }
+  std::uint64_t negative(std::size_t c0, std::size_t n) const { return negative_bits(s + c0, n); }
+};
+
+// n <= 64 bits of `words` from bit c0 on (cell c at bit c % 64 of word c / 64).
+std::uint64_t bits_at(const std::uint64_t* words, std::size_t c0, std::size_t n) {
+  const std::size_t w = c0 / kWordCells, shift = c0 % kWordCells;
+  std::uint64_t bits = words[w] >> shift;
+  if (shift != 0 && shift + n > kWordCells) bits |= words[w + 1] << (kWordCells - shift);
+  return bits & low_bits(n);
+}
+
+// pass and the negative cells given as bits.
+struct GivenBits {
+  const std::uint64_t *pass, *negatives;
+  std::uint64_t word(std::size_t c0, std::size_t n) const { return bits_at(pass, c0, n); }
+  std::uint64_t negative(std::size_t c0, std::size_t n) const { return bits_at(negatives, c0, n); }
 };
 
 // Row l's passing cells as bits, cell t at bit t % 64 of word t / 64: `ones` those that pass on
 // the positive side (or unsplit), `twos` those that pass negative when the rule splits by sign.
 // Straight from the map, a word at a time (numeric/bit_words.hpp).
 template <class Passes>
-void row_bits(std::size_t base, std::size_t T, const double* s, bool split, const Passes& passes,
-              RowBits& row) {
+void row_bits(std::size_t base, std::size_t T, bool split, const Passes& passes, RowBits& row) {
   const std::size_t words = words_for(T);
   row.resize(words);
   std::uint64_t* one = row.ones.data();  // local pointers: the vectors are thread_local scratch
@@ -82,7 +100,7 @@ void row_bits(std::size_t base, std::size_t T, const double* s, bool split, cons
   for (std::size_t w = 0; w < words; ++w) {
     const std::size_t c0 = base + w * kWordCells, n = std::min(kWordCells, T - w * kWordCells);
     const std::uint64_t pass = passes.word(c0, n);
-    const std::uint64_t negative = split ? negative_bits(s + c0, n) : 0;
+    const std::uint64_t negative = split ? passes.negative(c0, n) : 0;
     one[w] = pass & ~negative;
     two[w] = pass & negative;
   }
@@ -155,8 +173,7 @@ double largest_root(const ClusterRule& rule, std::span<const double> e, Scratch&
 // The largest cluster of the cells for which passes(c) is 1, each on its side: a run never mixes
 // positive and negative cells when the rule splits by sign.
 template <class Passes>
-double largest_of(const ClusterRule& rule, std::span<const double> e, std::span<const double> s,
-                  const Passes& passes) {
+double largest_of(const ClusterRule& rule, std::span<const double> e, const Passes& passes) {
   thread_local Scratch scratch;
   auto& runs = scratch.runs;
   auto& parent = scratch.parent;
@@ -164,7 +181,7 @@ double largest_of(const ClusterRule& rule, std::span<const double> e, std::span<
   const std::size_t T = rule.times;
   for (std::size_t l = 0; l < rule.layers; ++l) {
     auto& row = scratch.row;
-    row_bits(l * T, T, s.data(), rule.split_by_sign, passes, row);
+    row_bits(l * T, T, rule.split_by_sign, passes, row);
     add_row_runs(l, row, runs);
     parent.resize(runs.size());
     for (std::size_t r = row.first_run; r < runs.size(); ++r)
@@ -180,12 +197,21 @@ double largest_of(const ClusterRule& rule, std::span<const double> e, std::span<
 
 double max_cluster_statistic(const ClusterRule& rule, std::span<const double> e,
                              std::span<const double> s, std::span<const std::uint8_t> pass) {
-  return largest_of(rule, e, s, PassBytes{pass.data()});
+  return largest_of(rule, e, PassBytes{pass.data(), s.data()});
 }
 
 double max_cluster_statistic(const ClusterRule& rule, std::span<const double> e,
                              std::span<const double> s, std::span<const double> threshold) {
-  return largest_of(rule, e, s, AboveThreshold{e.data(), threshold.data()});
+  return largest_of(rule, e, AboveThreshold{e.data(), threshold.data(), s.data()});
+}
+
+double max_cluster_statistic(const ClusterRule& rule, std::span<const double> e,
+                             std::span<const std::uint64_t> pass,
+                             std::span<const std::uint64_t> negative) {
+  const std::size_t words = words_for(rule.layers * rule.times);
+  if (pass.size() < words || (rule.split_by_sign && negative.size() < words))
+    throw InternalError("max_cluster_statistic: fewer bit words than cells");
+  return largest_of(rule, e, GivenBits{pass.data(), negative.data()});
 }
 
 }  // namespace permrsa

@@ -168,6 +168,12 @@ void NullAccumulator::add_whole_batch(const Batch& batch, std::size_t first,
   }
 }
 
+void NullAccumulator::add_passing(std::size_t k, std::span<const double> e,
+                                  std::span<const std::uint64_t> pass,
+                                  std::span<const std::uint64_t> negative) {
+  max_cluster_[k] = max_cluster_statistic(f_.rule, e, pass, negative);
+}
+
 void NullAccumulator::add_whole(int pass, std::size_t k, const double* s, const double* e,
                                 bool with_maximum) {
   const std::span<const double> es(e, f_.cells), ss(s, f_.cells);

@@ -53,10 +53,15 @@ class NullAccumulator {
   // permutations first .. first + count - 1 enters the counts, the top values and the per-map
   // maxima in one pass over chunks of cells, each map's chunk oriented (from batch.s; batch.e is
   // not read) and used while it is in cache (instead of orient, add_top_values, count_whole and
-  // add_whole's maxima: four passes and four parallel loops per batch). With `above` (words_for(cells) words per map), the bits of the
-  // values above their cells' bounds before they were pushed: the map cache's floors
-  // (MapCache::append_masked). What add_whole still does in pass 1 (TFCE) is left to it.
+  // add_whole's maxima: four passes and four parallel loops per batch). With `above`
+  // (words_for(cells) words per map), the bits of the values above their cells' bounds before
+  // they were pushed: the map cache's floors (MapCache::append_masked). What add_whole still
+  // does in pass 1 (TFCE) is left to it.
   void add_whole_batch(const Batch& batch, std::size_t first, std::span<std::uint64_t> above);
+  // Pass 2, one data block: permutation k's largest cluster from its passing cells given as bits
+  // (max_cluster_statistic, permrsa/clusters.hpp), as MapCache::passing gives them.
+  void add_passing(std::size_t k, std::span<const double> e, std::span<const std::uint64_t> pass,
+                   std::span<const std::uint64_t> negative);
   // The leader: permutation k's whole map (s raw, e oriented) in pass 1 or 2; in pass 1 without
   // the maximum when add_whole_batch took it.
   void add_whole(int pass, std::size_t k, const double* s, const double* e,

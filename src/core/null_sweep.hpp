@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -46,6 +47,8 @@ class NullSweep {
   void on_whole_maps(int pass, std::int64_t first, std::size_t count, std::span<const double> s);
   bool counts_in_whole_maps() const;
   bool whole_batch(int pass) const;
+  bool replays_passing_cells(int pass) const;
+  void replay_passing_cells(std::int64_t first, std::size_t count);
   bool shares_bounds_after(int pass, std::size_t step, const PassPlan& pass_plan) const;
   void checkpoint_step(int pass);
 
@@ -64,6 +67,7 @@ class NullSweep {
   // planned shares in lockstep.
   bool balanced_ = false;
   MapCache cached_;
+  std::optional<MapCache::PassTest> pass_test_;  // pass 2's, once the thresholds are known
   std::size_t replayed_ = 0;
   std::int64_t done_ = 0, total_work_ = 0, since_save_ = 0;
   std::chrono::steady_clock::time_point last_save_;

@@ -17,7 +17,8 @@ def test_profile_prints_every_phase_and_changes_no_result(tmp_path):
     table = profiled.stderr
     for phase in ("load, check and prepare inputs", "pass 1: kernel and tail orientation",
                   "pass 1: exceedance counts, top values and maxima", "permutation-p thresholds",
-                  "pass 2: maxima, clusters and TFCE", "summaries and results file", "total"):
+                  "pass 2: clusters of the cached maps' passing cells", "summaries and results file",
+                  "total"):
         assert phase in table, phase
     total = float([line for line in table.splitlines() if line.startswith("total")][0].split()[1])
     assert total > 0

@@ -1,8 +1,11 @@
-// Cluster labelling on small hand-made grids; expected clusters worked out by hand.
+// Cluster labelling on small hand-made grids; expected clusters worked out by hand. The largest
+// cluster statistic (max_cluster_statistic, with the pass given as bytes, as thresholds or as
+// bits) against the full labelling's (find_clusters) on random maps.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <random>
 
 #include "core/cell_thresholds.hpp"
@@ -95,6 +98,19 @@ TEST(MaxClusterStatistic, EqualsTheLargestClusterOfTheFullLabellingBitForBit) {
           EXPECT_EQ(max_cluster_statistic(rule, std::span<const double>(e), split ? s : e,
                                           std::span<const double>(threshold)),
                     expected)
+              << round;
+          // The passing cells and their signs as bits, e NaN wherever a cell does not pass
+          // (the bits' form must read e at passing cells only).
+          std::vector<std::uint64_t> pass_bits((e.size() + 63) / 64),
+              negative_bits(pass_bits.size());
+          std::vector<double> e_passing(e.size(), std::nan(""));
+          for (std::size_t c = 0; c < e.size(); ++c) {
+            if (!pass[c]) continue;
+            pass_bits[c / 64] |= std::uint64_t{1} << (c % 64);
+            negative_bits[c / 64] |= std::uint64_t{(split ? s : e)[c] < 0} << (c % 64);
+            e_passing[c] = e[c];
+          }
+          EXPECT_EQ(max_cluster_statistic(rule, e_passing, pass_bits, negative_bits), expected)
               << round;
         }
   }

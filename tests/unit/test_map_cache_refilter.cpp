@@ -7,6 +7,8 @@
 // tail and for floors that are random, equal to a code's value, zero, negative and infinite. The
 // float codec offers no bounds.
 //
+// passing: see its test below.
+//
 // refilter: maps appended under some floors and refiltered under higher ones, then appended and
 // refiltered again, must read back, bit for bit, as their values where the orientation is above
 // every floor the map went through and as the stand-in elsewhere (the expected maps are built
@@ -252,6 +254,52 @@ TEST(MapCacheMasks, AppendMaskedStoresWhatAppendStoresWithTheSameFloors) {
         ASSERT_EQ(std::bit_cast<std::uint64_t>(got[i]), std::bit_cast<std::uint64_t>(want[i]))
             << "value " << i;
       EXPECT_EQ(by_mask.kept_values(), by_floor.kept_values());
+    }
+}
+
+// passing(): the cells of a cached map that pass thresholds at or above the floors it was kept
+// under, read off the kept values (as codes for the quotient codec, decoded for the others), must
+// be those whose null orientation is above the threshold, with those values and their signs.
+// Expected values: the maps' own e and s, compared by hand. Thresholds include values of the maps
+// (equal does not pass), +inf (none passes) and -inf on a cell kept whole.
+TEST(MapCachePassing, PassingCellsAreThoseAboveTheThresholds) {
+  std::mt19937_64 rng(13);
+  const std::size_t cells = 150, maps = 23, words = 3;
+  for (const Form form : {Form::doubles, Form::floats, Form::quotients})
+    for (const Tail tail : kTails) {
+      SCOPED_TRACE(testing::Message()
+                   << "form " << static_cast<int>(form) << ", tail " << static_cast<int>(tail));
+      Maps m = random_maps(form, tail, maps, cells, rng);
+      const auto floor = raised(std::vector<double>(cells, -kInf), 0.4, rng);
+      auto threshold = raised(floor, 0.5, rng);
+      on_values(threshold, m, maps);
+      threshold[3] = kInf;
+      threshold[7] = -kInf;  // floor[7] is -inf: every value of cell 7 is kept
+      MapCache cache(maps, cells, std::move(m.codec), least_extreme(tail));
+      cache.append(m.s, m.e, floor);
+      const auto test = cache.pass_test(threshold, tail);
+      EXPECT_EQ(test.above.empty(), form != Form::quotients);
+      std::vector<std::uint64_t> pass(words), negative(words);
+      std::vector<double> e(cells, 0.0), scratch(cells);
+      std::size_t passed = 0;
+      for (std::size_t k = 0; k < maps; ++k) {
+        cache.passing(k, test, pass, negative, e, scratch);
+        for (std::size_t c = 0; c < cells; ++c) {
+          const std::size_t i = k * cells + c;
+          const bool want = m.e[i] > floor[c] && m.e[i] > threshold[c];
+          const bool got = (pass[c / 64] >> (c % 64)) & 1U;
+          ASSERT_EQ(got, want) << "map " << k << " cell " << c;
+          if (!want) continue;
+          ++passed;
+          ASSERT_EQ(std::bit_cast<std::uint64_t>(e[c]), std::bit_cast<std::uint64_t>(m.e[i]))
+              << "map " << k << " cell " << c;
+          ASSERT_EQ(((negative[c / 64] >> (c % 64)) & 1U) != 0, m.s[i] < 0)
+              << "map " << k << " cell " << c;
+        }
+        for (std::size_t w = 0; w < words; ++w) ASSERT_EQ(negative[w] & ~pass[w], 0U);
+      }
+      EXPECT_GT(passed, 0U);
+      EXPECT_LT(passed, maps * cells);
     }
 }
 
