@@ -99,7 +99,7 @@ std::uint64_t pick_codes(const std::uint32_t* in, std::size_t& read, std::uint32
   std::uint64_t now = 0;
 #if defined(__AVX512F__)
   // 16 cells at a time: the group's codes spread out to their cells (an expand in a register),
-  // tested against the cells' bounds, and the kept ones packed again.
+  // tested against the cells' bounds, and the passing ones packed again.
   for (unsigned g = 0; g < 4; ++g) {
     const auto cells = static_cast<__mmask16>(mask >> (16 * g));
     if (cells == 0) continue;

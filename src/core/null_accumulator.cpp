@@ -138,12 +138,13 @@ void NullAccumulator::add_whole_batch(const Batch& batch, std::size_t first,
   const std::size_t chunks = (words + kChunkWords - 1) / kChunkWords;
   std::vector<double> chunk_largest(count * chunks);
   const double* e0 = e0_.data();
-  tbb::enumerable_thread_specific<std::vector<double>> oriented(cells);
   tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t chunk) {
     const std::size_t begin = chunk * kChunkWords * kWordCells;
     const std::size_t end = std::min(cells, begin + kChunkWords * kWordCells);
     std::int64_t* counts = exceed_.data();
-    double* e = oriented.local().data();  // the chunk's cells of one map at a time
+    auto& oriented = oriented_chunks_.local();
+    oriented.resize(cells);
+    double* e = oriented.data();  // the chunk's cells of one map at a time
     for (std::size_t b = 0; b < count; ++b) {
       orient_nulls(batch.s.data() + b * cells + begin, end - begin, f_.tail, e + begin);
       top_->push_cells(begin, end, e,

@@ -119,6 +119,7 @@ class NullAccumulator {
   std::vector<double> e0_;
   std::vector<std::int64_t> exceed_;
   tbb::enumerable_thread_specific<std::vector<std::int64_t>> whole_counts_;  // count_whole
+  tbb::enumerable_thread_specific<std::vector<double>> oriented_chunks_;     // add_whole_batch
   std::optional<OrderKeys> keys_;  // the top values' form, the same on every rank of a block
   std::optional<CellTopValues> top_;
   // With more than one group and pass 1 complete: the block's thresholds, from merge_groups().

@@ -167,15 +167,12 @@ void NullSweep::replay_passing_cells(std::int64_t first, std::size_t count) {
   const ScopedPhase phase(profile_, "pass 2: clusters of the cached maps' passing cells");
   if (!pass_test_) pass_test_ = cached_.pass_test(acc_.thresholds(), f_.tail);
   const std::size_t cells = cached_.cells(), words = words_for(cells);
-  struct Scratch {
-    std::vector<std::uint64_t> pass, negative;
-    std::vector<double> e, s;
-  };
-  tbb::enumerable_thread_specific<Scratch> scratch(
-      Scratch{std::vector<std::uint64_t>(words), std::vector<std::uint64_t>(words),
-              std::vector<double>(cells), std::vector<double>(cells)});
   tbb::parallel_for(std::size_t{0}, count, [&](std::size_t b) {
-    Scratch& mine = scratch.local();
+    PassingScratch& mine = passing_scratch_.local();
+    mine.pass.resize(words);
+    mine.negative.resize(words);
+    mine.e.resize(cells);
+    mine.s.resize(cells);
     cached_.passing(replayed_ + b, *pass_test_, mine.pass, mine.negative, mine.e, mine.s);
     acc_.add_passing(static_cast<std::size_t>(first) + b, mine.e, mine.pass, mine.negative);
   });

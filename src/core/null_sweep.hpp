@@ -6,6 +6,8 @@
 // checkpoint step after every round.
 #pragma once
 
+#include <tbb/enumerable_thread_specific.h>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -68,6 +70,11 @@ class NullSweep {
   bool balanced_ = false;
   MapCache cached_;
   std::optional<MapCache::PassTest> pass_test_;  // pass 2's, once the thresholds are known
+  struct PassingScratch {                        // replay_passing_cells', per thread
+    std::vector<std::uint64_t> pass, negative;
+    std::vector<double> e, s;
+  };
+  tbb::enumerable_thread_specific<PassingScratch> passing_scratch_;
   std::size_t replayed_ = 0;
   std::int64_t done_ = 0, total_work_ = 0, since_save_ = 0;
   std::chrono::steady_clock::time_point last_save_;

@@ -16,13 +16,14 @@ void check_sizes(std::size_t in, std::size_t out, std::size_t cells) {
     throw InternalError("map codec: sizes do not match whole maps");
 }
 
-// s[c] = value(code, c) for the cells c set in `mask`, their codes taken from `kept` in order.
+// code(s[c], c) for the cells c set in `mask`, in cell order, to `kept`.
 template <class Code>
 void encode_masked(std::span<const double> s, const std::uint64_t* mask, std::uint32_t* kept,
                    Code code) {
   for_each_set_cell(mask, words_for(s.size()), [&](std::size_t c) { *kept++ = code(s[c], c); });
 }
 
+// s[c] = value(code, c) for the cells c set in `mask`, their codes taken from `kept` in order.
 template <class Value>
 void decode_masked(const std::uint32_t* kept, const std::uint64_t* mask, std::span<double> s,
                    Value value) {
