@@ -104,13 +104,6 @@ void NullAccumulator::add_block(const Batch& batch) {
   });
 }
 
-void NullAccumulator::add_top_values(const Batch& batch) {
-  if (!top_) return;
-  each_cell_chunk(batch, [&](std::size_t begin, std::size_t end, const double* e) {
-    top_->push_cells(begin, end, e);
-  });
-}
-
 void NullAccumulator::count_whole(const double* e) {
   const std::size_t bcells = t_.block.cells();
   auto& counts = whole_counts_.local();

@@ -42,8 +42,6 @@ class NullAccumulator {
 
   // Every rank, pass 1: a batch of block maps enters the counts (and the top values).
   void add_block(const Batch& batch);
-  // The same without the counts, which the leader's whole maps bring instead (count_whole).
-  void add_top_values(const Batch& batch);
   // With one data block, pass 1: the counts of whole map e (of this rank's block), taken while
   // add_whole has the map in cache rather than in one more pass over the batch. Safe from
   // several threads at once: each adds to its own counts until flush_whole_counts().
@@ -52,8 +50,8 @@ class NullAccumulator {
   // Pass 1 with one data block and top values (two passes): the batch of whole maps of
   // permutations first .. first + count - 1 enters the counts, the top values and the per-map
   // maxima in one pass over chunks of cells, each map's chunk oriented (from batch.s; batch.e is
-  // not read) and used while it is in cache (instead of orient, add_top_values, count_whole and
-  // add_whole's maxima: four passes and four parallel loops per batch). With `above`
+  // not read) and used while it is in cache (instead of orient, a push of the batch, count_whole
+  // and add_whole's maxima: four passes and four parallel loops per batch). With `above`
   // (words_for(cells) words per map), the bits of the values above their cells' bounds before
   // they were pushed: the map cache's floors (MapCache::append_masked). What add_whole still
   // does in pass 1 (TFCE) is left to it.

@@ -109,12 +109,11 @@ std::span<const double> NullSweep::block_maps(int pass, std::int64_t first, std:
     }
     return batch_.s;
   }
-  if (pass == 1) {
+  // With one data block the counts come with the whole maps (on_whole_maps), and top values are
+  // kept only in two-pass runs, whose pass 1 went through add_whole_batch above.
+  if (pass == 1 && !counts_in_whole_maps()) {
     const ScopedPhase phase(profile_, phase_name(pass, "exceedance counts and top values"));
-    if (counts_in_whole_maps())
-      acc_.add_top_values(batch_);
-    else
-      acc_.add_block(batch_);
+    acc_.add_block(batch_);
   }
   if (cache_maps_ && pass == 1) {
     const ScopedPhase phase(profile_, phase_name(pass, "map cache"));
