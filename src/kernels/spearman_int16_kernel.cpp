@@ -343,8 +343,14 @@ class SpearmanInt16Kernel final : public StatisticKernel {
     }
     for (std::size_t k = 0; k < count; ++k)
       for (std::size_t panel = 0; panel < panels_; ++panel) {
-        combine(scratch, scratch.sums.data() + (k * panels_ + panel) * mp * bp * n);
-        write_tile(scratch, rows, blk0 + k, panel, out);
+        const std::int64_t* sums = scratch.sums.data() + (k * panels_ + panel) * mp * bp * n;
+        // One plane on each side: the sums are the dots, converted as they are written.
+        if (mp == 1 && bp == 1) {
+          write_tile(sums, rows, blk0 + k, panel, out);
+        } else {
+          combine(scratch, sums);
+          write_tile(scratch.dot.data(), rows, blk0 + k, panel, out);
+        }
       }
   }
 
@@ -489,13 +495,10 @@ class SpearmanInt16Kernel final : public StatisticKernel {
   }
 
   // scratch.dot = the exact dot products of a tile from its plane products `sums` (plane pairs x
-  // kRows x kTimes): sum over (i, j) of 2^(i*bm + j*bn) * (model plane i . brain plane j).
+  // kRows x kTimes) with more than one plane pair: sum over (i, j) of 2^(i*bm + j*bn) * (model
+  // plane i . brain plane j).
   void combine(Scratch& scratch, const std::int64_t* sums) const {
     const std::size_t mp = model_digits_.count, bp = brain_digits_.count, n = kRows * kTimes;
-    if (mp == 1 && bp == 1) {
-      for (std::size_t k = 0; k < n; ++k) scratch.dot[k] = static_cast<double>(sums[k]);
-      return;
-    }
     if (!wide_) {
       std::fill(scratch.narrow.begin(), scratch.narrow.end(), 0);
       for (std::size_t i = 0; i < mp; ++i)
@@ -518,7 +521,9 @@ class SpearmanInt16Kernel final : public StatisticKernel {
     for (std::size_t k = 0; k < n; ++k) scratch.dot[k] = static_cast<double>(scratch.wide[k]);
   }
 
-  void write_tile(const Scratch& scratch, std::size_t rows, std::size_t blk, std::size_t panel,
+  // A tile's exact dots (kRows x kTimes, int64 sums or doubles) to rho in `out`.
+  template <class Dot>
+  void write_tile(const Dot* dot, std::size_t rows, std::size_t blk, std::size_t panel,
                   std::span<double> out) const {
     for (std::size_t r = 0; r < kRows; ++r) {
       const std::size_t row = blk * kRows + r;
@@ -528,7 +533,7 @@ class SpearmanInt16Kernel final : public StatisticKernel {
       double* dst = out.data() + row * times_;
       // One division by a per-cell constant, so equal dots give equal rho (as the older kernel).
       for (std::size_t t = t0; t < t1; ++t)
-        dst[t] = scratch.dot[r * kTimes + t - t0] / (m * brain_norm_[t]);
+        dst[t] = static_cast<double>(dot[r * kTimes + t - t0]) / (m * brain_norm_[t]);
     }
   }
 
