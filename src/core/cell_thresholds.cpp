@@ -71,10 +71,15 @@ decltype(auto) CellTopValues::with_buffers(F&& f) const {
 
 namespace {
 
-// The new values a cell's buffer takes between trims (CellTopValues' constructor).
+// The new values a cell's buffer takes between trims (CellTopValues' constructor): as many as it
+// keeps, or twice the quota. At the seed shape (capacity 501) buffers of two capacities rather
+// than three made the run's peak RSS 91 MiB instead of 101 and its map cache 0.043 s instead of
+// 0.055 s (10 runs alternated; the counts and top values 0.077 s against 0.073 s, the trims being
+// more frequent): the bound is the capacity-th largest of fewer values at each trim but follows
+// the values more closely, so fewer of them enter the buffers and the map cache.
 std::size_t between_trims(std::size_t capacity, std::size_t quota) {
   const bool quotas = quota > 0 && quota < capacity;
-  return std::clamp<std::size_t>(2 * (quotas ? quota : capacity), 16, 4096);
+  return std::clamp<std::size_t>(quotas ? 2 * quota : capacity, 16, 4096);
 }
 
 }  // namespace

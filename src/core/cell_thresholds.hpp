@@ -29,12 +29,12 @@ double largest_at(std::span<const double> values, std::size_t rank);
 std::int32_t largest_at(std::span<const std::int32_t> keys, std::size_t rank);
 
 // The largest `capacity` values pushed into each cell, by buffered selection: values above the
-// cell's running bound go into a buffer that takes twice the capacity in new values between trims
+// cell's running bound go into a buffer that takes as many new values between trims as it keeps
 // (16 at least, 4096 at most; twice the quota with a quota, below); a full buffer is trimmed to its
 // `capacity` largest by selection (numeric/largest_selection.hpp), whose smallest then becomes the
 // bound. Amortised O(1) per value, against O(log capacity) for a heap's sift, and the kept multiset
 // (so every threshold) is the same as a heap's: a value equal to the bound changes neither. The
-// buffers (57 MB of doubles at the seed shape and K = 10000, 29 MB of keys) are a PageBuffer: huge
+// buffers (38 MB of doubles at the seed shape and K = 10000, 19 MB of keys) are a PageBuffer: huge
 // pages, faulted in by the threads that push, never cleared or copied by us (move-only).
 class CellTopValues {
  public:
@@ -48,10 +48,11 @@ class CellTopValues {
   // G), the least of the groups' quota bounds is a floor under the threshold (together they hold
   // G quota >= capacity values at or above it), and a much higher one than any group's
   // capacity-th largest: each group has seen only a G-th of the values. A group's buffer then
-  // takes twice the quota in new values between trims instead of twice the capacity, so that
-  // its quota bound moves as often, in the maps of all groups, as one process's bound does: at
-  // the seed shape under mpirun -n 2 (1x2), 36-38% of a group's values enter its buffers and map
-  // cache instead of 41.6% (every trim selects among fewer values, but there are more trims).
+  // takes twice the quota in new values between trims instead of the capacity (at most the
+  // capacity with two groups or more), so that its quota bound moves often: at the seed shape
+  // under mpirun -n 2 (1x2), with buffers of three capacities without a quota, 36-38% of a
+  // group's values entered its buffers and map cache instead of 41.6% (every trim selects among
+  // fewer values, but there are more trims).
   CellTopValues(std::size_t cells, std::size_t capacity,
                 std::optional<OrderKeys> keys = std::nullopt, std::size_t quota = 0);
   CellTopValues(CellTopValues&&) noexcept = default;

@@ -20,11 +20,12 @@
 // that are never written are never faulted in.
 //
 // The floors rise as pass 1 goes on, so the maps kept early hold many values that a later floor
-// rules out: one process at the seed shape keeps every value of its first 1503 maps (no cell has
-// a bound before its first trim), a third of the next 3000 and a tenth of the rest. refilter()
-// drops them and moves the rest up, so that later maps reuse the pages. At the seed shape the
-// cache then ends with 12% of the values instead of 31%, about half the pages are faulted in,
-// and pass 2 decodes 2/5 as many values (NullSweep refilters at 1536 and 4608 maps).
+// rules out: one process at the seed shape keeps every value of its first 1002 maps (no cell has
+// a bound before its first trim, core/cell_thresholds.hpp), then about capacity / (maps at the
+// last trim) of each later map's values. refilter() drops them and moves the rest up, so that
+// later maps reuse the pages. With top-value buffers of three capacities (first trim at 1503
+// maps) the seed shape's cache ended with 12% of the values instead of 31%, about half the pages
+// were faulted in, and pass 2 decoded 2/5 as many values.
 #pragma once
 
 #include <cstddef>

@@ -65,7 +65,8 @@ RunFootprint run_footprint(const RunSpec& spec, const ProblemShape& shape, const
   if (spec.analysis.scheme == Scheme::sign_flip) f.fixed += 8.0 * 2.0 * subjects * block_cells;
   const double maxima = spec.correction.tfce ? 3.0 : 2.0;
   f.per_permutation = 8.0 * (4.0 * maxima + 3.0);
-  // The top-value buffers (up to 3 capacity per cell, core/cell_thresholds.hpp), merged, state.
+  // The top-value buffers (2 capacities per cell, core/cell_thresholds.hpp; counted as 3, the
+  // size they had until 2026-12-07, which leaves room), merged, state.
   if (spec.correction.cluster_threshold == ClusterThreshold::permutation_p)
     f.per_permutation += spec.correction.cluster_alpha * 8.0 * (4.0 * block_cells + cells);
   if (spec.bootstrap.enabled) {

@@ -278,10 +278,10 @@ TEST(CellTopValues, MergingAValueWithoutAKeyIsAnInternalError) {
 }
 
 // A quota of 3 with capacity 10: the buffer takes twice the quota in new values between trims, at
-// least 16, so it holds 10 + 16 = 26 and is trimmed at the 26th push (without a quota, 10 + 20 =
-// 30); the quota bound is then the 3rd largest of those 26 values, and the bound still their 10th
-// largest (expected: sorting the 26 values in this test). -inf before that trim, and without
-// quotas.
+// least 16, so it holds 10 + 16 = 26 and is trimmed at the 26th push (without a quota too: the
+// capacity, at least 16); the quota bound is then the 3rd largest of those 26 values, and the bound
+// still their 10th largest (expected: sorting the 26 values in this test). -inf before that trim,
+// and without quotas.
 TEST(CellTopValues, QuotaBoundIsTheQuotaThLargestAtTheLastTrim) {
   std::mt19937_64 rng(5);
   std::uniform_int_distribution<int> grid(-300, 300);
@@ -306,7 +306,7 @@ TEST(CellTopValues, QuotaBoundIsTheQuotaThLargestAtTheLastTrim) {
 
 // buffered_largest_at: the rank-th largest of everything in a cell's buffer, trimmed or not
 // (expected: sorting the values pushed), -inf in a cell that holds fewer; the buffers unchanged.
-// Cell 0: 45 pushes, a trim at the 30th (its 10 largest kept, the 10th of them the bound), then
+// Cell 0: 45 pushes, a trim at the 26th (its 10 largest kept, the 10th of them the bound), then
 // the later values above that bound; cell 1: 4 values, never trimmed.
 TEST(CellTopValues, BufferedLargestAtSeesEveryBufferedValue) {
   std::mt19937_64 rng(8);
@@ -324,10 +324,11 @@ TEST(CellTopValues, BufferedLargestAtSeesEveryBufferedValue) {
         few.push_back(form.value(level, 1));
       }
     }
-    std::vector<double> first(pushed.begin(), pushed.begin() + 30);
+    // The first trim comes at 26 values: capacity 10 plus the least count between trims, 16.
+    std::vector<double> first(pushed.begin(), pushed.begin() + 26);
     std::sort(first.begin(), first.end(), std::greater<>());
     std::vector<double> buffered(first.begin(), first.begin() + 10);
-    for (std::size_t k = 30; k < pushed.size(); ++k)
+    for (std::size_t k = 26; k < pushed.size(); ++k)
       if (pushed[k] > first[9]) buffered.push_back(pushed[k]);
     std::sort(buffered.begin(), buffered.end(), std::greater<>());
     std::sort(few.begin(), few.end(), std::greater<>());
@@ -344,10 +345,10 @@ TEST(CellTopValues, BufferedLargestAtSeesEveryBufferedValue) {
 }
 
 // A bound raised above the cell's own capacity-th largest is never lowered by a later trim
-// (settle_bound), while the kept values stay the capacity largest. By hand: levels 1..30 into
-// capacity 10 trim at the 30th push (held 21..30, bound 21); raised to 25; levels 31..33 enter
-// and five 0s do not; held_values_unordered trims to 24..33, whose 10th largest, 24, is below the
-// raised bound, which stays 25.
+// (settle_bound), while the kept values stay the capacity largest. By hand: levels 1..26 into
+// capacity 10 trim at the 26th push (held 17..26, bound 17); raised to 22; levels 27..29 enter
+// and five 0s do not; held_values_unordered trims to 20..29, whose 10th largest, 20, is below the
+// raised bound, which stays 22.
 // push_cells with `above` (NullAccumulator::add_whole_batch's masks for the map cache): word w of
 // it holds the cells whose value was above the cell's bound before the push, and the values kept
 // are those of push() cell by cell. Expected values: bounds() read before each push, compared by
@@ -382,17 +383,19 @@ TEST(CellTopValues, PushCellsMarksTheValuesAboveTheBoundsBeforeThePush) {
 
 TEST(CellTopValues, RaisedBoundsSurviveLaterTrims) {
   for (const Form& form : forms()) {
+    // Capacity 10 and 16 values between trims: the 26th push trims, to levels 17 ... 26.
     CellTopValues top(1, 10, form.keys);
-    for (int level = 1; level <= 30; ++level) top.push(0, form.value(level, 0));
-    ASSERT_EQ(top.bounds()[0], form.value(21, 0)) << form.name;
-    top.raise_bounds(std::vector<double>{form.value(25, 0)});
-    for (int level = 31; level <= 33; ++level) top.push(0, form.value(level, 0));
+    for (int level = 1; level <= 26; ++level) top.push(0, form.value(level, 0));
+    ASSERT_EQ(top.bounds()[0], form.value(17, 0)) << form.name;
+    top.raise_bounds(std::vector<double>{form.value(22, 0)});
+    for (int level = 27; level <= 29; ++level) top.push(0, form.value(level, 0));
     for (int k = 0; k < 5; ++k) top.push(0, form.value(0, 0));
+    // The trim keeps levels 20 ... 29, whose least (20) is below the raised bound: it stays.
     const auto unordered = top.held_values_unordered();
     EXPECT_EQ(unordered.size(), 10u) << form.name;
-    EXPECT_EQ(top.bounds()[0], form.value(25, 0)) << form.name;
+    EXPECT_EQ(top.bounds()[0], form.value(22, 0)) << form.name;
     std::vector<double> want;
-    for (int level = 33; level >= 24; --level) want.push_back(form.value(level, 0));
+    for (int level = 29; level >= 20; --level) want.push_back(form.value(level, 0));
     EXPECT_EQ(top.held_values(), want) << form.name;
   }
 }
