@@ -48,9 +48,9 @@ class CellTopValues {
   // G), the least of the groups' quota bounds is a floor under the threshold (together they hold
   // G quota >= capacity values at or above it), and a much higher one than any group's
   // capacity-th largest: each group has seen only a G-th of the values. A group's buffer then
-  // takes twice the quota in new values between trims instead of the capacity (at most the
-  // capacity with two groups or more), so that its quota bound moves often: at the seed shape
-  // under mpirun -n 2 (1x2), with buffers of three capacities without a quota, 36-38% of a
+  // takes twice the quota in new values between trims instead of the capacity (about the
+  // capacity with two groups, less with more), so that its quota bound moves often: at the seed
+  // shape under mpirun -n 2 (1x2), with buffers of three capacities without a quota, 36-38% of a
   // group's values entered its buffers and map cache instead of 41.6% (every trim selects among
   // fewer values, but there are more trims).
   CellTopValues(std::size_t cells, std::size_t capacity,
