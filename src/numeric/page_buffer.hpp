@@ -3,6 +3,12 @@
 // megabytes (the permuted model values of a large S, a cache of null maps) then miss the TLB far
 // less. The pages come from the kernel zero-filled and are faulted in on first touch, so a
 // buffer filled by several threads has its page faults spread over them too.
+//
+// A buffer of 2 MB or more starts on a 2 MB boundary and spans whole 2 MB pages: the kernel only
+// backs aligned 2 MB stretches of a mapping with huge pages, and Debian bookworm's does not align
+// anonymous mappings itself, so the stretch before the first boundary and after the last came in
+// 4 KB pages, a fault each. Where fresh memory is slow (a VM: about 11 us per 4 KB fault against
+// 2 ms per 2 MB page, bench/fresh_pages_bench.cpp) that was up to 5 ms per unaligned end.
 #pragma once
 
 #include <cstddef>
@@ -29,7 +35,8 @@ class PageBuffer {
  private:
   void release() noexcept;
   void* data_ = nullptr;
-  std::size_t bytes_ = 0;
+  std::size_t bytes_ = 0;   // as asked for
+  std::size_t mapped_ = 0;  // the mapping at data_: bytes_ rounded up to whole pages
 };
 
 }  // namespace permrsa
