@@ -208,7 +208,7 @@ void MapCache::store_marked(std::span<const double> s) {
 
 bool MapCache::stale() const {
   const double would_keep = last_share_ * static_cast<double>(maps_) * static_cast<double>(cells_);
-  return static_cast<double>(kept_values()) > 2.5 * would_keep &&
+  return static_cast<double>(kept_values()) > 1.5 * would_keep &&
          2 * kept_values() > 3 * refiltered_kept_;
 }
 

@@ -26,6 +26,16 @@
 // later maps reuse the pages. With top-value buffers of three capacities (first trim at 1503
 // maps) the seed shape's cache ended with 12% of the values instead of 31%, about half the pages
 // were faulted in, and pass 2 decoded 2/5 as many values.
+//
+// Fresh pages are what the cache costs most where memory comes cold: on the VMs this was measured
+// on, a page the guest has not written for a few seconds is written at about 1 GB/s the first
+// time against 40 GB/s the next (bench/fresh_pages_bench.cpp), so seed runs started 6 s apart
+// spent 0.085-0.096 s in the map cache against 0.034-0.036 s back to back (4 runs each).
+// stale() calls for a refilter once the kept values are 1.5 times what the floors would keep now
+// (2.5 before): at the seed shape the first comes right after the first trims, and the cache's
+// high-water mark is its first 1002 maps plus a little (20 MB of values instead of 30; peak RSS
+// 84 MiB instead of 92). In 6 runs each, started 6 s apart, the map cache took a median 0.058 s
+// instead of 0.068 s.
 #pragma once
 
 #include <cstddef>
@@ -58,9 +68,9 @@ class MapCache {
   // c % 64 of word c / 64 set when cell c is kept (the caller compared e with floors that only
   // rise and stay under the thresholds, as append does; bits past the last cell are ignored).
   void append_masked(std::span<const double> s, std::span<const std::uint64_t> masks);
-  // Whether the maps kept so far hold more than 2.5 times the values that the last append's share
+  // Whether the maps kept so far hold more than 1.5 times the values that the last append's share
   // of kept values would keep of them all, i.e. refilter() with that append's floors would likely
-  // drop more than half of them; and they have grown by half since the last refilter.
+  // drop a third of them or more; and they have grown by half since the last refilter.
   bool stale() const;
   // Drops from the maps kept so far every value whose null orientation (numeric/tail.hpp) is
   // not above floor[c] now; each such cell then reads back as the stand-in. With floors that

@@ -304,9 +304,9 @@ TEST(MapCachePassing, PassingCellsAreThoseAboveTheThresholds) {
 }
 
 // stale(): nothing to refilter while every value is kept; stale once the maps hold more than
-// 2.5 times what the last append's share would keep, not again until they grow by half (counts
-// worked by hand: 4 maps of 64 cells, all kept, then 1 map with 16 kept: 272 > 2.5 * 16/64 * 5
-// * 64 = 200).
+// 1.5 times what the last append's share would keep, not again until they grow by half (counts
+// worked by hand: 4 maps of 64 cells, all kept, then 1 map with 16 kept: 272 > 1.5 * 16/64 * 5
+// * 64 = 120).
 TEST(MapCacheRefilter, StaleWhenTheLastAppendKeepsFarFewer) {
   const std::size_t cells = 64;
   std::vector<double> s(6 * cells), floor_all(cells, -kInf), floor_some(cells, -kInf);
@@ -322,7 +322,25 @@ TEST(MapCacheRefilter, StaleWhenTheLastAppendKeepsFarFewer) {
   cache.refilter(floor_some, Tail::greater);
   EXPECT_EQ(cache.kept_values(), 5 * 16U);
   cache.append(all.subspan(5 * cells, cells), all.subspan(5 * cells, cells), floor_some);
-  EXPECT_FALSE(cache.stale());  // 96 kept: 2.5 * 16 / 64 * 6 * 64 = 240 is more
+  EXPECT_FALSE(cache.stale());  // 96 kept: 1.5 * 16 / 64 * 6 * 64 = 144 is more
+}
+
+// The bound itself, by hand: 2 maps of 64 cells all kept, then 1 map with 32 kept: 160 values
+// against 1.5 * 32/64 * 3 * 64 = 144 is stale (1.67 times); with 40 kept, 168 against 180 is not.
+TEST(MapCacheRefilter, StaleFromOneAndAHalfTimesWhatTheFloorsKeep) {
+  const std::size_t cells = 64;
+  std::vector<double> s(3 * cells), floor_all(cells, -kInf);
+  for (std::size_t i = 0; i < s.size(); ++i) s[i] = static_cast<double>(i % cells);
+  const std::span<const double> all(s);
+  for (const std::size_t kept_last : {std::size_t{32}, std::size_t{40}}) {
+    std::vector<double> floor_some(cells, -kInf);
+    for (std::size_t c = kept_last; c < cells; ++c) floor_some[c] = 100.0;
+    MapCache cache(3, cells, nullptr, -kInf);
+    cache.append(all.first(2 * cells), all.first(2 * cells), floor_all);
+    cache.append(all.subspan(2 * cells, cells), all.subspan(2 * cells, cells), floor_some);
+    EXPECT_EQ(cache.kept_values(), 2 * cells + kept_last);
+    EXPECT_EQ(cache.stale(), kept_last == 32) << kept_last << " kept of the last map";
+  }
 }
 
 }  // namespace
