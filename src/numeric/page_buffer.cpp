@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <cstdint>
+#include <limits>
 #include <new>
 #include <utility>
 
@@ -21,6 +22,8 @@ std::size_t round_up(std::size_t n, std::size_t to) {
 
 PageBuffer::PageBuffer(std::size_t bytes) : bytes_(bytes) {
   if (bytes == 0) return;
+  // Too large to round up and slide: no mapping could hold it anyway.
+  if (bytes > std::numeric_limits<std::size_t>::max() - 2 * kHugePage) throw std::bad_alloc();
   const bool huge = bytes >= kHugePage;
   mapped_ = round_up(bytes, huge ? kHugePage : kPage);
   // Room to slide to a 2 MB boundary; what is left over before and after is unmapped again.

@@ -8,7 +8,7 @@
 // backs aligned 2 MB stretches of a mapping with huge pages, and Debian bookworm's does not align
 // anonymous mappings itself, so the stretch before the first boundary and after the last came in
 // 4 KB pages, a fault each. Where fresh memory is slow (a VM: about 11 us per 4 KB fault against
-// 2 ms per 2 MB page, bench/fresh_pages_bench.cpp) that was up to 5 ms per unaligned end.
+// 2 ms per 2 MB page, bench/fresh_pages_bench.cpp) that was up to 5.6 ms per unaligned end.
 #pragma once
 
 #include <cstddef>

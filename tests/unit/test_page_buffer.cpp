@@ -6,6 +6,9 @@
 
 #include <cstdint>
 #include <cstring>
+#include <limits>
+#include <new>
+#include <string>
 #include <utility>
 
 #include "numeric/page_buffer.hpp"
@@ -49,6 +52,13 @@ TEST(PageBuffer, MovesOwnership) {
   EXPECT_EQ(c.as<std::uint64_t>()[0], 42U);
   const PageBuffer empty(0);
   EXPECT_EQ(empty.as<void>(), nullptr);
+}
+
+// A size that cannot be rounded up to whole 2 MB pages is refused as mmap refuses any size too
+// large: std::bad_alloc, not a wrapped-around small mapping.
+TEST(PageBuffer, RefusesSizesBeyondTheAddressSpace) {
+  EXPECT_THROW(PageBuffer(std::numeric_limits<std::size_t>::max()), std::bad_alloc);
+  EXPECT_THROW(PageBuffer(std::numeric_limits<std::size_t>::max() - kTwoMegabytes), std::bad_alloc);
 }
 
 }  // namespace
