@@ -137,12 +137,15 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
   AnalysisFrame frame =
       make_analysis_frame(grid, analysis, correction, design.count(), problem.subject_count());
   NullPlan plan = plan_null(null_plan_request(frame, grid, options));  // the sweep hands out shares
+  PhaseTimes* profile = world.rank() == 0 ? options.profile : nullptr;
+  std::optional<ScopedPhase> setting_up(std::in_place, profile,
+                                        "kernel set-up: ranks and packed panels");
   auto maps = design.flips()      ? make_sign_flip_maps(problem, analysis, *design.flips())
               : design.relabels() ? make_two_group_maps(problem, analysis, *design.relabels())
                                   : make_stimulus_maps(problem, analysis, *design.permutations());
   if (analysis.generalise)
     maps = upper_triangle_only(std::move(maps), problem.block, analysis.tail);
-  PhaseTimes* profile = world.rank() == 0 ? options.profile : nullptr;
+  setting_up.reset();
   Batch observed;
   {
     const ScopedPhase phase(profile, "observed map");
@@ -150,10 +153,14 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
   }
   if (frame.tfce && frame.tfce_step_auto) frame.tfce_step = auto_tfce_step(observed.s, world);
 
+  // The top values' buffers are faulted in here (CellTopValues: one push a cell), the map
+  // cache's pages only when written.
+  setting_up.emplace(profile, "top-value buffers and map cache set up");
   const auto codec = maps->map_codec();
   NullAccumulator accumulator(frame, topology, plan, observed.e, options.resume,
                               codec ? codec->order_keys() : std::nullopt);
   NullSweep sweep(frame, topology, plan, *maps, accumulator, options);
+  setting_up.reset();
   sweep.pass1();
   {
     const ScopedPhase phase(profile, "merge of the permutation groups");
