@@ -138,8 +138,9 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
       make_analysis_frame(grid, analysis, correction, design.count(), problem.subject_count());
   NullPlan plan = plan_null(null_plan_request(frame, grid, options));  // the sweep hands out shares
   PhaseTimes* profile = world.rank() == 0 ? options.profile : nullptr;
+  // The kernels' ranks and packed panels; the sign-flip and two-group schemes' per-subject maps.
   std::optional<ScopedPhase> setting_up(std::in_place, profile,
-                                        "kernel set-up: ranks and packed panels");
+                                        "null maps set-up (kernels, per-subject maps)");
   auto maps = design.flips()      ? make_sign_flip_maps(problem, analysis, *design.flips())
               : design.relabels() ? make_two_group_maps(problem, analysis, *design.relabels())
                                   : make_stimulus_maps(problem, analysis, *design.permutations());
@@ -153,8 +154,8 @@ AnalysisResult run_analysis(const RsaProblem& problem, const AnalysisSettings& a
   }
   if (frame.tfce && frame.tfce_step_auto) frame.tfce_step = auto_tfce_step(observed.s, world);
 
-  // The top values' buffers are faulted in here (CellTopValues: one push a cell), the map
-  // cache's pages only when written.
+  // The top values' buffers are faulted in here (NullAccumulator::seed_top_values pushes the
+  // observed value into every cell's buffer); the map cache's pages only when written.
   setting_up.emplace(profile, "top-value buffers and map cache set up");
   const auto codec = maps->map_codec();
   NullAccumulator accumulator(frame, topology, plan, observed.e, options.resume,

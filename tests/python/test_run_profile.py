@@ -15,7 +15,7 @@ def test_profile_prints_every_phase_and_changes_no_result(tmp_path):
                            "--profile"])
     assert "--profile" not in plain.stderr
     table = profiled.stderr
-    for phase in ("load, check and prepare inputs", "kernel set-up: ranks and packed panels",
+    for phase in ("load, check and prepare inputs", "null maps set-up (kernels, per-subject maps)",
                   "observed map", "top-value buffers and map cache set up",
                   "pass 1: kernel and tail orientation",
                   "pass 1: exceedance counts, top values and maxima", "permutation-p thresholds",
