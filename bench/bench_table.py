@@ -50,12 +50,19 @@ def cpu_name():
     return platform.processor() or "unknown CPU"
 
 
+def built_binary(build, script, path="src/permrsa"):
+    """<build>/<path> (src/permrsa, bench/permrsa_bench_kernel, ...), or exits with a message
+    naming `script` when it is not built."""
+    binary = pathlib.Path(build).resolve() / path
+    if not os.access(binary, os.X_OK):
+        raise SystemExit(f"{script}: {binary} not found: build it first "
+                         f"(cmake --build {build} --target {binary.name})")
+    return binary
+
+
 def permrsa_binary(build, script):
     """<build>/src/permrsa, or exits with a message naming `script` when it is not built."""
-    binary = pathlib.Path(build).resolve() / "src" / "permrsa"
-    if not os.access(binary, os.X_OK):
-        raise SystemExit(f"{script}: {binary} not found: build it first (ninja -C {build} permrsa)")
-    return binary
+    return built_binary(build, script)
 
 
 def emit(header, text, md, out=None):

@@ -15,14 +15,12 @@
 // "first_touch_gb_per_s": ..., "rewrite_gb_per_s": ...} (medians of R buffers).
 #include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <iostream>
-#include <string>
 #include <vector>
 
 #include "numeric/page_buffer.hpp"
@@ -34,31 +32,6 @@ struct Options {
   std::size_t megabytes = 64;
   int repeats = 3;
 };
-
-[[noreturn]] void usage(const std::string& message) {
-  std::cerr << "permrsa_bench_pages: " << message << "\n"
-            << "usage: permrsa_bench_pages [--threads N] [--megabytes M] [--repeats R]\n";
-  std::exit(2);
-}
-
-Options parse(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (i + 1 >= argc) usage("missing value after " + a);
-    const long v = std::strtol(argv[++i], nullptr, 10);
-    if (v <= 0) usage("expected a positive integer after " + a);
-    if (a == "--threads")
-      o.threads = static_cast<int>(v);
-    else if (a == "--megabytes")
-      o.megabytes = static_cast<std::size_t>(v);
-    else if (a == "--repeats")
-      o.repeats = static_cast<int>(v);
-    else
-      usage("unknown option " + a);
-  }
-  return o;
-}
 
 // Seconds to write every byte of `buffer`, in 2 MB slices spread over the threads.
 double write_all(const permrsa::PageBuffer& buffer) {
@@ -81,7 +54,18 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const Options o = parse(argc, argv);
+  Options o;
+  CLI::App app{
+      "permrsa_bench_pages: the write rate into fresh PageBuffers, first touch and rewrite"};
+  app.add_option("--threads", o.threads, "threads that write")->check(CLI::Range(1, 1024));
+  app.add_option("--megabytes", o.megabytes, "size of each buffer")->check(CLI::Range(1, 1 << 20));
+  app.add_option("--repeats", o.repeats, "buffers (medians over them)")->check(CLI::Range(1, 1000));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);  // prints the help or the error
+    return code == 0 ? 0 : 2;      // bad arguments: exit code 2, as before
+  }
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
                             static_cast<std::size_t>(o.threads));
   const std::size_t bytes = o.megabytes << 20;

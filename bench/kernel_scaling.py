@@ -48,7 +48,7 @@ import sys
 
 from bench_common import (BlasChoice, best_peaks, find_openblas, fmt_pct, json_lines, log,
                           measure_gemm, measure_peaks, peak_warning, run_measured)
-from bench_table import cpu_name, table
+from bench_table import built_binary, cpu_name, table
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -118,10 +118,7 @@ def main(argv=None):
     ap.add_argument("--out", help="also write the table (markdown) here")
     args = ap.parse_args(argv)
 
-    kernel_bench = pathlib.Path(args.build).resolve() / "bench" / "permrsa_bench_kernel"
-    if not os.access(kernel_bench, os.X_OK):
-        raise SystemExit(f"kernel_scaling: {kernel_bench} not found: build it first "
-                         f"(cmake --build {args.build} --target permrsa_bench_kernel)")
+    kernel_bench = built_binary(args.build, "kernel_scaling", "bench/permrsa_bench_kernel")
     try:
         stimuli = [int(x) for x in args.stimuli.split(",") if x.strip()]
     except ValueError:

@@ -47,7 +47,7 @@ import numpy as np
 
 from bench_common import (PY, BlasChoice, best_peaks, find_openblas, fmt_pct, json_lines, log,
                           measure_gemm, measure_peaks, peak_warning, run, run_measured)
-from bench_table import cpu_name, fmt_time, seed_data_folder, table
+from bench_table import built_binary, cpu_name, fmt_time, seed_data_folder, table
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -193,12 +193,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     build = pathlib.Path(args.build).resolve()
-    permrsa = build / "src" / "permrsa"
-    kernel_bench = build / "bench" / "permrsa_bench_kernel"
-    for exe in (permrsa, kernel_bench):
-        if not os.access(exe, os.X_OK):
-            raise SystemExit(f"run_benchmarks: {exe} not found: build it first "
-                             f"(ninja -C {build} permrsa permrsa_bench_kernel)")
+    permrsa = built_binary(build, "run_benchmarks")
+    kernel_bench = built_binary(build, "run_benchmarks", "bench/permrsa_bench_kernel")
     K = args.permutations or (1000 if args.quick else 10000)
     threads = args.threads
     min_time = 1.0 if args.quick else 2.0

@@ -45,7 +45,7 @@ import tempfile
 import time
 
 from bench_common import json_lines, log, run, run_measured
-from bench_table import cpu_name, emit, permrsa_binary, seed_data_folder, table
+from bench_table import built_binary, cpu_name, emit, permrsa_binary, seed_data_folder, table
 from run_benchmarks import SEED_SETTINGS, real_config, sets
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -101,10 +101,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     permrsa = permrsa_binary(args.build, "run_vs_kernel")
-    kernel_bench = pathlib.Path(args.build).resolve() / "bench" / "permrsa_bench_kernel"
-    if not os.access(kernel_bench, os.X_OK):
-        raise SystemExit(f"run_vs_kernel: {kernel_bench} not found: build it first "
-                         f"(cmake --build {args.build} --target permrsa_bench_kernel)")
+    kernel_bench = built_binary(args.build, "run_vs_kernel", "bench/permrsa_bench_kernel")
     try:
         stimuli = [int(x) for x in args.stimuli.split(",") if x.strip()]
     except ValueError:
