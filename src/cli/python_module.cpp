@@ -60,6 +60,10 @@ int run_python_module(const std::string& module, const std::vector<std::string>&
     // The child only calls async-signal-safe functions (and setenv, before exec) and never
     // returns into permrsa: it execs or _exits.
     if (!pythonpath.empty()) ::setenv("PYTHONPATH", pythonpath.c_str(), 1);
+    // `python -m` puts the working folder first on sys.path, so a matplotlib.py or an h5py/
+    // folder lying there would be imported instead of the real one (Python >= 3.11 skips it;
+    // older ones ignore the variable).
+    ::setenv("PYTHONSAFEPATH", "1", 1);
     ::setenv("MPLBACKEND", "Agg", 1);
     if (redirects.discard_stdout) {
       const int null = ::open("/dev/null", O_WRONLY);

@@ -1,14 +1,19 @@
 """The build tree's permrsa and libpermrsa.so do not look for shared libraries in the folder they
-run from.
+run from, and the Python modules permrsa starts (`permrsa report`) do not import from it either.
 
 CMake pads the build-tree RUNPATH of a target it installs with a trailing ':', and ld.so(8)
 reads an empty RUNPATH entry as the current working directory. So build/src/permrsa, started in
 a folder that held a file named libtbb.so.12, tried to load that file ("file too short", exit
 127), and would have run code from any library planted there.
 
+`permrsa report` (and the MNE epochs reader) run `python3 -m ...`, which puts the working folder
+first on sys.path: a matplotlib.py lying there was imported instead of matplotlib, and the report
+was not written.
+
 Where the expected values come from: ld.so(8) (an empty entry of a search path is the current
-directory) and the ELF dynamic section as `readelf -d` prints it; the libraries planted are the
-ones `ldd` lists for each binary, each a text file that the loader refuses if it opens it.
+directory), the ELF dynamic section as `readelf -d` prints it, and Python's documentation of
+`-m` and PYTHONSAFEPATH (3.11); the libraries planted are the ones `ldd` lists for each binary,
+each a text file that the loader refuses if it opens it; the Python decoys exit with a message.
 """
 import re
 import subprocess
@@ -92,3 +97,20 @@ def test_shared_library_ignores_libraries_in_the_working_folder(tmp_path):
     proc = subprocess.run([sys.executable, "-c", f"import ctypes; ctypes.CDLL({str(lib)!r})"],
                           cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_report_ignores_python_modules_in_the_working_folder(tmp_path):
+    pytest.importorskip("matplotlib", reason="permrsa report needs matplotlib")
+    exe = str(Path(BIN).resolve())
+    proc = subprocess.run([exe, "run", "--threads", "2"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    for name in ["matplotlib", "h5py", "numpy"]:
+        (tmp_path / f"{name}.py").write_text(f'raise SystemExit("decoy {name} imported")\n')
+    (tmp_path / "permrsa").mkdir()
+    (tmp_path / "permrsa" / "__init__.py").write_text('raise SystemExit("decoy permrsa")\n')
+    proc = subprocess.run([exe, "report", "results.h5", "--out", "report"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600)
+    assert "decoy" not in proc.stderr, proc.stderr
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "report" / "index.html").stat().st_size > 0
