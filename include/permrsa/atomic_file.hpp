@@ -6,13 +6,18 @@
 //   same folder, so that the rename is atomic). The pid, the host name and a per-process counter
 //   make the name unique: two runs writing the same output (even from two nodes sharing a file
 //   system) never write into one temporary.
+// - The one-argument constructor creates the temporary, empty, as a regular file of this process:
+//   whatever had the name is removed first, and a symbolic link planted there is never followed,
+//   so writing never truncates another file (a RuntimeFailure if another process re-creates the
+//   name in between).
 // - commit() renames it onto path(). Until then the destructor removes it, so a failure (an
 //   exception, a full disk) leaves neither the name nor a temporary behind.
 // - A temporary not yet committed is also listed for signal handlers:
 //   remove_live_temporaries() unlinks them before the process dies of SIGINT or SIGTERM.
 // - Several processes writing one file (the collective parallel-HDF5 results file): every rank
-//   constructs it with the same temporary name (rank 0's, broadcast by the caller), and only the
-//   owner renames or removes it. No MPI here.
+//   constructs it with the same temporary name (rank 0's, broadcast by the caller once rank 0's
+//   one-argument AtomicFile has created it), and only the owner renames or removes it. No MPI
+//   here.
 #pragma once
 
 #include <string>
@@ -22,7 +27,7 @@ namespace permrsa {
 
 class AtomicFile {
  public:
-  // A new temporary name of this process for `path`, owned by this process.
+  // A new temporary of this process for `path`, created empty and owned by this process.
   explicit AtomicFile(std::string path);
   // `temp_path` agreed among several processes; only the `owner` renames or removes it.
   AtomicFile(std::string path, std::string temp_path, bool owner);

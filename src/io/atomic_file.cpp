@@ -1,5 +1,6 @@
 #include "permrsa/atomic_file.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -74,9 +75,35 @@ bool process_running(long pid) {
   return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
+// Makes `temp` a new, empty regular file of this process. Whatever has the name already goes
+// first: a stale temporary of a dead process whose pid this one reuses, or a symbolic link planted
+// so that the writer (HDF5's H5F_ACC_TRUNC, an ofstream) would truncate the file it points at, an
+// input say. The file is then created exclusively, without following a link. An entry that is
+// back by then means another process is racing for the name: refused. Other failures (no such
+// folder, no permission) are left to the writer, which reports them naming the output.
+void claim_temporary(const std::string& temp) {
+  (void)::unlink(temp.c_str());  // ENOENT in the usual case
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+  if (fd >= 0) {
+    ::close(fd);
+  } else if (errno == EEXIST) {
+    throw RuntimeFailure(temp + ": this temporary name was created again by another process " +
+                         "while permrsa claimed it; nothing is written through it");
+  }
+}
+
 }  // namespace
 
-AtomicFile::AtomicFile(std::string path) : AtomicFile(path, temporary_name(path), true) {}
+AtomicFile::AtomicFile(std::string path) : AtomicFile(path, temporary_name(path), true) {
+  try {
+    claim_temporary(temp_);
+  } catch (...) {
+    // The destructor runs (the delegated constructor completed): it must not remove an entry
+    // that another process made.
+    done_ = true;
+    throw;
+  }
+}
 
 AtomicFile::AtomicFile(std::string path, std::string temp_path, bool owner)
     : path_(std::move(path)), temp_(std::move(temp_path)), owner_(owner) {

@@ -405,17 +405,25 @@ void check_blocks_agree(const AnalysisResult& r, const RsaProblem& problem,
 void write_results(const std::string& path, const RunSpec& spec, const RsaProblem& problem,
                    const AnalysisResult& result, const Communicator& world) {
   check_blocks_agree(result, problem, world);
-  std::string temp = AtomicFile::temporary_name(path);
-  world.broadcast(temp, 0);  // rank 0's name: one file for all ranks
-  AtomicFile out(path, temp, world.rank() == 0);
+  // Rank 0 creates the temporary (AtomicFile), then tells the others its name: one file for all
+  // ranks, and no rank opens the name before it is rank 0's own regular file.
+  std::optional<AtomicFile> out;
+  std::string temp;
+  agreed(world, [&] {
+    if (world.rank() != 0) return;
+    out.emplace(path);
+    temp = out->temp_path();
+  });
+  world.broadcast(temp, 0);
+  if (world.rank() != 0) out.emplace(path, temp, false);
   std::optional<h5::File> f;  // closed before `out` removes a failed file
-  agreed(world, [&] { f.emplace(create_file(out.temp_path(), world)); });
+  agreed(world, [&] { f.emplace(create_file(out->temp_path(), world)); });
   write_contents(*f, spec, problem, result, world);
   const bool parallel = f->is_parallel();
   agreed(world, [&] { f->close(); });  // collective in a parallel file
-  if (parallel) agreed(world, [&] { check_complete(out, world); });
+  if (parallel) agreed(world, [&] { check_complete(*out, world); });
   world.barrier();
-  publish(out, world);
+  publish(*out, world);
 }
 
 }  // namespace permrsa

@@ -49,6 +49,14 @@ std::string temporary_of_pid(const std::string& path, long pid) {
   return mine.substr(0, at) + ".tmp-" + std::to_string(pid) + mine.substr(at + 5 + own_pid.size());
 }
 
+// The name the next AtomicFile(path) of this process takes: temporary_name's counter moves on
+// by one per call ("<path>.tmp-<pid>-<host>-<n>").
+std::string next_temporary_name(const std::string& path) {
+  const std::string mine = AtomicFile::temporary_name(path);
+  const std::size_t dash = mine.rfind('-');
+  return mine.substr(0, dash + 1) + std::to_string(std::stoul(mine.substr(dash + 1)) + 1);
+}
+
 TEST(AtomicFile, CommitPutsTheContentUnderItsNameAndLeavesNoTemporary) {
   ScratchDir dir;
   const std::string path = dir.file("out.h5");
@@ -121,6 +129,56 @@ TEST(AtomicFile, ACommitThatCannotRenameFailsNamingTheFileAndRemovesTheTemporary
         << e.what();
   }
   EXPECT_FALSE(fs::exists(out.temp_path()));
+}
+
+// A symbolic link planted at the temporary name (predictable: pid, host, counter) must not make
+// the writer truncate what it points at: an input, here. Before, ofstream and HDF5's
+// H5F_ACC_TRUNC followed it, and the commit then renamed the link onto the output's name.
+TEST(AtomicFile, ALinkPlantedAtTheTemporaryNameIsReplacedNotFollowed) {
+  ScratchDir dir;
+  const std::string path = dir.file("results.h5"), input = dir.file("subjects.npy");
+  write_bytes(input, "the study's input");
+  const std::string planted = next_temporary_name(path);
+  fs::create_symlink(input, planted);
+  {
+    AtomicFile out(path);
+    ASSERT_EQ(out.temp_path(), planted);
+    EXPECT_FALSE(fs::is_symlink(out.temp_path()));
+    EXPECT_TRUE(fs::is_regular_file(out.temp_path()));
+    EXPECT_EQ(fs::file_size(out.temp_path()), 0u);
+    write_bytes(out.temp_path(), "results");
+    out.commit();
+  }
+  EXPECT_EQ(read_bytes(input), "the study's input");
+  EXPECT_FALSE(fs::is_symlink(path));
+  EXPECT_EQ(read_bytes(path), "results");
+  EXPECT_EQ(names_in(dir.file("")), (std::vector<std::string>{"results.h5", "subjects.npy"}));
+}
+
+// A stale temporary under this process's next name (a dead run whose pid this one reuses) is
+// replaced by an empty file, not written over in place (a shorter write would keep its tail).
+TEST(AtomicFile, AStaleFileAtTheTemporaryNameIsReplacedByAnEmptyOne) {
+  ScratchDir dir;
+  const std::string path = dir.file("out.h5");
+  write_bytes(next_temporary_name(path), "a longer stale content from a dead run");
+  AtomicFile out(path);
+  EXPECT_EQ(fs::file_size(out.temp_path()), 0u);
+}
+
+// A folder at the name cannot be removed: the constructor refuses, naming the temporary, and
+// leaves the folder alone.
+TEST(AtomicFile, ANameThatCannotBeClaimedIsRefusedAndLeftAlone) {
+  ScratchDir dir;
+  const std::string path = dir.file("out.h5");
+  const std::string taken = next_temporary_name(path);
+  fs::create_directory(taken);
+  try {
+    AtomicFile out(path);
+    FAIL() << "expected a RuntimeFailure";
+  } catch (const RuntimeFailure& e) {
+    EXPECT_NE(std::string(e.what()).find(taken + ": "), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(fs::is_directory(taken));
 }
 
 TEST(AtomicFile, RemoveLiveTemporariesUnlinksWhatIsNotCommittedYet) {
