@@ -1,7 +1,8 @@
 // Exact Spearman on int16 digit planes: see spearman_int16_kernel.hpp.
 //
 // Work per permutation: 2*P*L*T flop (one multiply-add per pair and output) times the number of
-// plane products (1 up to P ~ 5000-10000, 2 up to P = 32768, 4 beyond). Every output
+// plane products (1 up to P ~ 5000-10000, 2 up to P = 32768, 3 beyond: Karatsuba's, see
+// plan_digits). Every output
 // is one exact integer, so the summation order does not matter for the result; it is fixed
 // anyway (pairs in order, per plane product) and no output depends on the batch, the tile, the
 // thread or the instruction path.
@@ -208,6 +209,14 @@ std::size_t chunk_steps(std::int64_t max_a, std::int64_t max_b) {
   return static_cast<std::size_t>(2147483647 / per_step);
 }
 
+// One integer product of the kernel: model plane `model` . brain plane `brain`, weighted by
+// `weight` when the products are combined into the dot (plane indices count the sum planes of
+// Karatsuba's scheme, which follow the digit planes).
+struct PlaneProduct {
+  std::size_t model = 0, brain = 0;
+  std::int64_t weight = 1;
+};
+
 class SpearmanInt16Kernel final : public StatisticKernel {
  public:
   SpearmanInt16Kernel(const Matrix<double>& models, const Matrix<double>& brain, Int16Isa isa)
@@ -236,7 +245,8 @@ class SpearmanInt16Kernel final : public StatisticKernel {
     // Brain side: per panel of kTimes columns and digit plane, steps x kTimes x 2 (pairs 2s and
     // 2s+1 side by side), zero-padded in pairs and times.
     panel_size_ = steps_ * kTimes * 2;
-    packed_brain_ = AlignedInt16(panels_ * brain_digits_.count * panel_size_);
+    const std::size_t bp = brain_digits_.count;
+    packed_brain_ = AlignedInt16(panels_ * bp * panel_size_);
     brain_norm_.assign(panels_ * kTimes, 1.0);
     std::int16_t* packed = packed_brain_.data();
     tbb::parallel_for(std::size_t{0}, times_, [&](std::size_t t) {
@@ -246,8 +256,8 @@ class SpearmanInt16Kernel final : public StatisticKernel {
       brain_norm_[t] = norm(u);
       if (!(brain_norm_[t] > 0)) throw InternalError("spearman int16 kernel: constant ranks");
       const std::size_t panel = t / kTimes, lane = t % kTimes;
-      for (std::size_t j = 0; j < brain_digits_.count; ++j) {
-        std::int16_t* dst = packed + (panel * brain_digits_.count + j) * panel_size_;
+      for (std::size_t j = 0; j < bp; ++j) {
+        std::int16_t* dst = packed + (panel * bp + j) * panel_size_;
         for (std::size_t p = 0; p < pairs_; ++p)
           dst[((p / 2) * kTimes + lane) * 2 + p % 2] = brain_digits_.digit(u[p], j);
       }
@@ -302,7 +312,10 @@ class SpearmanInt16Kernel final : public StatisticKernel {
     AlignedInt16
         a;  // gathered model rows of a pair block: group_ x planes x step_block_ x kRows x 2
     std::size_t a_size = 0;
-    std::vector<std::int64_t> sums;  // group x panels x plane pairs x kRows x kTimes
+    std::vector<std::int64_t> sums;  // group x panels x plane products x kRows x kTimes
+    AlignedInt16
+        brain_sum;  // Karatsuba's brain sum plane of a pair block: panels x steps x kTimes x 2
+    std::size_t brain_sum_size = 0;
     std::vector<std::int64_t> narrow = std::vector<std::int64_t>(kRows * kTimes);
     std::vector<Int128> wide = std::vector<Int128>(kRows * kTimes);
     std::vector<double> dot = std::vector<double>(kRows * kTimes);  // the exact dots, as double
@@ -310,42 +323,76 @@ class SpearmanInt16Kernel final : public StatisticKernel {
 
   void compute_group(std::span<const std::uint32_t> gathers, std::size_t rows, std::size_t blk0,
                      std::size_t count, Scratch& scratch, std::span<double> out) const {
-    const std::size_t mp = model_digits_.count, bp = brain_digits_.count, n = kRows * kTimes;
+    const std::size_t nq = products_.size(), n = kRows * kTimes;
     // The gathered rows of one pair block: per row block and plane, step_block_ x kRows x 2.
-    const std::size_t plane_size = step_block_ * kRows * 2, block_size = mp * plane_size;
+    const std::size_t plane_size = step_block_ * kRows * 2,
+                      block_size = model_plane_count() * plane_size;
     if (scratch.a_size < group_ * block_size) {
       scratch.a = AlignedInt16(group_ * block_size);
       scratch.a_size = group_ * block_size;
     }
-    scratch.sums.assign(group_ * panels_ * mp * bp * n, 0);
+    scratch.sums.assign(group_ * panels_ * nq * n, 0);
     for (std::size_t s0 = 0; s0 < steps_; s0 += step_block_) {
       const std::size_t s1 = std::min(steps_, s0 + step_block_);
       for (std::size_t k = 0; k < count; ++k)
         gather_rows(gathers, rows, blk0 + k, s0, s1, plane_size, scratch.a.data() + k * block_size);
+      if (karatsuba_) add_brain_digits(s0, s1, scratch);
       for (std::size_t k = 0; k < count; ++k)
         for (std::size_t panel = 0; panel < panels_; ++panel)
-          for (std::size_t i = 0; i < mp; ++i)
-            for (std::size_t j = 0; j < bp; ++j) {
-              const std::int16_t* a = scratch.a.data() + k * block_size + i * plane_size;
-              const std::int16_t* b = packed_brain_.data() + (panel * bp + j) * panel_size_;
-              std::int64_t* sums =
-                  scratch.sums.data() + (((k * panels_ + panel) * mp + i) * bp + j) * n;
-              const ChunkPlan& plan = chunk_plans_[(panel * mp + i) * bp + j];
-              const std::size_t blk = s0 / step_block_;
-              std::size_t start = s0;
-              for (std::size_t c = plan.first[blk]; c < plan.first[blk + 1]; ++c) {
-                const std::size_t end = plan.ends[c];
-                pass_(a + (start - s0) * 2 * kRows, b + start * 2 * kTimes, end - start,
-                      end - start, sums);
-                start = end;
-              }
+          for (std::size_t q = 0; q < nq; ++q) {
+            const PlaneProduct& product = products_[q];
+            const std::int16_t* a = scratch.a.data() + k * block_size + product.model * plane_size;
+            const std::int16_t* b = brain_block(panel, product.brain, s0, scratch);
+            std::int64_t* sums = scratch.sums.data() + ((k * panels_ + panel) * nq + q) * n;
+            const ChunkPlan& plan = chunk_plans_[panel * nq + q];
+            const std::size_t blk = s0 / step_block_;
+            std::size_t start = s0;
+            for (std::size_t c = plan.first[blk]; c < plan.first[blk + 1]; ++c) {
+              const std::size_t end = plan.ends[c];
+              pass_(a + (start - s0) * 2 * kRows, b + (start - s0) * 2 * kTimes, end - start,
+                    end - start, sums);
+              start = end;
             }
+          }
     }
+    write_group(rows, blk0, count, scratch, out);
+  }
+
+  // Brain plane `plane` of `panel` from step s0 on: a digit plane where it is stored, Karatsuba's
+  // sum plane from the scratch that add_brain_digits filled for this pair block.
+  const std::int16_t* brain_block(std::size_t panel, std::size_t plane, std::size_t s0,
+                                  const Scratch& scratch) const {
+    if (plane < brain_digits_.count)
+      return packed_brain_.data() + (panel * brain_digits_.count + plane) * panel_size_ +
+             s0 * 2 * kTimes;
+    return scratch.brain_sum.data() + panel * step_block_ * 2 * kTimes;
+  }
+  // Karatsuba's brain sum plane for steps [s0, s1) of every panel, added up from the two digit
+  // planes once per pair block and group (not stored for the whole brain: it would take half as
+  // much memory again as the digit planes).
+  void add_brain_digits(std::size_t s0, std::size_t s1, Scratch& scratch) const {
+    const std::size_t block = step_block_ * 2 * kTimes, values = (s1 - s0) * 2 * kTimes;
+    if (scratch.brain_sum_size < panels_ * block) {
+      scratch.brain_sum = AlignedInt16(panels_ * block);
+      scratch.brain_sum_size = panels_ * block;
+    }
+    for (std::size_t panel = 0; panel < panels_; ++panel) {
+      const std::int16_t* lo = brain_block(panel, 0, s0, scratch);
+      const std::int16_t* hi = brain_block(panel, 1, s0, scratch);
+      std::int16_t* sum = scratch.brain_sum.data() + panel * block;
+      for (std::size_t v = 0; v < values; ++v) sum[v] = static_cast<std::int16_t>(lo[v] + hi[v]);
+    }
+  }
+
+  // The group's tiles from their plane products to rho in `out`.
+  void write_group(std::size_t rows, std::size_t blk0, std::size_t count, Scratch& scratch,
+                   std::span<double> out) const {
+    const std::size_t nq = products_.size(), n = kRows * kTimes;
     for (std::size_t k = 0; k < count; ++k)
       for (std::size_t panel = 0; panel < panels_; ++panel) {
-        const std::int64_t* sums = scratch.sums.data() + (k * panels_ + panel) * mp * bp * n;
+        const std::int64_t* sums = scratch.sums.data() + (k * panels_ + panel) * nq * n;
         // One plane on each side: the sums are the dots, converted as they are written.
-        if (mp == 1 && bp == 1) {
+        if (nq == 1) {
           write_tile(sums, rows, blk0 + k, panel, out);
         } else {
           combine(scratch, sums);
@@ -374,14 +421,53 @@ class SpearmanInt16Kernel final : public StatisticKernel {
       if (best == 0 || cost < best) best = cost, model_digits_ = d;
     }
     if (best == 0) throw InternalError("spearman int16 kernel: no digit split");
+    plan_products(best * static_cast<double>(brain_digits_.count), max_abs, width);
     wide_ = pairs_ > (std::size_t{1} << 19);
     // A pair block of every brain panel (128 bytes per step and plane) in about 1 MB of L2.
-    const std::size_t panel_bytes_per_step = panels_ * brain_digits_.count * 2 * kTimes * 2;
+    const std::size_t panel_bytes_per_step = panels_ * brain_plane_count() * 2 * kTimes * 2;
     step_block_ = std::max<std::size_t>(256, (std::size_t{1} << 20) / panel_bytes_per_step);
     // The group's gathered pair blocks (all planes) in about half of L2.
     const std::size_t block_bytes =
-        model_digits_.count * std::min(step_block_, steps_) * kRows * 2 * sizeof(std::int16_t);
+        model_plane_count() * std::min(step_block_, steps_) * kRows * 2 * sizeof(std::int16_t);
     group_ = std::clamp<std::size_t>(kGroupBytes / block_bytes, 1, kGroup);
+  }
+
+  // The plane products: every model digit plane with every brain one, u_m u_b = sum over (i, j)
+  // of 2^(i*bm + j*bn) d_i e_j; or, with two digit planes of the same base 2^k on each side,
+  // Karatsuba's three: with h = d_1 e_1, l = d_0 e_0 and s = (d_0 + d_1)(e_0 + e_1),
+  //   u_m u_b = 2^2k h + 2^k (s - h - l) + l = (2^2k - 2^k) h + 2^k s + (1 - 2^k) l,
+  // which needs a third plane on each side, the digits' sum (the brain's stored, the model's
+  // added up after each gather, in L1). Its values must fit int16, and its chunks are shorter:
+  // it is taken when three products with its flushes cost less than the `cost` of the rest
+  // (flushes about 8 steps, as in plan_digits). Every product is an exact integer and so is
+  // the combination: the dots are the same bit for bit either way.
+  void plan_products(double cost, std::int64_t max_abs, unsigned width) {
+    products_.clear();
+    karatsuba_ = false;
+    const Digits two = Digits::split(max_abs, width, 2);
+    const std::int64_t sum = two.magnitude[0] + two.magnitude[1];
+    if (brain_digits_.count == 2 && sum <= 32767) {
+      const double three = 3.0 * (1.0 + 8.0 / static_cast<double>(chunk_steps(sum, sum)));
+      if (three < cost) {
+        karatsuba_ = true;
+        model_digits_ = two;
+        const std::int64_t k = std::int64_t{1} << two.bits;
+        products_ = {PlaneProduct{0, 0, 1 - k}, PlaneProduct{1, 1, k * k - k},
+                     PlaneProduct{2, 2, k}};
+        return;
+      }
+    }
+    for (std::size_t i = 0; i < model_digits_.count; ++i)
+      for (std::size_t j = 0; j < brain_digits_.count; ++j)
+        products_.push_back(PlaneProduct{
+            i, j, std::int64_t{1} << (i * model_digits_.bits + j * brain_digits_.bits)});
+  }
+  // Planes per side as the products use them: the digit planes, and their sum with Karatsuba's.
+  std::size_t model_plane_count() const { return model_digits_.count + (karatsuba_ ? 1 : 0); }
+  std::size_t brain_plane_count() const { return brain_digits_.count + (karatsuba_ ? 1 : 0); }
+  // A plane's bound on |value|.
+  static std::int64_t plane_magnitude(const Digits& digits, std::size_t j) {
+    return j < digits.count ? digits.magnitude[j] : digits.magnitude[0] + digits.magnitude[1];
   }
 
   // Where the int32 sums are flushed, per panel and plane pair: the longest chunks whose sums
@@ -392,37 +478,50 @@ class SpearmanInt16Kernel final : public StatisticKernel {
   // flushes go. Chunks end at every pair block, where compute_group starts a new gather. (int32
   // adds wrap, so only the chunk's true sum must be in range, not its partial sums.)
   void plan_chunks() {
-    const std::size_t mp = model_digits_.count, bp = brain_digits_.count;
+    const std::size_t nq = products_.size();
     const std::size_t blocks = (steps_ + step_block_ - 1) / step_block_;
-    chunk_plans_.assign(panels_ * mp * bp, ChunkPlan{});
-    tbb::parallel_for(std::size_t{0}, panels_ * bp, [&](std::size_t pj) {
-      const std::size_t panel = pj / bp, j = pj % bp;
-      const std::int16_t* b = packed_brain_.data() + (panel * bp + j) * panel_size_;
-      for (std::size_t i = 0; i < mp; ++i) {
-        ChunkPlan& plan = chunk_plans_[(panel * mp + i) * bp + j];
-        const std::int64_t limit = 2147483647 / model_digits_.magnitude[i];
-        std::array<std::int64_t, kTimes> lane{};
-        for (std::size_t blk = 0; blk < blocks; ++blk) {
-          plan.first.push_back(static_cast<std::uint32_t>(plan.ends.size()));
-          const std::size_t s1 = std::min(steps_, (blk + 1) * step_block_);
-          lane.fill(0);
-          for (std::size_t s = blk * step_block_; s < s1; ++s) {
-            const std::int16_t* bs = b + s * 2 * kTimes;
-            bool fits = true;
-            for (std::size_t t = 0; t < kTimes; ++t)
-              fits = fits && lane[t] + std::abs(bs[2 * t]) + std::abs(bs[2 * t + 1]) <= limit;
-            if (!fits) {  // end the chunk before step s (a step alone always fits: chunk_steps)
-              plan.ends.push_back(static_cast<std::uint32_t>(s));
-              lane.fill(0);
-            }
-            for (std::size_t t = 0; t < kTimes; ++t)
-              lane[t] += std::abs(bs[2 * t]) + std::abs(bs[2 * t + 1]);
-          }
-          plan.ends.push_back(static_cast<std::uint32_t>(s1));
-        }
+    chunk_plans_.assign(panels_ * nq, ChunkPlan{});
+    tbb::parallel_for(std::size_t{0}, panels_ * nq, [&](std::size_t pq) {
+      const std::size_t panel = pq / nq, q = pq % nq;
+      ChunkPlan& plan = chunk_plans_[pq];
+      const std::int64_t limit =
+          2147483647 /
+          std::max<std::int64_t>(1, plane_magnitude(model_digits_, products_[q].model));
+      std::array<std::int64_t, kTimes> lane{}, step{};
+      for (std::size_t blk = 0; blk < blocks; ++blk) {
         plan.first.push_back(static_cast<std::uint32_t>(plan.ends.size()));
+        const std::size_t s1 = std::min(steps_, (blk + 1) * step_block_);
+        lane.fill(0);
+        for (std::size_t s = blk * step_block_; s < s1; ++s) {
+          brain_step_magnitudes(panel, products_[q].brain, s, step);
+          bool fits = true;
+          for (std::size_t t = 0; t < kTimes; ++t) fits = fits && lane[t] + step[t] <= limit;
+          if (!fits) {  // end the chunk before step s (a step alone always fits: chunk_steps)
+            plan.ends.push_back(static_cast<std::uint32_t>(s));
+            lane.fill(0);
+          }
+          for (std::size_t t = 0; t < kTimes; ++t) lane[t] += step[t];
+        }
+        plan.ends.push_back(static_cast<std::uint32_t>(s1));
       }
+      plan.first.push_back(static_cast<std::uint32_t>(plan.ends.size()));
     });
+  }
+  // |b(2s, t)| + |b(2s + 1, t)| for each lane t of brain plane j of a panel: a stored digit plane,
+  // or Karatsuba's sum plane (the two digits added).
+  void brain_step_magnitudes(std::size_t panel, std::size_t j, std::size_t s,
+                             std::array<std::int64_t, kTimes>& out) const {
+    const std::int16_t* base =
+        packed_brain_.data() + panel * brain_digits_.count * panel_size_ + s * 2 * kTimes;
+    for (std::size_t t = 0; t < kTimes; ++t) {
+      std::int64_t v0 = 0, v1 = 0;
+      for (std::size_t d = 0; d < brain_digits_.count; ++d)
+        if (d == j || j >= brain_digits_.count) {
+          v0 += base[d * panel_size_ + 2 * t];
+          v1 += base[d * panel_size_ + 2 * t + 1];
+        }
+      out[t] = std::abs(v0) + std::abs(v1);
+    }
   }
 
   // a[(s - s0) * 2 kRows + 2 i + k] = z[g[2 s + k] * L + i] for i < Len, k = 0, 1 (0 for the pair
@@ -492,33 +591,36 @@ class SpearmanInt16Kernel final : public StatisticKernel {
         row += len;
       }
     }
+    // Karatsuba's sum plane: the two digit planes added (both fit int16, and so does the sum).
+    if (karatsuba_) {
+      const std::size_t values = (s1 - s0) * 2 * kRows;
+      const std::int16_t *lo = out, *hi = out + plane_size;
+      std::int16_t* sum = out + 2 * plane_size;
+      for (std::size_t v = 0; v < values; ++v) sum[v] = static_cast<std::int16_t>(lo[v] + hi[v]);
+    }
   }
 
-  // scratch.dot = the exact dot products of a tile from its plane products `sums` (plane pairs x
-  // kRows x kTimes) with more than one plane pair: sum over (i, j) of 2^(i*bm + j*bn) * (model
-  // plane i . brain plane j).
+  // scratch.dot = the exact dot products of a tile from its plane products `sums` (products x
+  // kRows x kTimes) when there is more than one: sum over the products of weight * sums
+  // (plan_products), in int64 up to P = 2^19 (|terms| < 2^58 there) and __int128 beyond.
   void combine(Scratch& scratch, const std::int64_t* sums) const {
-    const std::size_t mp = model_digits_.count, bp = brain_digits_.count, n = kRows * kTimes;
     if (!wide_) {
-      std::fill(scratch.narrow.begin(), scratch.narrow.end(), 0);
-      for (std::size_t i = 0; i < mp; ++i)
-        for (std::size_t j = 0; j < bp; ++j) {
-          const std::int64_t scale = std::int64_t{1}
-                                     << (i * model_digits_.bits + j * brain_digits_.bits);
-          const std::int64_t* pd = sums + (i * bp + j) * n;
-          for (std::size_t k = 0; k < n; ++k) scratch.narrow[k] += pd[k] * scale;
-        }
-      for (std::size_t k = 0; k < n; ++k) scratch.dot[k] = static_cast<double>(scratch.narrow[k]);
+      combine_in(scratch.narrow, sums, scratch.dot);
       return;
     }
-    std::fill(scratch.wide.begin(), scratch.wide.end(), Int128{0});
-    for (std::size_t i = 0; i < mp; ++i)
-      for (std::size_t j = 0; j < bp; ++j) {
-        const Int128 scale = Int128{1} << (i * model_digits_.bits + j * brain_digits_.bits);
-        const std::int64_t* pd = sums + (i * bp + j) * n;
-        for (std::size_t k = 0; k < n; ++k) scratch.wide[k] += pd[k] * scale;
-      }
-    for (std::size_t k = 0; k < n; ++k) scratch.dot[k] = static_cast<double>(scratch.wide[k]);
+    combine_in(scratch.wide, sums, scratch.dot);
+  }
+  template <class Int>
+  void combine_in(std::vector<Int>& total, const std::int64_t* sums,
+                  std::vector<double>& dot) const {
+    const std::size_t n = kRows * kTimes;
+    std::fill(total.begin(), total.end(), Int{0});
+    for (std::size_t q = 0; q < products_.size(); ++q) {
+      const Int weight = products_[q].weight;
+      const std::int64_t* pd = sums + q * n;
+      for (std::size_t k = 0; k < n; ++k) total[k] += Int{pd[k]} * weight;
+    }
+    for (std::size_t k = 0; k < n; ++k) dot[k] = static_cast<double>(total[k]);
   }
 
   // A tile's exact dots (kRows x kTimes, int64 sums or doubles) to rho in `out`.
@@ -540,13 +642,15 @@ class SpearmanInt16Kernel final : public StatisticKernel {
   std::size_t layers_, pairs_, times_, steps_, panels_, panel_size_ = 0;
   int16_tile::Pass pass_;
   Digits model_digits_, brain_digits_;
+  std::vector<PlaneProduct> products_;
+  bool karatsuba_ = false;  // three products of two digit planes and their sums (plan_products)
   bool wide_ = false;
   // The flushes of one panel and plane pair: chunk c ends before step ends[c]; the chunks of
   // pair block k are ends[first[k]] ... ends[first[k + 1] - 1].
   struct ChunkPlan {
     std::vector<std::uint32_t> ends, first;
   };
-  std::vector<ChunkPlan> chunk_plans_;  // panels x model planes x brain planes
+  std::vector<ChunkPlan> chunk_plans_;  // panels x plane products
   std::size_t step_block_ = 0;          // steps per pair block
   std::size_t group_ = 1;               // row blocks per group
   mutable tbb::enumerable_thread_specific<Scratch> scratch_;

@@ -6,10 +6,13 @@
 // every P, on int16 operands:
 //   - each side is split into int16 digit planes, u = sum_i d_i 2^(i*b) (one plane while
 //     |u| <= 32767 and the products stay short, more beyond);
-//   - every pair of planes is one integer product: vpdpwssd (AVX512_VNNI) or vpmaddwd + add
-//     (AVX-512BW, AVX2) into int32 accumulators, flushed to int64 after chunks short enough that
-//     no int32 sum can overflow (max|d_model| times the chunk's sum of |d_brain| < 2^31 in every
-//     lane of the panel: the chunks follow the brain data);
+//   - every pair of planes is one integer product, or with two planes of the same base on each
+//     side (P > 32768) Karatsuba's three: low . low, high . high and (low + high) . (low + high),
+//     the digits' sums being a third plane on each side (computed per pair block, not stored);
+//   - each product runs on vpdpwssd (AVX512_VNNI) or vpmaddwd + add (AVX-512BW, AVX2) into int32
+//     accumulators, flushed to int64 after chunks short enough that no int32 sum can overflow
+//     (max|d_model| times the chunk's sum of |d_brain| < 2^31 in every lane of the panel: the
+//     chunks follow the brain data);
 //   - the plane products are combined exactly (int64, or __int128 beyond P = 2^19).
 // The instruction path is picked at run time, so one binary runs on every x86-64 node, and
 // all paths give the same bits because the integers are exact.

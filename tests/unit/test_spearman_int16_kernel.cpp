@@ -104,7 +104,8 @@ TEST(SpearmanInt16Kernel, EveryPathRunsOnThisMachine) {
 //   4950 (S = 100): one model plane, flushes after at least 43 steps (more where the brain's |u|
 //   are small: the chunks depend on the data);
 //   19900 (S = 200): two model planes (8-bit digits) beside one brain plane;
-//   32768: |u| = 32767, the last P with one brain plane; 32769, 40000: two brain planes.
+//   32768: |u| = 32767, the last P with one brain plane; 32769, 40000: two brain planes of
+//   8 bits on each side, multiplied as Karatsuba's three products (low, high and their sums).
 TEST(SpearmanInt16Kernel, EveryPathEqualsIntegerReferenceAcrossBoundaries) {
   for (const Shape& s :
        {Shape{3, 1, 1, 2}, Shape{45, 13, 33, 3}, Shape{1176, 3, 40, 3}, Shape{1275, 2, 33, 2},
@@ -146,8 +147,8 @@ TEST(SpearmanInt16Kernel, DataDependentFlushesHoldTheLargestAlignedSums) {
 
 TEST(SpearmanInt16Kernel, StaysExactBeyondFloat64AndInt64Combination) {
   // P = 300000: P (P-1)^2 > 2^53, where the older kernel switched to z-scored ranks; P = 600000
-  // > 2^19: the plane products are combined in Int128 (2 x 2 planes of 10 bits). No ties (grid
-  // 1e-9) and with ties (grid 0.5).
+  // > 2^19: the plane products (Karatsuba's three of 2 planes of 10 bits a side) are combined
+  // in Int128. No ties (grid 1e-9) and with ties (grid 0.5).
   for (const Shape& s : {Shape{300000, 1, 2, 2}, Shape{600000, 1, 1, 2}}) {
     expect_every_path_exact(s, 1e-9);
     expect_every_path_exact(s, 0.5);
