@@ -240,7 +240,8 @@ class SpearmanInt16Kernel final : public StatisticKernel {
       if (!(model_norm_[l] > 0)) throw InternalError("spearman int16 kernel: constant ranks");
       for (std::size_t i = 0; i < model_digits_.count; ++i)
         for (std::size_t p = 0; p < pairs_; ++p)
-          model_planes()[(i * pairs_ + p) * layers_ + l] = model_digits_.digit(u[p], i);
+          model_planes()[(p * model_digits_.count + i) * layers_ + l] =
+              model_digits_.digit(u[p], i);
     }
     // Brain side: per panel of kTimes columns and digit plane, steps x kTimes x 2 (pairs 2s and
     // 2s+1 side by side), zero-padded in pairs and times.
@@ -524,16 +525,17 @@ class SpearmanInt16Kernel final : public StatisticKernel {
     }
   }
 
-  // a[(s - s0) * 2 kRows + 2 i + k] = z[g[2 s + k] * L + i] for i < Len, k = 0, 1 (0 for the pair
-  // past an odd P).
+  // a[(s - s0) * 2 kRows + 2 i + k] = z[g[2 s + k] * stride + i] for i < Len, k = 0, 1 (0 for the
+  // pair past an odd P).
   template <std::size_t Len>
-  static void copy_run(const std::int16_t* z, std::size_t L, const std::uint32_t* g, std::size_t s0,
-                       std::size_t s1, std::size_t pairs, std::int16_t* a) {
+  static void copy_run(const std::int16_t* z, std::size_t stride, const std::uint32_t* g,
+                       std::size_t s0, std::size_t s1, std::size_t pairs, std::int16_t* a) {
     const std::size_t full = std::min(s1, pairs / 2);
     for (std::size_t s = s0; s < full; ++s, a += 2 * kRows)
-      interleave<Len>(z + std::size_t{g[2 * s]} * L, z + std::size_t{g[2 * s + 1]} * L, a);
+      interleave<Len>(z + std::size_t{g[2 * s]} * stride, z + std::size_t{g[2 * s + 1]} * stride,
+                      a);
     if (full < s1) {
-      const std::int16_t* x = z + std::size_t{g[2 * full]} * L;
+      const std::int16_t* x = z + std::size_t{g[2 * full]} * stride;
       for (std::size_t i = 0; i < Len; ++i) {
         a[2 * i] = x[i];
         a[2 * i + 1] = 0;
@@ -572,21 +574,22 @@ class SpearmanInt16Kernel final : public StatisticKernel {
 
   // Steps [s0, s1) of the permuted model rows of tile `blk`, per plane (planes `plane_size`
   // apart), as steps x kRows x 2 (zero rows past the end and a zero pair past P). The model
-  // planes are stored pair-major (P x L), and a tile's rows are consecutive layers of one or a
-  // few permutations: each run of rows with the same permutation interleaves, per step, the
+  // planes are stored pair-major (P x planes x L), and a tile's rows are consecutive layers of one
+  // or a few permutations: each run of rows with the same permutation interleaves, per step, the
   // consecutive values of two model pairs (a fixed-length copy the compiler vectorises).
   void gather_rows(std::span<const std::uint32_t> gathers, std::size_t rows, std::size_t blk,
                    std::size_t s0, std::size_t s1, std::size_t plane_size,
                    std::int16_t* out) const {
     static constexpr auto copiers = run_copiers(std::make_index_sequence<kRows>{});
     const std::size_t L = layers_, first = blk * kRows, last = std::min(rows, first + kRows);
+    const std::size_t stride = model_digits_.count * L;  // a pair's planes side by side
     for (std::size_t i = 0; i < model_digits_.count; ++i) {
       std::int16_t* a = out + i * plane_size;
       if (last - first < kRows) std::fill(a, a + (s1 - s0) * 2 * kRows, std::int16_t{0});
-      const std::int16_t* z = model_planes() + i * pairs_ * L;
+      const std::int16_t* z = model_planes() + i * L;
       for (std::size_t row = first; row < last;) {
         const std::size_t layer = row % L, len = std::min(last - row, L - layer);
-        copiers[len - 1](z + layer, L, gathers.data() + (row / L) * pairs_, s0, s1, pairs_,
+        copiers[len - 1](z + layer, stride, gathers.data() + (row / L) * pairs_, s0, s1, pairs_,
                          a + 2 * (row - first));
         row += len;
       }
@@ -655,7 +658,9 @@ class SpearmanInt16Kernel final : public StatisticKernel {
   std::size_t group_ = 1;               // row blocks per group
   mutable tbb::enumerable_thread_specific<Scratch> scratch_;
   // In huge pages: the gathers read them at random, tens of MB at S = 800 (PageBuffer).
-  PageBuffer model_planes_;  // planes x P x L
+  // P x planes x L: a pair's digit planes side by side, so that the gathers of the second plane
+  // find its values in the cache lines the first plane's brought in.
+  PageBuffer model_planes_;
   std::int16_t* model_planes() const {
     return model_planes_.as<std::int16_t>();
   }
