@@ -103,8 +103,10 @@ def statistic_parts(brain, models, all_perms, metric):
         model_ranks = np.rint(model_ranks).astype(np.int64)
         brain_ranks = np.rint(brain_ranks).astype(np.int64)
         num = model_ranks[:, index] @ brain_ranks                              # (L, K+1, T)
-        den = np.sqrt(np.outer((model_ranks ** 2).sum(axis=1),
-                               (brain_ranks ** 2).sum(axis=0)).astype(np.float64))
+        # The product of the two sums of squares is about P^6 / 9: past int64 from P ~ 2000 on,
+        # so it is formed exactly in Python integers and rounded once, as int64 did below that.
+        den = np.sqrt(np.outer((model_ranks ** 2).sum(axis=1).astype(object),
+                               (brain_ranks ** 2).sum(axis=0).astype(object)).astype(np.float64))
         return np.moveaxis(num, 1, 0), den, True
 
     if metric in ("kendall-b", "kendall-a"):

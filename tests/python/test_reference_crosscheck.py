@@ -16,8 +16,9 @@ the order of summation shows in the last bits), which like /observed, /null/max_
 /null/max_cluster must agree within 1e-12.
 
 Cases: spearman x 3 tails x 2 cluster statistics x 2 threshold kinds x 2 connectivities (24);
-pearson, kendall-b and kendall-a x 4 mixed settings; and spearman, kendall-b, kendall-a x 2
-settings on tied model RDMs (tau-b != tau-a, average ranks).
+pearson, kendall-b and kendall-a x 4 mixed settings; spearman, kendall-b, kendall-a x 2
+settings on tied model RDMs (tau-b != tau-a, average ranks); and spearman at S = 260 (P = 33670,
+past one int16 plane in the engine's kernel), continuous and tied.
 """
 import collections
 import functools
@@ -161,8 +162,9 @@ def test_reference_p_values_follow_the_formulas_cell_by_cell():
 # The engine against the reference
 # ---------------------------------------------------------------------------------------------
 
-def run_engine(tmp_path, metric, tail, threshold, statistic, connectivity, data):
-    brain, models, perms = inputs(data)
+def run_engine(tmp_path, metric, tail, threshold, statistic, connectivity, data,
+               arrays=None):
+    brain, models, perms = arrays if arrays is not None else inputs(data)
     np.save(tmp_path / "brain.npy", brain)
     np.save(tmp_path / "models.npy", models)
     np.save(tmp_path / "perms.npy", perms)
@@ -170,7 +172,7 @@ def run_engine(tmp_path, metric, tail, threshold, statistic, connectivity, data)
         "brain": {"file": "brain.npy", "layout": "pairs-time", "time_start": 0.0,
                   "time_step": 0.01},
         "models": {"file": "models.npy", "kind": "dissimilarity"},
-        "analysis": {"scheme": "stimulus", "metric": metric, "permutations": N_PERMS,
+        "analysis": {"scheme": "stimulus", "metric": metric, "permutations": len(perms),
                      "seed": 1, "tail": tail, "precision": "float64",
                      "permutation_file": "perms.npy"},
         "correction": {"cluster_threshold": threshold, "cluster_alpha": 0.05,
@@ -198,7 +200,7 @@ def describe_difference(name, got, expected, tolerance=0.0):
     return "\n".join(lines)
 
 
-def compare(result, expected, statistic):
+def compare(result, expected, statistic, permutations=N_PERMS):
     problems = []
     exact = ["/p_uncorrected", "/p_maxstat", "/p_cluster", "/cluster_id"]
     exact += [name for name in expected if name.startswith("/clusters/")
@@ -220,9 +222,9 @@ def compare(result, expected, statistic):
                             f"{TOLERANCE}\n" + describe_difference(name, got, want, TOLERANCE))
     if "/cluster_id" in result and result["/cluster_id"].dtype != np.int32:
         problems.append(f"/cluster_id dtype {result['/cluster_id'].dtype}, expected int32")
-    if result["attrs"].get("permutations") != N_PERMS:
+    if result["attrs"].get("permutations") != permutations:
         problems.append(f"attribute permutations = {result['attrs'].get('permutations')!r}, "
-                        f"expected {N_PERMS}")
+                        f"expected {permutations}")
     assert not problems, "\n".join(problems)
 
 
@@ -266,3 +268,28 @@ def test_engine_equals_reference(tmp_path, metric, tail, statistic, threshold, c
     check_not_vacuous(expected, tail)
     result = run_engine(tmp_path, metric, tail, threshold, statistic, connectivity, data)
     compare(result, expected, statistic)
+
+
+# Past P = 32768 pairs (S >= 257) the doubled centred ranks no longer fit one int16 plane: the
+# engine splits each side into two digit planes and multiplies them as Karatsuba's three plane
+# products (src/kernels/spearman_int16_kernel.cpp). Its maps must still be the reference's exact
+# integer dot products divided once, so every p-value and cluster is identical. S = 260
+# (P = 33670), L = 2, T = 12, K = 60, continuous and tied models (average ranks, half-integers).
+@pytest.mark.parametrize("data", ["continuous", "tied"])
+def test_spearman_past_one_int16_plane_equals_reference(tmp_path, data):
+    n_stimuli, n_perms = 260, 60
+    brain, models = ref.synthetic_data(4242, n_stimuli, 2, 12, effects=[(1, 3, 9, 1.3)])
+    if data == "tied":
+        models = np.round(models * 2) / 2
+    assert brain.shape[0] > 32768
+    rng = np.random.default_rng(99)
+    perms = np.array([rng.permutation(n_stimuli) for _ in range(n_perms)], dtype=np.int64)
+    settings = ("two-sided", "permutation-p", "mass", "layer-time")
+    expected = ref.analyse(brain, models, perms, metric="spearman", tail=settings[0],
+                           cluster_threshold=settings[1], cluster_alpha=0.05,
+                           cluster_value=CLUSTER_VALUE["spearman"], cluster_statistic=settings[2],
+                           connectivity=settings[3])
+    assert len(expected["/clusters/p"]) > 0, "the reference found no observed cluster"
+    result = run_engine(tmp_path, "spearman", settings[0], settings[1], settings[2], settings[3],
+                        data, arrays=(brain, models, perms))
+    compare(result, expected, settings[2], permutations=n_perms)
