@@ -437,8 +437,9 @@ class SpearmanInt16Kernel final : public StatisticKernel {
   // of 2^(i*bm + j*bn) d_i e_j; or, with two digit planes of the same base 2^k on each side,
   // Karatsuba's three: with h = d_1 e_1, l = d_0 e_0 and s = (d_0 + d_1)(e_0 + e_1),
   //   u_m u_b = 2^2k h + 2^k (s - h - l) + l = (2^2k - 2^k) h + 2^k s + (1 - 2^k) l,
-  // which needs a third plane on each side, the digits' sum (the brain's stored, the model's
-  // added up after each gather, in L1). Its values must fit int16, and its chunks are shorter:
+  // which needs a third plane on each side, the digits' sum (the model's added up after each
+  // gather, the brain's once per pair block: add_brain_digits). Its values must fit int16, and
+  // its chunks are shorter:
   // it is taken when three products with its flushes cost less than the `cost` of the rest
   // (flushes about 8 steps, as in plan_digits). Every product is an exact integer and so is
   // the combination: the dots are the same bit for bit either way.
