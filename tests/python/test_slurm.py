@@ -88,10 +88,12 @@ def test_a_four_task_two_stage_array_chain_gives_the_single_run_file(tmp_path):
 
 
 def test_a_cancelled_task_resubmitted_alone_completes_the_merge_and_without_it_the_merge_fails(tmp_path):
-    # Each task takes several seconds (S = 40, L = 8, T = 200, 25000 permutations), so that
-    # scancel hits it while it runs; it saves a checkpoint every 1000 permutations.
+    # Each task must still be running when scancel comes, after its first checkpoint (every 1000
+    # permutations): S = 100, L = 8, T = 200, 25000 permutations take about 1.7 s on one core
+    # of the development machine (2026-12-08), twice that with the four tasks sharing two cores.
+    # At S = 40 a task took 0.4 s, too close to the time to see its checkpoint and cancel it.
     config = make_study(tmp_path, permutations=100000, threshold="statistic",
-                        shape=["--stimuli", 40, "--layers", 8, "--times", 200])
+                        shape=["--stimuli", 100, "--layers", 8, "--times", 200])
     reference = single_run(config, tmp_path / "results.h5")
     workdir = tmp_path / "study"
     tasks = 4
